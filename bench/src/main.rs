@@ -1,0 +1,365 @@
+//! `twostep-loadgen`: seeds a server data dir with benchmark users, then drives a running
+//! `twostep-server` over loopback HTTP and prints throughput and latency percentiles.
+//!
+//! - `seed`: N users with a confirmed authenticator (known secrets) and a session each,
+//!   plus M users without two-step for password sign-ins. Written straight into the
+//!   store (one shared Argon2id hash), so seeding takes seconds, not hours.
+//! - `totp`: step-up verifications (`POST /v1/me/two-step/verify`), every one a *valid*,
+//!   never-used code, so each request does the full work: session lookup, secret unseal,
+//!   HMAC, atomic replay-state update, audit record, grouped flush.
+//! - `signin`: password sign-ins (Argon2id) for users without two-step.
+//! - `mixed`: a sign-in flood and code verifications at once; reports verification latency.
+
+use clap::{Parser, Subcommand};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::Mutex;
+use twostep_proto::{ClientKind, OrgPolicy, SessionScope, TwoStepOrigin};
+use twostep_server::model::{OrgRecord, TotpRecord, TwoStepRecord, UserRecord};
+use twostep_server::store::Tree;
+
+#[derive(Parser, Debug)]
+#[command(name = "twostep-loadgen")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Seed a (stopped) server's data dir.
+    Seed {
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Users with an authenticator.
+        #[arg(long, default_value_t = 30_000)]
+        totp_users: usize,
+        /// Users without two-step (password sign-ins).
+        #[arg(long, default_value_t = 64)]
+        password_users: usize,
+        /// Where to write the credentials file.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Step-up TOTP verifications.
+    Totp(Load),
+    /// Password sign-ins.
+    Signin(Load),
+    /// A sign-in flood plus verifications; reports verification latency.
+    Mixed {
+        #[command(flatten)]
+        load: Load,
+        /// Concurrent verification workers during the flood.
+        #[arg(long, default_value_t = 4)]
+        verify_concurrency: usize,
+    },
+    /// Time one Argon2id hash (server parameters) in this process.
+    HashCost {
+        #[arg(long, default_value_t = 20)]
+        samples: usize,
+    },
+}
+
+#[derive(clap::Args, Debug, Clone)]
+struct Load {
+    #[arg(long)]
+    url: String,
+    #[arg(long)]
+    users: PathBuf,
+    #[arg(long, default_value_t = 10)]
+    duration_secs: u64,
+    #[arg(long, default_value_t = 32)]
+    concurrency: usize,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Seeded {
+    password: String,
+    totp: Vec<(String, String, String)>,
+    password_users: Vec<String>,
+}
+
+fn now() -> u64 {
+    twostep_server::clock::now()
+}
+
+fn secret_for(i: usize) -> Vec<u8> {
+    ring::digest::digest(&ring::digest::SHA256, format!("bench-secret-{i}").as_bytes()).as_ref()[..20].to_vec()
+}
+
+async fn seed(data_dir: PathBuf, totp_users: usize, password_users: usize, out: PathBuf) {
+    let config = twostep_server::Config { data_dir, ..Default::default() };
+    let app = twostep_server::App::open(config).expect("open data dir");
+    let password = "bench-password-1".to_string();
+    let hash = twostep_server::passwords::Hasher::hash_blocking(app.config.argon2, &password);
+    app.repo.put(Tree::Orgs, b"bench", &OrgRecord { name: "bench".into(), policy: OrgPolicy::default(), created_at: now() }).unwrap();
+    let mut seeded = Seeded { password: password.clone(), totp: vec![], password_users: vec![] };
+    let t0 = Instant::now();
+    for i in 0..totp_users {
+        let username = format!("totp{i}");
+        let id = format!("{:032x}", i + 1);
+        let secret = secret_for(i);
+        let sealed = twostep_server::service::codes::seal_totp(&app, &id, &secret);
+        let user = UserRecord {
+            id,
+            username: username.clone(),
+            org: "bench".into(),
+            password_hash: hash.clone(),
+            created_at: now(),
+            epoch: 0,
+            two_step: TwoStepRecord {
+                origin: Some(TwoStepOrigin::Chosen),
+                preferred: Some(twostep_proto::Channel::Totp),
+                totp: Some(TotpRecord { sealed_secret: sealed, confirmed: true, last_step: None, created_at: now() }),
+                ..Default::default()
+            },
+        };
+        app.repo.put(Tree::Users, username.as_bytes(), &user).unwrap();
+        let grant = twostep_server::service::sessions::issue(&app, &user, ClientKind::Web, SessionScope::Full, None, now()).unwrap();
+        seeded.totp.push((username, data_encoding::BASE32_NOPAD.encode(&secret), grant.token));
+    }
+    for i in 0..password_users {
+        let username = format!("pw{i}");
+        let user = UserRecord {
+            id: format!("p{:031x}", i + 1),
+            username: username.clone(),
+            org: "bench".into(),
+            password_hash: hash.clone(),
+            created_at: now(),
+            epoch: 0,
+            two_step: TwoStepRecord::default(),
+        };
+        app.repo.put(Tree::Users, username.as_bytes(), &user).unwrap();
+        seeded.password_users.push(username);
+    }
+    app.repo.store().flush().unwrap();
+    std::fs::write(&out, serde_json::to_vec(&seeded).unwrap()).unwrap();
+    eprintln!("seeded {totp_users} TOTP users and {password_users} password users in {:.1}s", t0.elapsed().as_secs_f64());
+}
+
+/// Hands out (token, code) pairs that have never been used: per user the next step is
+/// max(last used + 1, now − 1) while it stays within now + 1.
+struct CodeSource {
+    users: Vec<(String, Vec<u8>, String)>,
+    next_step: Vec<AtomicU64>,
+    cursor: AtomicUsize,
+}
+
+impl CodeSource {
+    fn take(&self) -> Option<(String, String)> {
+        let n = self.users.len();
+        for _ in 0..n {
+            let i = self.cursor.fetch_add(1, Ordering::Relaxed) % n;
+            let cur = now() / 30;
+            let slot = &self.next_step[i];
+            let mut step = slot.load(Ordering::Relaxed).max(cur - 1);
+            loop {
+                if step > cur + 1 {
+                    break;
+                }
+                match slot.compare_exchange(slot.load(Ordering::Relaxed), step + 1, Ordering::SeqCst, Ordering::Relaxed) {
+                    Ok(_) => {
+                        let (_, secret, token) = &self.users[i];
+                        return Some((token.clone(), twostep_server::totp::code_at(secret, step * 30)));
+                    }
+                    Err(seen) => step = seen.max(cur - 1),
+                }
+            }
+        }
+        None
+    }
+}
+
+struct Stats {
+    lat_us: Vec<u32>,
+    ok: u64,
+    other: std::collections::BTreeMap<u16, u64>,
+}
+
+fn report(name: &str, stats: &mut Stats, elapsed: f64) {
+    stats.lat_us.sort_unstable();
+    let n = stats.lat_us.len();
+    let pct = |p: f64| if n == 0 { 0.0 } else { f64::from(stats.lat_us[((n as f64 * p) as usize).min(n - 1)]) / 1000.0 };
+    println!(
+        "{name}: {n} requests in {elapsed:.1}s = {:.0}/s ok={} other={:?} p50={:.2}ms p90={:.2}ms p99={:.2}ms max={:.2}ms",
+        n as f64 / elapsed,
+        stats.ok,
+        stats.other,
+        pct(0.5),
+        pct(0.9),
+        pct(0.99),
+        pct(1.0)
+    );
+}
+
+fn client(concurrency: usize) -> reqwest::Client {
+    reqwest::Client::builder().pool_max_idle_per_host(concurrency * 2).tcp_nodelay(true).build().expect("client")
+}
+
+async fn run_totp(url: String, src: Arc<CodeSource>, concurrency: usize, duration: Duration) -> (Stats, f64) {
+    let http = client(concurrency);
+    let stats = Arc::new(Mutex::new(Stats { lat_us: vec![], ok: 0, other: Default::default() }));
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (http, url, src, stats) = (http.clone(), url.clone(), src.clone(), stats.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut local = Stats { lat_us: vec![], ok: 0, other: Default::default() };
+            while start.elapsed() < duration {
+                let Some((token, code)) = src.take() else {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                };
+                let t = Instant::now();
+                let r = http.post(format!("{url}/v1/me/two-step/verify")).bearer_auth(&token).json(&serde_json::json!({"code": code})).send().await;
+                let status = match r {
+                    Ok(r) => {
+                        let s = r.status().as_u16();
+                        let _ = r.bytes().await;
+                        s
+                    }
+                    Err(_) => 0,
+                };
+                local.lat_us.push(t.elapsed().as_micros().min(u128::from(u32::MAX)) as u32);
+                if status == 200 {
+                    local.ok += 1;
+                } else {
+                    *local.other.entry(status).or_default() += 1;
+                }
+            }
+            let mut s = stats.lock().await;
+            s.lat_us.extend(local.lat_us);
+            s.ok += local.ok;
+            for (k, v) in local.other {
+                *s.other.entry(k).or_default() += v;
+            }
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let s = Arc::try_unwrap(stats).ok().expect("tasks done").into_inner();
+    (s, elapsed)
+}
+
+async fn run_signin(url: String, users: Arc<Vec<String>>, password: String, concurrency: usize, duration: Duration) -> (Stats, f64) {
+    let http = client(concurrency);
+    let stats = Arc::new(Mutex::new(Stats { lat_us: vec![], ok: 0, other: Default::default() }));
+    let start = Instant::now();
+    let cursor = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (http, url, users, stats, cursor, password) = (http.clone(), url.clone(), users.clone(), stats.clone(), cursor.clone(), password.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut local = Stats { lat_us: vec![], ok: 0, other: Default::default() };
+            while start.elapsed() < duration {
+                let u = &users[cursor.fetch_add(1, Ordering::Relaxed) % users.len()];
+                let t = Instant::now();
+                let r = http.post(format!("{url}/v1/signin")).json(&serde_json::json!({"username": u, "password": password, "client": "web"})).send().await;
+                let status = match r {
+                    Ok(r) => {
+                        let s = r.status().as_u16();
+                        let _ = r.bytes().await;
+                        s
+                    }
+                    Err(_) => 0,
+                };
+                local.lat_us.push(t.elapsed().as_micros().min(u128::from(u32::MAX)) as u32);
+                if status == 200 {
+                    local.ok += 1;
+                } else {
+                    *local.other.entry(status).or_default() += 1;
+                }
+            }
+            let mut s = stats.lock().await;
+            s.lat_us.extend(local.lat_us);
+            s.ok += local.ok;
+            for (k, v) in local.other {
+                *s.other.entry(k).or_default() += v;
+            }
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let s = Arc::try_unwrap(stats).ok().expect("tasks done").into_inner();
+    (s, elapsed)
+}
+
+fn load_users(path: &PathBuf) -> Seeded {
+    serde_json::from_slice(&std::fs::read(path).expect("users file")).expect("users json")
+}
+
+/// The per-user next steps live beside the users file, so later phases never replay a
+/// code an earlier phase used (the server would rightly refuse it).
+fn steps_path(users: &std::path::Path) -> PathBuf {
+    users.with_extension("steps.json")
+}
+
+fn code_source(seeded: &Seeded, users_file: &std::path::Path) -> Arc<CodeSource> {
+    let users: Vec<_> = seeded
+        .totp
+        .iter()
+        .map(|(u, s, t)| (u.clone(), data_encoding::BASE32_NOPAD.decode(s.as_bytes()).expect("secret"), t.clone()))
+        .collect();
+    let saved: Vec<u64> = std::fs::read(steps_path(users_file)).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+    let next_step = (0..users.len()).map(|i| AtomicU64::new(saved.get(i).copied().unwrap_or(0))).collect();
+    Arc::new(CodeSource { users, next_step, cursor: AtomicUsize::new(0) })
+}
+
+fn save_steps(src: &CodeSource, users_file: &std::path::Path) {
+    let steps: Vec<u64> = src.next_step.iter().map(|a| a.load(Ordering::Relaxed)).collect();
+    let _ = std::fs::write(steps_path(users_file), serde_json::to_vec(&steps).unwrap_or_default());
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    match cli.cmd {
+        Cmd::Seed { data_dir, totp_users, password_users, out } => seed(data_dir, totp_users, password_users, out).await,
+        Cmd::HashCost { samples } => {
+            let cost = twostep_server::passwords::HashCost::default();
+            let _ = twostep_server::passwords::Hasher::hash_blocking(cost, "warm-up");
+            let t = Instant::now();
+            for _ in 0..samples {
+                let _ = twostep_server::passwords::Hasher::hash_blocking(cost, "bench-password-1");
+            }
+            let per = t.elapsed().as_secs_f64() / samples as f64;
+            let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+            println!("argon2id m=19456 t=2 p=1: {:.1} ms per hash; bound = {cores} cores / {:.1} ms = {:.1} sign-ins/s", per * 1000.0, per * 1000.0, cores as f64 / per);
+        }
+        Cmd::Totp(l) => {
+            let seeded = load_users(&l.users);
+            let src = code_source(&seeded, &l.users);
+            // Warm-up: connections, caches.
+            let _ = run_totp(l.url.clone(), src.clone(), l.concurrency, Duration::from_secs(1)).await;
+            let (mut s, e) = run_totp(l.url, src.clone(), l.concurrency, Duration::from_secs(l.duration_secs)).await;
+            save_steps(&src, &l.users);
+            report(&format!("totp-verify c={}", l.concurrency), &mut s, e);
+        }
+        Cmd::Signin(l) => {
+            let seeded = load_users(&l.users);
+            let users = Arc::new(seeded.password_users.clone());
+            let (mut s, e) = run_signin(l.url, users, seeded.password.clone(), l.concurrency, Duration::from_secs(l.duration_secs)).await;
+            report(&format!("password-signin c={}", l.concurrency), &mut s, e);
+        }
+        Cmd::Mixed { load, verify_concurrency } => {
+            let seeded = load_users(&load.users);
+            let src = code_source(&seeded, &load.users);
+            let users = Arc::new(seeded.password_users.clone());
+            let d = Duration::from_secs(load.duration_secs);
+            let flood = tokio::spawn(run_signin(load.url.clone(), users, seeded.password.clone(), load.concurrency, d));
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let (mut v, ve) = run_totp(load.url.clone(), src.clone(), verify_concurrency, d - Duration::from_millis(1000)).await;
+            save_steps(&src, &load.users);
+            let (mut f, fe) = flood.await.expect("flood");
+            report(&format!("during flood: totp-verify c={verify_concurrency}"), &mut v, ve);
+            report(&format!("the flood: password-signin c={}", load.concurrency), &mut f, fe);
+        }
+    }
+}

@@ -1,0 +1,174 @@
+//! `twostep sign-in USER`: the sign-in state machine at a terminal or in a script.
+//!
+//! A registered device signs in with its key. Otherwise: password, then the code step,
+//! answered by `--code` / `--recovery-code` or typed at the prompt, where `resend`, a
+//! channel name (`totp`, `sms`, `email`) or `recovery` are also understood. A script
+//! that gets no code on standard input leaves the sign-in pending and exits 4; it can
+//! finish with `--continue --code CODE` once the code has arrived.
+
+use serde_json::json;
+use twostep_core::{Channel, ClientKind, CodePrompt, SignInStep, Twostep, TwostepError};
+
+use super::now;
+use crate::args::SignInArgs;
+use crate::input::Input;
+use crate::output::{Exit, Failure, Printer, policy_json, prompt_json, prompt_text, requirement_str, session_json};
+
+pub async fn run(app: &Twostep, args: &SignInArgs, out: Printer) -> Result<(), Failure> {
+    let client = ClientKind::from(args.client);
+    let username = twostep_proto::normalize_username(&args.username)
+        .ok_or_else(|| Failure::usage(format!("{:?} is not a valid username", args.username)))?;
+    let status = app.status(now())?;
+    let mut input = Input::new();
+
+    let step = if args.resume {
+        let pending =
+            status.pending_sign_in.filter(|p| p.username == username).ok_or_else(|| Failure::from(TwostepError::NoSignInInProgress))?;
+        SignInStep::CodeRequired(pending.prompt)
+    } else if client == ClientKind::Mobile && !args.with_password && status.registration.as_ref().is_some_and(|r| r.username == username) {
+        let session = app.open_session(now()).await?;
+        out.success(
+            json!({"status": "signed_in", "method": "device_key", "session": session_json(&session)}),
+            &format!("Signed in as {} ({}) with this device's key.", session.username, session.org),
+        );
+        return Ok(());
+    } else {
+        let password = input.password(args.password_stdin, &username)?;
+        app.sign_in(&username, &password, client, now()).await?
+    };
+    CodeStep { app, args, out, input, switched: args.channel.is_none() }.drive(step).await
+}
+
+/// The code step, until the sign-in completes or fails.
+struct CodeStep<'a> {
+    app: &'a Twostep,
+    args: &'a SignInArgs,
+    out: Printer,
+    input: Input,
+    /// `--channel` has been honoured (or was not given).
+    switched: bool,
+}
+
+impl CodeStep<'_> {
+    async fn drive(mut self, mut step: SignInStep) -> Result<(), Failure> {
+        let mut code = self.args.code.clone();
+        let mut recovery_code = self.args.recovery_code.clone();
+        loop {
+            let prompt = match step {
+                SignInStep::CodeRequired(prompt) => prompt,
+                other => return self.finish(other),
+            };
+            if let Some(channel) = self.args.channel.filter(|_| !self.switched) {
+                self.switched = true;
+                let channel = Channel::from(channel);
+                if prompt.channel != channel {
+                    step = SignInStep::CodeRequired(self.app.switch_channel(channel, now()).await?);
+                    continue;
+                }
+            }
+            if let Some(recovery) = recovery_code.take() {
+                step = self.app.use_recovery_code(&recovery, now()).await?;
+                continue;
+            }
+            if let Some(code) = code.take() {
+                step = self.app.submit_code(&code, now()).await?;
+                continue;
+            }
+            step = self.interactive(prompt).await?;
+        }
+    }
+
+    /// One round at the prompt.
+    async fn interactive(&mut self, prompt: CodePrompt) -> Result<SignInStep, Failure> {
+        self.out.note(&prompt_text(&prompt));
+        let Some(line) = self.input.code()? else {
+            return Err(Failure {
+                code: "code_required".into(),
+                message: format!(
+                    "a code is required; when it has arrived run: twostep sign-in {} --continue --code CODE",
+                    self.args.username
+                ),
+                details: Default::default(),
+                exit: Exit::Code,
+            }
+            .with("prompt", prompt_json(&prompt)));
+        };
+        let answer = match line.trim() {
+            "resend" => self.app.resend_code(now()).await.map(SignInStep::CodeRequired),
+            "recovery" => {
+                self.out.note("Enter a recovery code:");
+                match self.input.line()? {
+                    Some(recovery) => self.app.use_recovery_code(&recovery, now()).await,
+                    None => return Err(Failure::usage("no recovery code given")),
+                }
+            }
+            word if Channel::parse(word).is_some() => {
+                let channel = Channel::parse(word).unwrap_or(prompt.channel);
+                self.app.switch_channel(channel, now()).await.map(SignInStep::CodeRequired)
+            }
+            typed => self.app.submit_code(typed, now()).await,
+        };
+        match answer {
+            Ok(step) => Ok(step),
+            // Worth another try at the prompt; the same prompt, updated.
+            Err(TwostepError::InvalidCode { attempts_left }) if attempts_left > 0 => {
+                self.out.note(&format!("Wrong code; {attempts_left} attempts left."));
+                Ok(SignInStep::CodeRequired(CodePrompt { attempts_left, ..prompt }))
+            }
+            Err(e @ (TwostepError::ResendTooSoon { .. } | TwostepError::ChannelNotConfigured | TwostepError::CodeExpired)) => {
+                self.out.note(&e.to_string());
+                Ok(SignInStep::CodeRequired(prompt))
+            }
+            Err(e @ TwostepError::InvalidInput { .. }) => {
+                self.out.note(&e.to_string());
+                Ok(SignInStep::CodeRequired(prompt))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn finish(&self, step: SignInStep) -> Result<(), Failure> {
+        match step {
+            SignInStep::SignedIn(session) => {
+                self.out.success(
+                    json!({"status": "signed_in", "method": "password", "session": session_json(&session)}),
+                    &format!("Signed in as {} ({}) as {}.", session.username, session.org, session.client.as_str()),
+                );
+                Ok(())
+            }
+            SignInStep::PasscodeSetup { requirement, policy, session } => {
+                let device = session.device_id.clone().unwrap_or_default();
+                let rule = match requirement {
+                    twostep_core::PasscodeRequirement::Required => "required by your organization",
+                    twostep_core::PasscodeRequirement::Optional => "optional",
+                };
+                self.out.success(
+                    json!({
+                        "status": "passcode_setup",
+                        "method": "password",
+                        "requirement": requirement_str(requirement),
+                        "policy": policy_json(&policy),
+                        "session": session_json(&session),
+                    }),
+                    &format!(
+                        "Signed in as {} ({}); this machine is registered as device {device}.\n\
+                         A passcode is {rule} (at least {} {}).",
+                        session.username,
+                        session.org,
+                        policy.min_length,
+                        if policy.alphanumeric { "characters" } else { "digits" },
+                    ),
+                );
+                Ok(())
+            }
+            SignInStep::SetupRequired { message, session } => {
+                let mut failure = Failure::from(TwostepError::SetupRequired { message });
+                if let Some(session) = session {
+                    failure = failure.with("session", session_json(&session));
+                }
+                Err(failure)
+            }
+            SignInStep::CodeRequired(_) => Err(Failure::from(TwostepError::NoSignInInProgress)),
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! The client side of twostep, shared by the mobile apps (through the bindings) and the
+//! `twostep` CLI.
+//!
+//! One object, [`Twostep`], owns a data directory and talks to one server. It walks the
+//! user through sign-in as a state machine ([`SignInStep`]): password, then a second-step
+//! code from the user's channel (authenticator, SMS, email) or a recovery code. On mobile,
+//! first access registers the device with an Ed25519 key made here; later sessions are a
+//! signed challenge, without a code. Everything it keeps lives in sled under the data
+//! directory, sealed with AES-256-GCM under data keys that the platform's [`KeyStore`]
+//! wraps.
+//!
+//! Two rules shape the API:
+//! - **Time is a parameter.** Operations take `now` (Unix seconds) so that expiry, lockouts
+//!   and countdowns are testable without sleeping; only the caller (or [`SystemClock`])
+//!   reads the clock. The HTTP layer reads a [`Clock`] only to measure the server's clock
+//!   offset.
+//! - **Errors are few and actionable.** Every failure reaches the caller as one
+//!   [`TwostepError`] variant that a UI can act on (wrong code with attempts left, locked
+//!   out until, offline, revoked device, ...). The detailed internal error is logged and
+//!   converted in one place.
+
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+mod client;
+mod clock;
+mod device;
+mod error;
+mod keys;
+pub mod keystore;
+mod seal;
+mod signin;
+mod state;
+mod status;
+#[doc(hidden)]
+pub mod testing;
+mod twostep;
+
+pub use client::{ClockOffset, ServerConfig};
+pub use clock::{Clock, SystemClock};
+pub use error::{Result, TwostepError};
+pub use keystore::{FileKeyStore, KeyStore, KeyStoreError, MemoryKeyStore};
+pub use signin::{CodePrompt, SignInStep};
+pub use status::{Access, PendingSignIn, Registration, SessionInfo, Status};
+pub use twostep::{Config, SignOut, Twostep, Unregistered};
+pub use twostep_proto::{
+    Channel, ChannelChoice, ClientKind, DeviceInfo, MeResponse, PasscodePolicy, PasscodeRequirement, SessionScope, TwoStepSettings,
+};

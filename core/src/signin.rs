@@ -1,0 +1,256 @@
+//! The sign-in state machine: what the server's answer means and what the app shows next.
+//!
+//! ```text
+//!             sign_in(username, password)
+//!                        |
+//!        +---------------+-------------------+
+//!        v               v                   v
+//!  CodeRequired    SetupRequired      SignedIn / PasscodeSetup
+//!   |  ^  |   \
+//!   |  |  |    submit_code / use_recovery_code --> SignedIn / PasscodeSetup
+//!   |  |  resend_code, switch_channel (new CodePrompt)
+//!   |  wrong code: InvalidCode{attempts_left}, still CodeRequired
+//!   cancel_sign_in, or ChallengeExpired: back to the start
+//! ```
+//!
+//! This module is pure: it turns server answers into steps and checks inputs. The
+//! [`crate::Twostep`] object does the I/O, persists the pending sign-in (so the app may be
+//! killed while the user reads an SMS), and stores the session and registration.
+
+use twostep_proto::{Channel, ChannelChoice, ClientKind, CodeChallenge, PasscodePolicy, PasscodeRequirement, SessionGrant, SignInResponse};
+
+use crate::client::ClockOffset;
+use crate::error::Error;
+use crate::status::SessionInfo;
+
+/// Longest code or recovery code accepted, as typed.
+const MAX_CODE_LEN: usize = 64;
+
+/// What the app should show next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignInStep {
+    /// Ask for a second-step code.
+    CodeRequired(CodePrompt),
+    /// The organization requires two-step and the user has not configured it. Web
+    /// sign-ins get a session that can only configure two-step; other clients get none.
+    SetupRequired {
+        /// What the user must do, from the server.
+        message: String,
+        /// The setup-only session (web), if any.
+        session: Option<SessionInfo>,
+    },
+    /// Mobile: signed in and the device is registered; ask the user for a passcode.
+    PasscodeSetup {
+        /// Required (org policy) or optional (the user's own two-step).
+        requirement: PasscodeRequirement,
+        /// The rules the passcode must follow.
+        policy: PasscodePolicy,
+        /// The new session.
+        session: SessionInfo,
+    },
+    /// Signed in.
+    SignedIn(SessionInfo),
+}
+
+/// Everything a code screen shows. Times are local Unix seconds, corrected for the
+/// server's clock offset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodePrompt {
+    /// Where the code comes from.
+    pub channel: Channel,
+    /// Masked phone number or email address for SMS and email.
+    pub masked_destination: Option<String>,
+    /// Digits in the code.
+    pub code_length: u8,
+    /// When a new code may be requested (SMS and email only).
+    pub resend_after: Option<u64>,
+    /// Tries left for the current code.
+    pub attempts_left: u32,
+    /// The other configured channels the user can switch to.
+    pub other_channels: Vec<ChannelChoice>,
+    /// Whether the user may use a recovery code instead.
+    pub recovery_available: bool,
+    /// When the current code (SMS, email) or the sign-in (authenticator) expires.
+    pub expires_at: u64,
+}
+
+impl CodePrompt {
+    /// Builds the prompt from the server's challenge, converting server times to local.
+    pub(crate) fn from_challenge(challenge: &CodeChallenge, offset: ClockOffset) -> Self {
+        Self {
+            channel: challenge.channel,
+            masked_destination: challenge.masked_destination.clone(),
+            code_length: challenge.code_length,
+            resend_after: challenge.resend_after.map(|t| offset.to_local(t)),
+            attempts_left: challenge.attempts_left,
+            other_channels: challenge.other_channels.clone(),
+            recovery_available: challenge.recovery_available,
+            expires_at: offset.to_local(challenge.expires_at),
+        }
+    }
+
+    /// Seconds until a resend is allowed (0: now); `None` for channels without resend.
+    pub fn resend_in_secs(&self, now: u64) -> Option<u64> {
+        self.resend_after.map(|at| at.saturating_sub(now))
+    }
+
+    /// Whether the code (or sign-in) has expired at local time `now`.
+    pub fn is_expired(&self, now: u64) -> bool {
+        now >= self.expires_at
+    }
+}
+
+/// What a server answer to a sign-in step means, before anything is stored.
+#[derive(Debug)]
+pub(crate) enum Answer {
+    /// A code is needed.
+    Code(CodeChallenge),
+    /// Two-step must be configured first.
+    Setup { message: String, session: Option<SessionGrant> },
+    /// Signed in.
+    Session(SessionGrant),
+}
+
+/// Interprets a server answer for a sign-in by `client`, checking what the contract
+/// promises: a mobile session always registers a device.
+pub(crate) fn interpret(client: ClientKind, response: SignInResponse) -> Result<Answer, Error> {
+    match response {
+        SignInResponse::CodeRequired(challenge) => Ok(Answer::Code(challenge)),
+        SignInResponse::SetupRequired(setup) => Ok(Answer::Setup { message: setup.message, session: setup.session }),
+        SignInResponse::Session(grant) if client == ClientKind::Mobile && grant.device.is_none() => {
+            Err(Error::Protocol { status: 200, message: "the server signed a mobile client in without registering the device".to_owned() })
+        }
+        SignInResponse::Session(grant) => Ok(Answer::Session(grant)),
+    }
+}
+
+/// The step after a successful sign-in: mobile registrations go on to the passcode.
+pub(crate) fn signed_in_step(client: ClientKind, grant: &SessionGrant, session: SessionInfo) -> SignInStep {
+    match (&grant.device, client) {
+        (Some(device), ClientKind::Mobile) => {
+            SignInStep::PasscodeSetup { requirement: device.passcode.requirement, policy: device.passcode.clone(), session }
+        }
+        _ => SignInStep::SignedIn(session),
+    }
+}
+
+/// Checks a typed code before it is sent: not empty, bounded, only digits, letters,
+/// spaces and dashes (the server ignores the last two).
+pub(crate) fn check_code(field: &'static str, code: &str) -> Result<String, Error> {
+    let code = code.trim();
+    let invalid = |message: &str| Error::InvalidInput { field, message: message.to_owned() };
+    if code.is_empty() {
+        return Err(invalid("is empty"));
+    }
+    if code.len() > MAX_CODE_LEN {
+        return Err(invalid("is too long"));
+    }
+    if !code.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-') {
+        return Err(invalid("may contain only letters, digits, spaces and dashes"));
+    }
+    Ok(code.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use twostep_proto::{DeviceGrant, SessionScope, SetupRequired, UserSummary};
+
+    fn challenge(channel: Channel) -> CodeChallenge {
+        CodeChallenge {
+            challenge_id: "c1".into(),
+            channel,
+            masked_destination: Some("a•••@example.com".into()),
+            code_length: 6,
+            resend_after: Some(1_030),
+            expires_at: 1_300,
+            attempts_left: 5,
+            other_channels: vec![ChannelChoice { channel: Channel::Totp, masked_destination: None }],
+            recovery_available: true,
+        }
+    }
+
+    fn policy(requirement: PasscodeRequirement) -> PasscodePolicy {
+        PasscodePolicy {
+            requirement,
+            min_length: 6,
+            alphanumeric: false,
+            max_failed_attempts: 10,
+            lock_timeout_secs: 300,
+            wipe_vault: false,
+        }
+    }
+
+    fn grant(device: Option<PasscodeRequirement>) -> SessionGrant {
+        SessionGrant {
+            token: "t".into(),
+            expires_at: 5_000,
+            scope: SessionScope::Full,
+            user: UserSummary { id: "u1".into(), username: "alice".into(), org: "acme".into() },
+            device: device.map(|r| DeviceGrant { device_id: "d1".into(), passcode: policy(r) }),
+        }
+    }
+
+    fn session() -> SessionInfo {
+        SessionInfo {
+            username: "alice".into(),
+            user_id: "u1".into(),
+            org: "acme".into(),
+            client: ClientKind::Mobile,
+            scope: SessionScope::Full,
+            expires_at: 5_000,
+            device_id: Some("d1".into()),
+        }
+    }
+
+    #[test]
+    fn a_code_challenge_becomes_a_prompt_in_local_time() {
+        let offset = ClockOffset { offset_ms: 10_000, measured_at: 0 };
+        let prompt = CodePrompt::from_challenge(&challenge(Channel::Email), offset);
+        assert_eq!(prompt.channel, Channel::Email);
+        assert_eq!(prompt.resend_after, Some(1_020));
+        assert_eq!(prompt.expires_at, 1_290);
+        assert_eq!(prompt.resend_in_secs(1_000), Some(20));
+        assert_eq!(prompt.resend_in_secs(2_000), Some(0));
+        assert!(!prompt.is_expired(1_289));
+        assert!(prompt.is_expired(1_290));
+        assert!(prompt.recovery_available);
+        assert_eq!(prompt.other_channels.len(), 1);
+    }
+
+    #[test]
+    fn answers_are_interpreted_per_client_kind() {
+        let code = interpret(ClientKind::Web, SignInResponse::CodeRequired(challenge(Channel::Totp))).unwrap();
+        assert!(matches!(code, Answer::Code(c) if c.channel == Channel::Totp));
+
+        let setup = SignInResponse::SetupRequired(SetupRequired { session: None, message: "set it up".into() });
+        assert!(matches!(interpret(ClientKind::Mobile, setup).unwrap(), Answer::Setup { session: None, .. }));
+
+        let web = interpret(ClientKind::Web, SignInResponse::Session(grant(None))).unwrap();
+        assert!(matches!(web, Answer::Session(_)));
+
+        let unregistered = interpret(ClientKind::Mobile, SignInResponse::Session(grant(None)));
+        assert!(matches!(unregistered, Err(Error::Protocol { .. })));
+    }
+
+    #[test]
+    fn mobile_sessions_go_on_to_the_passcode_and_others_are_done() {
+        for requirement in [PasscodeRequirement::Required, PasscodeRequirement::Optional] {
+            let step = signed_in_step(ClientKind::Mobile, &grant(Some(requirement)), session());
+            assert!(
+                matches!(step, SignInStep::PasscodeSetup { requirement: r, ref policy, .. } if r == requirement && policy.min_length == 6)
+            );
+        }
+        let step = signed_in_step(ClientKind::Outlook, &grant(None), session());
+        assert!(matches!(step, SignInStep::SignedIn(_)));
+    }
+
+    #[test]
+    fn codes_are_checked_before_they_are_sent() {
+        assert_eq!(check_code("code", " 123 456 ").unwrap(), "123 456");
+        assert_eq!(check_code("code", "abcd-efgh-ij").unwrap(), "abcd-efgh-ij");
+        for bad in ["", "   ", "12345\u{0}", "12;drop", &"1".repeat(65)] {
+            assert!(matches!(check_code("code", bad), Err(Error::InvalidInput { field: "code", .. })), "{bad:?}");
+        }
+    }
+}

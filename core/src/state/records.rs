@@ -1,0 +1,161 @@
+//! What the core keeps, slot by slot, and which data key seals each slot.
+//!
+//! Every slot is sealed; the associated data names the slot, so a value cannot be moved
+//! from one slot to another. Secrets (the device's private key, the session token) have
+//! slots of their own and are stored as raw bytes, so that they never pass through a JSON
+//! string that could not be zeroized.
+
+use serde::{Deserialize, Serialize};
+use twostep_proto::{ClientKind, CodeChallenge, SessionScope, UserSummary};
+
+use crate::keys::KeyRole;
+
+/// A place in the state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Slot {
+    /// [`RegistrationRecord`]: this device's registration with the server.
+    Registration,
+    /// Raw PKCS#8 v2 document of the device's Ed25519 key.
+    DeviceKey,
+    /// [`SessionRecord`]: the current session, without its token.
+    Session,
+    /// Raw bytes of the current session's bearer token.
+    SessionToken,
+    /// [`PendingRecord`]: a sign-in waiting for a code.
+    PendingSignIn,
+    /// Raw PKCS#8 of the key a pending mobile sign-in will register.
+    PendingDeviceKey,
+    /// [`twostep_proto::PasscodePolicy`]: the last policy the server sent.
+    PasscodePolicy,
+    /// [`ClockRecord`]: the last measured server clock offset.
+    ClockOffset,
+}
+
+impl Slot {
+    /// Every slot, for wiping.
+    pub(crate) const ALL: [Slot; 8] = [
+        Slot::Registration,
+        Slot::DeviceKey,
+        Slot::Session,
+        Slot::SessionToken,
+        Slot::PendingSignIn,
+        Slot::PendingDeviceKey,
+        Slot::PasscodePolicy,
+        Slot::ClockOffset,
+    ];
+
+    /// The slot's name, used in errors.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Slot::Registration => "registration",
+            Slot::DeviceKey => "device_key",
+            Slot::Session => "session",
+            Slot::SessionToken => "session_token",
+            Slot::PendingSignIn => "pending_sign_in",
+            Slot::PendingDeviceKey => "pending_device_key",
+            Slot::PasscodePolicy => "passcode_policy",
+            Slot::ClockOffset => "clock_offset",
+        }
+    }
+
+    /// The sled key.
+    pub(crate) fn storage_key(self) -> Vec<u8> {
+        format!("rec/{}", self.name()).into_bytes()
+    }
+
+    /// The associated data the slot's value is sealed with.
+    pub(crate) fn aad(self) -> Vec<u8> {
+        format!("twostep/state/v1/{}", self.name()).into_bytes()
+    }
+
+    /// The data key that seals it.
+    pub(crate) fn role(self) -> KeyRole {
+        match self {
+            Slot::PasscodePolicy | Slot::ClockOffset => KeyRole::Local,
+            Slot::Registration | Slot::DeviceKey | Slot::Session | Slot::SessionToken | Slot::PendingSignIn | Slot::PendingDeviceKey => {
+                KeyRole::Account
+            }
+        }
+    }
+}
+
+/// This device's registration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct RegistrationRecord {
+    /// Server-assigned device id.
+    pub device_id: String,
+    /// The name sent at registration.
+    pub device_name: String,
+    /// Who registered it.
+    pub user: UserSummary,
+    /// The server it is registered with.
+    pub server_url: String,
+    /// Local Unix seconds.
+    pub registered_at: u64,
+}
+
+/// The current session (the token is in [`Slot::SessionToken`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct SessionRecord {
+    /// The client kind that signed in.
+    pub client: ClientKind,
+    /// What it may do.
+    pub scope: SessionScope,
+    /// Who.
+    pub user: UserSummary,
+    /// Server Unix seconds.
+    pub expires_at: u64,
+    /// The device it belongs to (mobile).
+    pub device_id: Option<String>,
+    /// Local Unix seconds.
+    pub signed_in_at: u64,
+}
+
+/// A sign-in waiting for a second-step code; kept so that the app may be killed while
+/// the user fetches the code from another app.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct PendingRecord {
+    /// As typed, normalized.
+    pub username: String,
+    /// The client kind signing in.
+    pub client: ClientKind,
+    /// The server's challenge, with server times.
+    pub challenge: CodeChallenge,
+    /// Local Unix seconds.
+    pub started_at: u64,
+}
+
+impl std::fmt::Debug for PendingRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingRecord")
+            .field("username", &self.username)
+            .field("client", &self.client)
+            .field("channel", &self.challenge.channel)
+            .field("started_at", &self.started_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The server's clock offset, as last measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct ClockRecord {
+    /// Server minus local, milliseconds.
+    pub offset_ms: i64,
+    /// Local Unix seconds.
+    pub measured_at: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_have_distinct_keys_and_secrets_use_the_account_key() {
+        let keys: std::collections::HashSet<_> = Slot::ALL.iter().map(|s| s.storage_key()).collect();
+        assert_eq!(keys.len(), Slot::ALL.len());
+        for secret in [Slot::DeviceKey, Slot::SessionToken, Slot::PendingDeviceKey] {
+            assert_eq!(secret.role(), KeyRole::Account);
+        }
+        assert_eq!(Slot::PasscodePolicy.role(), KeyRole::Local);
+    }
+}

@@ -1,0 +1,129 @@
+//! What the app shows at launch, read from local state without the network.
+
+use twostep_proto::{ClientKind, PasscodePolicy, SessionScope};
+
+use crate::client::ClockOffset;
+use crate::signin::CodePrompt;
+use crate::state::{PendingRecord, RegistrationRecord, SessionRecord};
+
+/// Where the user stands on this device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Nothing registered and no session: sign in with password and code.
+    FirstAccess,
+    /// The device is registered but has no live session: open one with
+    /// [`crate::Twostep::open_session`] (no code needed).
+    Registered,
+    /// A live session exists.
+    SignedIn,
+}
+
+/// The local state, as of `now`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    /// Where the user stands.
+    pub access: Access,
+    /// The server this instance talks to.
+    pub server_url: String,
+    /// This device's registration (mobile).
+    pub registration: Option<Registration>,
+    /// The live session, if any (an expired one is not reported).
+    pub session: Option<SessionInfo>,
+    /// A sign-in waiting for a code, if any.
+    pub pending_sign_in: Option<PendingSignIn>,
+    /// The server's clock offset, when measured.
+    pub clock_offset: Option<ClockOffset>,
+}
+
+/// A registered device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registration {
+    /// Server-assigned id.
+    pub device_id: String,
+    /// The name it was registered under.
+    pub device_name: String,
+    /// Who registered it.
+    pub username: String,
+    /// The user's stable id.
+    pub user_id: String,
+    /// The user's organization.
+    pub org: String,
+    /// The server it was registered with.
+    pub server_url: String,
+    /// Local Unix seconds.
+    pub registered_at: u64,
+    /// The passcode policy the server last sent.
+    pub passcode_policy: Option<PasscodePolicy>,
+}
+
+impl Registration {
+    pub(crate) fn from_record(record: RegistrationRecord, passcode_policy: Option<PasscodePolicy>) -> Self {
+        Self {
+            device_id: record.device_id,
+            device_name: record.device_name,
+            username: record.user.username,
+            user_id: record.user.id,
+            org: record.user.org,
+            server_url: record.server_url,
+            registered_at: record.registered_at,
+            passcode_policy,
+        }
+    }
+}
+
+/// A session with the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionInfo {
+    /// Normalized username.
+    pub username: String,
+    /// Stable user id.
+    pub user_id: String,
+    /// Organization.
+    pub org: String,
+    /// The client kind that signed in.
+    pub client: ClientKind,
+    /// Full, or only enough to configure two-step.
+    pub scope: SessionScope,
+    /// Local Unix seconds, corrected for the server's clock offset.
+    pub expires_at: u64,
+    /// The registered device, for mobile sessions.
+    pub device_id: Option<String>,
+}
+
+impl SessionInfo {
+    pub(crate) fn from_record(record: &SessionRecord, offset: ClockOffset) -> Self {
+        Self {
+            username: record.user.username.clone(),
+            user_id: record.user.id.clone(),
+            org: record.user.org.clone(),
+            client: record.client,
+            scope: record.scope,
+            expires_at: offset.to_local(record.expires_at),
+            device_id: record.device_id.clone(),
+        }
+    }
+}
+
+/// A sign-in waiting for its second step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingSignIn {
+    /// Who is signing in.
+    pub username: String,
+    /// As which client.
+    pub client: ClientKind,
+    /// The code screen to show.
+    pub prompt: CodePrompt,
+    /// Local Unix seconds.
+    pub started_at: u64,
+}
+
+impl PendingSignIn {
+    pub(crate) fn from_record(record: &PendingRecord, offset: ClockOffset) -> Self {
+        Self {
+            username: record.username.clone(),
+            client: record.client,
+            prompt: CodePrompt::from_challenge(&record.challenge, offset),
+            started_at: record.started_at,
+        }
+    }
+}

@@ -1,0 +1,50 @@
+//! Helpers for benchmarks and tests that need a populated data directory without a
+//! server. Not part of the supported API.
+
+use std::path::Path;
+use twostep_proto::{ClientKind, PasscodePolicy, PasscodeRequirement, SessionScope, UserSummary};
+
+use crate::device::DeviceKey;
+use crate::error::Result;
+use crate::keystore::KeyStore;
+use crate::state::{ClockRecord, RegistrationRecord, SessionRecord, Slot, StateStore};
+
+/// Writes the state of a registered mobile device with a session valid for a day, as a
+/// completed first access would.
+pub fn seed_signed_in_state(data_dir: &Path, key_store: &dyn KeyStore, server_url: &str, now: u64) -> Result<()> {
+    let store = StateStore::open(data_dir, key_store)?;
+    let user = UserSummary { id: "u-1".into(), username: "alice".into(), org: "acme".into() };
+    let key = DeviceKey::generate()?;
+    let registration = RegistrationRecord {
+        device_id: "d-1".into(),
+        device_name: "bench device".into(),
+        user: user.clone(),
+        server_url: server_url.to_owned(),
+        registered_at: now,
+    };
+    let session = SessionRecord {
+        client: ClientKind::Mobile,
+        scope: SessionScope::Full,
+        user,
+        expires_at: now + 86_400,
+        device_id: Some("d-1".into()),
+        signed_in_at: now,
+    };
+    let policy = PasscodePolicy {
+        requirement: PasscodeRequirement::Required,
+        min_length: 6,
+        alphanumeric: false,
+        max_failed_attempts: 10,
+        lock_timeout_secs: 300,
+        wipe_vault: false,
+    };
+    let change = store
+        .change()
+        .put(Slot::Registration, &registration)?
+        .put_secret(Slot::DeviceKey, key.pkcs8())?
+        .put(Slot::Session, &session)?
+        .put_secret(Slot::SessionToken, b"seeded-session-token")?
+        .put(Slot::PasscodePolicy, &policy)?
+        .put(Slot::ClockOffset, &ClockRecord { offset_ms: 0, measured_at: now })?;
+    Ok(store.apply(change)?)
+}

@@ -1,0 +1,232 @@
+//! Operator API: organizations, policy, users, resets and the audit log.
+
+use crate::{ClientKind, DeviceInfo, TwoStepSettings, UserSummary};
+use serde::{Deserialize, Serialize};
+
+/// `POST /v1/admin/signin`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorSignIn {
+    /// Operator name.
+    pub username: String,
+    /// Operator password.
+    pub password: String,
+}
+
+impl std::fmt::Debug for OperatorSignIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OperatorSignIn").field("username", &self.username).finish_non_exhaustive()
+    }
+}
+
+/// An operator token.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorSession {
+    /// Bearer token.
+    pub token: String,
+    /// Unix seconds.
+    pub expires_at: u64,
+}
+
+impl std::fmt::Debug for OperatorSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OperatorSession").field("expires_at", &self.expires_at).finish_non_exhaustive()
+    }
+}
+
+/// An organization's policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrgPolicy {
+    /// "Require Two-Step Authentication".
+    pub require_two_step: bool,
+    /// Minimum passcode length (4..=64, default 6).
+    pub passcode_min_length: u8,
+    /// Allow letters in passcodes.
+    pub passcode_alphanumeric: bool,
+    /// Failed passcode attempts before a wipe (1..=100, default 10).
+    pub passcode_max_attempts: u32,
+    /// Background lock timeout in seconds (0..=86400, default 300).
+    pub passcode_lock_timeout_secs: u32,
+    /// Whether a passcode wipe also removes the authenticator vault.
+    pub wipe_vault_on_max_attempts: bool,
+}
+
+impl Default for OrgPolicy {
+    fn default() -> Self {
+        Self {
+            require_two_step: false,
+            passcode_min_length: crate::DEFAULT_PASSCODE_MIN_LENGTH,
+            passcode_alphanumeric: false,
+            passcode_max_attempts: crate::DEFAULT_PASSCODE_MAX_ATTEMPTS,
+            passcode_lock_timeout_secs: crate::DEFAULT_LOCK_TIMEOUT_SECS,
+            wipe_vault_on_max_attempts: false,
+        }
+    }
+}
+
+/// `PATCH /v1/admin/orgs/{org}/policy`: only the given fields change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyUpdate {
+    /// See [`OrgPolicy`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_two_step: Option<bool>,
+    /// See [`OrgPolicy`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passcode_min_length: Option<u8>,
+    /// See [`OrgPolicy`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passcode_alphanumeric: Option<bool>,
+    /// See [`OrgPolicy`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passcode_max_attempts: Option<u32>,
+    /// See [`OrgPolicy`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passcode_lock_timeout_secs: Option<u32>,
+    /// See [`OrgPolicy`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wipe_vault_on_max_attempts: Option<bool>,
+}
+
+/// `POST /v1/admin/orgs`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrg {
+    /// `[a-z0-9._-]{1,64}`.
+    pub name: String,
+    /// Initial policy changes from the defaults.
+    #[serde(default)]
+    pub policy: Option<PolicyUpdate>,
+}
+
+/// An organization.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrgView {
+    /// Name.
+    pub name: String,
+    /// Policy.
+    pub policy: OrgPolicy,
+    /// Number of users.
+    pub users: u64,
+}
+
+/// `POST /v1/admin/orgs/{org}/users`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    /// Username.
+    pub username: String,
+    /// Initial password.
+    pub password: String,
+}
+
+impl std::fmt::Debug for CreateUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreateUser").field("username", &self.username).finish_non_exhaustive()
+    }
+}
+
+/// A user as seen by an operator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminUserView {
+    /// Who.
+    pub user: UserSummary,
+    /// Two-step settings (masked).
+    pub two_step: TwoStepSettings,
+    /// Locked after too many failures.
+    pub locked: bool,
+    /// Consecutive failed sign-in or code attempts.
+    pub consecutive_failures: u32,
+    /// Registered devices.
+    pub devices: Vec<DeviceInfo>,
+}
+
+/// Result of removing forced enrollments.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemovedCount {
+    /// How many users were changed.
+    pub removed: u64,
+}
+
+/// What happened, in the audit log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditKind {
+    SignInSucceeded,
+    SignInFailed,
+    CodeChallengeIssued,
+    CodeSent,
+    CodeDeliveryFailed,
+    CodeAccepted,
+    CodeRejected,
+    RecoveryCodeUsed,
+    RateLimited,
+    AccountLocked,
+    SetupRequired,
+    TwoStepEnrollmentStarted,
+    TwoStepEnrolled,
+    TwoStepChannelRemoved,
+    TwoStepDisabled,
+    RecoveryCodesRegenerated,
+    PreferredChannelChanged,
+    PasswordChanged,
+    DeviceRegistered,
+    DeviceSession,
+    DeviceRevoked,
+    SignedOut,
+    PolicyChanged,
+    OrgCreated,
+    UserCreated,
+    OperatorCreated,
+    OperatorSignIn,
+    AdminResetTwoStep,
+    AdminUnlock,
+    AdminRemovedForcedTwoStep,
+    StepUpVerified,
+}
+
+/// One audit record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditEvent {
+    /// Monotonic id.
+    pub id: u64,
+    /// Unix milliseconds.
+    pub at_ms: u64,
+    /// What.
+    pub kind: AuditKind,
+    /// Username concerned, if any.
+    #[serde(default)]
+    pub user: Option<String>,
+    /// Organization concerned, if any.
+    #[serde(default)]
+    pub org: Option<String>,
+    /// Client kind, if any.
+    #[serde(default)]
+    pub client: Option<ClientKind>,
+    /// Remote address, if known.
+    #[serde(default)]
+    pub address: Option<String>,
+    /// Operator who acted, for admin actions.
+    #[serde(default)]
+    pub operator: Option<String>,
+    /// Non-secret detail (channel, device id, reason).
+    #[serde(default)]
+    pub detail: Option<String>,
+}
+
+/// `GET /v1/admin/audit?after=ID&limit=N&user=NAME`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditPage {
+    /// Events, oldest first.
+    pub events: Vec<AuditEvent>,
+    /// Pass as `after` for the next page.
+    #[serde(default)]
+    pub next_after: Option<u64>,
+}

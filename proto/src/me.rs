@@ -1,0 +1,197 @@
+//! Self-service: a signed-in user's own two-step settings, devices and password.
+
+use crate::{Channel, TwoStepOrigin, UserSummary};
+use serde::{Deserialize, Serialize};
+
+/// `GET /v1/me`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeResponse {
+    /// Who.
+    pub user: UserSummary,
+    /// Their two-step settings.
+    pub two_step: TwoStepSettings,
+}
+
+/// A user's two-step configuration as shown to them (destinations masked).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TwoStepSettings {
+    /// At least one channel is confirmed.
+    pub enabled: bool,
+    /// Forced by the org policy or chosen; `None` while not enabled.
+    #[serde(default)]
+    pub origin: Option<TwoStepOrigin>,
+    /// The channel used first at sign-in.
+    #[serde(default)]
+    pub preferred: Option<Channel>,
+    /// Configured and pending channels.
+    pub channels: Vec<ChannelStatus>,
+    /// Unused recovery codes.
+    pub recovery_codes_left: u32,
+    /// The organization currently requires two-step.
+    pub required_by_org: bool,
+}
+
+/// One channel of a user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelStatus {
+    /// Which.
+    pub channel: Channel,
+    /// Masked phone or email.
+    #[serde(default)]
+    pub masked_destination: Option<String>,
+    /// Confirmed with a correct code (pending otherwise).
+    pub confirmed: bool,
+}
+
+/// `POST /v1/me/two-step/totp`: a new TOTP secret, shown once until confirmed.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TotpEnrollment {
+    /// 160-bit secret, base32 without padding.
+    pub secret: String,
+    /// `otpauth://totp/...` for authenticator apps.
+    pub otpauth_uri: String,
+    /// The URI as a QR code, an SVG document.
+    pub qr_svg: String,
+    /// Always `SHA1`.
+    pub algorithm: String,
+    /// Always 6.
+    pub digits: u8,
+    /// Always 30.
+    pub period: u64,
+}
+
+impl std::fmt::Debug for TotpEnrollment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TotpEnrollment").field("secret", &"<redacted>").field("digits", &self.digits).field("period", &self.period).finish()
+    }
+}
+
+/// `POST /v1/me/two-step/sms`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhoneEnrollment {
+    /// E.164 phone number.
+    pub phone: String,
+}
+
+/// `POST /v1/me/two-step/email`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailEnrollment {
+    /// Email address.
+    pub email: String,
+}
+
+/// A code was sent to confirm a new SMS or email channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PendingDelivery {
+    /// Which channel.
+    pub channel: Channel,
+    /// Where the code went, masked.
+    pub masked_destination: String,
+    /// Unix seconds after which a resend is allowed.
+    pub resend_after: u64,
+    /// Unix seconds when the code expires.
+    pub expires_at: u64,
+}
+
+/// A channel was confirmed.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrollmentResult {
+    /// The settings now.
+    pub two_step: TwoStepSettings,
+    /// On the first confirmed channel: a fresh set of recovery codes, shown once.
+    #[serde(default)]
+    pub recovery_codes: Option<Vec<String>>,
+    /// A setup-only session that is now a full session.
+    #[serde(default)]
+    pub session_upgraded: bool,
+}
+
+impl std::fmt::Debug for EnrollmentResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnrollmentResult")
+            .field("two_step", &self.two_step)
+            .field("recovery_codes", &self.recovery_codes.as_ref().map(|c| c.len()))
+            .field("session_upgraded", &self.session_upgraded)
+            .finish()
+    }
+}
+
+/// `POST /v1/me/two-step/recovery-codes`: a new set; the old set stops working.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecoveryCodes {
+    /// Ten single-use codes, `xxxx-xxxx-xx`.
+    pub codes: Vec<String>,
+}
+
+impl std::fmt::Debug for RecoveryCodes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RecoveryCodes({} codes)", self.codes.len())
+    }
+}
+
+/// `PUT /v1/me/two-step/preferred`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreferredChannel {
+    /// The channel to use first.
+    pub channel: Channel,
+}
+
+/// `POST /v1/me/two-step/verify`: step-up verification result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyResult {
+    /// Always true (failures are errors).
+    pub verified: bool,
+    /// The channel that verified.
+    pub channel: Channel,
+}
+
+/// `POST /v1/me/password`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    /// Current password.
+    pub current_password: String,
+    /// New password.
+    pub new_password: String,
+}
+
+impl std::fmt::Debug for PasswordChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PasswordChange { <redacted> }")
+    }
+}
+
+/// A device as listed to its user or an operator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceInfo {
+    /// Device id.
+    pub id: String,
+    /// Name given at registration.
+    pub name: String,
+    /// Unix seconds.
+    pub registered_at: u64,
+    /// Unix seconds of the last session.
+    pub last_seen_at: u64,
+    /// Revoked devices cannot open sessions.
+    pub revoked: bool,
+}
+
+/// A list of devices.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceList {
+    /// The devices.
+    pub devices: Vec<DeviceInfo>,
+}

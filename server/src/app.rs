@@ -1,0 +1,162 @@
+//! The application state shared by the HTTP handlers and the admin CLI.
+
+use crate::audit::{self, Ctx};
+use crate::config::Config;
+use crate::crypto::Keys;
+use crate::delivery::Delivery;
+use crate::durability::GroupFlush;
+use crate::error::{ApiError, ApiResult};
+use crate::metrics::Metrics;
+use crate::model::{OrgRecord, UserRecord};
+use crate::passwords::Hasher;
+use crate::store::{Repo, SledStore, Store, StoreError, Tree};
+use crate::throttle::AddressLimiter;
+use std::sync::Arc;
+use std::sync::Mutex;
+use twostep_proto::{AuditKind, ErrorCode, OrgPolicy, PasscodePolicy, PasscodeRequirement};
+
+/// Stored schema version.
+pub const SCHEMA_VERSION: u64 = 1;
+
+/// Shared state.
+pub struct App {
+    pub config: Config,
+    pub repo: Repo,
+    pub flush: Arc<GroupFlush>,
+    pub keys: Keys,
+    pub hasher: Hasher,
+    pub delivery: Delivery,
+    pub metrics: Metrics,
+    pub addresses: AddressLimiter,
+    /// MAC of the one-time setup token that creates the first operator.
+    pub setup_token: Mutex<Option<String>>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error("storage: {0}")]
+    Store(#[from] StoreError),
+    #[error("data directory {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("delivery: {0}")]
+    Delivery(#[from] crate::delivery::DeliveryError),
+    #[error("the data directory was written by a newer server (schema {0}); refusing to open it")]
+    NewerSchema(u64),
+}
+
+impl App {
+    /// Opens the data dir and builds the state. Must run inside a tokio runtime.
+    pub fn open(config: Config) -> Result<Arc<Self>, StartError> {
+        config.validate()?;
+        let io = |source| StartError::Io { path: config.data_dir.display().to_string(), source };
+        std::fs::create_dir_all(&config.data_dir).map_err(io)?;
+        let master = crate::crypto::load_or_create_master_key(&config.data_dir).map_err(io)?;
+        let store: Arc<dyn Store> = Arc::new(SledStore::open(&config.data_dir.join("db"))?);
+        let repo = Repo::new(store.clone());
+        match repo.get::<u64>(Tree::Meta, b"schema")? {
+            Some(v) if v > SCHEMA_VERSION => return Err(StartError::NewerSchema(v)),
+            Some(_) => {}
+            None => {
+                repo.put(Tree::Meta, b"schema", &SCHEMA_VERSION)?;
+                store.flush()?;
+            }
+        }
+        let threads = config.hash_threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
+        let hasher = Hasher::start(config.argon2, threads, config.hash_queue);
+        let delivery = Delivery::new(config.smtp.as_ref(), config.sms.as_ref(), config.data_dir.join("outbox"))?;
+        let addresses = AddressLimiter::new(config.address_failures_per_minute);
+        Ok(Arc::new(Self {
+            keys: Keys::derive(&master),
+            flush: GroupFlush::start(store),
+            repo,
+            hasher,
+            delivery,
+            metrics: Metrics::default(),
+            addresses,
+            setup_token: Mutex::new(None),
+            config,
+        }))
+    }
+
+    /// Makes this request's writes durable before answering.
+    pub async fn commit(&self) -> ApiResult<()> {
+        self.flush.commit().await.map_err(ApiError::from)
+    }
+
+    /// Appends an audit event.
+    pub fn audit(&self, now_ms: u64, kind: AuditKind, ctx: &Ctx, detail: Option<String>) -> ApiResult<()> {
+        audit::record(&self.repo, now_ms, kind, ctx, detail).map_err(ApiError::from)
+    }
+
+    /// Loads a user.
+    pub fn user(&self, username: &str) -> ApiResult<Option<UserRecord>> {
+        Ok(self.repo.get(Tree::Users, username.as_bytes())?)
+    }
+
+    /// Loads a user that must exist.
+    pub fn user_required(&self, username: &str) -> ApiResult<UserRecord> {
+        self.user(username)?.ok_or_else(|| ApiError::not_found("user"))
+    }
+
+    /// Loads an org (falls back to the default policy if it vanished).
+    pub fn org(&self, name: &str) -> ApiResult<OrgRecord> {
+        Ok(self.repo.get(Tree::Orgs, name.as_bytes())?.unwrap_or(OrgRecord {
+            name: name.to_owned(),
+            policy: OrgPolicy::default(),
+            created_at: 0,
+        }))
+    }
+
+    /// The passcode policy a device of this org gets: required exactly when two-step
+    /// comes from the org policy, optional when it is the user's own choice.
+    pub fn passcode_policy(&self, org: &OrgRecord) -> PasscodePolicy {
+        let p = &org.policy;
+        PasscodePolicy {
+            requirement: if p.require_two_step { PasscodeRequirement::Required } else { PasscodeRequirement::Optional },
+            min_length: p.passcode_min_length,
+            alphanumeric: p.passcode_alphanumeric,
+            max_failed_attempts: p.passcode_max_attempts,
+            lock_timeout_secs: p.passcode_lock_timeout_secs,
+            wipe_vault: p.wipe_vault_on_max_attempts,
+        }
+    }
+
+    /// Whether any operator exists.
+    pub fn has_operator(&self) -> ApiResult<bool> {
+        Ok(!self.repo.store().scan(Tree::Operators, b"", None, 1)?.is_empty())
+    }
+
+    /// Creates a one-time setup token for the first operator (when none exists).
+    pub fn issue_setup_token(&self) -> ApiResult<Option<String>> {
+        if self.has_operator()? {
+            return Ok(None);
+        }
+        let token = crate::crypto::random_token();
+        let mac = self.keys.code_mac("setup-token", &token);
+        if let Ok(mut g) = self.setup_token.lock() {
+            *g = Some(mac);
+        }
+        Ok(Some(token))
+    }
+}
+
+/// Maps a throttle gate to an error.
+pub fn gate_error(g: crate::throttle::AccountGate) -> Option<ApiError> {
+    match g {
+        crate::throttle::AccountGate::Open => None,
+        crate::throttle::AccountGate::Wait(s) => Some(ApiError::rate_limited(s)),
+        crate::throttle::AccountGate::Locked => Some(ApiError::new(
+            ErrorCode::AccountLocked,
+            "the account is locked after too many failed attempts; an operator must unlock it",
+        )),
+    }
+}

@@ -1,0 +1,232 @@
+//! Server configuration: defaults, then a TOML file, then `TWOSTEP_*` environment variables.
+
+use crate::passwords::HashCost;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Everything the server can be told.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Where the store, key and outbox live.
+    pub data_dir: PathBuf,
+    /// Issuer shown in authenticator apps.
+    pub issuer: String,
+    /// Session lifetime for web, agent and Outlook sessions.
+    pub session_ttl_secs: u64,
+    /// Session lifetime for mobile sessions (renewed by the device's signed challenge).
+    pub mobile_session_ttl_secs: u64,
+    /// Use the first `X-Forwarded-For` address as the client address (behind a proxy).
+    pub trust_forwarded_for: bool,
+    /// Argon2id cost.
+    pub argon2: HashCost,
+    /// Hashing threads (default: the number of cores).
+    pub hash_threads: Option<usize>,
+    /// Hash jobs allowed to wait before sign-ins get `503`.
+    pub hash_queue: usize,
+    /// Failed attempts per client address per minute before `429`.
+    pub address_failures_per_minute: u32,
+    /// SMTP delivery for email codes; without it, emails go to the outbox directory.
+    pub smtp: Option<SmtpConfig>,
+    /// HTTP gateway for SMS codes; without it, texts go to the outbox directory.
+    pub sms: Option<SmsConfig>,
+}
+
+/// How to reach the SMTP server.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    pub host: String,
+    #[serde(default = "default_smtp_port")]
+    pub port: u16,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+    /// `none`, `starttls` or `tls`.
+    #[serde(default)]
+    pub tls: SmtpTls,
+    pub from: String,
+    /// Seconds before giving up on the SMTP server.
+    #[serde(default = "default_timeout")]
+    pub timeout_secs: u64,
+}
+
+impl std::fmt::Debug for SmtpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("tls", &self.tls)
+            .field("from", &self.from)
+            .finish()
+    }
+}
+
+fn default_smtp_port() -> u16 {
+    587
+}
+fn default_timeout() -> u64 {
+    10
+}
+
+/// SMTP transport security.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plain text (local relays and test sinks only).
+    None,
+    /// STARTTLS upgrade (port 587).
+    #[default]
+    Starttls,
+    /// Implicit TLS (port 465).
+    Tls,
+}
+
+/// How to reach the SMS gateway: `POST url` with `{"to": "+49...", "text": "..."}`.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmsConfig {
+    pub url: String,
+    /// Sent as the `Authorization` header.
+    #[serde(default)]
+    pub auth_header: Option<String>,
+    /// Sender id passed as `"from"` in the body, if set.
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default = "default_timeout")]
+    pub timeout_secs: u64,
+}
+
+impl std::fmt::Debug for SmsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmsConfig")
+            .field("url", &self.url)
+            .field("auth_header", &self.auth_header.as_ref().map(|_| "<redacted>"))
+            .field("from", &self.from)
+            .finish()
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./data"),
+            issuer: "twostep".into(),
+            session_ttl_secs: 12 * 3600,
+            mobile_session_ttl_secs: 24 * 3600,
+            trust_forwarded_for: false,
+            argon2: HashCost::default(),
+            hash_threads: None,
+            hash_queue: 256,
+            address_failures_per_minute: 30,
+            smtp: None,
+            sms: None,
+        }
+    }
+}
+
+/// A configuration problem.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+impl Config {
+    /// Reads a TOML file.
+    pub fn from_toml_file(path: &std::path::Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError(format!("{}: {e}", path.display())))?;
+        toml::from_str(&text).map_err(|e| ConfigError(format!("{}: {e}", path.display())))
+    }
+
+    /// Applies `TWOSTEP_*` variables from `vars`.
+    pub fn apply_env(&mut self, vars: impl Iterator<Item = (String, String)>) -> Result<(), ConfigError> {
+        let bad = |k: &str| ConfigError(format!("{k} has an invalid value"));
+        for (k, v) in vars {
+            match k.as_str() {
+                "TWOSTEP_LISTEN" => self.listen = v.parse().map_err(|_| bad(&k))?,
+                "TWOSTEP_DATA_DIR" => self.data_dir = v.into(),
+                "TWOSTEP_ISSUER" => self.issuer = v,
+                "TWOSTEP_SESSION_TTL_SECS" => self.session_ttl_secs = v.parse().map_err(|_| bad(&k))?,
+                "TWOSTEP_TRUST_FORWARDED_FOR" => self.trust_forwarded_for = v.parse().map_err(|_| bad(&k))?,
+                "TWOSTEP_HASH_THREADS" => self.hash_threads = Some(v.parse().map_err(|_| bad(&k))?),
+                "TWOSTEP_SMTP_HOST" => self.smtp_mut().host = v,
+                "TWOSTEP_SMTP_PORT" => self.smtp_mut().port = v.parse().map_err(|_| bad(&k))?,
+                "TWOSTEP_SMTP_USERNAME" => self.smtp_mut().username = Some(v),
+                "TWOSTEP_SMTP_PASSWORD" => self.smtp_mut().password = Some(v),
+                "TWOSTEP_SMTP_TLS" => {
+                    self.smtp_mut().tls = match v.as_str() {
+                        "none" => SmtpTls::None,
+                        "starttls" => SmtpTls::Starttls,
+                        "tls" => SmtpTls::Tls,
+                        _ => return Err(bad(&k)),
+                    }
+                }
+                "TWOSTEP_SMTP_FROM" => self.smtp_mut().from = v,
+                "TWOSTEP_SMS_URL" => self.sms_mut().url = v,
+                "TWOSTEP_SMS_AUTH_HEADER" => self.sms_mut().auth_header = Some(v),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn smtp_mut(&mut self) -> &mut SmtpConfig {
+        self.smtp.get_or_insert_with(|| SmtpConfig {
+            host: String::new(),
+            port: default_smtp_port(),
+            username: None,
+            password: None,
+            tls: SmtpTls::default(),
+            from: "twostep@localhost".into(),
+            timeout_secs: default_timeout(),
+        })
+    }
+
+    fn sms_mut(&mut self) -> &mut SmsConfig {
+        self.sms.get_or_insert_with(|| SmsConfig { url: String::new(), auth_header: None, from: None, timeout_secs: default_timeout() })
+    }
+
+    /// Checks the values.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.argon2.validate().map_err(ConfigError)?;
+        if self.session_ttl_secs == 0 || self.mobile_session_ttl_secs == 0 {
+            return Err(ConfigError("session lifetimes must be positive".into()));
+        }
+        if let Some(s) = &self.smtp
+            && s.host.is_empty()
+        {
+            return Err(ConfigError("smtp.host is empty".into()));
+        }
+        if let Some(s) = &self.sms
+            && !(s.url.starts_with("http://") || s.url.starts_with("https://"))
+        {
+            return Err(ConfigError("sms.url must be an http(s) URL".into()));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_and_env_layer_over_defaults() {
+        let mut c: Config =
+            toml::from_str("listen = \"127.0.0.1:9000\"\n[smtp]\nhost = \"mail\"\nfrom = \"a@b.c\"\npassword = \"pw\"\n").unwrap();
+        assert_eq!(c.listen.port(), 9000);
+        assert_eq!(c.smtp.as_ref().unwrap().port, 587);
+        assert!(!format!("{c:?}").contains("\"pw\""));
+        c.apply_env(vec![("TWOSTEP_SMTP_PORT".to_string(), "2525".to_string())].into_iter()).unwrap();
+        assert_eq!(c.smtp.as_ref().unwrap().port, 2525);
+        assert!(c.apply_env(vec![("TWOSTEP_LISTEN".into(), "nope".into())].into_iter()).is_err());
+        assert!(toml::from_str::<Config>("bogus = 1").is_err());
+        c.validate().unwrap();
+    }
+}

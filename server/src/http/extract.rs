@@ -1,0 +1,178 @@
+//! Request extractors that turn every malformed input into a typed JSON error.
+
+use crate::app::App;
+use crate::error::ApiError;
+use crate::service::sessions::{self, Authed};
+use crate::service::signin::Origin;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use twostep_proto::{ErrorCode, SessionScope};
+
+/// A JSON body: `application/json`, bounded, valid UTF-8, no unknown fields.
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+fn describe(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    match e.classify() {
+        Category::Data => {
+            let msg = e.to_string();
+            // Keep serde's field names, never echo values (they may be secrets).
+            if msg.starts_with("unknown field") || msg.starts_with("missing field") || msg.starts_with("unknown variant") {
+                let cut = msg.find(" at line").unwrap_or(msg.len());
+                format!("invalid request: {}", &msg[..cut])
+            } else {
+                format!("a field has the wrong type or value (line {}, column {})", e.line(), e.column())
+            }
+        }
+        Category::Syntax | Category::Eof => format!("the body is not valid JSON (line {}, column {})", e.line(), e.column()),
+        Category::Io => "the body could not be read".into(),
+    }
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let ct = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        if !ct.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")) {
+            return Err(ApiError::new(ErrorCode::UnsupportedMediaType, "the body must be application/json"));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(ErrorCode::PayloadTooLarge, format!("the body is larger than {} bytes", twostep_proto::MAX_BODY_BYTES))
+            } else {
+                ApiError::request("the body could not be read")
+            }
+        })?;
+        if std::str::from_utf8(&bytes).is_err() {
+            return Err(ApiError::request("the body is not valid UTF-8"));
+        }
+        serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| ApiError::request(describe(&e)))
+    }
+}
+
+/// A path segment, percent-decoded and bounded.
+#[derive(Debug)]
+pub struct Seg(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Seg {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path(v) = axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::request("invalid path parameter"))?;
+        if v.len() > 256 {
+            return Err(ApiError::request("path parameter too long"));
+        }
+        Ok(Seg(v))
+    }
+}
+
+/// Two path segments.
+#[derive(Debug)]
+pub struct Seg2(pub String, pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Seg2 {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path((a, b)) = axum::extract::Path::<(String, String)>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::request("invalid path parameter"))?;
+        if a.len() > 256 || b.len() > 256 {
+            return Err(ApiError::request("path parameter too long"));
+        }
+        Ok(Seg2(a, b))
+    }
+}
+
+/// Query parameters into a struct.
+#[derive(Debug)]
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Query(q.0))
+            .map_err(|_| ApiError::request("invalid query parameters"))
+    }
+}
+
+/// Where the request comes from, and when.
+impl FromRequestParts<Arc<App>> for Origin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Self::Rejection> {
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()).unwrap_or(IpAddr::from([127, 0, 0, 1]));
+        let addr = if app.config.trust_forwarded_for {
+            parts
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(peer)
+        } else {
+            peer
+        };
+        let now_ms = crate::clock::now_ms();
+        Ok(Origin { addr, now: now_ms / 1000, now_ms })
+    }
+}
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    let v = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+}
+
+/// Any user session, including setup-only ones.
+#[derive(Debug)]
+pub struct AnySession(pub Authed);
+
+impl FromRequestParts<Arc<App>> for AnySession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts).ok_or_else(|| ApiError::new(ErrorCode::Unauthorized, "a bearer token is required"))?;
+        Ok(AnySession(sessions::authenticate(app, token, crate::clock::now())?))
+    }
+}
+
+/// A full user session.
+#[derive(Debug)]
+pub struct FullSession(pub Authed);
+
+impl FromRequestParts<Arc<App>> for FullSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Self::Rejection> {
+        let AnySession(a) = AnySession::from_request_parts(parts, app).await?;
+        if a.session.scope != SessionScope::Full {
+            return Err(ApiError::new(ErrorCode::Forbidden, "this session can only configure two-step authentication"));
+        }
+        Ok(FullSession(a))
+    }
+}
+
+/// An operator session.
+#[derive(Debug)]
+pub struct Operator(pub String);
+
+impl FromRequestParts<Arc<App>> for Operator {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts).ok_or_else(|| ApiError::new(ErrorCode::Unauthorized, "an operator bearer token is required"))?;
+        Ok(Operator(crate::service::admin::authenticate_operator(app, token, crate::clock::now())?))
+    }
+}

@@ -1,0 +1,343 @@
+//! Routes and thin handlers: parse, call the service, answer.
+
+use super::extract::{AnySession, FullSession, JsonBody, Operator, Query, Seg, Seg2};
+use crate::app::App;
+use crate::error::{ApiError, ApiResult};
+use crate::service::admin::{self, Actor};
+use crate::service::signin::Origin;
+use crate::service::{devices, selfservice, signin};
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, patch, post, put};
+use axum::{Json, Router};
+use std::sync::Arc;
+use twostep_proto::*;
+
+type S = State<Arc<App>>;
+
+/// The router with every endpoint.
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi))
+        .route("/v1/signin", post(sign_in))
+        .route("/v1/signin/{id}", delete(cancel))
+        .route("/v1/signin/{id}/code", post(submit_code))
+        .route("/v1/signin/{id}/recovery", post(recovery))
+        .route("/v1/signin/{id}/resend", post(resend))
+        .route("/v1/signin/{id}/channel", post(switch_channel))
+        .route("/v1/device/challenge", post(device_challenge))
+        .route("/v1/device/session", post(device_session))
+        .route("/v1/signout", post(sign_out))
+        .route("/v1/me", get(me))
+        .route("/v1/me/password", post(change_password))
+        .route("/v1/me/devices", get(list_devices))
+        .route("/v1/me/devices/{id}", delete(revoke_device))
+        .route("/v1/me/two-step", delete(disable))
+        .route("/v1/me/two-step/totp", post(enroll_totp))
+        .route("/v1/me/two-step/totp/confirm", post(confirm_totp))
+        .route("/v1/me/two-step/sms", post(enroll_sms))
+        .route("/v1/me/two-step/sms/confirm", post(confirm_sms))
+        .route("/v1/me/two-step/email", post(enroll_email))
+        .route("/v1/me/two-step/email/confirm", post(confirm_email))
+        .route("/v1/me/two-step/channels/{channel}", delete(remove_channel))
+        .route("/v1/me/two-step/preferred", put(set_preferred))
+        .route("/v1/me/two-step/recovery-codes", post(regenerate_recovery))
+        .route("/v1/me/two-step/verify", post(verify))
+        .route("/v1/admin/bootstrap", post(bootstrap))
+        .route("/v1/admin/signin", post(operator_sign_in))
+        .route("/v1/admin/orgs", post(create_org))
+        .route("/v1/admin/orgs/{org}", get(get_org))
+        .route("/v1/admin/orgs/{org}/policy", patch(update_policy))
+        .route("/v1/admin/orgs/{org}/users", post(create_user))
+        .route("/v1/admin/orgs/{org}/remove-forced-two-step", post(remove_forced))
+        .route("/v1/admin/users/{username}", get(get_user))
+        .route("/v1/admin/users/{username}/reset-two-step", post(reset_two_step))
+        .route("/v1/admin/users/{username}/unlock", post(unlock))
+        .route("/v1/admin/users/{username}/devices", delete(revoke_all_devices))
+        .route("/v1/admin/users/{username}/devices/{id}", delete(revoke_one_device))
+        .route("/v1/admin/audit", get(audit))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), stamp))
+        .with_state(app)
+}
+
+/// Adds the server-time header and counts answers.
+async fn stamp(State(app): S, req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    crate::metrics::inc(&app.metrics.http_requests_total);
+    let s = resp.status();
+    if s.is_client_error() {
+        crate::metrics::inc(&app.metrics.http_client_errors_total);
+    } else if s.is_server_error() {
+        crate::metrics::inc(&app.metrics.http_server_errors_total);
+    }
+    if let Ok(v) = HeaderValue::from_str(&crate::clock::now_ms().to_string()) {
+        resp.headers_mut().insert(HEADER_SERVER_TIME, v);
+    }
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("route")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(ErrorCode::MethodNotAllowed, "method not allowed on this route")
+}
+
+async fn healthz() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+async fn metrics(State(app): S) -> impl IntoResponse {
+    let gauges = [
+        ("password_hash_queue", "Password hashes waiting or running.", app.hasher.queued() as u64),
+        ("store_flushes", "Group flushes to disk so far.", app.flush.flush_count()),
+    ];
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], app.metrics.render(&gauges))
+}
+
+async fn openapi() -> Json<serde_json::Value> {
+    Json(super::openapi::document())
+}
+
+fn channel_of(s: &str) -> ApiResult<Channel> {
+    Channel::parse(s).ok_or_else(|| ApiError::not_found("channel"))
+}
+
+async fn sign_in(State(app): S, o: Origin, JsonBody(req): JsonBody<SignInRequest>) -> ApiResult<Json<SignInResponse>> {
+    signin::sign_in(&app, req, o).await.map(Json)
+}
+
+async fn submit_code(State(app): S, o: Origin, Seg(id): Seg, JsonBody(req): JsonBody<CodeSubmission>) -> ApiResult<Json<SignInResponse>> {
+    signin::submit_code(&app, &id, req, o).await.map(Json)
+}
+
+async fn recovery(State(app): S, o: Origin, Seg(id): Seg, JsonBody(req): JsonBody<CodeSubmission>) -> ApiResult<Json<SignInResponse>> {
+    signin::use_recovery(&app, &id, req, o).await.map(Json)
+}
+
+async fn resend(State(app): S, o: Origin, Seg(id): Seg) -> ApiResult<Json<CodeChallenge>> {
+    signin::resend(&app, &id, None, o).await.map(Json)
+}
+
+async fn switch_channel(State(app): S, o: Origin, Seg(id): Seg, JsonBody(req): JsonBody<ChannelSwitch>) -> ApiResult<Json<CodeChallenge>> {
+    signin::resend(&app, &id, Some(req.channel), o).await.map(Json)
+}
+
+async fn cancel(State(app): S, o: Origin, Seg(id): Seg) -> ApiResult<StatusCode> {
+    signin::cancel(&app, &id, o).await.map(|_| StatusCode::NO_CONTENT)
+}
+
+async fn device_challenge(State(app): S, o: Origin, JsonBody(req): JsonBody<DeviceChallengeRequest>) -> ApiResult<Json<DeviceChallenge>> {
+    devices::challenge(&app, &req, o.now).map(Json)
+}
+
+async fn device_session(State(app): S, o: Origin, JsonBody(req): JsonBody<DeviceSessionRequest>) -> ApiResult<Json<SessionGrant>> {
+    devices::session(&app, req, o).await.map(Json)
+}
+
+async fn sign_out(State(app): S, o: Origin, AnySession(a): AnySession) -> ApiResult<StatusCode> {
+    selfservice::sign_out(&app, &a, o).await.map(|_| StatusCode::NO_CONTENT)
+}
+
+async fn me(State(app): S, AnySession(a): AnySession) -> Json<MeResponse> {
+    Json(selfservice::me(&app, &a))
+}
+
+async fn change_password(
+    State(app): S,
+    o: Origin,
+    FullSession(a): FullSession,
+    JsonBody(req): JsonBody<PasswordChange>,
+) -> ApiResult<StatusCode> {
+    selfservice::change_password(&app, &a, req, o).await.map(|_| StatusCode::NO_CONTENT)
+}
+
+async fn list_devices(State(app): S, FullSession(a): FullSession) -> ApiResult<Json<DeviceList>> {
+    selfservice::list_devices(&app, &a).map(Json)
+}
+
+async fn revoke_device(State(app): S, o: Origin, FullSession(a): FullSession, Seg(id): Seg) -> ApiResult<StatusCode> {
+    selfservice::revoke_device(&app, &a, &id, o).await.map(|_| StatusCode::NO_CONTENT)
+}
+
+async fn disable(State(app): S, o: Origin, FullSession(a): FullSession) -> ApiResult<Json<TwoStepSettings>> {
+    selfservice::disable(&app, &a, o).await.map(Json)
+}
+
+async fn enroll_totp(State(app): S, o: Origin, AnySession(a): AnySession) -> ApiResult<Json<TotpEnrollment>> {
+    selfservice::enroll_totp(&app, &a, o).await.map(Json)
+}
+
+async fn confirm_totp(
+    State(app): S,
+    o: Origin,
+    AnySession(a): AnySession,
+    JsonBody(req): JsonBody<CodeSubmission>,
+) -> ApiResult<Json<EnrollmentResult>> {
+    selfservice::confirm_totp(&app, &a, req, o).await.map(Json)
+}
+
+async fn enroll_sms(
+    State(app): S,
+    o: Origin,
+    AnySession(a): AnySession,
+    JsonBody(req): JsonBody<PhoneEnrollment>,
+) -> ApiResult<Json<PendingDelivery>> {
+    selfservice::enroll_sent(&app, &a, Channel::Sms, &req.phone, o).await.map(Json)
+}
+
+async fn confirm_sms(
+    State(app): S,
+    o: Origin,
+    AnySession(a): AnySession,
+    JsonBody(req): JsonBody<CodeSubmission>,
+) -> ApiResult<Json<EnrollmentResult>> {
+    selfservice::confirm_sent(&app, &a, Channel::Sms, req, o).await.map(Json)
+}
+
+async fn enroll_email(
+    State(app): S,
+    o: Origin,
+    AnySession(a): AnySession,
+    JsonBody(req): JsonBody<EmailEnrollment>,
+) -> ApiResult<Json<PendingDelivery>> {
+    selfservice::enroll_sent(&app, &a, Channel::Email, &req.email, o).await.map(Json)
+}
+
+async fn confirm_email(
+    State(app): S,
+    o: Origin,
+    AnySession(a): AnySession,
+    JsonBody(req): JsonBody<CodeSubmission>,
+) -> ApiResult<Json<EnrollmentResult>> {
+    selfservice::confirm_sent(&app, &a, Channel::Email, req, o).await.map(Json)
+}
+
+async fn remove_channel(State(app): S, o: Origin, FullSession(a): FullSession, Seg(channel): Seg) -> ApiResult<Json<TwoStepSettings>> {
+    let channel = channel_of(&channel)?;
+    selfservice::remove_channel(&app, &a, channel, o).await.map(Json)
+}
+
+async fn set_preferred(
+    State(app): S,
+    o: Origin,
+    FullSession(a): FullSession,
+    JsonBody(req): JsonBody<PreferredChannel>,
+) -> ApiResult<Json<TwoStepSettings>> {
+    selfservice::set_preferred(&app, &a, req.channel, o).await.map(Json)
+}
+
+async fn regenerate_recovery(State(app): S, o: Origin, FullSession(a): FullSession) -> ApiResult<Json<RecoveryCodes>> {
+    selfservice::regenerate_recovery(&app, &a, o).await.map(Json)
+}
+
+async fn verify(
+    State(app): S,
+    o: Origin,
+    FullSession(a): FullSession,
+    JsonBody(req): JsonBody<CodeSubmission>,
+) -> ApiResult<Json<VerifyResult>> {
+    selfservice::verify(&app, &a, req, o).await.map(Json)
+}
+
+/// `POST /v1/admin/bootstrap` body.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Bootstrap {
+    setup_token: String,
+    username: String,
+    password: String,
+}
+
+fn actor(op: String, o: &Origin) -> Actor {
+    Actor { operator: op, address: Some(o.addr.to_string()), now: o.now, now_ms: o.now_ms }
+}
+
+async fn bootstrap(State(app): S, o: Origin, JsonBody(req): JsonBody<Bootstrap>) -> ApiResult<StatusCode> {
+    let a = actor(format!("bootstrap:{}", req.username), &o);
+    admin::bootstrap(&app, &req.setup_token, &req.username, &req.password, &a).await.map(|_| StatusCode::CREATED)
+}
+
+async fn operator_sign_in(State(app): S, o: Origin, JsonBody(req): JsonBody<OperatorSignIn>) -> ApiResult<Json<OperatorSession>> {
+    admin::operator_sign_in(&app, &req, o.addr, o.now, o.now_ms).await.map(Json)
+}
+
+async fn create_org(
+    State(app): S,
+    o: Origin,
+    Operator(op): Operator,
+    JsonBody(req): JsonBody<CreateOrg>,
+) -> ApiResult<(StatusCode, Json<OrgView>)> {
+    admin::create_org(&app, &req, &actor(op, &o)).await.map(|v| (StatusCode::CREATED, Json(v)))
+}
+
+async fn get_org(State(app): S, Operator(_): Operator, Seg(org): Seg) -> ApiResult<Json<OrgView>> {
+    admin::get_org(&app, &org).map(Json)
+}
+
+async fn update_policy(
+    State(app): S,
+    o: Origin,
+    Operator(op): Operator,
+    Seg(org): Seg,
+    JsonBody(req): JsonBody<PolicyUpdate>,
+) -> ApiResult<Json<OrgView>> {
+    admin::update_policy(&app, &org, &req, &actor(op, &o)).await.map(Json)
+}
+
+async fn create_user(
+    State(app): S,
+    o: Origin,
+    Operator(op): Operator,
+    Seg(org): Seg,
+    JsonBody(req): JsonBody<CreateUser>,
+) -> ApiResult<(StatusCode, Json<AdminUserView>)> {
+    admin::create_user(&app, &org, &req, &actor(op, &o)).await.map(|v| (StatusCode::CREATED, Json(v)))
+}
+
+async fn remove_forced(State(app): S, o: Origin, Operator(op): Operator, Seg(org): Seg) -> ApiResult<Json<RemovedCount>> {
+    admin::remove_forced(&app, &org, &actor(op, &o)).await.map(Json)
+}
+
+async fn get_user(State(app): S, Operator(_): Operator, Seg(u): Seg) -> ApiResult<Json<AdminUserView>> {
+    admin::user_view(&app, &u).map(Json)
+}
+
+async fn reset_two_step(State(app): S, o: Origin, Operator(op): Operator, Seg(u): Seg) -> ApiResult<Json<AdminUserView>> {
+    admin::reset_two_step(&app, &u, &actor(op, &o)).await.map(Json)
+}
+
+async fn unlock(State(app): S, o: Origin, Operator(op): Operator, Seg(u): Seg) -> ApiResult<Json<AdminUserView>> {
+    admin::unlock(&app, &u, &actor(op, &o)).await.map(Json)
+}
+
+async fn revoke_all_devices(State(app): S, o: Origin, Operator(op): Operator, Seg(u): Seg) -> ApiResult<Json<AdminUserView>> {
+    admin::revoke_devices(&app, &u, None, &actor(op, &o)).await.map(Json)
+}
+
+async fn revoke_one_device(State(app): S, o: Origin, Operator(op): Operator, Seg2(u, id): Seg2) -> ApiResult<Json<AdminUserView>> {
+    admin::revoke_devices(&app, &u, Some(&id), &actor(op, &o)).await.map(Json)
+}
+
+/// `GET /v1/admin/audit` query.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditQuery {
+    after: Option<u64>,
+    limit: Option<usize>,
+    user: Option<String>,
+}
+
+async fn audit(State(app): S, Operator(_): Operator, Query(q): Query<AuditQuery>) -> ApiResult<Json<AuditPage>> {
+    let user = q.user.as_deref().map(|u| normalize_username(u).unwrap_or_default());
+    Ok(Json(crate::audit::page(&app.repo, q.after, q.limit.unwrap_or(100), user.as_deref())?))
+}

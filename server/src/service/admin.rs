@@ -1,0 +1,328 @@
+//! Operators: organizations, policy, users, resets, unlocks, device revocation, audit.
+//! Shared by the admin HTTP API and the `twostep-server admin` CLI.
+
+use super::{devices, sessions, views};
+use crate::app::App;
+use crate::audit::Ctx;
+use crate::crypto::{random_id, random_token, sha256_hex};
+use crate::error::{ApiError, ApiResult};
+use crate::model::{OperatorRecord, OperatorSessionRecord, OrgRecord, TwoStepRecord, UserRecord};
+use crate::store::Tree;
+use crate::store::repo::Change;
+use twostep_proto::*;
+
+/// Seconds an operator token lives.
+pub const OPERATOR_SESSION_SECS: u64 = 3600;
+
+/// Who acts, from where.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub operator: String,
+    pub address: Option<String>,
+    pub now: u64,
+    pub now_ms: u64,
+}
+
+impl Actor {
+    fn ctx(&self, user: Option<&str>, org: Option<&str>) -> Ctx {
+        Ctx {
+            user: user.map(str::to_owned),
+            org: org.map(str::to_owned),
+            client: None,
+            address: self.address.clone(),
+            operator: Some(self.operator.clone()),
+        }
+    }
+}
+
+fn check_password(pw: &str) -> ApiResult<()> {
+    if pw.len() < MIN_PASSWORD_LEN || pw.len() > MAX_PASSWORD_LEN {
+        return Err(ApiError::field(format!("password must be {MIN_PASSWORD_LEN}..={MAX_PASSWORD_LEN} bytes")));
+    }
+    Ok(())
+}
+
+/// Creates an operator (CLI, or the one-time bootstrap).
+pub async fn create_operator(app: &App, name: &str, password: &str, actor: &Actor) -> ApiResult<()> {
+    let name = normalize_username(name).ok_or_else(|| ApiError::field("operator name must be 1..=64 characters of a-z 0-9 . _ @ + -"))?;
+    check_password(password)?;
+    let hash = app.hasher.hash(password).await?;
+    let rec = OperatorRecord { name: name.clone(), password_hash: hash, created_at: actor.now };
+    if !app.repo.insert_new(Tree::Operators, name.as_bytes(), &rec)? {
+        return Err(ApiError::new(ErrorCode::Conflict, "an operator with that name exists"));
+    }
+    app.audit(actor.now_ms, AuditKind::OperatorCreated, &actor.ctx(None, None), Some(name))?;
+    app.commit().await
+}
+
+/// `POST /v1/admin/bootstrap`: creates the first operator with the setup token printed at start.
+pub async fn bootstrap(app: &App, token: &str, name: &str, password: &str, actor: &Actor) -> ApiResult<()> {
+    let expected = app.setup_token.lock().ok().and_then(|g| g.clone());
+    let ok = expected.is_some_and(|mac| app.keys.code_matches("setup-token", token, &mac));
+    if !ok || app.has_operator()? {
+        return Err(ApiError::new(ErrorCode::Unauthorized, "the setup token is invalid or was already used"));
+    }
+    create_operator(app, name, password, actor).await?;
+    if let Ok(mut g) = app.setup_token.lock() {
+        *g = None;
+    }
+    Ok(())
+}
+
+/// `POST /v1/admin/signin`.
+pub async fn operator_sign_in(
+    app: &App,
+    req: &OperatorSignIn,
+    addr: std::net::IpAddr,
+    now: u64,
+    now_ms: u64,
+) -> ApiResult<OperatorSession> {
+    let name = normalize_username(&req.username).ok_or_else(ApiError::credentials)?;
+    if req.password.len() > MAX_PASSWORD_LEN {
+        return Err(ApiError::credentials());
+    }
+    if let Some(wait) = app.addresses.check(addr, now) {
+        return Err(ApiError::rate_limited(wait));
+    }
+    let throttle_key = format!("operator:{name}");
+    if let Some(e) = crate::app::gate_error(crate::throttle::account_gate(&app.repo, &throttle_key, now)?) {
+        return Err(e);
+    }
+    let op: Option<OperatorRecord> = app.repo.get(Tree::Operators, name.as_bytes())?;
+    let ok = app.hasher.verify(&req.password, op.as_ref().map(|o| o.password_hash.as_str())).await?;
+    let ctx = Ctx { operator: Some(name.clone()), address: Some(addr.to_string()), ..Ctx::default() };
+    if !ok {
+        app.addresses.failure(addr, now);
+        crate::throttle::account_failure(&app.repo, &throttle_key, now)?;
+        app.audit(now_ms, AuditKind::SignInFailed, &ctx, Some("operator".into()))?;
+        app.commit().await?;
+        return Err(ApiError::credentials());
+    }
+    crate::throttle::account_reset(&app.repo, &throttle_key)?;
+    let token = random_token();
+    let rec = OperatorSessionRecord { operator: name, expires_at: now + OPERATOR_SESSION_SECS };
+    app.repo.put(Tree::OperatorSessions, sha256_hex(token.as_bytes()).as_bytes(), &rec)?;
+    app.audit(now_ms, AuditKind::OperatorSignIn, &ctx, None)?;
+    app.commit().await?;
+    Ok(OperatorSession { token, expires_at: rec.expires_at })
+}
+
+/// Resolves an operator token.
+pub fn authenticate_operator(app: &App, token: &str, now: u64) -> ApiResult<String> {
+    let unauthorized = || ApiError::new(ErrorCode::Unauthorized, "missing, invalid or expired operator session");
+    if token.len() > 128 {
+        return Err(unauthorized());
+    }
+    let rec: OperatorSessionRecord =
+        app.repo.get(Tree::OperatorSessions, sha256_hex(token.as_bytes()).as_bytes())?.ok_or_else(unauthorized)?;
+    if rec.expires_at <= now {
+        return Err(unauthorized());
+    }
+    Ok(rec.operator)
+}
+
+fn apply_policy(p: &mut OrgPolicy, u: &PolicyUpdate) -> ApiResult<()> {
+    if let Some(v) = u.require_two_step {
+        p.require_two_step = v;
+    }
+    if let Some(v) = u.passcode_min_length {
+        if !(MIN_PASSCODE_LENGTH..=MAX_PASSCODE_LENGTH).contains(&v) {
+            return Err(ApiError::field(format!("passcode_min_length must be {MIN_PASSCODE_LENGTH}..={MAX_PASSCODE_LENGTH}")));
+        }
+        p.passcode_min_length = v;
+    }
+    if let Some(v) = u.passcode_alphanumeric {
+        p.passcode_alphanumeric = v;
+    }
+    if let Some(v) = u.passcode_max_attempts {
+        if !(1..=100).contains(&v) {
+            return Err(ApiError::field("passcode_max_attempts must be 1..=100"));
+        }
+        p.passcode_max_attempts = v;
+    }
+    if let Some(v) = u.passcode_lock_timeout_secs {
+        if v > 86_400 {
+            return Err(ApiError::field("passcode_lock_timeout_secs must be 0..=86400"));
+        }
+        p.passcode_lock_timeout_secs = v;
+    }
+    if let Some(v) = u.wipe_vault_on_max_attempts {
+        p.wipe_vault_on_max_attempts = v;
+    }
+    Ok(())
+}
+
+fn org_view(app: &App, org: OrgRecord) -> ApiResult<OrgView> {
+    let users = app.repo.get::<u64>(Tree::Meta, format!("orgcount:{}", org.name).as_bytes())?.unwrap_or(0);
+    Ok(OrgView { name: org.name, policy: org.policy, users })
+}
+
+/// `POST /v1/admin/orgs`.
+pub async fn create_org(app: &App, req: &CreateOrg, actor: &Actor) -> ApiResult<OrgView> {
+    if !valid_org_name(&req.name) {
+        return Err(ApiError::field("org name must be 1..=64 characters of a-z 0-9 . _ -"));
+    }
+    let mut policy = OrgPolicy::default();
+    if let Some(u) = &req.policy {
+        apply_policy(&mut policy, u)?;
+    }
+    let rec = OrgRecord { name: req.name.clone(), policy, created_at: actor.now };
+    if !app.repo.insert_new(Tree::Orgs, req.name.as_bytes(), &rec)? {
+        return Err(ApiError::new(ErrorCode::Conflict, "an organization with that name exists"));
+    }
+    app.audit(actor.now_ms, AuditKind::OrgCreated, &actor.ctx(None, Some(&req.name)), Some(format!("{:?}", rec.policy)))?;
+    app.commit().await?;
+    org_view(app, rec)
+}
+
+/// `GET /v1/admin/orgs/{org}`.
+pub fn get_org(app: &App, name: &str) -> ApiResult<OrgView> {
+    let org: OrgRecord = app.repo.get(Tree::Orgs, name.as_bytes())?.ok_or_else(|| ApiError::not_found("organization"))?;
+    org_view(app, org)
+}
+
+/// `PATCH /v1/admin/orgs/{org}/policy`.
+pub async fn update_policy(app: &App, name: &str, upd: &PolicyUpdate, actor: &Actor) -> ApiResult<OrgView> {
+    let r = app.repo.update::<OrgRecord, ApiError, _>(Tree::Orgs, name.as_bytes(), |cur| {
+        let Some(mut org) = cur else { return Change::Abort(ApiError::not_found("organization")) };
+        match apply_policy(&mut org.policy, upd) {
+            Ok(()) => Change::Put(org),
+            Err(e) => Change::Abort(e),
+        }
+    })??;
+    let org = r.ok_or_else(|| ApiError::not_found("organization"))?;
+    app.audit(actor.now_ms, AuditKind::PolicyChanged, &actor.ctx(None, Some(name)), Some(format!("{upd:?}")))?;
+    app.commit().await?;
+    org_view(app, org)
+}
+
+/// `POST /v1/admin/orgs/{org}/users`.
+pub async fn create_user(app: &App, org: &str, req: &CreateUser, actor: &Actor) -> ApiResult<AdminUserView> {
+    let username =
+        normalize_username(&req.username).ok_or_else(|| ApiError::field("username must be 1..=64 characters of a-z 0-9 . _ @ + -"))?;
+    check_password(&req.password)?;
+    get_org(app, org)?;
+    if app.user(&username)?.is_some() {
+        return Err(ApiError::new(ErrorCode::Conflict, "a user with that name exists"));
+    }
+    let hash = app.hasher.hash(&req.password).await?;
+    let rec = UserRecord {
+        id: random_id(),
+        username: username.clone(),
+        org: org.to_owned(),
+        password_hash: hash,
+        created_at: actor.now,
+        epoch: 0,
+        two_step: TwoStepRecord::default(),
+    };
+    if !app.repo.insert_new(Tree::Users, username.as_bytes(), &rec)? {
+        return Err(ApiError::new(ErrorCode::Conflict, "a user with that name exists"));
+    }
+    let key = format!("orgcount:{org}");
+    app.repo.update::<u64, (), _>(Tree::Meta, key.as_bytes(), |n| Change::Put(n.unwrap_or(0) + 1))?.ok();
+    app.audit(actor.now_ms, AuditKind::UserCreated, &actor.ctx(Some(&username), Some(org)), None)?;
+    app.commit().await?;
+    user_view(app, &username)
+}
+
+/// `GET /v1/admin/users/{username}`.
+pub fn user_view(app: &App, username: &str) -> ApiResult<AdminUserView> {
+    let u = app.user_required(&normalize_username(username).ok_or_else(|| ApiError::not_found("user"))?)?;
+    let t = crate::throttle::account_state(&app.repo, &u.username)?;
+    let devices = devices::list(app, &u)?.iter().map(|d| views::device(d, u.epoch)).collect();
+    Ok(AdminUserView {
+        user: sessions::summary(&u),
+        two_step: views::settings(app, &u),
+        locked: t.locked,
+        consecutive_failures: t.failures,
+        devices,
+    })
+}
+
+fn modify_user<F: FnMut(&mut UserRecord)>(app: &App, username: &str, mut f: F) -> ApiResult<UserRecord> {
+    let name = normalize_username(username).ok_or_else(|| ApiError::not_found("user"))?;
+    let r = app.repo.update::<UserRecord, (), _>(Tree::Users, name.as_bytes(), |cur| match cur {
+        Some(mut u) => {
+            f(&mut u);
+            Change::Put(u)
+        }
+        None => Change::Abort(()),
+    })?;
+    r.ok().flatten().ok_or_else(|| ApiError::not_found("user"))
+}
+
+/// `POST /v1/admin/users/{username}/reset-two-step`: clears two-step, revokes sessions and devices.
+pub async fn reset_two_step(app: &App, username: &str, actor: &Actor) -> ApiResult<AdminUserView> {
+    let u = modify_user(app, username, |u| {
+        u.two_step = TwoStepRecord::default();
+        u.epoch += 1;
+    })?;
+    app.audit(
+        actor.now_ms,
+        AuditKind::AdminResetTwoStep,
+        &actor.ctx(Some(&u.username), Some(&u.org)),
+        Some("sessions and devices revoked".into()),
+    )?;
+    app.commit().await?;
+    user_view(app, &u.username)
+}
+
+/// `POST /v1/admin/users/{username}/unlock`.
+pub async fn unlock(app: &App, username: &str, actor: &Actor) -> ApiResult<AdminUserView> {
+    let u = app.user_required(&normalize_username(username).ok_or_else(|| ApiError::not_found("user"))?)?;
+    crate::throttle::account_reset(&app.repo, &u.username)?;
+    app.audit(actor.now_ms, AuditKind::AdminUnlock, &actor.ctx(Some(&u.username), Some(&u.org)), None)?;
+    app.commit().await?;
+    user_view(app, &u.username)
+}
+
+/// `DELETE /v1/admin/users/{username}/devices[/{id}]`.
+pub async fn revoke_devices(app: &App, username: &str, id: Option<&str>, actor: &Actor) -> ApiResult<AdminUserView> {
+    let u = app.user_required(&normalize_username(username).ok_or_else(|| ApiError::not_found("user"))?)?;
+    let n = devices::revoke(app, &u, id)?;
+    app.audit(
+        actor.now_ms,
+        AuditKind::DeviceRevoked,
+        &actor.ctx(Some(&u.username), Some(&u.org)),
+        Some(format!("{n} device(s){}", id.map(|i| format!(": {i}")).unwrap_or_default())),
+    )?;
+    app.commit().await?;
+    user_view(app, &u.username)
+}
+
+/// `POST /v1/admin/orgs/{org}/remove-forced-two-step`: removes the enrollments that were
+/// made only because of the policy. Refused while the policy is on (they would be forced again).
+pub async fn remove_forced(app: &App, org: &str, actor: &Actor) -> ApiResult<RemovedCount> {
+    let o = get_org(app, org)?;
+    if o.policy.require_two_step {
+        return Err(ApiError::new(ErrorCode::PolicyRequiresTwoStep, "turn the policy off before removing forced enrollments"));
+    }
+    let mut removed = 0;
+    let mut after: Option<Vec<u8>> = None;
+    loop {
+        let batch: Vec<(Vec<u8>, UserRecord)> = app.repo.scan(Tree::Users, b"", after.as_deref(), 500)?;
+        let done = batch.len() < 500;
+        for (k, u) in batch {
+            after = Some(k);
+            if u.org != org || u.two_step.origin != Some(TwoStepOrigin::Forced) || !u.two_step.enabled() {
+                continue;
+            }
+            let r = app.repo.update::<UserRecord, (), _>(Tree::Users, u.username.as_bytes(), |cur| match cur {
+                Some(mut x) if x.two_step.origin == Some(TwoStepOrigin::Forced) => {
+                    x.two_step = TwoStepRecord::default();
+                    Change::Put(x)
+                }
+                _ => Change::Abort(()),
+            })?;
+            if r.is_ok() {
+                removed += 1;
+                app.audit(actor.now_ms, AuditKind::AdminRemovedForcedTwoStep, &actor.ctx(Some(&u.username), Some(org)), None)?;
+            }
+        }
+        if done {
+            break;
+        }
+    }
+    app.commit().await?;
+    Ok(RemovedCount { removed })
+}

@@ -1,0 +1,10 @@
+//! The server's behaviour, one concern per file. Every function takes `now` as an
+//! argument; handlers read the clock.
+
+pub mod admin;
+pub mod codes;
+pub mod devices;
+pub mod selfservice;
+pub mod sessions;
+pub mod signin;
+pub mod views;

@@ -1,0 +1,115 @@
+//! Storage behind a narrow key-value trait.
+//!
+//! Every record the server keeps is a JSON value under a key in one of a few named trees.
+//! The trait is small on purpose — get, put, remove, compare-and-swap, ordered scans,
+//! ids, flush — so that a shared database (PostgreSQL, one table per tree, CAS as a
+//! conditional `UPDATE`) can replace the embedded sled store when several stateless
+//! replicas must share state. Atomic read-modify-write (replay protection, attempt
+//! counters) is built on compare-and-swap in [`Repo::update`].
+
+pub mod repo;
+mod sled_store;
+
+pub use repo::Repo;
+pub use sled_store::SledStore;
+
+/// The named trees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Tree {
+    /// Schema version and server-wide settings.
+    Meta,
+    /// Organizations by name.
+    Orgs,
+    /// Users by normalized username.
+    Users,
+    /// Operators by name.
+    Operators,
+    /// User sessions by SHA-256 of the token.
+    Sessions,
+    /// Operator sessions by SHA-256 of the token.
+    OperatorSessions,
+    /// Sign-in challenges by id.
+    Challenges,
+    /// Devices by id (`user_id.random`).
+    Devices,
+    /// Device session nonces.
+    Nonces,
+    /// Per-account failure counters, by username (also for unknown usernames).
+    Throttle,
+    /// Audit events by big-endian id.
+    Audit,
+}
+
+impl Tree {
+    /// All trees.
+    pub const ALL: [Tree; 11] = [
+        Tree::Meta,
+        Tree::Orgs,
+        Tree::Users,
+        Tree::Operators,
+        Tree::Sessions,
+        Tree::OperatorSessions,
+        Tree::Challenges,
+        Tree::Devices,
+        Tree::Nonces,
+        Tree::Throttle,
+        Tree::Audit,
+    ];
+
+    /// Storage name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Tree::Meta => "meta",
+            Tree::Orgs => "orgs",
+            Tree::Users => "users",
+            Tree::Operators => "operators",
+            Tree::Sessions => "sessions",
+            Tree::OperatorSessions => "operator_sessions",
+            Tree::Challenges => "challenges",
+            Tree::Devices => "devices",
+            Tree::Nonces => "nonces",
+            Tree::Throttle => "throttle",
+            Tree::Audit => "audit",
+        }
+    }
+}
+
+/// A storage failure. Details go to the log; clients see `internal`.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The backend failed.
+    #[error("storage backend: {0}")]
+    Backend(String),
+    /// A stored value did not decode.
+    #[error("corrupt record in {tree}: {detail}")]
+    Corrupt {
+        /// Which tree.
+        tree: &'static str,
+        /// What failed.
+        detail: String,
+    },
+    /// The data dir is locked by another process.
+    #[error("the data directory is in use by another process (is the server running?)")]
+    Locked,
+}
+
+/// Key-value pairs from a scan.
+pub type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// The storage backend.
+pub trait Store: Send + Sync + 'static {
+    /// Reads a value.
+    fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Writes a value.
+    fn put(&self, tree: Tree, key: &[u8], value: Vec<u8>) -> Result<(), StoreError>;
+    /// Removes a value; returns whether it existed.
+    fn remove(&self, tree: Tree, key: &[u8]) -> Result<bool, StoreError>;
+    /// Atomically replaces `expected` with `new` (`None` = absent). False if the value differed.
+    fn compare_and_swap(&self, tree: Tree, key: &[u8], expected: Option<&[u8]>, new: Option<Vec<u8>>) -> Result<bool, StoreError>;
+    /// Up to `limit` pairs whose key starts with `prefix` and sorts after `after`, in key order.
+    fn scan(&self, tree: Tree, prefix: &[u8], after: Option<&[u8]>, limit: usize) -> Result<Pairs, StoreError>;
+    /// A unique, increasing id.
+    fn next_id(&self) -> Result<u64, StoreError>;
+    /// Makes every completed write durable (blocking; call off the async workers).
+    fn flush(&self) -> Result<(), StoreError>;
+}

@@ -1,0 +1,107 @@
+//! Typed JSON records over a [`Store`], with a compare-and-swap update loop.
+
+use super::{Store, StoreError, Tree};
+use serde::{Serialize, de::DeserializeOwned};
+use std::sync::Arc;
+
+/// Typed access to the store.
+#[derive(Clone)]
+pub struct Repo {
+    store: Arc<dyn Store>,
+}
+
+impl std::fmt::Debug for Repo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Repo").finish_non_exhaustive()
+    }
+}
+
+fn decode<T: DeserializeOwned>(tree: Tree, bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt { tree: tree.name(), detail: e.to_string() })
+}
+
+fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    // Our records are plain structs of strings, numbers and vectors: serialization cannot fail.
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+/// The outcome of an update closure.
+#[derive(Debug)]
+pub enum Change<T, E> {
+    /// Write this value.
+    Put(T),
+    /// Remove the record.
+    Remove,
+    /// Leave it as is and return the error (nothing is written).
+    Abort(E),
+}
+
+impl Repo {
+    /// Wraps a backend.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self { store }
+    }
+
+    /// The backend.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// Reads a record.
+    pub fn get<T: DeserializeOwned>(&self, tree: Tree, key: &[u8]) -> Result<Option<T>, StoreError> {
+        self.store.get(tree, key)?.map(|b| decode(tree, &b)).transpose()
+    }
+
+    /// Writes a record.
+    pub fn put<T: Serialize>(&self, tree: Tree, key: &[u8], value: &T) -> Result<(), StoreError> {
+        self.store.put(tree, key, encode(value))
+    }
+
+    /// Creates a record; false if the key exists.
+    pub fn insert_new<T: Serialize>(&self, tree: Tree, key: &[u8], value: &T) -> Result<bool, StoreError> {
+        self.store.compare_and_swap(tree, key, None, Some(encode(value)))
+    }
+
+    /// Removes a record.
+    pub fn remove(&self, tree: Tree, key: &[u8]) -> Result<bool, StoreError> {
+        self.store.remove(tree, key)
+    }
+
+    /// Atomic read-modify-write: `f` sees the current value and decides; retried on a
+    /// concurrent change, so `f` must be pure. Returns what `f` decided last.
+    pub fn update<T, E, F>(&self, tree: Tree, key: &[u8], mut f: F) -> Result<Result<Option<T>, E>, StoreError>
+    where
+        T: Serialize + DeserializeOwned,
+        F: FnMut(Option<T>) -> Change<T, E>,
+    {
+        loop {
+            let raw = self.store.get(tree, key)?;
+            let current = raw.as_deref().map(|b| decode(tree, b)).transpose()?;
+            let (new_raw, result) = match f(current) {
+                Change::Put(v) => {
+                    let bytes = encode(&v);
+                    (Some(bytes), Ok(Some(v)))
+                }
+                Change::Remove => (None, Ok(None)),
+                Change::Abort(e) => return Ok(Err(e)),
+            };
+            if raw.is_none() && new_raw.is_none() {
+                return Ok(result);
+            }
+            if self.store.compare_and_swap(tree, key, raw.as_deref(), new_raw)? {
+                return Ok(result);
+            }
+        }
+    }
+
+    /// Records under a prefix, in key order.
+    pub fn scan<T: DeserializeOwned>(
+        &self,
+        tree: Tree,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, T)>, StoreError> {
+        self.store.scan(tree, prefix, after, limit)?.into_iter().map(|(k, v)| Ok((k, decode(tree, &v)?))).collect()
+    }
+}

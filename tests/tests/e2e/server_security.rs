@@ -1,0 +1,176 @@
+//! Replay races, throttling, enumeration, lockout, secrets at rest.
+
+use serde_json::json;
+use std::time::Instant;
+use twostep_e2e::{Harness, now, totp_code};
+
+#[tokio::test]
+async fn one_totp_code_submitted_concurrently_succeeds_exactly_once() {
+    let h = Harness::start().await;
+    h.create_org("acme", false).await;
+    h.create_user("acme", "alice", "alice-password").await;
+    let secret = h.enroll_totp("alice", "alice-password").await;
+    // Twelve open sign-ins, one code sent to all of them at once.
+    let mut ids = Vec::new();
+    for _ in 0..12 {
+        let (_, v) = h.call("POST", "/v1/signin", None, Some(json!({"username": "alice", "password": "alice-password", "client": "web"}))).await;
+        ids.push(v["challenge_id"].as_str().unwrap().to_owned());
+    }
+    let code = totp_code(&secret, now());
+    let tasks: Vec<_> = ids
+        .iter()
+        .map(|id| {
+            let (http, url, code) = (h.http().clone(), format!("{}/v1/signin/{id}/code", h.url()), code.clone());
+            tokio::spawn(async move { http.post(url).json(&json!({"code": code})).send().await.unwrap().status().as_u16() })
+        })
+        .collect();
+    let mut ok = 0;
+    for t in tasks {
+        if t.await.unwrap() == 200 {
+            ok += 1;
+        }
+    }
+    assert_eq!(ok, 1, "exactly one submission of one code may win");
+
+    // The same through step-up verification: 32 at once, exactly one wins.
+    h.create_user("acme", "alice2", "alice-password").await;
+    let secret2 = h.enroll_totp("alice2", "alice-password").await;
+    let (_, v) = h.call("POST", "/v1/signin", None, Some(json!({"username": "alice2", "password": "alice-password", "client": "web"}))).await;
+    let id = v["challenge_id"].as_str().unwrap().to_owned();
+    let (s, v) = h.call("POST", &format!("/v1/signin/{id}/code"), None, Some(json!({"code": totp_code(&secret2, now())}))).await;
+    assert_eq!(s, 200, "{v}");
+    let token = v["token"].as_str().unwrap().to_owned();
+    let later = totp_code(&secret2, now() + 30);
+    let tasks: Vec<_> = (0..32)
+        .map(|_| {
+            let (http, url, code, t) = (h.http().clone(), format!("{}/v1/me/two-step/verify", h.url()), later.clone(), token.clone());
+            tokio::spawn(async move { http.post(url).bearer_auth(t).json(&json!({"code": code})).send().await.unwrap().status().as_u16() })
+        })
+        .collect();
+    let mut ok = 0;
+    for t in tasks {
+        if t.await.unwrap() == 200 {
+            ok += 1;
+        }
+    }
+    assert_eq!(ok, 1, "exactly one concurrent step-up with one code may win");
+}
+
+#[tokio::test]
+async fn failures_are_throttled_per_account_with_retry_after() {
+    let h = Harness::start().await;
+    h.create_org("acme", false).await;
+    h.create_user("acme", "bob", "bob-password-1").await;
+    for _ in 0..5 {
+        let (s, v) = h.call("POST", "/v1/signin", None, Some(json!({"username": "bob", "password": "wrong-password", "client": "web"}))).await;
+        assert_eq!(s, 401, "{v}");
+    }
+    let r = h.http().post(format!("{}/v1/signin", h.url())).json(&json!({"username": "bob", "password": "bob-password-1", "client": "web"})).send().await.unwrap();
+    assert_eq!(r.status(), 429, "even the right password waits");
+    let retry: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=30).contains(&retry));
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "rate_limited");
+    assert_eq!(v["error"]["retry_after_secs"], retry);
+    // An unknown username is throttled exactly the same way.
+    for _ in 0..5 {
+        let (s, _) = h.call("POST", "/v1/signin", None, Some(json!({"username": "nobody", "password": "wrong-password", "client": "web"}))).await;
+        assert_eq!(s, 401);
+    }
+    let (s, _) = h.call("POST", "/v1/signin", None, Some(json!({"username": "nobody", "password": "x-password", "client": "web"}))).await;
+    assert_eq!(s, 429);
+    // The operator sees and clears the failures.
+    assert_eq!(h.user_view("bob").await["consecutive_failures"], 5);
+    h.unlock("bob").await;
+    let (s, _) = h.call("POST", "/v1/signin", None, Some(json!({"username": "bob", "password": "bob-password-1", "client": "web"}))).await;
+    assert_eq!(s, 200);
+}
+
+#[tokio::test]
+async fn the_hundredth_failure_locks_the_account_until_an_operator_unlocks_it() {
+    let h = Harness::start().await;
+    h.create_org("acme", false).await;
+    h.create_user("acme", "carol", "carol-password").await;
+    let app = h.app().clone();
+    // 99 failures long ago (their delays have passed), then one more over HTTP.
+    for i in 0..99u64 {
+        twostep_server::throttle::account_failure(&app.repo, "carol", now() - 200_000 + i).unwrap();
+    }
+    let (s, _) = h.call("POST", "/v1/signin", None, Some(json!({"username": "carol", "password": "wrong-password", "client": "web"}))).await;
+    assert_eq!(s, 401);
+    let (s, v) = h.call("POST", "/v1/signin", None, Some(json!({"username": "carol", "password": "carol-password", "client": "web"}))).await;
+    assert_eq!(s, 423, "{v}");
+    assert_eq!(v["error"]["code"], "account_locked");
+    assert_eq!(h.user_view("carol").await["locked"], true);
+    let (_, audit) = h.admin("GET", "/v1/admin/audit?user=carol&limit=1000", None).await;
+    assert!(audit["events"].as_array().unwrap().iter().any(|e| e["kind"] == "account_locked"));
+    h.unlock("carol").await;
+    let (s, _) = h.call("POST", "/v1/signin", None, Some(json!({"username": "carol", "password": "carol-password", "client": "web"}))).await;
+    assert_eq!(s, 200);
+}
+
+#[tokio::test]
+async fn per_address_failures_are_throttled() {
+    let h = Harness::start().await;
+    for i in 0..30 {
+        let (s, _) = h.call("POST", "/v1/signin", None, Some(json!({"username": format!("ghost{i}"), "password": "wrong-password", "client": "web"}))).await;
+        assert_eq!(s, 401);
+    }
+    let (s, v) = h.call("POST", "/v1/signin", None, Some(json!({"username": "someone-new", "password": "wrong-password", "client": "web"}))).await;
+    assert_eq!(s, 429, "{v}");
+}
+
+#[tokio::test]
+async fn unknown_user_and_wrong_password_look_the_same_in_body_and_time() {
+    let h = Harness::start().await;
+    h.create_org("acme", false).await;
+    let mut known = Vec::new();
+    let mut unknown = Vec::new();
+    for i in 0..6 {
+        h.create_user("acme", &format!("real{i}"), "real-password").await;
+    }
+    let mut bodies = std::collections::HashSet::new();
+    for i in 0..6 {
+        for (user, sink) in [(format!("real{i}"), &mut known), (format!("fake{i}"), &mut unknown)] {
+            let t = Instant::now();
+            let (s, v) = h.call("POST", "/v1/signin", None, Some(json!({"username": user, "password": "wrong-password", "client": "web"}))).await;
+            sink.push(t.elapsed().as_secs_f64());
+            assert_eq!(s, 401);
+            bodies.insert(v.to_string());
+        }
+    }
+    assert_eq!(bodies.len(), 1, "one body for both cases: {bodies:?}");
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        v[v.len() / 2]
+    };
+    let (k, u) = (median(&mut known), median(&mut unknown));
+    // Without the dummy hash an unknown user would answer ~30x faster; allow noise, not that.
+    assert!(u > k / 3.0 && u < k * 3.0, "known {k:.4}s vs unknown {u:.4}s");
+}
+
+#[tokio::test]
+async fn secrets_never_reach_the_data_directory_in_the_clear() {
+    let h = Harness::start().await;
+    h.create_org("acme", false).await;
+    h.create_user("acme", "dora", "dora-password").await;
+    let token = h.web_token("dora", "dora-password").await;
+    let secret = h.enroll_totp("dora", "dora-password").await;
+    h.app().repo.store().flush().unwrap();
+    let raw = data_encoding::BASE32_NOPAD.decode(secret.as_bytes()).unwrap();
+    let db = h.data_dir().join("db");
+    let mut stack = vec![db];
+    let mut scanned = 0;
+    while let Some(p) = stack.pop() {
+        if p.is_dir() {
+            stack.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        let bytes = std::fs::read(&p).unwrap();
+        scanned += bytes.len();
+        for needle in [token.as_bytes(), secret.as_bytes(), &raw[..], b"dora-password"] {
+            assert!(!bytes.windows(needle.len()).any(|w| w == needle), "{} contains a secret", p.display());
+        }
+    }
+    assert!(scanned > 0);
+}
