@@ -10,6 +10,9 @@
 //! - `signin`: password sign-ins (Argon2id) for users without two-step.
 //! - `mixed`: a sign-in flood and code verifications at once; reports verification latency.
 
+// A benchmark tool: any failure should stop it loudly.
+#![allow(clippy::unwrap_used)]
+
 use clap::{Parser, Subcommand};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -214,7 +217,12 @@ async fn run_totp(url: String, src: Arc<CodeSource>, concurrency: usize, duratio
                     continue;
                 };
                 let t = Instant::now();
-                let r = http.post(format!("{url}/v1/me/two-step/verify")).bearer_auth(&token).json(&serde_json::json!({"code": code})).send().await;
+                let r = http
+                    .post(format!("{url}/v1/me/two-step/verify"))
+                    .bearer_auth(&token)
+                    .json(&serde_json::json!({"code": code}))
+                    .send()
+                    .await;
                 let status = match r {
                     Ok(r) => {
                         let s = r.status().as_u16();
@@ -253,13 +261,18 @@ async fn run_signin(url: String, users: Arc<Vec<String>>, password: String, conc
     let cursor = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::new();
     for _ in 0..concurrency {
-        let (http, url, users, stats, cursor, password) = (http.clone(), url.clone(), users.clone(), stats.clone(), cursor.clone(), password.clone());
+        let (http, url, users, stats, cursor, password) =
+            (http.clone(), url.clone(), users.clone(), stats.clone(), cursor.clone(), password.clone());
         tasks.push(tokio::spawn(async move {
             let mut local = Stats { lat_us: vec![], ok: 0, other: Default::default() };
             while start.elapsed() < duration {
                 let u = &users[cursor.fetch_add(1, Ordering::Relaxed) % users.len()];
                 let t = Instant::now();
-                let r = http.post(format!("{url}/v1/signin")).json(&serde_json::json!({"username": u, "password": password, "client": "web"})).send().await;
+                let r = http
+                    .post(format!("{url}/v1/signin"))
+                    .json(&serde_json::json!({"username": u, "password": password, "client": "web"}))
+                    .send()
+                    .await;
                 let status = match r {
                     Ok(r) => {
                         let s = r.status().as_u16();
@@ -331,7 +344,12 @@ async fn main() {
             }
             let per = t.elapsed().as_secs_f64() / samples as f64;
             let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-            println!("argon2id m=19456 t=2 p=1: {:.1} ms per hash; bound = {cores} cores / {:.1} ms = {:.1} sign-ins/s", per * 1000.0, per * 1000.0, cores as f64 / per);
+            println!(
+                "argon2id m=19456 t=2 p=1: {:.1} ms per hash; bound = {cores} cores / {:.1} ms = {:.1} sign-ins/s",
+                per * 1000.0,
+                per * 1000.0,
+                cores as f64 / per
+            );
         }
         Cmd::Totp(l) => {
             let seeded = load_users(&l.users);

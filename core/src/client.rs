@@ -177,14 +177,14 @@ impl ApiClient {
             request = request.header(reqwest::header::CONTENT_TYPE, "application/json").body(body.to_vec());
         }
         let sent_at = self.clock.now_unix_ms();
-        let mut response = request.send().await.map_err(Error::Transport)?;
+        let mut response = request.send().await.map_err(|e| Error::Transport(e.without_url()))?;
         let received_at = self.clock.now_unix_ms();
         self.record_server_time(&response, sent_at, received_at);
 
         let status = response.status();
         let retry_after = header_u64(&response, reqwest::header::RETRY_AFTER.as_str());
         let mut bytes = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(Error::Transport)? {
+        while let Some(chunk) = response.chunk().await.map_err(|e| Error::Transport(e.without_url()))? {
             if bytes.len() + chunk.len() > MAX_RESPONSE_BYTES {
                 return Err(Error::Protocol {
                     status: status.as_u16(),

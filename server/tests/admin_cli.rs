@@ -1,5 +1,7 @@
 //! The `twostep-server admin` CLI on a real data dir.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::Write;
 use std::process::{Command, Stdio};
 
@@ -52,7 +54,8 @@ fn operators_manage_orgs_users_and_read_the_audit_log_from_the_cli() {
     assert!(ok, "{out}");
     let (ok, out, _) = admin(d, &["audit"], None);
     assert!(ok);
-    let kinds: Vec<String> = out.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["kind"].as_str().unwrap().to_owned()).collect();
+    let kinds: Vec<String> =
+        out.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["kind"].as_str().unwrap().to_owned()).collect();
     for k in ["operator_created", "org_created", "user_created", "policy_changed", "admin_reset_two_step"] {
         assert!(kinds.iter().any(|x| x == k), "{k} in {kinds:?}");
     }

@@ -104,7 +104,11 @@ async fn start_sms_receiver(texts: Arc<Mutex<Vec<Caught>>>) -> SocketAddr {
             let texts = texts.clone();
             async move {
                 let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).map(str::to_owned);
-                let c = Caught { to: body["to"].as_str().unwrap_or_default().into(), text: body["text"].as_str().unwrap_or_default().into(), auth };
+                let c = Caught {
+                    to: body["to"].as_str().unwrap_or_default().into(),
+                    text: body["text"].as_str().unwrap_or_default().into(),
+                    auth,
+                };
                 if let Ok(mut t) = texts.lock() {
                     t.push(c);
                 }
@@ -121,7 +125,7 @@ async fn start_sms_receiver(texts: Arc<Mutex<Vec<Caught>>>) -> SocketAddr {
 /// The first run of `digits` consecutive ASCII digits in `text` after "code is".
 pub fn extract_code(text: &str, digits: usize) -> Option<String> {
     let start = text.find("code is").map(|i| i + 7).unwrap_or(0);
-    let b = text[start..].as_bytes();
+    let b = &text.as_bytes()[start..];
     let mut i = 0;
     while i < b.len() {
         if b[i].is_ascii_digit() {
@@ -290,7 +294,8 @@ impl Harness {
 
     /// Creates an organization.
     pub async fn create_org(&self, name: &str, require_two_step: bool) {
-        let (s, v) = self.admin("POST", "/v1/admin/orgs", Some(json!({"name": name, "policy": {"require_two_step": require_two_step}}))).await;
+        let (s, v) =
+            self.admin("POST", "/v1/admin/orgs", Some(json!({"name": name, "policy": {"require_two_step": require_two_step}}))).await;
         assert_eq!(s, 201, "create org: {v}");
     }
 
@@ -307,7 +312,8 @@ impl Harness {
 
     /// Creates a user.
     pub async fn create_user(&self, org: &str, username: &str, password: &str) {
-        let (s, v) = self.admin("POST", &format!("/v1/admin/orgs/{org}/users"), Some(json!({"username": username, "password": password}))).await;
+        let (s, v) =
+            self.admin("POST", &format!("/v1/admin/orgs/{org}/users"), Some(json!({"username": username, "password": password}))).await;
         assert_eq!(s, 201, "create user: {v}");
     }
 
@@ -315,7 +321,8 @@ impl Harness {
     /// under the org policy, or — for users the harness enrolled — a session completed with
     /// a code from the sink or the authenticator secret.
     pub async fn web_token(&self, username: &str, password: &str) -> String {
-        let (s, v) = self.call("POST", "/v1/signin", None, Some(json!({"username": username, "password": password, "client": "web"}))).await;
+        let (s, v) =
+            self.call("POST", "/v1/signin", None, Some(json!({"username": username, "password": password, "client": "web"}))).await;
         assert_eq!(s, 200, "web sign-in: {v}");
         match v["status"].as_str() {
             Some("session") => v["token"].as_str().expect("token").to_owned(),
@@ -324,8 +331,15 @@ impl Harness {
                 let id = v["challenge_id"].as_str().expect("challenge").to_owned();
                 let channel = v["channel"].as_str().expect("channel").to_owned();
                 let known = self.enrolled.lock().expect("lock").get(username).cloned().unwrap_or_default();
-                let (_, dest) = known.iter().find(|(c, _)| *c == channel).unwrap_or_else(|| panic!("{username} has {channel} the harness did not enroll"));
-                let candidates = if channel == "totp" { vec![totp_code(dest, now()), totp_code(dest, now() + 30)] } else { self.latest_code_for(dest).into_iter().collect() };
+                let (_, dest) = known
+                    .iter()
+                    .find(|(c, _)| *c == channel)
+                    .unwrap_or_else(|| panic!("{username} has {channel} the harness did not enroll"));
+                let candidates = if channel == "totp" {
+                    vec![totp_code(dest, now()), totp_code(dest, now() + 30)]
+                } else {
+                    self.latest_code_for(dest).into_iter().collect()
+                };
                 for code in candidates {
                     let (s, v) = self.call("POST", &format!("/v1/signin/{id}/code"), None, Some(json!({"code": code}))).await;
                     if s == 200 {
@@ -386,16 +400,16 @@ impl Harness {
             }
         }
         let outbox = self.config.data_dir.join("outbox");
-        let mut files: Vec<_> = std::fs::read_dir(&outbox).map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect()).unwrap_or_default();
+        let mut files: Vec<_> =
+            std::fs::read_dir(&outbox).map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect()).unwrap_or_default();
         files.retain(|p| p.extension().is_some_and(|e| e == "json"));
         files.sort();
         for f in files {
-            if let Ok(v) = serde_json::from_slice::<Value>(&std::fs::read(&f).unwrap_or_default()) {
-                if v["to"] == destination {
-                    if let Some(c) = v["code"].as_str() {
-                        out.push(c.to_owned());
-                    }
-                }
+            if let Ok(v) = serde_json::from_slice::<Value>(&std::fs::read(&f).unwrap_or_default())
+                && v["to"] == destination
+                && let Some(c) = v["code"].as_str()
+            {
+                out.push(c.to_owned());
             }
         }
         out

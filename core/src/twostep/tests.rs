@@ -222,10 +222,12 @@ async fn mobile_first_access_with_an_email_code_registers_the_device_and_survive
     let app = open(dir.path(), &keys, &server.url);
     let status = app.status(NOW).unwrap();
     assert_eq!(status.access, Access::SignedIn);
-    let registration = status.registration.unwrap();
+    let registration = status.registration.clone().unwrap();
     assert_eq!((registration.device_id.as_str(), registration.username.as_str()), ("dev-1", "alice"));
     assert_eq!(registration.passcode_policy.unwrap().requirement, PasscodeRequirement::Required);
     assert!(status.pending_sign_in.is_none());
+    let shown = format!("{app:?} {status:?}");
+    assert!(!shown.contains("token-1") && !shown.contains("ch-1"), "no secrets in Debug: {shown}");
     // After the session expires, the device is still registered.
     assert_eq!(app.status(NOW + 7200).unwrap().access, Access::Registered);
 }
@@ -409,9 +411,11 @@ async fn a_server_that_is_down_is_offline_and_one_that_hangs_is_a_timeout() {
     let app = open(dir.path(), &Arc::new(MemoryKeyStore::new()), &url);
     let err = app.sign_in("alice", "pw", ClientKind::Mobile, NOW).await.unwrap_err();
     assert!(matches!(err, TwostepError::Offline { .. }), "{err:?}");
+    assert!(!format!("{err:?} {err}").contains("/v1/"), "no URL (with challenge ids) in errors: {err:?}");
 
     let silent = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let mut config = Config::new(tempfile::tempdir().unwrap().keep(), format!("http://{}", silent.local_addr().unwrap()));
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::new(dir.path(), format!("http://{}", silent.local_addr().unwrap()));
     config.server.request_timeout = Duration::from_millis(300);
     let app = Twostep::open(config, Arc::new(MemoryKeyStore::new())).unwrap();
     let err = app.sign_in("alice", "pw", ClientKind::Mobile, NOW).await.unwrap_err();

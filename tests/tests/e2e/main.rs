@@ -1,13 +1,15 @@
 //! One integration binary: the real server on 127.0.0.1 and real clients over HTTP.
 
-mod server_bad_input;
-mod server_channels;
-mod server_ops;
-mod server_security;
-mod server_signin;
+#![allow(clippy::unwrap_used)]
+
 mod core_channels;
 mod core_client_kinds;
 mod core_devices;
 mod core_errors;
 mod core_first_access;
 mod core_support;
+mod server_bad_input;
+mod server_channels;
+mod server_ops;
+mod server_security;
+mod server_signin;

@@ -29,19 +29,70 @@ async fn malformed_requests_get_typed_errors_and_write_nothing() {
     let audit_before = h.admin("GET", "/v1/admin/audit?limit=1000", None).await.1["events"].as_array().unwrap().len();
     let j = Some("application/json");
     let long_path = format!("/v1/signin/{}/code", "a".repeat(300));
-    let cases: Vec<(&str, &str, Option<&str>, Vec<u8>, u16, &str)> = vec![
+    type Case<'a> = (&'a str, &'a str, Option<&'a str>, Vec<u8>, u16, &'a str);
+    let cases: Vec<Case> = vec![
         ("POST", "/v1/signin", j, b"{not json".to_vec(), 400, "invalid_request"),
         ("POST", "/v1/signin", j, b"".to_vec(), 400, "invalid_request"),
-        ("POST", "/v1/signin", j, br#"{"username":"alice","password":"alice-password","client":"web","role":"admin"}"#.to_vec(), 400, "invalid_request"),
+        (
+            "POST",
+            "/v1/signin",
+            j,
+            br#"{"username":"alice","password":"alice-password","client":"web","role":"admin"}"#.to_vec(),
+            400,
+            "invalid_request",
+        ),
         ("POST", "/v1/signin", j, br#"{"username":"alice","password":"alice-password","client":"fax"}"#.to_vec(), 400, "invalid_request"),
         ("POST", "/v1/signin", j, br#"{"username":"alice","password":12345678,"client":"web"}"#.to_vec(), 400, "invalid_request"),
-        ("POST", "/v1/signin", j, b"{\"username\":\"al\xff\xfeice\",\"password\":\"x\",\"client\":\"web\"}".to_vec(), 400, "invalid_request"),
-        ("POST", "/v1/signin", Some("text/plain"), br#"{"username":"alice","password":"alice-password","client":"web"}"#.to_vec(), 415, "unsupported_media_type"),
-        ("POST", "/v1/signin", j, format!(r#"{{"username":"alice","password":"{}","client":"web"}}"#, "p".repeat(20_000)).into_bytes(), 413, "payload_too_large"),
-        ("POST", "/v1/signin", j, format!(r#"{{"username":"alice","password":"{}","client":"web"}}"#, "p".repeat(300)).into_bytes(), 422, "invalid_field"),
+        (
+            "POST",
+            "/v1/signin",
+            j,
+            b"{\"username\":\"al\xff\xfeice\",\"password\":\"x\",\"client\":\"web\"}".to_vec(),
+            400,
+            "invalid_request",
+        ),
+        (
+            "POST",
+            "/v1/signin",
+            Some("text/plain"),
+            br#"{"username":"alice","password":"alice-password","client":"web"}"#.to_vec(),
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            "POST",
+            "/v1/signin",
+            j,
+            format!(r#"{{"username":"alice","password":"{}","client":"web"}}"#, "p".repeat(20_000)).into_bytes(),
+            413,
+            "payload_too_large",
+        ),
+        (
+            "POST",
+            "/v1/signin",
+            j,
+            format!(r#"{{"username":"alice","password":"{}","client":"web"}}"#, "p".repeat(300)).into_bytes(),
+            422,
+            "invalid_field",
+        ),
         ("POST", "/v1/signin", j, br#"{"username":"al ice","password":"alice-password","client":"web"}"#.to_vec(), 422, "invalid_field"),
-        ("POST", "/v1/signin", j, br#"{"username":"alice","password":"alice-password","client":"web","device":{"public_key":"AAAA","name":"x"}}"#.to_vec(), 422, "invalid_field"),
-        ("POST", "/v1/signin", j, br#"{"username":"alice","password":"alice-password","client":"mobile","device":{"public_key":"not-base64!!","name":"x"}}"#.to_vec(), 422, "invalid_field"),
+        (
+            "POST",
+            "/v1/signin",
+            j,
+            br#"{"username":"alice","password":"alice-password","client":"web","device":{"public_key":"AAAA","name":"x"}}"#.to_vec(),
+            422,
+            "invalid_field",
+        ),
+        (
+            "POST",
+            "/v1/signin",
+            j,
+            br#"{"username":"alice","password":"alice-password","client":"mobile","device":{"public_key":"not-base64!!","name":"x"}}"#
+                .to_vec(),
+            422,
+            "invalid_field",
+        ),
         ("POST", "/v1/signin/nonexistent/code", j, br#"{"code":"123456"}"#.to_vec(), 410, "challenge_expired"),
         ("POST", &long_path, j, br#"{"code":"123456"}"#.to_vec(), 400, "invalid_request"),
         ("POST", "/v1/device/challenge", j, br#"{"device_id":"unknown"}"#.to_vec(), 401, "device_revoked"),
@@ -85,7 +136,8 @@ async fn malformed_requests_get_typed_errors_and_write_nothing() {
     let audit_after = h.admin("GET", "/v1/admin/audit?limit=1000", None).await.1["events"].as_array().unwrap().len();
     assert_eq!(audit_before, audit_after, "bad input leaves no trace but its answer");
     // The user can still sign in normally.
-    let (s, _) = h.call("POST", "/v1/signin", None, Some(json!({"username": "alice", "password": "alice-password", "client": "web"}))).await;
+    let (s, _) =
+        h.call("POST", "/v1/signin", None, Some(json!({"username": "alice", "password": "alice-password", "client": "web"}))).await;
     assert_eq!(s, 200);
 }
 

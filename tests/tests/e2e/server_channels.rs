@@ -21,7 +21,8 @@ async fn email_codes_travel_through_a_real_smtp_server() {
     assert!(mail[0].text.contains("Subject: twostep verification code"));
     assert!(!h.data_dir().join("outbox").exists(), "nothing in the outbox when SMTP is configured");
 
-    let (_, v) = h.call("POST", "/v1/signin", None, Some(json!({"username": "alice", "password": "alice-password", "client": "web"}))).await;
+    let (_, v) =
+        h.call("POST", "/v1/signin", None, Some(json!({"username": "alice", "password": "alice-password", "client": "web"}))).await;
     assert_eq!(v["channel"], "email");
     assert_eq!(v["masked_destination"], "a•••@example.com");
     assert!(!v.to_string().contains("alice@example.com"), "destination is masked everywhere");
@@ -44,7 +45,8 @@ async fn resend_invalidates_the_previous_code_and_codes_expire_and_run_out_of_tr
     h.create_user("acme", "bob", "bob-password-1").await;
     h.enroll_email("bob", "bob-password-1", "bob@example.com").await;
     let app = h.app().clone();
-    let (_, v) = h.call("POST", "/v1/signin", None, Some(json!({"username": "bob", "password": "bob-password-1", "client": "agent"}))).await;
+    let (_, v) =
+        h.call("POST", "/v1/signin", None, Some(json!({"username": "bob", "password": "bob-password-1", "client": "agent"}))).await;
     let id = v["challenge_id"].as_str().unwrap().to_owned();
     let first = h.latest_code_for("bob@example.com").unwrap();
     // 31 s later a resend is allowed and the first code stops working.
@@ -91,7 +93,8 @@ async fn sms_goes_through_the_http_gateway_and_users_switch_channels() {
         assert!(!texts.is_empty());
         assert!(texts.iter().all(|t| t.auth.as_deref() == Some("Bearer gateway-secret") && t.to == "+4915112345678"));
     }
-    let (_, v) = h.call("POST", "/v1/signin", None, Some(json!({"username": "carol", "password": "carol-password", "client": "web"}))).await;
+    let (_, v) =
+        h.call("POST", "/v1/signin", None, Some(json!({"username": "carol", "password": "carol-password", "client": "web"}))).await;
     assert_eq!(v["channel"], "sms", "the first configured channel is preferred");
     let others: Vec<_> = v["other_channels"].as_array().unwrap().iter().map(|c| c["channel"].as_str().unwrap().to_owned()).collect();
     assert_eq!(others, vec!["totp", "email"]);
@@ -110,7 +113,8 @@ async fn sms_goes_through_the_http_gateway_and_users_switch_channels() {
     let (s, v) = h.call("PUT", "/v1/me/two-step/preferred", Some(&t), Some(json!({"channel": "email"}))).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["preferred"], "email");
-    let (_, v) = h.call("POST", "/v1/signin", None, Some(json!({"username": "carol", "password": "carol-password", "client": "agent"}))).await;
+    let (_, v) =
+        h.call("POST", "/v1/signin", None, Some(json!({"username": "carol", "password": "carol-password", "client": "agent"}))).await;
     assert_eq!(v["channel"], "email");
     let _ = Channel::Email;
 }
@@ -125,17 +129,22 @@ async fn totp_enrollment_needs_a_correct_code_and_gives_uri_and_qr() {
     assert_eq!(s, 200);
     let secret = v["secret"].as_str().unwrap().to_owned();
     assert_eq!(data_encoding::BASE32_NOPAD.decode(secret.as_bytes()).unwrap().len(), 20, "160-bit secret");
-    assert_eq!(v["otpauth_uri"], format!("otpauth://totp/twostep:dan%40example.com?secret={secret}&issuer=twostep&algorithm=SHA1&digits=6&period=30"));
+    assert_eq!(
+        v["otpauth_uri"],
+        format!("otpauth://totp/twostep:dan%40example.com?secret={secret}&issuer=twostep&algorithm=SHA1&digits=6&period=30")
+    );
     assert!(v["qr_svg"].as_str().unwrap().starts_with("<svg"));
     // Not active until confirmed.
-    let (_, v) = h.call("POST", "/v1/signin", None, Some(json!({"username": "dan@example.com", "password": "dan-password", "client": "web"}))).await;
+    let (_, v) =
+        h.call("POST", "/v1/signin", None, Some(json!({"username": "dan@example.com", "password": "dan-password", "client": "web"}))).await;
     assert_eq!(v["status"], "session");
     let (s, v) = h.call("POST", "/v1/me/two-step/totp/confirm", Some(&t), Some(json!({"code": totp_code(&secret, now() + 300)}))).await;
     assert_eq!(s, 401, "{v}");
     let (s, v) = h.call("POST", "/v1/me/two-step/totp/confirm", Some(&t), Some(json!({"code": totp_code(&secret, now())}))).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["two_step"]["origin"], "chosen");
-    let (_, v) = h.call("POST", "/v1/signin", None, Some(json!({"username": "dan@example.com", "password": "dan-password", "client": "web"}))).await;
+    let (_, v) =
+        h.call("POST", "/v1/signin", None, Some(json!({"username": "dan@example.com", "password": "dan-password", "client": "web"}))).await;
     assert_eq!(v["status"], "code_required");
 }
 

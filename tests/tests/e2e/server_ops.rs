@@ -9,7 +9,8 @@ async fn acknowledged_state_survives_a_restart_including_replay_protection() {
     h.create_org("acme", true).await;
     h.create_user("acme", "alice", "alice-password").await;
     let secret = h.enroll_totp("alice", "alice-password").await;
-    let (_, v) = h.call("POST", "/v1/signin", None, Some(json!({"username": "alice", "password": "alice-password", "client": "web"}))).await;
+    let (_, v) =
+        h.call("POST", "/v1/signin", None, Some(json!({"username": "alice", "password": "alice-password", "client": "web"}))).await;
     let id = v["challenge_id"].as_str().unwrap().to_owned();
     let code = totp_code(&secret, now());
     let (s, v) = h.call("POST", &format!("/v1/signin/{id}/code"), None, Some(json!({"code": code}))).await;
@@ -19,7 +20,8 @@ async fn acknowledged_state_survives_a_restart_including_replay_protection() {
     let (s, me) = h.call("GET", "/v1/me", Some(&token), None).await;
     assert_eq!(s, 200, "sessions survive");
     assert_eq!(me["two_step"]["origin"], "forced");
-    let (_, v) = h.call("POST", "/v1/signin", None, Some(json!({"username": "alice", "password": "alice-password", "client": "web"}))).await;
+    let (_, v) =
+        h.call("POST", "/v1/signin", None, Some(json!({"username": "alice", "password": "alice-password", "client": "web"}))).await;
     let id = v["challenge_id"].as_str().unwrap().to_owned();
     let (s, _) = h.call("POST", &format!("/v1/signin/{id}/code"), None, Some(json!({"code": code}))).await;
     assert_eq!(s, 401, "the used step is still remembered after the restart");
@@ -53,7 +55,8 @@ async fn health_metrics_openapi_and_audit() {
         assert!(!(s == 404 && v["error"]["message"] == "route not found"), "{} {} is documented but not routed", ep.method, ep.path);
         assert_ne!(s, 405, "{} {}", ep.method, ep.path);
     }
-    let enum_codes = doc["components"]["schemas"]["ErrorBody"]["properties"]["error"]["properties"]["code"]["enum"].as_array().unwrap().clone();
+    let enum_codes =
+        doc["components"]["schemas"]["ErrorBody"]["properties"]["error"]["properties"]["code"]["enum"].as_array().unwrap().clone();
     for c in twostep_proto::ErrorCode::ALL {
         assert!(enum_codes.contains(&json!(c.as_str())), "{c} missing");
     }
@@ -69,4 +72,36 @@ async fn health_metrics_openapi_and_audit() {
     let after = page["next_after"].as_u64().unwrap();
     let (_, next) = h.admin("GET", &format!("/v1/admin/audit?limit=2&after={after}"), None).await;
     assert!(next["events"][0]["id"].as_u64().unwrap() > after);
+}
+
+#[tokio::test]
+async fn an_admin_reset_revokes_sessions_and_devices_and_clears_two_step() {
+    let h = Harness::start().await;
+    h.create_org("acme", false).await;
+    h.create_user("acme", "hal", "hal-password").await;
+    h.enroll_email("hal", "hal-password", "hal@example.com").await;
+    let web = h.web_token("hal", "hal-password").await;
+    let dev = twostep_e2e::TestDevice::new();
+    let (_, v) = h
+        .call(
+            "POST",
+            "/v1/signin",
+            None,
+            Some(json!({"username": "hal", "password": "hal-password", "client": "mobile", "device": dev.registration("Phone")})),
+        )
+        .await;
+    let id = v["challenge_id"].as_str().unwrap().to_owned();
+    let code = h.latest_code_for("hal@example.com").unwrap();
+    let (_, v) = h.call("POST", &format!("/v1/signin/{id}/code"), None, Some(json!({"code": code}))).await;
+    let device_id = v["device"]["device_id"].as_str().unwrap().to_owned();
+    h.admin_reset("hal").await;
+    let (s, _) = h.call("GET", "/v1/me", Some(&web), None).await;
+    assert_eq!(s, 401, "sessions end with the reset");
+    let (s, v) = h.call("POST", "/v1/device/challenge", None, Some(json!({"device_id": device_id}))).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (401, Some("device_revoked")));
+    let view = h.user_view("hal").await;
+    assert_eq!(view["two_step"]["enabled"], false);
+    assert_eq!(view["devices"][0]["revoked"], true);
+    let (_, v) = h.call("POST", "/v1/signin", None, Some(json!({"username": "hal", "password": "hal-password", "client": "web"}))).await;
+    assert_eq!(v["status"], "session", "no code after the reset");
 }

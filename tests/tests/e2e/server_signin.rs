@@ -175,9 +175,23 @@ async fn outlook_asks_again_after_a_password_change_and_old_sessions_die() {
     let code = h.latest_code_for("frank@example.com").unwrap();
     let (_, v) = h.call("POST", &format!("/v1/signin/{id}/code"), None, Some(json!({"code": code}))).await;
     let web = v["token"].as_str().unwrap().to_owned();
-    let (s, v) = h.call("POST", "/v1/me/password", Some(&web), Some(json!({"current_password": "wrong-password", "new_password": "frank-password-2"}))).await;
+    let (s, v) = h
+        .call(
+            "POST",
+            "/v1/me/password",
+            Some(&web),
+            Some(json!({"current_password": "wrong-password", "new_password": "frank-password-2"})),
+        )
+        .await;
     assert_eq!(s, 401, "{v}");
-    let (s, _) = h.call("POST", "/v1/me/password", Some(&web), Some(json!({"current_password": "frank-password", "new_password": "frank-password-2"}))).await;
+    let (s, _) = h
+        .call(
+            "POST",
+            "/v1/me/password",
+            Some(&web),
+            Some(json!({"current_password": "frank-password", "new_password": "frank-password-2"})),
+        )
+        .await;
     assert_eq!(s, 204);
     let (s, v) = h.call("GET", "/v1/me", Some(&outlook_token), None).await;
     assert_eq!(s, 401);
@@ -218,7 +232,12 @@ async fn mobile_device_sessions_use_a_signed_challenge_until_revoked() {
     let (_, c) = h.call("POST", "/v1/device/challenge", None, Some(json!({"device_id": device_id}))).await;
     let nonce = c["nonce"].as_str().unwrap().to_owned();
     let (s, v) = h
-        .call("POST", "/v1/device/session", None, Some(json!({"device_id": device_id, "nonce": nonce, "signature": TestDevice::new().sign(&device_id, &nonce)})))
+        .call(
+            "POST",
+            "/v1/device/session",
+            None,
+            Some(json!({"device_id": device_id, "nonce": nonce, "signature": TestDevice::new().sign(&device_id, &nonce)})),
+        )
         .await;
     assert_eq!(s, 401);
     assert_eq!(v["error"]["code"], "bad_signature");
