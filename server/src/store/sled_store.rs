@@ -107,12 +107,12 @@ mod tests {
         assert!(s.compare_and_swap(Tree::Users, b"a", None, Some(b"1".to_vec())).unwrap());
         assert!(!s.compare_and_swap(Tree::Users, b"a", None, Some(b"2".to_vec())).unwrap());
         assert!(s.compare_and_swap(Tree::Users, b"a", Some(b"1"), Some(b"2".to_vec())).unwrap());
-        for k in ["x\01", "x\02", "x\03", "y\01"] {
+        for k in ["x\x001", "x\x002", "x\x003", "y\x001"] {
             s.put(Tree::Devices, k.as_bytes(), b"v".to_vec()).unwrap();
         }
         let all = s.scan(Tree::Devices, b"x\0", None, 10).unwrap();
         assert_eq!(all.len(), 3);
-        let after = s.scan(Tree::Devices, b"x\0", Some(b"x\01"), 10).unwrap();
+        let after = s.scan(Tree::Devices, b"x\0", Some(b"x\x001"), 10).unwrap();
         assert_eq!(after.len(), 2);
         let a = s.next_id().unwrap();
         assert!(s.next_id().unwrap() > a);
