@@ -59,6 +59,20 @@ enum Cmd {
         #[arg(long, default_value_t = 4)]
         verify_concurrency: usize,
     },
+    /// Write a wrk Lua script with never-used (token, code) pairs for the next two steps,
+    /// ordered so that each user's codes go out in step order.
+    WrkScript {
+        #[arg(long)]
+        users: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        /// wrk threads (-t) that will share the list.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// Use only the first N users (leave the rest for later phases).
+        #[arg(long, default_value_t = usize::MAX)]
+        first: usize,
+    },
     /// Time one Argon2id hash (server parameters) in this process.
     HashCost {
         #[arg(long, default_value_t = 20)]
@@ -330,11 +344,87 @@ fn save_steps(src: &CodeSource, users_file: &std::path::Path) {
     let _ = std::fs::write(steps_path(users_file), serde_json::to_vec(&steps).unwrap_or_default());
 }
 
+fn wrk_script(users_file: &std::path::Path, out: &std::path::Path, threads: usize, first: usize) {
+    use std::fmt::Write as _;
+    let seeded = load_users(&users_file.to_path_buf());
+    let src = code_source(&seeded, users_file);
+    let cur = now() / 30;
+    // The pairs go to a data file beside the script (a Lua literal of this size exceeds
+    // Lua's constant limit); each wrk thread loads every `threads`-th line.
+    let data = out.with_extension("txt");
+    let mut lines = String::new();
+    let mut n = 0;
+    for step in [cur, cur + 1] {
+        for (i, (_, secret, token)) in src.users.iter().enumerate().take(first) {
+            if src.next_step[i].load(Ordering::Relaxed) > step {
+                continue;
+            }
+            let _ = writeln!(lines, "{token} {}", twostep_server::totp::code_at(secret, step * 30));
+            n += 1;
+        }
+    }
+    std::fs::write(&data, lines).unwrap();
+    for a in src.next_step.iter().take(first) {
+        a.fetch_max(cur + 2, Ordering::Relaxed);
+    }
+    save_steps(&src, users_file);
+    let mut lua = format!("local data_file = \"{}\"\n", data.display());
+    let _ = write!(
+        lua,
+        r#"local nthreads = {threads}
+local threads = {{}}
+local counter = 0
+function setup(thread)
+  thread:set("tid", counter)
+  counter = counter + 1
+  table.insert(threads, thread)
+end
+function init(args)
+  reqs = {{}}
+  local i = 0
+  for line in io.lines(data_file) do
+    if i % nthreads == tid then
+      local token, code = line:match("(%S+) (%S+)")
+      table.insert(reqs, {{token, code}})
+    end
+    i = i + 1
+  end
+  idx = 1
+  bad = 0
+  exhausted = 0
+end
+function request()
+  local r = reqs[idx]
+  if r == nil then
+    exhausted = exhausted + 1
+    return wrk.format("GET", "/healthz")
+  end
+  idx = idx + 1
+  return wrk.format("POST", "/v1/me/two-step/verify", {{["authorization"] = "Bearer " .. r[1], ["content-type"] = "application/json"}}, '{{"code":"' .. r[2] .. '"}}')
+end
+function response(status, headers, body)
+  if status ~= 200 then bad = bad + 1 end
+end
+function done(summary, latency, requests)
+  local b, e = 0, 0
+  for _, t in ipairs(threads) do b = b + t:get("bad"); e = e + t:get("exhausted") end
+  io.write(string.format("non-200 answers: %d, requests after the list ran out: %d\n", b, e))
+  for _, p in ipairs({{50, 90, 99, 99.9}}) do
+    io.write(string.format("p%g: %.2f ms\n", p, latency:percentile(p) / 1000))
+  end
+end
+"#
+    );
+    std::fs::write(out, lua).unwrap();
+    eprintln!("wrote {n} verification requests for steps {cur} and {} to {}", cur + 1, out.display());
+}
+
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
     match cli.cmd {
         Cmd::Seed { data_dir, totp_users, password_users, out } => seed(data_dir, totp_users, password_users, out).await,
+        Cmd::WrkScript { users, out, threads, first } => wrk_script(&users, &out, threads, first),
         Cmd::HashCost { samples } => {
             let cost = twostep_server::passwords::HashCost::default();
             let _ = twostep_server::passwords::Hasher::hash_blocking(cost, "warm-up");

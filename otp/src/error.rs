@@ -1,0 +1,366 @@
+//! Every way an authenticator input or operation can fail, as one typed enum.
+//!
+//! Messages name the field and the rule that was broken, never a secret: a bad base32
+//! secret is reported by position, not by value, and values echoed back (an unknown
+//! algorithm name, a digits parameter) are cut to a few characters first.
+
+use crate::vault::AccountId;
+
+/// The result type of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Longest piece of user input ever echoed in an error message.
+const ECHO_MAX: usize = 24;
+
+/// What went wrong. Nothing is stored when an operation returns one of these.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    // ---- sizes -------------------------------------------------------------------
+    /// An input is larger than this crate accepts.
+    #[error("the {what} is too large (at most {max} bytes)")]
+    TooLarge {
+        /// What was too large.
+        what: &'static str,
+        /// The limit, in bytes.
+        max: usize,
+    },
+
+    // ---- otpauth URIs ------------------------------------------------------------
+    /// Not an `otpauth://` URI.
+    #[error("not an otpauth:// URI")]
+    NotOtpauth,
+    /// An `otpauth-migration://` URI given where one account was expected.
+    #[error("this is a Google Authenticator export (otpauth-migration://); import it instead")]
+    MigrationUri,
+    /// The URI is not well formed.
+    #[error("malformed otpauth URI: {reason}")]
+    MalformedUri {
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// A `%` escape is invalid or the decoded text is not UTF-8.
+    #[error("invalid percent-encoding in the {part}")]
+    InvalidPercentEncoding {
+        /// `label` or the parameter name.
+        part: String,
+    },
+    /// The OTP type is not `totp`, `hotp` or `steam`.
+    #[error("unknown OTP type {found:?} (expected totp, hotp or steam)")]
+    UnknownType {
+        /// The type found (shortened).
+        found: String,
+    },
+    /// The secret is missing or empty.
+    #[error("the secret is missing")]
+    MissingSecret,
+    /// The secret is not base32.
+    #[error("the secret is not valid base32 (character {position})")]
+    InvalidBase32 {
+        /// 1-based position of the first offending character.
+        position: usize,
+    },
+    /// The secret is longer than this crate accepts.
+    #[error("the secret is too long (at most {max} bytes)")]
+    SecretTooLong {
+        /// The limit, in bytes.
+        max: usize,
+    },
+    /// The hash algorithm is not SHA1, SHA256 or SHA512.
+    #[error("unknown algorithm {found:?} (expected SHA1, SHA256 or SHA512)")]
+    UnknownAlgorithm {
+        /// The algorithm found (shortened).
+        found: String,
+    },
+    /// The number of digits is not 6, 7 or 8.
+    #[error("digits must be 6, 7 or 8 (got {found:?})")]
+    InvalidDigits {
+        /// The value found (shortened).
+        found: String,
+    },
+    /// The period is not 1 to 3600 seconds.
+    #[error("period must be 1 to 3600 seconds (got {found:?})")]
+    InvalidPeriod {
+        /// The value found (shortened).
+        found: String,
+    },
+    /// The HOTP counter is not a non-negative 64-bit integer.
+    #[error("invalid HOTP counter {found:?}")]
+    InvalidCounter {
+        /// The value found (shortened).
+        found: String,
+    },
+    /// A parameter appears twice.
+    #[error("the parameter {name:?} appears more than once")]
+    DuplicateParameter {
+        /// Its name (shortened).
+        name: String,
+    },
+    /// Neither an issuer nor an account name.
+    #[error("the account has neither an issuer nor a name")]
+    MissingLabel,
+    /// An issuer, name or group is too long or has control characters.
+    #[error("invalid {field}: {reason}")]
+    InvalidLabel {
+        /// `issuer`, `name` or `group`.
+        field: &'static str,
+        /// Why.
+        reason: String,
+    },
+
+    // ---- imports -----------------------------------------------------------------
+    /// The protobuf payload ends in the middle of a field.
+    #[error("the export is truncated ({what})")]
+    Truncated {
+        /// Where it ended.
+        what: &'static str,
+    },
+    /// The protobuf payload is not well formed.
+    #[error("the export is not a valid protobuf message: {reason}")]
+    MalformedProtobuf {
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// The Google Authenticator export is not usable.
+    #[error("invalid Google Authenticator export: {reason}")]
+    InvalidMigration {
+        /// What is wrong.
+        reason: String,
+    },
+    /// Some QR codes of a multi-part export are missing.
+    #[error("the export has {expected} parts; missing part(s) {missing:?}")]
+    IncompleteExport {
+        /// Number of parts announced.
+        expected: u32,
+        /// 1-based numbers of the missing parts.
+        missing: Vec<u32>,
+    },
+    /// Parts of different exports were mixed.
+    #[error("these QR codes belong to different exports")]
+    MixedExports,
+    /// The file is not valid JSON of the expected shape.
+    #[error("invalid {format} file at line {line}, column {column}: {reason}")]
+    InvalidJson {
+        /// `Aegis`, `2FAS`, `twostep export`.
+        format: &'static str,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// Kind of problem (syntax, structure, end of file), never the offending value.
+        reason: &'static str,
+    },
+    /// A file format or version this crate does not read (an encrypted backup, say).
+    #[error("unsupported {format} file: {reason}")]
+    UnsupportedFile {
+        /// Which format.
+        format: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// The file holds no account.
+    #[error("the file holds no account")]
+    EmptyImport,
+    /// One or more entries of a file are invalid; nothing was imported.
+    #[error("{} of the entries are invalid; nothing was imported (first: entry {}: {})", .errors.len(), .errors.first().map_or(0, |e| e.entry), .errors.first().map_or(String::new(), |e| e.error.to_string()))]
+    InvalidEntries {
+        /// Every invalid entry.
+        errors: Vec<EntryError>,
+    },
+
+    // ---- encrypted exports -------------------------------------------------------
+    /// The export password is too short or too long.
+    #[error("the export password must have {min} to {max} bytes")]
+    WeakPassword {
+        /// Minimum length in bytes.
+        min: usize,
+        /// Maximum length in bytes.
+        max: usize,
+    },
+    /// The password is wrong or the file was modified.
+    #[error("wrong password, or the export was modified")]
+    WrongPassword,
+    /// The export was written by a newer version.
+    #[error("export format version {version} is not supported (this version reads 1)")]
+    UnsupportedExportVersion {
+        /// The version found.
+        version: u64,
+    },
+    /// The export file is damaged or its parameters are out of bounds.
+    #[error("invalid twostep export: {reason}")]
+    MalformedExport {
+        /// What is wrong.
+        reason: String,
+    },
+
+    // ---- vault -------------------------------------------------------------------
+    /// No account with this id.
+    #[error("no account with id {id}")]
+    UnknownAccount {
+        /// The id asked for.
+        id: AccountId,
+    },
+    /// The same secret is already in the vault.
+    #[error("this account is already in the vault (id {existing})")]
+    Duplicate {
+        /// The account that has it.
+        existing: AccountId,
+    },
+    /// The vault holds as many accounts as it may.
+    #[error("the vault is full (at most {max} accounts)")]
+    VaultFull {
+        /// The limit.
+        max: usize,
+    },
+    /// The operation needs an HOTP account.
+    #[error("account {id} is not an HOTP account")]
+    NotHotp {
+        /// The account.
+        id: AccountId,
+    },
+    /// The HOTP counter cannot advance any further.
+    #[error("the HOTP counter of account {id} is exhausted")]
+    CounterExhausted {
+        /// The account.
+        id: AccountId,
+    },
+    /// A new order is not a permutation of the vault's accounts.
+    #[error("the new order must list every account exactly once")]
+    InvalidOrder,
+    /// A clock offset out of bounds.
+    #[error("the clock offset must be within ±{max_secs} s")]
+    InvalidClockOffset {
+        /// The bound, in seconds.
+        max_secs: u64,
+    },
+    /// The stored vault does not parse or breaks an invariant.
+    #[error("the stored vault is damaged: {reason}")]
+    CorruptVault {
+        /// What is wrong.
+        reason: String,
+    },
+    /// The random number generator or another primitive failed.
+    #[error("internal error: {reason}")]
+    Internal {
+        /// What failed.
+        reason: &'static str,
+    },
+}
+
+/// One invalid entry of an import file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryError {
+    /// 1-based position of the entry in the file (for a text file, the line).
+    pub entry: usize,
+    /// `issuer:name` when it could be read, for the message shown to the user.
+    pub label: Option<String>,
+    /// What is wrong with it.
+    pub error: Error,
+}
+
+impl std::fmt::Display for EntryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.label {
+            Some(label) => write!(f, "entry {} ({label}): {}", self.entry, self.error),
+            None => write!(f, "entry {}: {}", self.entry, self.error),
+        }
+    }
+}
+
+impl Error {
+    /// A stable snake_case name for programs (`invalid_base32`, `wrong_password`, ...).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::TooLarge { .. } => "too_large",
+            Self::NotOtpauth => "not_otpauth",
+            Self::MigrationUri => "migration_uri",
+            Self::MalformedUri { .. } => "malformed_uri",
+            Self::InvalidPercentEncoding { .. } => "invalid_percent_encoding",
+            Self::UnknownType { .. } => "unknown_type",
+            Self::MissingSecret => "missing_secret",
+            Self::InvalidBase32 { .. } => "invalid_base32",
+            Self::SecretTooLong { .. } => "secret_too_long",
+            Self::UnknownAlgorithm { .. } => "unknown_algorithm",
+            Self::InvalidDigits { .. } => "invalid_digits",
+            Self::InvalidPeriod { .. } => "invalid_period",
+            Self::InvalidCounter { .. } => "invalid_counter",
+            Self::DuplicateParameter { .. } => "duplicate_parameter",
+            Self::MissingLabel => "missing_label",
+            Self::InvalidLabel { .. } => "invalid_label",
+            Self::Truncated { .. } => "truncated",
+            Self::MalformedProtobuf { .. } => "malformed_protobuf",
+            Self::InvalidMigration { .. } => "invalid_migration",
+            Self::IncompleteExport { .. } => "incomplete_export",
+            Self::MixedExports => "mixed_exports",
+            Self::InvalidJson { .. } => "invalid_json",
+            Self::UnsupportedFile { .. } => "unsupported_file",
+            Self::EmptyImport => "empty_import",
+            Self::InvalidEntries { .. } => "invalid_entries",
+            Self::WeakPassword { .. } => "weak_password",
+            Self::WrongPassword => "wrong_password",
+            Self::UnsupportedExportVersion { .. } => "unsupported_export_version",
+            Self::MalformedExport { .. } => "malformed_export",
+            Self::UnknownAccount { .. } => "unknown_account",
+            Self::Duplicate { .. } => "duplicate",
+            Self::VaultFull { .. } => "vault_full",
+            Self::NotHotp { .. } => "not_hotp",
+            Self::CounterExhausted { .. } => "counter_exhausted",
+            Self::InvalidOrder => "invalid_order",
+            Self::InvalidClockOffset { .. } => "invalid_clock_offset",
+            Self::CorruptVault { .. } => "corrupt_vault",
+            Self::Internal { .. } => "internal",
+        }
+    }
+}
+
+/// User input shortened for an error message: at most [`ECHO_MAX`] characters, control
+/// characters replaced.
+pub(crate) fn echo(input: &str) -> String {
+    let mut out: String = input.chars().take(ECHO_MAX).map(|c| if c.is_control() { '\u{FFFD}' } else { c }).collect();
+    if input.chars().count() > ECHO_MAX {
+        out.push('…');
+    }
+    out
+}
+
+/// A serde_json error as [`Error::InvalidJson`], without the offending value (serde_json
+/// messages may quote it, and it may be a secret).
+pub(crate) fn json_error(format: &'static str, e: &serde_json::Error) -> Error {
+    let reason = match e.classify() {
+        serde_json::error::Category::Io => "read error",
+        serde_json::error::Category::Syntax => "not valid JSON",
+        serde_json::error::Category::Data => "a field is missing or has the wrong type",
+        serde_json::error::Category::Eof => "the file ends too early",
+    };
+    Error::InvalidJson { format, line: e.line(), column: e.column(), reason }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn echoed_input_is_short_and_printable() {
+        assert_eq!(echo("SHA3"), "SHA3");
+        assert_eq!(echo("a\nb"), "a\u{FFFD}b");
+        let long = "x".repeat(100);
+        assert_eq!(echo(&long).chars().count(), ECHO_MAX + 1);
+    }
+
+    #[test]
+    fn json_errors_never_quote_the_input() {
+        let e = serde_json::from_str::<u32>("\"JBSWY3DPEHPK3PXP\"").unwrap_err();
+        assert!(e.to_string().contains("JBSWY3DPEHPK3PXP"), "serde_json does quote values: {e}");
+        let ours = json_error("Aegis", &e);
+        assert!(!ours.to_string().contains("JBSWY3DPEHPK3PXP"), "{ours}");
+    }
+
+    #[test]
+    fn entry_errors_summarize_the_first_one() {
+        let e = Error::InvalidEntries {
+            errors: vec![EntryError { entry: 3, label: Some("A:b".into()), error: Error::MissingSecret }],
+        };
+        assert_eq!(e.to_string(), "1 of the entries are invalid; nothing was imported (first: entry 3: the secret is missing)");
+        assert_eq!(e.code(), "invalid_entries");
+    }
+}
