@@ -55,6 +55,27 @@ impl Input {
             .map_err(|e| Failure::usage(format!("reading the password: {e}")))
     }
 
+    /// A passcode: the next line of standard input with `--passcode-stdin`, or a no-echo
+    /// terminal prompt.
+    pub fn passcode(&mut self, from_stdin: bool, prompt: &str) -> Result<Zeroizing<String>, Failure> {
+        if from_stdin {
+            return self.line()?.ok_or_else(|| Failure::usage("--passcode-stdin: no passcode line on standard input"));
+        }
+        if !std::io::stdin().is_terminal() {
+            return Err(Failure::usage("no terminal to ask for the passcode; use --passcode-stdin"));
+        }
+        rpassword::prompt_password(prompt).map(Zeroizing::new).map_err(|e| Failure::usage(format!("reading the passcode: {e}")))
+    }
+
+    /// A new passcode: one line with `--passcode-stdin`, or typed twice at a terminal.
+    pub fn new_passcode(&mut self, from_stdin: bool) -> Result<Zeroizing<String>, Failure> {
+        let passcode = self.passcode(from_stdin, "New passcode: ")?;
+        if !from_stdin && *self.passcode(false, "Repeat the new passcode: ")? != *passcode {
+            return Err(Failure::usage("the two passcodes differ"));
+        }
+        Ok(passcode)
+    }
+
     /// A code typed at the prompt (visible: codes are single-use).
     pub fn code(&mut self) -> Result<Option<Zeroizing<String>>, Failure> {
         if std::io::stdin().is_terminal() {

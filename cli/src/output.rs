@@ -2,7 +2,7 @@
 //! stderr), or with `--json` one JSON document on stdout for results and errors alike.
 
 use serde_json::{Value, json};
-use twostep_core::{CodePrompt, PasscodePolicy, Registration, SessionInfo, TwostepError};
+use twostep_core::{CodePrompt, PasscodePolicy, PasscodeState, PasscodeStatus, Registration, SessionInfo, TwostepError};
 
 /// Process exit codes; see `args::EXIT_CODES_HELP`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,6 +16,9 @@ pub enum Exit {
     Network = 6,
     SetupRequired = 7,
     DeviceRevoked = 8,
+    Passcode = 9,
+    Locked = 10,
+    Wiped = 11,
 }
 
 impl Exit {
@@ -27,11 +30,20 @@ impl Exit {
             | TwostepError::CodeExpired
             | TwostepError::ChallengeExpired
             | TwostepError::NoSignInInProgress => Exit::Code,
-            TwostepError::RateLimited { .. } | TwostepError::ResendTooSoon { .. } | TwostepError::AccountLocked => Exit::LockedOut,
+            TwostepError::RateLimited { .. }
+            | TwostepError::ResendTooSoon { .. }
+            | TwostepError::AccountLocked
+            | TwostepError::PasscodeLockedOut { .. } => Exit::LockedOut,
             TwostepError::Offline { .. } | TwostepError::Timeout | TwostepError::Server { .. } => Exit::Network,
             TwostepError::SetupRequired { .. } => Exit::SetupRequired,
             TwostepError::DeviceRevoked => Exit::DeviceRevoked,
-            TwostepError::InvalidInput { .. } => Exit::Usage,
+            TwostepError::InvalidInput { .. }
+            | TwostepError::PasscodeTooWeak { .. }
+            | TwostepError::PasscodeNotSet
+            | TwostepError::Authenticator { .. } => Exit::Usage,
+            TwostepError::PasscodeIncorrect { .. } => Exit::Passcode,
+            TwostepError::Locked | TwostepError::PasscodeRequired => Exit::Locked,
+            TwostepError::Wiped | TwostepError::LocalDataUnrecoverable => Exit::Wiped,
             _ => Exit::Other,
         }
     }
@@ -76,7 +88,26 @@ impl From<TwostepError> for Failure {
             TwostepError::Server { status, .. } => {
                 details.insert("status".into(), json!(status));
             }
+            TwostepError::PasscodeIncorrect { attempts_left, .. } => {
+                details.insert("attempts_left".into(), json!(attempts_left));
+            }
+            TwostepError::Authenticator { reason, entries, .. } => {
+                details.insert("reason".into(), json!(reason));
+                if !entries.is_empty() {
+                    let entries: Vec<Value> = entries
+                        .iter()
+                        .map(|e| json!({"entry": e.entry, "label": e.label, "reason": e.error.code(), "message": e.error.to_string()}))
+                        .collect();
+                    details.insert("entries".into(), Value::Array(entries));
+                }
+            }
+            TwostepError::PasscodeTooWeak { reason } => {
+                details.insert("reason".into(), json!(reason.code()));
+            }
             _ => {}
+        }
+        if let Some(until) = error.locked_until() {
+            details.insert("locked_until".into(), json!(until));
         }
         if let Some(secs) = error.retry_after_secs() {
             details.insert("retry_after_secs".into(), json!(secs));
@@ -164,6 +195,55 @@ pub fn policy_json(policy: &PasscodePolicy) -> Value {
     })
 }
 
+/// `not_set`, `locked`, `unlocked`, `locked_out`, `wiped`.
+pub fn passcode_status_str(status: PasscodeStatus) -> &'static str {
+    match status {
+        PasscodeStatus::NotSet => "not_set",
+        PasscodeStatus::Locked => "locked",
+        PasscodeStatus::Unlocked => "unlocked",
+        PasscodeStatus::LockedOut { .. } => "locked_out",
+        PasscodeStatus::Wiped => "wiped",
+    }
+}
+
+/// JSON for the passcode's state.
+pub fn passcode_json(state: &PasscodeState) -> Value {
+    json!({
+        "status": passcode_status_str(state.status),
+        "locked_until": match state.status { PasscodeStatus::LockedOut { until } => Some(until), _ => None },
+        "failed_attempts": state.failed_attempts,
+        "attempts_left": state.attempts_left,
+        "policy": policy_json(&state.policy),
+    })
+}
+
+/// One line about the passcode's state.
+pub fn passcode_text(state: &PasscodeState, now: u64) -> String {
+    let rule = match state.policy.requirement {
+        twostep_core::PasscodeRequirement::Required => "required by the organization",
+        twostep_core::PasscodeRequirement::Optional => "optional",
+    };
+    let status = match state.status {
+        PasscodeStatus::NotSet => "not set".to_owned(),
+        PasscodeStatus::Locked => "set, locked".to_owned(),
+        PasscodeStatus::Unlocked => "set, unlocked".to_owned(),
+        PasscodeStatus::LockedOut { until } => format!("locked out for {} s more", until.saturating_sub(now)),
+        PasscodeStatus::Wiped => "local data wiped after too many wrong passcodes; sign in again".to_owned(),
+    };
+    let mut text = format!(
+        "{status} ({rule}, at least {} {})",
+        state.policy.min_length,
+        if state.policy.alphanumeric { "characters" } else { "digits" }
+    );
+    if state.failed_attempts > 0 {
+        text.push_str(&format!("; {} failed attempts", state.failed_attempts));
+    }
+    if let Some(left) = state.attempts_left.filter(|_| state.failed_attempts > 0) {
+        text.push_str(&format!(", {left} left before the local data is wiped"));
+    }
+    text
+}
+
 /// `required` or `optional`.
 pub fn requirement_str(requirement: twostep_core::PasscodeRequirement) -> &'static str {
     match requirement {
@@ -217,6 +297,13 @@ mod tests {
             (TwostepError::DeviceRevoked, 8),
             (TwostepError::InvalidInput { field: "f".into(), message: "m".into() }, 2),
             (TwostepError::CorruptState { message: "m".into() }, 1),
+            (TwostepError::PasscodeIncorrect { attempts_left: Some(3), locked_until: None }, 9),
+            (TwostepError::PasscodeLockedOut { until: 9 }, 5),
+            (TwostepError::Locked, 10),
+            (TwostepError::PasscodeRequired, 10),
+            (TwostepError::Wiped, 11),
+            (TwostepError::LocalDataUnrecoverable, 11),
+            (TwostepError::PasscodeTooWeak { reason: twostep_core::PasscodeWeakness::Sequence }, 2),
         ];
         for (error, code) in cases {
             assert_eq!(Exit::for_error(&error) as u8, code, "{error:?}");
@@ -230,5 +317,9 @@ mod tests {
         assert_eq!(failure.details["attempts_left"], 2);
         let failure = Failure::from(TwostepError::RateLimited { retry_after_secs: 30 });
         assert_eq!(failure.details["retry_after_secs"], 30);
+        let failure = Failure::from(TwostepError::PasscodeIncorrect { attempts_left: Some(4), locked_until: Some(77) });
+        assert_eq!((failure.details["attempts_left"].clone(), failure.details["locked_until"].clone()), (json!(4), json!(77)));
+        let failure = Failure::from(TwostepError::PasscodeTooWeak { reason: twostep_core::PasscodeWeakness::Common });
+        assert_eq!(failure.details["reason"], "common");
     }
 }

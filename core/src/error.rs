@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use twostep_proto::ErrorCode;
 
 use crate::keystore::KeyStoreError;
+use crate::passcode::PasscodeWeakness;
 use crate::seal::SealError;
 
 /// The result of every public operation.
@@ -147,6 +148,59 @@ pub enum TwostepError {
         /// What failed.
         message: String,
     },
+    /// The account data is locked: unlock with the passcode first.
+    #[error("locked; enter the passcode")]
+    Locked,
+    /// The organization requires a passcode: set one before using the app (and it cannot
+    /// be removed).
+    #[error("your organization requires a passcode")]
+    PasscodeRequired,
+    /// There is no passcode to check, change or remove.
+    #[error("no passcode is set")]
+    PasscodeNotSet,
+    /// The passcode is wrong. The attempt was counted.
+    #[error("wrong passcode{}{}", attempts_left.map(|n| format!(" ({n} attempts left before the local data is wiped)")).unwrap_or_default(), locked_until.map(|t| format!("; next attempt at {t}")).unwrap_or_default())]
+    PasscodeIncorrect {
+        /// Attempts left before the local data is wiped (org policy only).
+        attempts_left: Option<u32>,
+        /// When the next attempt is allowed, if a delay now runs (local Unix seconds).
+        locked_until: Option<u64>,
+    },
+    /// Too many wrong passcodes: no attempt is accepted before `until`. Nothing was counted.
+    #[error("too many wrong passcodes; try again at {until}")]
+    PasscodeLockedOut {
+        /// When the next attempt is allowed (local Unix seconds).
+        until: u64,
+    },
+    /// The new passcode was refused. Nothing changed.
+    #[error("passcode refused: {reason}")]
+    PasscodeTooWeak {
+        /// Why.
+        reason: PasscodeWeakness,
+    },
+    /// Too many wrong passcodes under the org policy: the local data was wiped. Sign in
+    /// again with password and code.
+    #[error("too many wrong passcodes: the local data was wiped; sign in again")]
+    Wiped,
+    /// "Forgot passcode": the password was right, but it does not open this device's local
+    /// data (it changed since, or no recovery was set up). Unlock with the passcode, or
+    /// reset the local data and sign in again.
+    #[error("this password cannot recover the local data; unlock with the passcode or reset the local data")]
+    LocalDataUnrecoverable,
+    /// The authenticator refused an input or operation: a malformed otpauth URI or import
+    /// file, a duplicate or unknown account, a wrong or weak export password, ... Nothing
+    /// was stored.
+    #[error("{message}")]
+    Authenticator {
+        /// Why, as a stable snake_case name (`invalid_base32`, `invalid_digits`,
+        /// `duplicate`, `unknown_account`, `invalid_entries`, `wrong_password`, ...; see
+        /// `twostep_otp::Error::code`).
+        reason: String,
+        /// For people; never contains a secret.
+        message: String,
+        /// With `invalid_entries`: every invalid entry of the import file.
+        entries: Vec<twostep_otp::EntryError>,
+    },
 }
 
 impl TwostepError {
@@ -178,6 +232,15 @@ impl TwostepError {
             Self::KeyStore { .. } => "key_store",
             Self::InvalidInput { .. } => "invalid_input",
             Self::Internal { .. } => "internal",
+            Self::Locked => "locked",
+            Self::PasscodeRequired => "passcode_required",
+            Self::PasscodeNotSet => "passcode_not_set",
+            Self::PasscodeIncorrect { .. } => "passcode_incorrect",
+            Self::PasscodeLockedOut { .. } => "passcode_locked_out",
+            Self::PasscodeTooWeak { .. } => "passcode_too_weak",
+            Self::Wiped => "wiped",
+            Self::LocalDataUnrecoverable => "local_data_unrecoverable",
+            Self::Authenticator { .. } => "authenticator",
         }
     }
 
@@ -185,6 +248,15 @@ impl TwostepError {
     pub fn retry_after_secs(&self) -> Option<u64> {
         match self {
             Self::RateLimited { retry_after_secs } | Self::ResendTooSoon { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        }
+    }
+
+    /// When a passcode attempt is next allowed (local Unix seconds), for errors that say so.
+    pub fn locked_until(&self) -> Option<u64> {
+        match self {
+            Self::PasscodeLockedOut { until } => Some(*until),
+            Self::PasscodeIncorrect { locked_until, .. } => *locked_until,
             _ => None,
         }
     }
@@ -244,6 +316,24 @@ pub(crate) enum Error {
     NoSignInInProgress,
     #[error("internal: {0}")]
     Internal(String),
+    #[error("locked")]
+    Locked,
+    #[error("a passcode is required")]
+    PasscodeRequired,
+    #[error("no passcode is set")]
+    PasscodeNotSet,
+    #[error("wrong passcode")]
+    PasscodeIncorrect { attempts_left: Option<u32>, locked_until: Option<u64> },
+    #[error("passcode locked out until {0}")]
+    PasscodeLockedOut(u64),
+    #[error("passcode refused: {0}")]
+    PasscodeTooWeak(PasscodeWeakness),
+    #[error("wiped after too many wrong passcodes")]
+    Wiped,
+    #[error("the password does not open the recovery wrap")]
+    Unrecoverable,
+    #[error("authenticator: {0}")]
+    Otp(twostep_otp::Error),
 }
 
 impl Error {
@@ -279,6 +369,29 @@ impl From<Error> for TwostepError {
             Error::NotRegistered => TwostepError::NotRegistered,
             Error::NoSignInInProgress => TwostepError::NoSignInInProgress,
             Error::Internal(message) => TwostepError::Internal { message },
+            Error::Locked => TwostepError::Locked,
+            Error::PasscodeRequired => TwostepError::PasscodeRequired,
+            Error::PasscodeNotSet => TwostepError::PasscodeNotSet,
+            Error::PasscodeIncorrect { attempts_left, locked_until } => TwostepError::PasscodeIncorrect { attempts_left, locked_until },
+            Error::PasscodeLockedOut(until) => TwostepError::PasscodeLockedOut { until },
+            Error::PasscodeTooWeak(reason) => TwostepError::PasscodeTooWeak { reason },
+            Error::Wiped => TwostepError::Wiped,
+            Error::Unrecoverable => TwostepError::LocalDataUnrecoverable,
+            Error::Otp(e) => authenticator(e),
+        }
+    }
+}
+
+fn authenticator(e: twostep_otp::Error) -> TwostepError {
+    match e {
+        twostep_otp::Error::Internal { reason } => TwostepError::Internal { message: reason.to_owned() },
+        twostep_otp::Error::CorruptVault { reason } => TwostepError::CorruptState { message: format!("authenticator vault: {reason}") },
+        e => {
+            let entries = match &e {
+                twostep_otp::Error::InvalidEntries { errors } => errors.clone(),
+                _ => vec![],
+            };
+            TwostepError::Authenticator { reason: e.code().to_owned(), message: e.to_string(), entries }
         }
     }
 }
@@ -319,10 +432,15 @@ fn api(status: u16, code: ErrorCode, message: String, retry_after_secs: Option<u
     }
 }
 
+/// Whether sled failed because another handle holds the database's lock.
+pub(crate) fn is_lock_conflict(e: &sled::Error) -> bool {
+    // sled reports a held lock as an `Other` error with this text.
+    matches!(e, sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock || io.to_string().contains("could not acquire lock"))
+}
+
 fn sled_error(e: sled::Error) -> TwostepError {
     match e {
-        // sled reports a held lock as an `Other` error with this text.
-        sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock || io.to_string().contains("could not acquire lock") => {
+        e if is_lock_conflict(&e) => {
             TwostepError::Storage { message: "the data directory is in use (by another process or another open instance)".to_owned() }
         }
         sled::Error::Io(io) => TwostepError::Storage { message: io.to_string() },
@@ -361,6 +479,28 @@ mod tests {
         assert_eq!(e.code(), "rate_limited");
         assert_eq!(e.retry_after_secs(), Some(9));
         assert!(e.to_string().contains('9'));
+    }
+
+    #[test]
+    fn passcode_failures_keep_their_details() {
+        let e = TwostepError::from(Error::PasscodeIncorrect { attempts_left: Some(3), locked_until: Some(60) });
+        assert_eq!(e, TwostepError::PasscodeIncorrect { attempts_left: Some(3), locked_until: Some(60) });
+        assert_eq!((e.code(), e.locked_until()), ("passcode_incorrect", Some(60)));
+        assert!(e.to_string().contains("3 attempts left"), "{e}");
+        let e = TwostepError::from(Error::PasscodeLockedOut(99));
+        assert_eq!((e.code(), e.locked_until()), ("passcode_locked_out", Some(99)));
+        let e = TwostepError::from(Error::PasscodeTooWeak(PasscodeWeakness::Sequence));
+        assert_eq!(e, TwostepError::PasscodeTooWeak { reason: PasscodeWeakness::Sequence });
+        assert!(e.to_string().contains("1234"), "{e}");
+        for (internal, code) in [
+            (Error::Locked, "locked"),
+            (Error::PasscodeRequired, "passcode_required"),
+            (Error::PasscodeNotSet, "passcode_not_set"),
+            (Error::Wiped, "wiped"),
+            (Error::Unrecoverable, "local_data_unrecoverable"),
+        ] {
+            assert_eq!(TwostepError::from(internal).code(), code);
+        }
     }
 
     #[test]

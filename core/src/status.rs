@@ -3,6 +3,7 @@
 use twostep_proto::{ClientKind, PasscodePolicy, SessionScope};
 
 use crate::client::ClockOffset;
+use crate::passcode::PasscodeStatus;
 use crate::signin::CodePrompt;
 use crate::state::{PendingRecord, RegistrationRecord, SessionRecord};
 
@@ -16,6 +17,10 @@ pub enum Access {
     Registered,
     /// A live session exists.
     SignedIn,
+    /// A passcode protects the account data and it has not been entered (or is being
+    /// recovered): registration, session and pending sign-in are not readable. See
+    /// [`Status::passcode`].
+    Locked,
 }
 
 /// The local state, as of `now`.
@@ -33,6 +38,8 @@ pub struct Status {
     pub pending_sign_in: Option<PendingSignIn>,
     /// The server's clock offset, when measured.
     pub clock_offset: Option<ClockOffset>,
+    /// Where the passcode stands (details: [`crate::Twostep::passcode_state`]).
+    pub passcode: PasscodeStatus,
 }
 
 /// A registered device.

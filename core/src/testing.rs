@@ -8,6 +8,7 @@ use crate::device::DeviceKey;
 use crate::error::Result;
 use crate::keystore::KeyStore;
 use crate::state::{ClockRecord, RegistrationRecord, SessionRecord, Slot, StateStore};
+use crate::twostep::Twostep;
 
 /// Writes the state of a registered mobile device with a session valid for a day, as a
 /// completed first access would.
@@ -47,4 +48,29 @@ pub fn seed_signed_in_state(data_dir: &Path, key_store: &dyn KeyStore, server_ur
         .put(Slot::PasscodePolicy, &policy)?
         .put(Slot::ClockOffset, &ClockRecord { offset_ms: 0, measured_at: now })?;
     Ok(store.apply(change)?)
+}
+
+/// Stores a record in the authenticator vault's place (sealed under the Account key), as
+/// the vault will: lets tests check what a wipe, a rotation or a recovery keeps.
+pub fn put_vault_record(app: &Twostep, id: &str, value: &[u8]) -> Result<()> {
+    let store = app.state();
+    Ok(store.apply(store.change().put_vault(id, value))?)
+}
+
+/// Reads a record stored with [`put_vault_record`] (`TwostepError::Locked` while locked).
+pub fn read_vault_record(app: &Twostep, id: &str) -> Result<Option<Vec<u8>>> {
+    Ok(app.state().read_vault(id)?.map(|value| value.to_vec()))
+}
+
+/// The ids of the vault records on disk (readable while locked: ids are not secret).
+pub fn vault_record_ids(app: &Twostep) -> Result<Vec<String>> {
+    Ok(app.state().vault_ids()?)
+}
+
+/// [`Twostep::unlock`] that also returns the time spent in the Argon2id derivation, so that
+/// a benchmark can split the cost of an unlock.
+pub fn unlock_timed(app: &Twostep, passcode: &str, now: u64) -> Result<std::time::Duration> {
+    let mut kdf = std::time::Duration::ZERO;
+    app.unlock_inner(passcode, now, Some(&mut kdf))?;
+    Ok(kdf)
 }

@@ -2,7 +2,8 @@
 //!
 //! Every operation that talks to the server holds an async lock, so that two taps on
 //! "submit" cannot race each other over the pending sign-in, and writes its outcome to
-//! the state in one atomic batch before returning. Reads (status) take no lock.
+//! the state in one atomic batch before returning. Reads (status) take no lock. The
+//! passcode operations (`passcode.rs`) are synchronous and serialize on a lock of their own.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -17,9 +18,16 @@ use crate::clock::{Clock, SystemClock};
 use crate::device::DeviceKey;
 use crate::error::{Error, InternalResult, Result};
 use crate::keystore::KeyStore;
+use crate::passcode::PasscodeStatus;
 use crate::signin::{self, Answer, CodePrompt, SignInStep};
 use crate::state::{ClockRecord, PendingRecord, RegistrationRecord, SessionRecord, Slot, StateStore};
 use crate::status::{Access, PendingSignIn, Registration, SessionInfo, Status};
+
+mod authenticator;
+mod passcode;
+
+#[cfg(any(test, feature = "test-hooks"))]
+pub use passcode::{PAUSE_AFTER_COUNT_ENV, PAUSE_MARKER};
 
 /// Measured offsets that differ by less than this from the stored one are not rewritten.
 const CLOCK_OFFSET_TOLERANCE_MS: i64 = 1_000;
@@ -78,6 +86,13 @@ pub struct Twostep {
     api: ApiClient,
     device_name: String,
     operations: tokio::sync::Mutex<()>,
+    key_store: Arc<dyn KeyStore>,
+    /// In-memory passcode state (recovery in progress, background time).
+    passcode: std::sync::Mutex<passcode::Runtime>,
+    /// Serializes the passcode operations (unlock attempts are counted one at a time).
+    passcode_op: std::sync::Mutex<()>,
+    /// The decrypted authenticator vault while the account data is open (`authenticator.rs`).
+    vault: std::sync::Mutex<authenticator::VaultCache>,
 }
 
 impl std::fmt::Debug for Twostep {
@@ -91,7 +106,8 @@ impl Twostep {
     ///
     /// Synchronous and fast (a few milliseconds): it reads sled and unwraps two keys
     /// through `key_store`. Fails without changing anything if the directory is corrupt,
-    /// belongs to something else or was written by a newer version.
+    /// belongs to something else or was written by a newer version. With a passcode set,
+    /// the app opens locked (see [`Twostep::unlock`]).
     pub fn open(config: Config, key_store: Arc<dyn KeyStore>) -> Result<Self> {
         Self::open_with_clock(config, key_store, Arc::new(SystemClock))
     }
@@ -106,12 +122,28 @@ impl Twostep {
         }
         let api = ApiClient::new(&config.server, clock)?;
         let store = StateStore::open(&config.data_dir, key_store.as_ref())?;
-        Ok(Self { store, api, device_name, operations: tokio::sync::Mutex::new(()) })
+        let app = Self {
+            store,
+            api,
+            device_name,
+            operations: tokio::sync::Mutex::new(()),
+            key_store,
+            passcode: std::sync::Mutex::new(passcode::Runtime::default()),
+            passcode_op: std::sync::Mutex::new(()),
+            vault: std::sync::Mutex::new(authenticator::VaultCache::default()),
+        };
+        app.enforce_attempt_limit()?;
+        Ok(app)
     }
 
     /// The local state as of local time `now`, without the network.
     pub fn status(&self, now: u64) -> Result<Status> {
         Ok(self.read_status(now)?)
+    }
+
+    /// The state store, for the hidden test helpers.
+    pub(crate) fn state(&self) -> &StateStore {
+        &self.store
     }
 
     /// The server's clock offset: measured in this run, or as last stored.
@@ -124,6 +156,14 @@ impl Twostep {
     /// A mobile sign-in is a first access: it creates the device key and registers it when
     /// the sign-in completes (replacing an earlier registration of this device). Any
     /// earlier sign-in still waiting for a code is cancelled.
+    ///
+    /// While the app is locked (or was wiped with the vault kept) this is **"forgot
+    /// passcode"**: once the server has accepted the password, the password opens the local
+    /// data (see [`Twostep::reset_local_data`] when it cannot:
+    /// [`crate::TwostepError::LocalDataUnrecoverable`]); the app stays locked until the
+    /// sign-in completes, then the passcode is removed and a new one can be set. Such a
+    /// sign-in does not survive an app restart. A mobile sign-in runs Argon2id once on a
+    /// blocking thread (tens of milliseconds) for this recovery.
     pub async fn sign_in(&self, username: &str, password: &str, client: ClientKind, now: u64) -> Result<SignInStep> {
         let _operation = self.operations.lock().await;
         let username = normalize_username(username)
@@ -131,7 +171,14 @@ impl Twostep {
         if password.is_empty() || password.len() > MAX_PASSWORD_LEN {
             return Err(Error::InvalidInput { field: "password", message: format!("must have 1 to {MAX_PASSWORD_LEN} bytes") }.into());
         }
-        self.abandon_pending().await?;
+        if self.store.account_open() {
+            self.abandon_pending().await?;
+        } else {
+            // Locked: the pending sign-in cannot be read; it expires on the server.
+            self.store.apply(self.store.change().remove(Slot::PendingSignIn).remove(Slot::PendingDeviceKey))?;
+        }
+        self.end_recovery();
+        let closed = !self.store.account_open();
 
         let device_key = match client {
             ClientKind::Mobile => Some(DeviceKey::generate()?),
@@ -144,10 +191,42 @@ impl Twostep {
             device: device_key.as_ref().map(|key| DeviceRegistration { public_key: key.public_key(), name: self.device_name.clone() }),
         };
         let answer = self.api.sign_in(&request).await;
+        let stored = self.store_clock_offset(now);
+        let response = match (answer, stored) {
+            (Ok(response), Ok(())) => response,
+            (Err(e), _) | (Ok(_), Err(e)) => {
+                request.password.zeroize();
+                return Err(e.into());
+            }
+        };
+        // The server accepted the password.
+        let password_key = match Self::wants_password_key(client, closed) {
+            true => Some(self.password_key(&request.password).await),
+            false => None,
+        };
         request.password.zeroize();
-        self.store_clock_offset(now)?;
+        let password_key = match password_key.transpose() {
+            Ok(key) => key,
+            Err(e) if closed => {
+                self.discard_answer(response).await;
+                return Err(e.into());
+            }
+            Err(e) => {
+                // Recovery is a convenience while the app is open: sign in without it.
+                tracing::warn!(error = %e, "no password recovery wrap for this sign-in");
+                None
+            }
+        };
+        if closed {
+            let recovered = password_key.as_ref().ok_or(Error::Unrecoverable).and_then(|key| self.recover(key));
+            if let Err(e) = recovered {
+                self.discard_answer(response).await;
+                return Err(e.into());
+            }
+        }
+        self.runtime().recovery = password_key;
         let flow = Flow { username, client, device_key };
-        Ok(self.advance(flow, answer?, now).await?)
+        Ok(self.advance(flow, response, now).await?)
     }
 
     /// Submits the second-step code of the pending sign-in.
@@ -195,7 +274,11 @@ impl Twostep {
     /// locally the sign-in is gone either way.
     pub async fn cancel_sign_in(&self) -> Result<()> {
         let _operation = self.operations.lock().await;
-        Ok(self.abandon_pending().await?)
+        if self.store.account_open() {
+            self.abandon_pending().await?;
+        }
+        self.end_recovery();
+        Ok(())
     }
 
     /// Opens a session for the registered device with a signed challenge (no password,
@@ -206,6 +289,7 @@ impl Twostep {
     /// access.
     pub async fn open_session(&self, now: u64) -> Result<SessionInfo> {
         let _operation = self.operations.lock().await;
+        self.require_account_open()?;
         Ok(self.open_device_session(now).await?.0)
     }
 
@@ -213,6 +297,7 @@ impl Twostep {
     /// The device stays registered.
     pub async fn sign_out(&self, now: u64) -> Result<SignOut> {
         let _operation = self.operations.lock().await;
+        self.require_account_open()?;
         let Some(StoredSession { token, .. }) = self.session()? else {
             return Ok(SignOut { was_signed_in: false, server_confirmed: false });
         };
@@ -238,6 +323,7 @@ impl Twostep {
     /// offline, nothing changes (see [`Twostep::forget_local`] for a local-only reset).
     pub async fn unregister(&self, now: u64) -> Result<Unregistered> {
         let _operation = self.operations.lock().await;
+        self.require_account_open()?;
         let registration = self.registration()?.ok_or(Error::NotRegistered)?;
         let token = match self.live_device_token(&registration, now)? {
             Some(token) => token,
@@ -275,6 +361,7 @@ impl Twostep {
     /// one with its key first.
     pub async fn me(&self, now: u64) -> Result<MeResponse> {
         let _operation = self.operations.lock().await;
+        self.require_unlocked()?;
         let token = self.token_for_call(now).await?;
         let mut answer = self.api.me(&token).await;
         if self.should_renew(&answer)? {
@@ -286,6 +373,7 @@ impl Twostep {
     /// The user's registered devices, from the server.
     pub async fn devices(&self, now: u64) -> Result<Vec<DeviceInfo>> {
         let _operation = self.operations.lock().await;
+        self.require_unlocked()?;
         let token = self.token_for_call(now).await?;
         let mut answer = self.api.devices(&token).await;
         if self.should_renew(&answer)? {
@@ -296,10 +384,21 @@ impl Twostep {
 
     /// Forgets the registration, the session and any pending sign-in on this device
     /// without telling the server. The server-side device stays until an operator or the
-    /// user removes it.
+    /// user removes it. Needs the app unlocked; the passcode, the vault and the attempt
+    /// counter stay (see [`Twostep::reset_local_data`] for erasing everything).
     pub fn forget_local(&self) -> Result<()> {
-        let change =
-            Slot::ALL.into_iter().filter(|slot| *slot != Slot::ClockOffset).fold(self.store.change(), |change, slot| change.remove(slot));
+        self.require_account_open()?;
+        let change = [
+            Slot::Registration,
+            Slot::DeviceKey,
+            Slot::Session,
+            Slot::SessionToken,
+            Slot::PendingSignIn,
+            Slot::PendingDeviceKey,
+            Slot::PasscodePolicy,
+        ]
+        .into_iter()
+        .fold(self.store.change(), |change, slot| change.remove(slot));
         Ok(self.store.apply(change)?)
     }
 
@@ -360,7 +459,12 @@ impl Twostep {
                 .put_secret(Slot::DeviceKey, key.pkcs8())?
                 .put(Slot::PasscodePolicy, &device.passcode)?;
         }
+        let (change, recovered) = self.on_sign_in_complete(change)?;
         self.store.apply(change)?;
+        if recovered {
+            self.runtime().recovering = false;
+            tracing::info!("forgot passcode: signed in again; the local data was kept and the passcode removed");
+        }
 
         if let Some(old) = replaced {
             // This device registered again; retire its previous registration, best effort.
@@ -535,6 +639,20 @@ impl Twostep {
     fn read_status(&self, now: u64) -> InternalResult<Status> {
         let offset = self.offset()?;
         let corrected = offset.unwrap_or(ClockOffset::ZERO);
+        let passcode = self.passcode_status_at(now)?;
+        if !self.account_usable() {
+            let access = if passcode == PasscodeStatus::Wiped { Access::FirstAccess } else { Access::Locked };
+            let server_url = self.api.base_url().to_owned();
+            return Ok(Status {
+                access,
+                server_url,
+                registration: None,
+                session: None,
+                pending_sign_in: None,
+                clock_offset: offset,
+                passcode,
+            });
+        }
         let policy: Option<PasscodePolicy> = self.store.read(Slot::PasscodePolicy)?;
         let registration = self.registration()?.map(|record| Registration::from_record(record, policy));
         let session = self
@@ -548,7 +666,15 @@ impl Twostep {
             (None, Some(_)) => Access::Registered,
             (None, None) => Access::FirstAccess,
         };
-        Ok(Status { access, server_url: self.api.base_url().to_owned(), registration, session, pending_sign_in, clock_offset: offset })
+        Ok(Status {
+            access,
+            server_url: self.api.base_url().to_owned(),
+            registration,
+            session,
+            pending_sign_in,
+            clock_offset: offset,
+            passcode,
+        })
     }
 
     fn registration(&self) -> InternalResult<Option<RegistrationRecord>> {

@@ -357,9 +357,7 @@ mod tests {
 
     #[test]
     fn entry_errors_summarize_the_first_one() {
-        let e = Error::InvalidEntries {
-            errors: vec![EntryError { entry: 3, label: Some("A:b".into()), error: Error::MissingSecret }],
-        };
+        let e = Error::InvalidEntries { errors: vec![EntryError { entry: 3, label: Some("A:b".into()), error: Error::MissingSecret }] };
         assert_eq!(e.to_string(), "1 of the entries are invalid; nothing was imported (first: entry 3: the secret is missing)");
         assert_eq!(e.code(), "invalid_entries");
     }

@@ -1,5 +1,8 @@
 //! One module per subcommand; this one opens the core for them.
 
+mod accounts;
+mod otp_tools;
+mod passcode;
 mod sign_in;
 mod sign_out;
 mod status;
@@ -15,18 +18,45 @@ use crate::output::{Failure, Printer};
 
 /// Runs the chosen subcommand.
 pub async fn run(cli: Cli, out: Printer) -> Result<(), Failure> {
+    // Offline tools: no server, no data directory.
+    match &cli.command {
+        Command::Code(args) => return otp_tools::code(args, out),
+        Command::Uri(command) => return otp_tools::uri(command, out),
+        _ => {}
+    }
+    let mut cli = cli;
+    if matches!(cli.command, Command::Accounts(_)) && cli.server.is_none() {
+        // The authenticator never talks to the server; the core still wants a URL.
+        cli.server = Some(OFFLINE_SERVER.to_owned());
+    }
     let device_name = match &cli.command {
         Command::SignIn(args) => args.device_name.clone(),
         _ => None,
     };
     let app = open(&cli, device_name)?;
+    let needs_account = match &cli.command {
+        Command::SignIn(args) => !args.forgot_passcode,
+        Command::Status(args) => args.online,
+        Command::SignOut | Command::Unregister(_) => true,
+        _ => false,
+    };
+    if needs_account {
+        passcode::unlock_if_locked(&app, cli.passcode_stdin, out)?;
+    }
     match &cli.command {
-        Command::SignIn(args) => sign_in::run(&app, args, out).await,
+        Command::SignIn(args) => sign_in::run(&app, args, cli.passcode_stdin, out).await,
         Command::Status(args) => status::run(&app, args, out).await,
         Command::SignOut => sign_out::run(&app, out).await,
         Command::Unregister(args) => unregister::run(&app, args, out).await,
+        Command::Passcode(command) => passcode::run(&app, command, cli.passcode_stdin, out),
+        Command::Unlock => passcode::unlock(&app, cli.passcode_stdin, out),
+        Command::Accounts(command) => accounts::run(&app, command, cli.passcode_stdin, out),
+        Command::Code(_) | Command::Uri(_) => Ok(()),
     }
 }
+
+/// The server URL given to the core for commands that never contact it.
+const OFFLINE_SERVER: &str = "http://localhost";
 
 /// Unix seconds now: the CLI is the outer layer that reads the clock.
 fn now() -> u64 {

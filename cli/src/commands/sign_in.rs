@@ -5,6 +5,11 @@
 //! channel name (`totp`, `sms`, `email`) or `recovery` are also understood. A script
 //! that gets no code on standard input leaves the sign-in pending and exits 4; it can
 //! finish with `--continue --code CODE` once the code has arrived.
+//!
+//! When a passcode locks the account data, `commands::run` unlocks first; with
+//! `--forgot-passcode` it does not, and the core treats the password sign-in as "forgot
+//! passcode". `--set-passcode` sets the passcode right after a mobile sign-in, in the same
+//! run (only then can the password also recover the data protected by that passcode).
 
 use serde_json::json;
 use twostep_core::{Channel, ClientKind, CodePrompt, SignInStep, Twostep, TwostepError};
@@ -14,7 +19,7 @@ use crate::args::SignInArgs;
 use crate::input::Input;
 use crate::output::{Exit, Failure, Printer, policy_json, prompt_json, prompt_text, requirement_str, session_json};
 
-pub async fn run(app: &Twostep, args: &SignInArgs, out: Printer) -> Result<(), Failure> {
+pub async fn run(app: &Twostep, args: &SignInArgs, passcode_stdin: bool, out: Printer) -> Result<(), Failure> {
     let client = ClientKind::from(args.client);
     let username = twostep_proto::normalize_username(&args.username)
         .ok_or_else(|| Failure::usage(format!("{:?} is not a valid username", args.username)))?;
@@ -36,7 +41,7 @@ pub async fn run(app: &Twostep, args: &SignInArgs, out: Printer) -> Result<(), F
         let password = input.password(args.password_stdin, &username)?;
         app.sign_in(&username, &password, client, now()).await?
     };
-    CodeStep { app, args, out, input, switched: args.channel.is_none() }.drive(step).await
+    CodeStep { app, args, out, input, switched: args.channel.is_none(), passcode_stdin }.drive(step).await
 }
 
 /// The code step, until the sign-in completes or fails.
@@ -47,6 +52,8 @@ struct CodeStep<'a> {
     input: Input,
     /// `--channel` has been honoured (or was not given).
     switched: bool,
+    /// `--passcode-stdin`.
+    passcode_stdin: bool,
 }
 
 impl CodeStep<'_> {
@@ -127,7 +134,7 @@ impl CodeStep<'_> {
         }
     }
 
-    fn finish(&self, step: SignInStep) -> Result<(), Failure> {
+    fn finish(&mut self, step: SignInStep) -> Result<(), Failure> {
         match step {
             SignInStep::SignedIn(session) => {
                 self.out.success(
@@ -137,6 +144,11 @@ impl CodeStep<'_> {
                 Ok(())
             }
             SignInStep::PasscodeSetup { requirement, policy, session } => {
+                let passcode_set = self.args.set_passcode;
+                if passcode_set {
+                    let passcode = self.input.new_passcode(self.passcode_stdin)?;
+                    self.app.set_passcode(&passcode, now())?;
+                }
                 let device = session.device_id.clone().unwrap_or_default();
                 let rule = match requirement {
                     twostep_core::PasscodeRequirement::Required => "required by your organization",
@@ -149,14 +161,16 @@ impl CodeStep<'_> {
                         "requirement": requirement_str(requirement),
                         "policy": policy_json(&policy),
                         "session": session_json(&session),
+                        "passcode_set": passcode_set,
                     }),
                     &format!(
                         "Signed in as {} ({}); this machine is registered as device {device}.\n\
-                         A passcode is {rule} (at least {} {}).",
+                         A passcode is {rule} (at least {} {}){}.",
                         session.username,
                         session.org,
                         policy.min_length,
                         if policy.alphanumeric { "characters" } else { "digits" },
+                        if passcode_set { "; it is set" } else { "; set it with: twostep passcode set" },
                     ),
                 );
                 Ok(())

@@ -5,7 +5,9 @@ use twostep_core::{Access, Status, Twostep};
 
 use super::now;
 use crate::args::StatusArgs;
-use crate::output::{Failure, Printer, prompt_json, prompt_text, registration_json, requirement_str, session_json};
+use crate::output::{
+    Failure, Printer, passcode_json, passcode_text, prompt_json, prompt_text, registration_json, requirement_str, session_json,
+};
 
 pub async fn run(app: &Twostep, args: &StatusArgs, out: Printer) -> Result<(), Failure> {
     let mut two_step = None;
@@ -14,8 +16,11 @@ pub async fn run(app: &Twostep, args: &StatusArgs, out: Printer) -> Result<(), F
         two_step = Some(me.two_step);
     }
     let status = app.status(now())?;
+    let passcode = app.passcode_state(now())?;
     let mut value = status_json(&status);
+    value["passcode"] = passcode_json(&passcode);
     let mut text = status_text(&status, now());
+    text.push_str(&format!("\nPasscode:     {}", passcode_text(&passcode, now())));
     if let Some(settings) = two_step {
         let channels: Vec<Value> = settings
             .channels
@@ -45,6 +50,7 @@ fn access_str(access: Access) -> &'static str {
         Access::FirstAccess => "first_access",
         Access::Registered => "registered",
         Access::SignedIn => "signed_in",
+        Access::Locked => "locked",
     }
 }
 
@@ -72,13 +78,14 @@ fn status_text(status: &Status, now: u64) -> String {
             Access::FirstAccess => "first access (sign in with password and code)",
             Access::Registered => "device registered, no session (sign-in uses the device key)",
             Access::SignedIn => "signed in",
+            Access::Locked => "locked (enter the passcode: twostep unlock)",
         }
     ));
     if let Some(r) = &status.registration {
         lines.push(format!("Device:       {} \"{}\" for {} ({})", r.device_id, r.device_name, r.username, r.org));
         if let Some(p) = &r.passcode_policy {
             lines.push(format!(
-                "Passcode:     {}, at least {} {}, {} failed attempts allowed",
+                "Policy:       passcode {}, at least {} {}, {} failed attempts allowed",
                 requirement_str(p.requirement),
                 p.min_length,
                 if p.alphanumeric { "characters" } else { "digits" },

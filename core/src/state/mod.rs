@@ -6,38 +6,58 @@
 //! <data_dir>/state/        sled database, one tree:
 //!     meta                 {"app":"twostep-core","format":1}, in the clear
 //!     key/local            the Local data key, wrapped (see crate::keys)
-//!     key/account          the Account data key, wrapped
+//!     key/account          the Account data key, wrapped (platform, or platform + passcode)
+//!     key/recovery         the Account key wrapped for the account password (optional)
 //!     rec/<slot>           sealed values (see records::Slot)
+//!     vault/<id>           the authenticator vault, sealed under the Account key
 //! ```
 //!
 //! Every change is one atomic sled batch followed by a flush, so an acknowledged write
 //! survives `kill -9` and a crash never leaves half a sign-in behind. Opening refuses,
 //! and never modifies, a directory that is corrupt, belongs to something else, or was
 //! written by a newer format.
+//!
+//! The Account key is in memory only while the account data is open: without a passcode
+//! from opening on, with one after `unlock`. Reading or writing an Account record while it
+//! is closed is [`Error::Locked`]. A [`Change`] keeps its values in the clear (zeroized on
+//! drop) and seals them when it is applied, under the keys current at that moment, so that
+//! a change prepared before a key rotation cannot land sealed under the old key.
 
 mod meta;
 mod records;
 
-pub(crate) use records::{ClockRecord, PendingRecord, RegistrationRecord, SessionRecord, Slot};
+pub(crate) use records::{ClockRecord, PendingRecord, RegistrationRecord, SessionRecord, Slot, WipeRecord};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
+use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use zeroize::Zeroizing;
 
 use crate::error::Error;
-use crate::keys::{self, KeyRole, WrappedKey};
+use crate::keys::{self, KeyRole, RECOVERY_KEY, SecretWrap, WrappedKey};
 use crate::keystore::KeyStore;
 use crate::seal::SealKey;
 
 /// The sub-directory of the data directory that holds the database.
 const STATE_DIR: &str = "state";
 
-/// The opened state: the database and both data keys.
+/// Sled key prefix of the authenticator vault's records: `vault/<id>`, each sealed under
+/// the Account key with the associated data `twostep/state/v1/vault/<id>`.
+///
+/// This is the hook for the vault (issue 6): store vault records only through
+/// [`StateStore::read_vault`], [`StateStore::vault_ids`], [`Change::put_vault`] and
+/// [`Change::remove_vault`]. Then a passcode being set re-seals them under the new Account
+/// key, a wipe under the org policy removes them when the policy's `wipe_vault` says so
+/// ([`Change::clear_vault`]) and keeps them otherwise, and a reset removes them.
+pub(crate) const VAULT_PREFIX: &str = "vault/";
+
+/// The opened state: the database and the data keys.
 pub(crate) struct StateStore {
     db: sled::Db,
     local: SealKey,
-    account: SealKey,
+    account: RwLock<Option<SealKey>>,
     path: PathBuf,
 }
 
@@ -47,39 +67,103 @@ impl std::fmt::Debug for StateStore {
     }
 }
 
+/// One write of a [`Change`], sealed when the change is applied.
+enum Op {
+    /// Seal `plain` under the role's key with `aad`, store under `key`.
+    Seal { key: Vec<u8>, aad: Vec<u8>, role: KeyRole, plain: Zeroizing<Vec<u8>> },
+    /// Store as is (wrapped keys, which are not secret).
+    Clear { key: Vec<u8>, value: Vec<u8> },
+    /// Remove one key.
+    Remove { key: Vec<u8> },
+    /// Remove every key with this prefix (as found when the change is applied).
+    RemovePrefix { prefix: Vec<u8> },
+}
+
 impl StateStore {
-    /// Opens (or initializes) the state under `data_dir`.
+    /// Opens (or initializes) the state under `data_dir`. The Account key is unwrapped
+    /// when no passcode protects it; otherwise it stays closed until an unlock.
     pub(crate) fn open(data_dir: &Path, key_store: &dyn KeyStore) -> Result<Self, Error> {
         let path = data_dir.join(STATE_DIR);
         check_layout(data_dir, &path)?;
         create_private_dir(data_dir)?;
         create_private_dir(&path)?;
-        let db = sled::Config::new().path(&path).cache_capacity(4 * 1024 * 1024).open()?;
+        let db = open_db(&path)?;
         check_trees(&db)?;
 
         let (local, account) = match db.get(meta::META_KEY)? {
             Some(found) => {
                 meta::check(&found)?;
-                (load_key(&db, key_store, KeyRole::Local)?, load_key(&db, key_store, KeyRole::Account)?)
+                (load_key(&db, key_store, KeyRole::Local)?, load_account_key(&db, key_store)?)
             }
-            None if db.is_empty() => initialize(&db, key_store)?,
+            None if db.is_empty() => {
+                let (local, account) = initialize(&db, key_store)?;
+                (local, Some(account))
+            }
             None => return Err(Error::Foreign(format!("{} holds data but no twostep meta record", path.display()))),
         };
-        Ok(Self { db, local, account, path })
+        Ok(Self { db, local, account: RwLock::new(account), path })
     }
 
-    fn key(&self, role: KeyRole) -> &SealKey {
-        match role {
-            KeyRole::Local => &self.local,
-            KeyRole::Account => &self.account,
+    fn account_read(&self) -> RwLockReadGuard<'_, Option<SealKey>> {
+        self.account.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn account_write(&self) -> RwLockWriteGuard<'_, Option<SealKey>> {
+        self.account.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether the Account key is in memory (no passcode, or unlocked).
+    pub(crate) fn account_open(&self) -> bool {
+        self.account_read().is_some()
+    }
+
+    /// Puts the Account key in memory (unlock) or drops it (lock).
+    pub(crate) fn set_account_key(&self, key: Option<SealKey>) {
+        *self.account_write() = key;
+    }
+
+    /// Runs `f` with the Account key; [`Error::Locked`] when it is closed.
+    pub(crate) fn with_account_key<T>(&self, f: impl FnOnce(&SealKey) -> Result<T, Error>) -> Result<T, Error> {
+        let guard = self.account_read();
+        f(guard.as_ref().ok_or(Error::Locked)?)
+    }
+
+    /// How the Account key is wrapped on disk (`None` after a wipe that kept the vault for
+    /// password recovery).
+    pub(crate) fn account_wrap(&self) -> Result<Option<WrappedKey>, Error> {
+        match self.db.get(KeyRole::Account.storage_key())? {
+            None => Ok(None),
+            Some(bytes) => {
+                serde_json::from_slice(&bytes).map(Some).map_err(|_| Error::Corrupt("the wrapped account key does not parse".to_owned()))
+            }
+        }
+    }
+
+    /// The password recovery wrap of the Account key, if any.
+    pub(crate) fn recovery_wrap(&self) -> Result<Option<SecretWrap>, Error> {
+        match self.db.get(RECOVERY_KEY)? {
+            None => Ok(None),
+            Some(bytes) => {
+                serde_json::from_slice(&bytes).map(Some).map_err(|_| Error::Corrupt("the recovery wrap does not parse".to_owned()))
+            }
         }
     }
 
     /// Reads and opens a slot's raw value.
     pub(crate) fn read_secret(&self, slot: Slot) -> Result<Option<Zeroizing<Vec<u8>>>, Error> {
-        let Some(sealed) = self.db.get(slot.storage_key())? else { return Ok(None) };
-        let plain = self.key(slot.role()).open(&slot.aad(), &sealed).map_err(|source| Error::Unseal { record: slot.name(), source })?;
-        Ok(Some(plain))
+        match slot.role() {
+            KeyRole::Local => self.open_value(&self.local, &slot.storage_key(), &slot.aad(), slot.name()),
+            KeyRole::Account => {
+                let guard = self.account_read();
+                let key = guard.as_ref().ok_or(Error::Locked)?;
+                self.open_value(key, &slot.storage_key(), &slot.aad(), slot.name())
+            }
+        }
+    }
+
+    fn open_value(&self, key: &SealKey, storage_key: &[u8], aad: &[u8], record: &'static str) -> Result<Option<Zeroizing<Vec<u8>>>, Error> {
+        let Some(sealed) = self.db.get(storage_key)? else { return Ok(None) };
+        key.open(aad, &sealed).map(Some).map_err(|source| Error::Unseal { record, source })
     }
 
     /// Reads and opens a slot holding JSON.
@@ -92,16 +176,88 @@ impl StateStore {
         }
     }
 
+    /// Reads and opens one vault record (see [`VAULT_PREFIX`]).
+    pub(crate) fn read_vault(&self, id: &str) -> Result<Option<Zeroizing<Vec<u8>>>, Error> {
+        let guard = self.account_read();
+        let key = guard.as_ref().ok_or(Error::Locked)?;
+        self.open_value(key, &vault_key(id), &vault_aad(id), "vault")
+    }
+
+    /// The ids of the vault's records, in order. Works while locked (ids are not secret).
+    pub(crate) fn vault_ids(&self) -> Result<Vec<String>, Error> {
+        let mut ids = vec![];
+        for key in self.db.scan_prefix(VAULT_PREFIX.as_bytes()).keys() {
+            let key = key?;
+            let id =
+                std::str::from_utf8(&key[VAULT_PREFIX.len()..]).map_err(|_| Error::Corrupt("a vault record id is not text".to_owned()))?;
+            ids.push(id.to_owned());
+        }
+        Ok(ids)
+    }
+
     /// Starts a change; apply it with [`StateStore::apply`].
     pub(crate) fn change(&self) -> Change<'_> {
-        Change { store: self, batch: sled::Batch::default() }
+        Change { ops: vec![], store: PhantomData }
     }
 
     /// Applies a change atomically and durably.
     pub(crate) fn apply(&self, change: Change<'_>) -> Result<(), Error> {
-        self.db.apply_batch(change.batch)?;
+        let account = self.account_read();
+        let batch = self.batch(change.ops, account.as_ref())?;
+        self.db.apply_batch(batch)?;
         self.db.flush()?;
         Ok(())
+    }
+
+    /// Applies a change and replaces the Account key in memory, atomically with respect to
+    /// every other read and write. With `reseal`, every Account record (slots and vault) is
+    /// first opened with the current key and sealed again under `new_key` in the same batch
+    /// (key rotation); the change's own writes come after and win.
+    pub(crate) fn apply_and_switch(&self, change: Change<'_>, new_key: Option<SealKey>, reseal: bool) -> Result<(), Error> {
+        let mut account = self.account_write();
+        let mut ops = vec![];
+        if reseal {
+            let old = account.as_ref().ok_or(Error::Locked)?;
+            for slot in Slot::ALL.into_iter().filter(|s| s.role() == KeyRole::Account) {
+                if let Some(plain) = self.open_value(old, &slot.storage_key(), &slot.aad(), slot.name())? {
+                    ops.push(Op::Seal { key: slot.storage_key(), aad: slot.aad(), role: KeyRole::Account, plain });
+                }
+            }
+            for id in self.vault_ids()? {
+                if let Some(plain) = self.open_value(old, &vault_key(&id), &vault_aad(&id), "vault")? {
+                    ops.push(Op::Seal { key: vault_key(&id), aad: vault_aad(&id), role: KeyRole::Account, plain });
+                }
+            }
+        }
+        ops.extend(change.ops);
+        let batch = self.batch(ops, new_key.as_ref())?;
+        self.db.apply_batch(batch)?;
+        self.db.flush()?;
+        *account = new_key;
+        Ok(())
+    }
+
+    fn batch(&self, ops: Vec<Op>, account: Option<&SealKey>) -> Result<sled::Batch, Error> {
+        let mut batch = sled::Batch::default();
+        for op in ops {
+            match op {
+                Op::Seal { key, aad, role, plain } => {
+                    let seal_key = match role {
+                        KeyRole::Local => &self.local,
+                        KeyRole::Account => account.ok_or(Error::Locked)?,
+                    };
+                    batch.insert(key, seal_key.seal(&aad, &plain).map_err(Error::Seal)?);
+                }
+                Op::Clear { key, value } => batch.insert(key, value),
+                Op::Remove { key } => batch.remove(key),
+                Op::RemovePrefix { prefix } => {
+                    for key in self.db.scan_prefix(&prefix).keys() {
+                        batch.remove(key?);
+                    }
+                }
+            }
+        }
+        Ok(batch)
     }
 
     /// The database directory.
@@ -110,10 +266,19 @@ impl StateStore {
     }
 }
 
-/// A set of writes that [`StateStore::apply`] makes all at once.
+fn vault_key(id: &str) -> Vec<u8> {
+    format!("{VAULT_PREFIX}{id}").into_bytes()
+}
+
+fn vault_aad(id: &str) -> Vec<u8> {
+    format!("twostep/state/v1/{VAULT_PREFIX}{id}").into_bytes()
+}
+
+/// A set of writes that [`StateStore::apply`] makes all at once. Values wait in the clear
+/// (zeroized on drop) and are sealed when the change is applied.
 pub(crate) struct Change<'a> {
-    store: &'a StateStore,
-    batch: sled::Batch,
+    ops: Vec<Op>,
+    store: PhantomData<&'a StateStore>,
 }
 
 impl std::fmt::Debug for Change<'_> {
@@ -125,8 +290,7 @@ impl std::fmt::Debug for Change<'_> {
 impl Change<'_> {
     /// Seals raw bytes into a slot.
     pub(crate) fn put_secret(mut self, slot: Slot, value: &[u8]) -> Result<Self, Error> {
-        let sealed = self.store.key(slot.role()).seal(&slot.aad(), value).map_err(Error::Seal)?;
-        self.batch.insert(slot.storage_key(), sealed);
+        self.ops.push(Op::Seal { key: slot.storage_key(), aad: slot.aad(), role: slot.role(), plain: Zeroizing::new(value.to_vec()) });
         Ok(self)
     }
 
@@ -138,7 +302,52 @@ impl Change<'_> {
 
     /// Empties a slot.
     pub(crate) fn remove(mut self, slot: Slot) -> Self {
-        self.batch.remove(slot.storage_key());
+        self.ops.push(Op::Remove { key: slot.storage_key() });
+        self
+    }
+
+    /// Seals a vault record under the Account key (see [`VAULT_PREFIX`]).
+    pub(crate) fn put_vault(mut self, id: &str, value: &[u8]) -> Self {
+        self.ops.push(Op::Seal { key: vault_key(id), aad: vault_aad(id), role: KeyRole::Account, plain: Zeroizing::new(value.to_vec()) });
+        self
+    }
+
+    /// Removes one vault record.
+    #[allow(dead_code)] // Part of the vault hook; the vault keeps one record today.
+    pub(crate) fn remove_vault(mut self, id: &str) -> Self {
+        self.ops.push(Op::Remove { key: vault_key(id) });
+        self
+    }
+
+    /// Removes the whole vault.
+    pub(crate) fn clear_vault(mut self) -> Self {
+        self.ops.push(Op::RemovePrefix { prefix: VAULT_PREFIX.as_bytes().to_vec() });
+        self
+    }
+
+    /// Stores how the Account key is wrapped.
+    pub(crate) fn put_account_wrap(mut self, wrapped: &WrappedKey) -> Result<Self, Error> {
+        let value = serde_json::to_vec(wrapped).map_err(|e| Error::Internal(e.to_string()))?;
+        self.ops.push(Op::Clear { key: KeyRole::Account.storage_key().to_vec(), value });
+        Ok(self)
+    }
+
+    /// Removes the Account key's wrap (a wipe that keeps the vault for password recovery).
+    pub(crate) fn remove_account_wrap(mut self) -> Self {
+        self.ops.push(Op::Remove { key: KeyRole::Account.storage_key().to_vec() });
+        self
+    }
+
+    /// Stores the password recovery wrap of the Account key.
+    pub(crate) fn put_recovery_wrap(mut self, wrap: &SecretWrap) -> Result<Self, Error> {
+        let value = serde_json::to_vec(wrap).map_err(|e| Error::Internal(e.to_string()))?;
+        self.ops.push(Op::Clear { key: RECOVERY_KEY.to_vec(), value });
+        Ok(self)
+    }
+
+    /// Removes the password recovery wrap.
+    pub(crate) fn remove_recovery_wrap(mut self) -> Self {
+        self.ops.push(Op::Remove { key: RECOVERY_KEY.to_vec() });
         self
     }
 }
@@ -161,6 +370,21 @@ fn check_layout(data_dir: &Path, state: &Path) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// Opens sled. A database closed a moment ago in this process (an app restarting) can stay
+/// locked while sled's background threads finish with it: a lock conflict is retried for up
+/// to a second before it is reported as "in use".
+fn open_db(path: &Path) -> Result<sled::Db, Error> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+    loop {
+        match sled::Config::new().path(path).cache_capacity(4 * 1024 * 1024).open() {
+            Err(e) if crate::error::is_lock_conflict(&e) && std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return Ok(other?),
+        }
+    }
 }
 
 fn create_private_dir(dir: &Path) -> Result<(), Error> {
@@ -202,7 +426,23 @@ fn load_key(db: &sled::Db, key_store: &dyn KeyStore, role: KeyRole) -> Result<Se
     let stored = db.get(role.storage_key())?.ok_or_else(|| Error::Corrupt(format!("the {} key is missing", role.label())))?;
     let wrapped: WrappedKey =
         serde_json::from_slice(&stored).map_err(|_| Error::Corrupt(format!("the wrapped {} key does not parse", role.label())))?;
-    keys::unwrap(key_store, role, &wrapped)
+    match (role, wrapped) {
+        (KeyRole::Local, WrappedKey::Passcode(_)) => Err(Error::Corrupt("the local key is never behind the passcode".to_owned())),
+        (_, wrapped) => keys::unwrap(key_store, role, &wrapped),
+    }
+}
+
+/// The Account key when no passcode protects it; `None` when one does, or when a wipe
+/// left it only in the password recovery wrap.
+fn load_account_key(db: &sled::Db, key_store: &dyn KeyStore) -> Result<Option<SealKey>, Error> {
+    if db.get(KeyRole::Account.storage_key())?.is_none() && db.get(RECOVERY_KEY)?.is_some() {
+        return Ok(None);
+    }
+    match load_key(db, key_store, KeyRole::Account) {
+        Ok(key) => Ok(Some(key)),
+        Err(Error::Locked) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 #[cfg(test)]
@@ -374,6 +614,51 @@ mod tests {
         let err = StateStore::open(dir.path(), &ks).unwrap_err();
         assert!(matches!(err, Error::Sled(_) | Error::Corrupt(_)), "{err}");
         assert_eq!(std::fs::read(&conf).unwrap(), b"garbage garbage garbage garbage");
+    }
+
+    #[test]
+    fn account_records_are_out_of_reach_while_the_account_key_is_closed() {
+        let dir = tempfile::tempdir().unwrap();
+        let ks = MemoryKeyStore::new();
+        let store = store_in(dir.path(), &ks);
+        store.apply(store.change().put_secret(Slot::SessionToken, b"t").unwrap().put_vault("a", b"v")).unwrap();
+        let key = store.with_account_key(|k| SealKey::from_bytes(k.expose_bytes()).map_err(Error::Seal)).unwrap();
+        store.set_account_key(None);
+        assert!(!store.account_open());
+        assert!(matches!(store.read_secret(Slot::SessionToken), Err(Error::Locked)));
+        assert!(matches!(store.read_vault("a"), Err(Error::Locked)));
+        assert_eq!(store.vault_ids().unwrap(), ["a"], "ids are not secret");
+        // Local records still work; an Account write fails whole, writing nothing.
+        let both =
+            store.change().put(Slot::ClockOffset, &ClockRecord { offset_ms: 1, measured_at: 2 }).unwrap().put_secret(Slot::Session, b"{}");
+        assert!(matches!(store.apply(both.unwrap()), Err(Error::Locked)));
+        assert!(store.read::<ClockRecord>(Slot::ClockOffset).unwrap().is_none());
+        store.set_account_key(Some(key));
+        assert_eq!(store.read_secret(Slot::SessionToken).unwrap().unwrap().as_slice(), b"t");
+    }
+
+    #[test]
+    fn a_rotation_reseals_every_account_record_and_a_change_prepared_before_lands_under_the_new_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let ks = MemoryKeyStore::new();
+        let store = store_in(dir.path(), &ks);
+        store.apply(store.change().put_secret(Slot::DeviceKey, b"pkcs8").unwrap().put_vault("a", b"v").put_vault("b", b"w")).unwrap();
+        let prepared = store.change().put_secret(Slot::SessionToken, b"later").unwrap();
+        let new_key = SealKey::generate().unwrap();
+        let new_bytes = *new_key.expose_bytes();
+        store.apply_and_switch(store.change().remove_vault("b"), Some(new_key), true).unwrap();
+        store.apply(prepared).unwrap();
+        let rotated = SealKey::from_bytes(&new_bytes).unwrap();
+        for (key, aad) in
+            [(Slot::DeviceKey.storage_key(), Slot::DeviceKey.aad()), (Slot::SessionToken.storage_key(), Slot::SessionToken.aad())]
+        {
+            let sealed = store.db.get(&key).unwrap().unwrap();
+            rotated.open(&aad, &sealed).unwrap();
+        }
+        assert_eq!(store.read_vault("a").unwrap().unwrap().as_slice(), b"v");
+        assert_eq!(store.vault_ids().unwrap(), ["a"], "the change's own writes come after the reseal");
+        store.apply(store.change().clear_vault()).unwrap();
+        assert!(store.vault_ids().unwrap().is_empty());
     }
 
     #[test]

@@ -29,11 +29,15 @@ pub(crate) enum Slot {
     PasscodePolicy,
     /// [`ClockRecord`]: the last measured server clock offset.
     ClockOffset,
+    /// [`crate::passcode::attempts::AttemptRecord`]: failed passcode attempts.
+    PasscodeAttempts,
+    /// [`WipeRecord`]: the local data was wiped after too many wrong passcodes.
+    WipeNotice,
 }
 
 impl Slot {
-    /// Every slot, for wiping.
-    pub(crate) const ALL: [Slot; 8] = [
+    /// Every slot.
+    pub(crate) const ALL: [Slot; 10] = [
         Slot::Registration,
         Slot::DeviceKey,
         Slot::Session,
@@ -42,6 +46,8 @@ impl Slot {
         Slot::PendingDeviceKey,
         Slot::PasscodePolicy,
         Slot::ClockOffset,
+        Slot::PasscodeAttempts,
+        Slot::WipeNotice,
     ];
 
     /// The slot's name, used in errors.
@@ -55,6 +61,8 @@ impl Slot {
             Slot::PendingDeviceKey => "pending_device_key",
             Slot::PasscodePolicy => "passcode_policy",
             Slot::ClockOffset => "clock_offset",
+            Slot::PasscodeAttempts => "passcode_attempts",
+            Slot::WipeNotice => "wipe_notice",
         }
     }
 
@@ -71,7 +79,7 @@ impl Slot {
     /// The data key that seals it.
     pub(crate) fn role(self) -> KeyRole {
         match self {
-            Slot::PasscodePolicy | Slot::ClockOffset => KeyRole::Local,
+            Slot::PasscodePolicy | Slot::ClockOffset | Slot::PasscodeAttempts | Slot::WipeNotice => KeyRole::Local,
             Slot::Registration | Slot::DeviceKey | Slot::Session | Slot::SessionToken | Slot::PendingSignIn | Slot::PendingDeviceKey => {
                 KeyRole::Account
             }
@@ -136,6 +144,17 @@ impl std::fmt::Debug for PendingRecord {
     }
 }
 
+/// The local data was wiped after too many wrong passcodes (org policy); shown as
+/// [`crate::PasscodeStatus::Wiped`] until the next completed sign-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct WipeRecord {
+    /// Local Unix seconds (the latest time seen).
+    pub at: u64,
+    /// The authenticator vault was kept (the policy said so and a password recovery wrap
+    /// exists): the next password sign-in brings it back.
+    pub vault_kept: bool,
+}
+
 /// The server's clock offset, as last measured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct ClockRecord {
@@ -157,5 +176,6 @@ mod tests {
             assert_eq!(secret.role(), KeyRole::Account);
         }
         assert_eq!(Slot::PasscodePolicy.role(), KeyRole::Local);
+        assert_eq!(Slot::PasscodeAttempts.role(), KeyRole::Local, "the counter is readable while locked");
     }
 }

@@ -7,6 +7,7 @@ mod core_client_kinds;
 mod core_devices;
 mod core_errors;
 mod core_first_access;
+mod core_passcode;
 mod core_support;
 mod server_bad_input;
 mod server_channels;

@@ -1,0 +1,17 @@
+package io.twostep.testing
+
+import io.twostep.ffi.Clock
+import java.time.Duration
+import java.time.Instant
+import java.util.concurrent.atomic.AtomicReference
+
+/** A clock the test moves by hand; the library reads it through the `Clock` foreign trait. */
+class ManualClock(start: Instant = Instant.now()) : Clock {
+    private val current = AtomicReference(start)
+
+    override fun now(): Instant = current.get()
+
+    fun advance(by: Duration) {
+        current.updateAndGet { it.plus(by) }
+    }
+}

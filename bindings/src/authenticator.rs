@@ -1,0 +1,526 @@
+//! The on-device authenticator for Kotlin and Swift: the [`Authenticator`] object that
+//! [`Twostep::authenticator`] hands out, and its records (thin mirrors of
+//! `twostep_core::authenticator`).
+//!
+//! One batched call per screen: [`Authenticator::codes`] returns every account's code, next
+//! code and countdown at once, synchronously (it is a memory read once the vault is open).
+//! Writes (add, edit, import, the next HOTP code) are `suspend` / `async` and run on the
+//! library's blocking pool: each flushes to disk before it returns. Exports and imports of
+//! an encrypted file run Argon2id (64 MiB): slow on purpose.
+
+use std::sync::{Arc, Weak};
+use std::time::SystemTime;
+use twostep_core::authenticator as core;
+use zeroize::Zeroizing;
+
+use crate::error::TwostepError;
+use crate::runtime;
+use crate::twostep::Twostep;
+use crate::types::{count, time, unix_ms};
+
+/// TOTP, HOTP or Steam Guard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum OtpKind {
+    /// Time-based codes (RFC 6238).
+    Totp,
+    /// Counter-based codes (RFC 4226): a new code on request.
+    Hotp,
+    /// Steam Guard: five characters, every 30 s.
+    Steam,
+}
+
+impl From<core::OtpKind> for OtpKind {
+    fn from(kind: core::OtpKind) -> Self {
+        match kind {
+            core::OtpKind::Totp => Self::Totp,
+            core::OtpKind::Hotp => Self::Hotp,
+            core::OtpKind::Steam => Self::Steam,
+        }
+    }
+}
+
+impl From<OtpKind> for core::OtpKind {
+    fn from(kind: OtpKind) -> Self {
+        match kind {
+            OtpKind::Totp => Self::Totp,
+            OtpKind::Hotp => Self::Hotp,
+            OtpKind::Steam => Self::Steam,
+        }
+    }
+}
+
+/// The HMAC algorithm of an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum OtpAlgorithm {
+    /// HMAC-SHA1 (what almost every issuer uses).
+    Sha1,
+    /// HMAC-SHA256.
+    Sha256,
+    /// HMAC-SHA512.
+    Sha512,
+}
+
+impl From<core::Algorithm> for OtpAlgorithm {
+    fn from(algorithm: core::Algorithm) -> Self {
+        match algorithm {
+            core::Algorithm::Sha1 => Self::Sha1,
+            core::Algorithm::Sha256 => Self::Sha256,
+            core::Algorithm::Sha512 => Self::Sha512,
+        }
+    }
+}
+
+impl From<OtpAlgorithm> for core::Algorithm {
+    fn from(algorithm: OtpAlgorithm) -> Self {
+        match algorithm {
+            OtpAlgorithm::Sha1 => Self::Sha1,
+            OtpAlgorithm::Sha256 => Self::Sha256,
+            OtpAlgorithm::Sha512 => Self::Sha512,
+        }
+    }
+}
+
+/// Where the clock correction of the codes comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum OffsetSource {
+    /// No correction.
+    None,
+    /// Measured against the twostep server.
+    Server,
+    /// Set by the user.
+    User,
+}
+
+impl From<core::OffsetSource> for OffsetSource {
+    fn from(source: core::OffsetSource) -> Self {
+        match source {
+            core::OffsetSource::None => Self::None,
+            core::OffsetSource::Server => Self::Server,
+            core::OffsetSource::User => Self::User,
+        }
+    }
+}
+
+/// A file format another authenticator exports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum ImportFormat {
+    /// Google Authenticator "Transfer accounts": the `otpauth-migration://` URIs of its QR
+    /// codes, one per line (all parts of a multi-part export).
+    GoogleAuthenticator,
+    /// An Aegis vault exported without encryption (JSON).
+    Aegis,
+    /// A 2FAS backup exported without a password (JSON).
+    TwoFas,
+    /// A text file of `otpauth://` URIs, one per line.
+    OtpauthUris,
+}
+
+impl From<ImportFormat> for core::ImportFormat {
+    fn from(format: ImportFormat) -> Self {
+        match format {
+            ImportFormat::GoogleAuthenticator => Self::GoogleAuthenticator,
+            ImportFormat::Aegis => Self::Aegis,
+            ImportFormat::TwoFas => Self::TwoFas,
+            ImportFormat::OtpauthUris => Self::OtpauthUris,
+        }
+    }
+}
+
+/// An account in the vault, without its secret.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct AuthAccount {
+    /// Its id in the vault (never reused).
+    pub id: i64,
+    /// Who issued it ("GitHub"); may be empty.
+    pub issuer: String,
+    /// The account at the issuer ("alice@example.com"); may be empty.
+    pub name: String,
+    /// Its group, if any.
+    pub group: Option<String>,
+    /// TOTP, HOTP or Steam.
+    pub kind: OtpKind,
+    /// The HMAC algorithm.
+    pub algorithm: OtpAlgorithm,
+    /// Code length (5 for Steam).
+    pub digits: i32,
+    /// Seconds per code (TOTP, Steam).
+    pub period_secs: Option<i32>,
+    /// The counter of the next HOTP code.
+    pub counter: Option<i64>,
+}
+
+impl From<core::AccountInfo> for AuthAccount {
+    fn from(a: core::AccountInfo) -> Self {
+        Self {
+            id: id_out(a.id),
+            issuer: a.issuer,
+            name: a.name,
+            group: a.group,
+            kind: a.kind.into(),
+            algorithm: a.algorithm.into(),
+            digits: count(a.digits),
+            period_secs: a.period.map(count),
+            counter: a.counter.map(|c| i64::try_from(c).unwrap_or(i64::MAX)),
+        }
+    }
+}
+
+/// An account typed in by hand ("enter a setup key").
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+pub struct NewAuthAccount {
+    /// Who issued it; may be empty if `name` is not.
+    pub issuer: String,
+    /// The account at the issuer; may be empty if `issuer` is not.
+    pub name: String,
+    /// The secret in base32 (case, spaces and padding do not matter).
+    pub secret: String,
+    /// TOTP, HOTP or Steam.
+    pub kind: OtpKind,
+    /// The HMAC algorithm (ignored for Steam).
+    pub algorithm: OtpAlgorithm,
+    /// Code length, 6 to 8 (default 6).
+    #[uniffi(default = None)]
+    pub digits: Option<i32>,
+    /// Seconds per code, 1 to 3600 (default 30).
+    #[uniffi(default = None)]
+    pub period_secs: Option<i32>,
+    /// HOTP: the counter of the first code (default 0).
+    #[uniffi(default = None)]
+    pub counter: Option<i64>,
+    /// An optional group.
+    #[uniffi(default = None)]
+    pub group: Option<String>,
+}
+
+impl std::fmt::Debug for NewAuthAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewAuthAccount").field("issuer", &self.issuer).field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+/// The clock correction the codes use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct ClockCorrection {
+    /// Milliseconds added to the device clock.
+    pub offset_ms: i64,
+    /// Where it comes from.
+    pub source: OffsetSource,
+}
+
+/// One account's line on the codes screen.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct AccountCode {
+    /// The account.
+    pub id: i64,
+    /// Its kind.
+    pub kind: OtpKind,
+    /// The current code (absent for HOTP: see `nextHotpCode`).
+    pub code: Option<String>,
+    /// The code of the next period (absent for HOTP).
+    pub next_code: Option<String>,
+    /// Seconds until `code` expires, 1 to `periodSecs` (0 for HOTP).
+    pub seconds_remaining: i32,
+    /// Seconds per code (0 for HOTP).
+    pub period_secs: i32,
+    /// The counter the next HOTP code will use (absent for TOTP and Steam).
+    pub counter: Option<i64>,
+}
+
+impl From<core::AccountCode> for AccountCode {
+    fn from(c: core::AccountCode) -> Self {
+        Self {
+            id: id_out(c.id),
+            kind: c.kind.into(),
+            code: c.code,
+            next_code: c.next_code,
+            seconds_remaining: count(c.seconds_remaining),
+            period_secs: count(c.period),
+            counter: c.counter.map(|n| i64::try_from(n).unwrap_or(i64::MAX)),
+        }
+    }
+}
+
+/// Every account's code at one moment.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct CodeList {
+    /// The corrected time the codes are for.
+    pub time: SystemTime,
+    /// Milliseconds added to the device clock.
+    pub offset_ms: i64,
+    /// Where the correction comes from.
+    pub offset_source: OffsetSource,
+    /// The device clock is off by more than 15 s: suggest fixing it.
+    pub offset_warning: bool,
+    /// One entry per account, in display order.
+    pub codes: Vec<AccountCode>,
+}
+
+impl From<core::CodeList> for CodeList {
+    fn from(list: core::CodeList) -> Self {
+        Self {
+            time: time(list.time),
+            offset_ms: list.correction.offset_ms,
+            offset_source: list.correction.source.into(),
+            offset_warning: list.offset_warning,
+            codes: list.codes.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// An HOTP code; the account's counter has advanced on disk.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct HotpCode {
+    /// The account.
+    pub id: i64,
+    /// The code.
+    pub code: String,
+    /// The counter it was made with.
+    pub counter: i64,
+}
+
+impl From<core::HotpCode> for HotpCode {
+    fn from(c: core::HotpCode) -> Self {
+        Self { id: id_out(c.id), code: c.code, counter: i64::try_from(c.counter).unwrap_or(i64::MAX) }
+    }
+}
+
+/// An import entry skipped because the vault already had it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct DuplicateEntry {
+    /// 1-based position in the file.
+    pub entry: i32,
+    /// `issuer:name` of the entry.
+    pub label: String,
+    /// The account that has the same secret.
+    pub existing: i64,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ImportReport {
+    /// The ids of the accounts added, in file order.
+    pub added: Vec<i64>,
+    /// Entries skipped as duplicates.
+    pub duplicates: Vec<DuplicateEntry>,
+}
+
+impl From<core::ImportReport> for ImportReport {
+    fn from(r: core::ImportReport) -> Self {
+        Self {
+            added: r.added.into_iter().map(id_out).collect(),
+            duplicates: r
+                .duplicates
+                .into_iter()
+                .map(|d| DuplicateEntry { entry: count(d.entry), label: d.label, existing: id_out(d.existing) })
+                .collect(),
+        }
+    }
+}
+
+/// One invalid entry of an import file (the whole file was refused).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ImportIssue {
+    /// 1-based position of the entry in the file (for a text file, the line).
+    pub entry: i32,
+    /// `issuer:name` when it could be read.
+    pub label: Option<String>,
+    /// Why, as a stable snake_case name (`invalid_base32`, `invalid_digits`, ...).
+    pub reason: String,
+    /// For people; never contains a secret.
+    pub detail: String,
+}
+
+impl From<core::EntryError> for ImportIssue {
+    fn from(e: core::EntryError) -> Self {
+        Self { entry: count(e.entry), label: e.label, reason: e.error.code().to_owned(), detail: e.error.to_string() }
+    }
+}
+
+fn id_out(id: core::AccountId) -> i64 {
+    i64::try_from(id.0).unwrap_or(i64::MAX)
+}
+
+fn id_in(id: i64) -> core::AccountId {
+    core::AccountId(u64::try_from(id).unwrap_or(u64::MAX))
+}
+
+/// The authenticator vault of one [`Twostep`]: TOTP/HOTP/Steam accounts and their codes.
+/// With a passcode set it works only while the app is unlocked (`Locked` otherwise).
+///
+/// It does not keep its `Twostep` open: once that is closed, every call fails with
+/// `InvalidInput` (field `twostep`) and the data directory can be opened again.
+#[derive(uniffi::Object)]
+pub struct Authenticator {
+    app: Weak<Twostep>,
+}
+
+impl std::fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authenticator").finish_non_exhaustive()
+    }
+}
+
+impl Authenticator {
+    /// The `Twostep` this came from, while it is open.
+    fn app(&self) -> Result<Arc<Twostep>, TwostepError> {
+        self.app.upgrade().ok_or_else(|| TwostepError::InvalidInput {
+            field: "twostep".to_owned(),
+            detail: "it was closed; open it again and ask it for a new authenticator".to_owned(),
+        })
+    }
+
+    /// The core object and the time now.
+    fn core(&self) -> Result<(Arc<twostep_core::Twostep>, u64), TwostepError> {
+        let app = self.app()?;
+        Ok((app.core(), app.now()))
+    }
+
+    /// Runs a vault write on the blocking pool.
+    async fn write<T, F>(&self, work: F) -> Result<T, TwostepError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&twostep_core::Twostep, u64) -> twostep_core::Result<T> + Send + 'static,
+    {
+        let (core, now) = self.core()?;
+        runtime::blocking(move || work(&core, now)).await
+    }
+}
+
+#[uniffi::export]
+impl Twostep {
+    /// The authenticator vault of this data directory.
+    pub fn authenticator(self: Arc<Self>) -> Arc<Authenticator> {
+        Arc::new(Authenticator { app: Arc::downgrade(&self) })
+    }
+}
+
+#[uniffi::export]
+impl Authenticator {
+    /// Every account's code, next code and seconds remaining, now, in one call. The device
+    /// clock is corrected by the user's correction if set, else by the offset measured
+    /// against the server. Fast: call it every second.
+    pub fn codes(&self) -> Result<CodeList, TwostepError> {
+        let (core, now) = self.core()?;
+        Ok(core.codes(now)?.into())
+    }
+
+    /// [`Authenticator::codes`] at a given time (device clock).
+    pub fn codes_at(&self, time: SystemTime) -> Result<CodeList, TwostepError> {
+        Ok(self.core()?.0.codes(unix_ms(time) / 1000)?.into())
+    }
+
+    /// Every account, in display order, without secrets.
+    pub fn accounts(&self) -> Result<Vec<AuthAccount>, TwostepError> {
+        Ok(self.core()?.0.accounts()?.into_iter().map(Into::into).collect())
+    }
+
+    /// The accounts whose issuer, name or group contains `query` (case-insensitive).
+    pub fn search(&self, query: String) -> Result<Vec<AuthAccount>, TwostepError> {
+        Ok(self.core()?.0.search_accounts(&query)?.into_iter().map(Into::into).collect())
+    }
+
+    /// The groups in use, sorted.
+    pub fn groups(&self) -> Result<Vec<String>, TwostepError> {
+        Ok(self.core()?.0.account_groups()?)
+    }
+
+    /// The current clock correction: milliseconds added to the device clock, and from where.
+    pub fn clock_correction(&self) -> Result<ClockCorrection, TwostepError> {
+        let c = self.core()?.0.clock_correction()?;
+        Ok(ClockCorrection { offset_ms: c.offset_ms, source: c.source.into() })
+    }
+
+    /// Adds the account a scanned QR code (an `otpauth://` URI) describes. A malformed URI
+    /// or a secret already in the vault: `Authenticator { reason }`, nothing stored.
+    pub async fn add_uri(&self, uri: String) -> Result<AuthAccount, TwostepError> {
+        let uri = Zeroizing::new(uri);
+        self.write(move |core, _| core.add_account_uri(&uri).map(Into::into)).await
+    }
+
+    /// Adds an account typed in by hand.
+    pub async fn add(&self, account: NewAuthAccount) -> Result<AuthAccount, TwostepError> {
+        self.write(move |core, _| {
+            let mut account = account;
+            let fields = core::AccountFields {
+                issuer: &account.issuer,
+                name: &account.name,
+                group: account.group.as_deref(),
+                secret: &account.secret,
+                kind: account.kind.into(),
+                algorithm: account.algorithm.into(),
+                digits: account.digits.map(|d| u8::try_from(d).unwrap_or(u8::MAX)),
+                period: account.period_secs.map(|p| u32::try_from(p).unwrap_or(0)),
+                counter: account.counter.map(|c| u64::try_from(c).unwrap_or(0)),
+            };
+            let added = core.add_account(&fields).map(Into::into);
+            zeroize::Zeroize::zeroize(&mut account.secret);
+            added
+        })
+        .await
+    }
+
+    /// Renames an account (absent: unchanged).
+    #[uniffi::method(default(issuer = None, name = None))]
+    pub async fn edit(&self, id: i64, issuer: Option<String>, name: Option<String>) -> Result<AuthAccount, TwostepError> {
+        self.write(move |core, _| core.edit_account(id_in(id), issuer.as_deref(), name.as_deref()).map(Into::into)).await
+    }
+
+    /// Puts an account in a group (absent or blank: none).
+    pub async fn set_group(&self, id: i64, group: Option<String>) -> Result<AuthAccount, TwostepError> {
+        self.write(move |core, _| core.set_account_group(id_in(id), group.as_deref()).map(Into::into)).await
+    }
+
+    /// Deletes an account.
+    pub async fn delete(&self, id: i64) -> Result<(), TwostepError> {
+        self.write(move |core, _| core.delete_account(id_in(id))).await
+    }
+
+    /// Moves an account to `index` in the display order.
+    pub async fn move_to(&self, id: i64, index: i32) -> Result<(), TwostepError> {
+        self.write(move |core, _| core.move_account(id_in(id), u32::try_from(index).unwrap_or(0))).await
+    }
+
+    /// Sets the whole display order (every account exactly once).
+    pub async fn reorder(&self, ids: Vec<i64>) -> Result<(), TwostepError> {
+        self.write(move |core, _| core.reorder_accounts(&ids.into_iter().map(id_in).collect::<Vec<_>>())).await
+    }
+
+    /// The next code of an HOTP account; its counter advances on disk first.
+    pub async fn next_hotp_code(&self, id: i64) -> Result<HotpCode, TwostepError> {
+        self.write(move |core, _| core.next_hotp_code(id_in(id)).map(Into::into)).await
+    }
+
+    /// Sets (or with null clears) the user's own clock correction, in milliseconds added to
+    /// the device clock; it wins over the server's measurement.
+    pub async fn set_clock_correction(&self, offset_ms: Option<i64>) -> Result<(), TwostepError> {
+        self.write(move |core, _| core.set_clock_correction(offset_ms)).await
+    }
+
+    /// Imports a file from another authenticator, all or nothing (an invalid entry refuses
+    /// the file: `Authenticator { reason = "invalid_entries", entries }`); duplicates are
+    /// skipped and reported.
+    pub async fn import_file(&self, format: ImportFormat, bytes: Vec<u8>) -> Result<ImportReport, TwostepError> {
+        let bytes = Zeroizing::new(bytes);
+        self.write(move |core, _| core.import(format.into(), &bytes).map(Into::into)).await
+    }
+
+    /// Imports a twostep encrypted export. Slow (Argon2id).
+    pub async fn import_encrypted(&self, bytes: Vec<u8>, password: String) -> Result<ImportReport, TwostepError> {
+        let password = Zeroizing::new(password);
+        self.write(move |core, _| core.import_encrypted_export(&bytes, &password).map(Into::into)).await
+    }
+
+    /// Every account, encrypted under `password` (Argon2id + AES-256-GCM). With a passcode
+    /// set, `passcode` must be entered again (a wrong one counts, and locks). Slow.
+    pub async fn export_encrypted(&self, passcode: Option<String>, password: String) -> Result<String, TwostepError> {
+        let (passcode, password) = (passcode.map(Zeroizing::new), Zeroizing::new(password));
+        self.write(move |core, now| core.export_encrypted(passcode.as_ref().map(|p| p.as_str()), &password, now)).await
+    }
+
+    /// Every account as an `otpauth://` URI, one per line: anyone who reads it can generate
+    /// the codes. With a passcode set, `passcode` must be entered again.
+    pub async fn export_plain(&self, passcode: Option<String>) -> Result<String, TwostepError> {
+        let passcode = passcode.map(Zeroizing::new);
+        self.write(move |core, now| core.export_plain(passcode.as_ref().map(|p| p.as_str()), now).map(|text| text.to_string())).await
+    }
+}

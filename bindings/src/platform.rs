@@ -1,0 +1,175 @@
+//! What the platform provides: the key store (Android Keystore, iOS Keychain) and,
+//! optionally, the clock. Both are foreign traits: Kotlin classes and Swift types
+//! implement them and cross the FFI as `Arc<dyn Trait>`. Adapters turn them into the core's
+//! own [`twostep_core::KeyStore`] and [`twostep_core::Clock`].
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use crate::types::unix_ms;
+
+/// Wraps and unwraps the core's 32-byte data keys with a key the platform holds (Android
+/// Keystore, iOS Keychain / Secure Enclave), so that a copy of the data directory is
+/// useless without the device.
+///
+/// `label` names the data key (`twostep.local.v1`, `twostep.account.v1`); bind it to the
+/// wrapped value (as AEAD associated data). Wrapping may give different bytes each time;
+/// unwrapping must return exactly the key that was wrapped. Calls come from a background
+/// thread, never the UI thread, and may block (hardware-backed keys are slow).
+#[uniffi::export(with_foreign)]
+pub trait PlatformKeyStore: Send + Sync {
+    /// Wraps `key`. Returns an opaque value the core stores.
+    fn wrap_key(&self, label: String, key: Vec<u8>) -> Result<Vec<u8>, PlatformKeyError>;
+
+    /// Unwraps a value returned by `wrap_key` for the same `label`.
+    fn unwrap_key(&self, label: String, wrapped: Vec<u8>) -> Result<Vec<u8>, PlatformKeyError>;
+}
+
+/// Why the platform key store failed. Kotlin implementations throw
+/// `PlatformKeyException.Rejected(...)`; Swift ones throw `PlatformKeyError.Rejected(detail:)`.
+/// Any other exception counts as `Failed`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+pub enum PlatformKeyError {
+    /// The key store cannot be used right now (device locked, keychain unavailable).
+    #[error("key store unavailable: {detail}")]
+    Unavailable {
+        /// What failed, without secrets.
+        detail: String,
+    },
+    /// The platform key is gone or was invalidated (a new screen lock, a restored
+    /// backup); wrapped keys can never be unwrapped again.
+    #[error("platform key invalidated: {detail}")]
+    KeyInvalidated {
+        /// What failed, without secrets.
+        detail: String,
+    },
+    /// The wrapped value does not unwrap with this key (tampered, or another key).
+    #[error("wrapped key rejected: {detail}")]
+    Rejected {
+        /// What failed, without secrets.
+        detail: String,
+    },
+    /// Anything else.
+    #[error("key store failed: {detail}")]
+    Failed {
+        /// What failed, without secrets.
+        detail: String,
+    },
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for PlatformKeyError {
+    fn from(error: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        Self::Failed { detail: format!("unexpected error from the platform key store: {}", error.reason) }
+    }
+}
+
+impl From<PlatformKeyError> for twostep_core::KeyStoreError {
+    fn from(error: PlatformKeyError) -> Self {
+        match error {
+            PlatformKeyError::Unavailable { detail } => Self::Unavailable { message: detail },
+            PlatformKeyError::KeyInvalidated { detail } => Self::KeyInvalidated { message: detail },
+            PlatformKeyError::Rejected { detail } => Self::Rejected { message: detail },
+            PlatformKeyError::Failed { detail } => Self::Failed { message: detail },
+        }
+    }
+}
+
+/// The platform key store as the core's [`twostep_core::KeyStore`].
+pub(crate) struct ForeignKeyStore(pub(crate) Arc<dyn PlatformKeyStore>);
+
+impl std::fmt::Debug for ForeignKeyStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ForeignKeyStore")
+    }
+}
+
+impl twostep_core::KeyStore for ForeignKeyStore {
+    fn wrap_key(&self, label: String, key: Vec<u8>) -> Result<Vec<u8>, twostep_core::KeyStoreError> {
+        Ok(self.0.wrap_key(label, key)?)
+    }
+
+    fn unwrap_key(&self, label: String, wrapped: Vec<u8>) -> Result<Vec<u8>, twostep_core::KeyStoreError> {
+        Ok(self.0.unwrap_key(label, wrapped)?)
+    }
+}
+
+/// A source of wall-clock time. Apps pass none and get the system clock; tests pass one
+/// they control, to move time forward (session expiry, code expiry and, later, passcode
+/// lockouts) without waiting.
+#[uniffi::export(with_foreign)]
+pub trait Clock: Send + Sync {
+    /// The current time.
+    fn now(&self) -> SystemTime;
+}
+
+/// A foreign clock as the core's [`twostep_core::Clock`].
+pub(crate) struct ForeignClock(pub(crate) Arc<dyn Clock>);
+
+impl std::fmt::Debug for ForeignClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ForeignClock")
+    }
+}
+
+impl twostep_core::Clock for ForeignClock {
+    fn now_unix_ms(&self) -> u64 {
+        unix_ms(self.0.now())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
+    use twostep_core::{Clock as _, KeyStore as _, KeyStoreError, MemoryKeyStore};
+
+    /// A platform key store backed by the core's memory store, as Kotlin's would be.
+    struct Memory(MemoryKeyStore);
+
+    impl PlatformKeyStore for Memory {
+        fn wrap_key(&self, label: String, key: Vec<u8>) -> Result<Vec<u8>, PlatformKeyError> {
+            self.0.wrap_key(label, key).map_err(|e| PlatformKeyError::Failed { detail: e.to_string() })
+        }
+        fn unwrap_key(&self, label: String, wrapped: Vec<u8>) -> Result<Vec<u8>, PlatformKeyError> {
+            self.0.unwrap_key(label, wrapped).map_err(|e| PlatformKeyError::Rejected { detail: e.to_string() })
+        }
+    }
+
+    #[test]
+    fn a_platform_key_store_serves_the_core() {
+        let store = ForeignKeyStore(Arc::new(Memory(MemoryKeyStore::new())));
+        let wrapped = store.wrap_key("twostep.local.v1".into(), vec![7; 32]).unwrap();
+        assert_eq!(store.unwrap_key("twostep.local.v1".into(), wrapped.clone()).unwrap(), vec![7; 32]);
+        assert!(matches!(store.unwrap_key("other".into(), wrapped), Err(KeyStoreError::Rejected { .. })));
+    }
+
+    #[test]
+    fn platform_errors_keep_their_kind() {
+        let cases = [
+            (PlatformKeyError::Unavailable { detail: "locked".into() }, KeyStoreError::Unavailable { message: "locked".into() }),
+            (PlatformKeyError::KeyInvalidated { detail: "x".into() }, KeyStoreError::KeyInvalidated { message: "x".into() }),
+            (PlatformKeyError::Rejected { detail: "x".into() }, KeyStoreError::Rejected { message: "x".into() }),
+            (PlatformKeyError::Failed { detail: "x".into() }, KeyStoreError::Failed { message: "x".into() }),
+        ];
+        for (platform, core) in cases {
+            assert_eq!(KeyStoreError::from(platform), core);
+        }
+        let unexpected = uniffi::UnexpectedUniFFICallbackError { reason: "NullPointerException".into() };
+        assert!(matches!(PlatformKeyError::from(unexpected), PlatformKeyError::Failed { detail } if detail.contains("NullPointer")));
+    }
+
+    #[derive(Debug)]
+    struct Fixed(SystemTime);
+
+    impl Clock for Fixed {
+        fn now(&self) -> SystemTime {
+            self.0
+        }
+    }
+
+    #[test]
+    fn a_foreign_clock_reads_as_unix_milliseconds() {
+        let clock = ForeignClock(Arc::new(Fixed(UNIX_EPOCH + Duration::from_millis(1_700_000_000_123))));
+        assert_eq!(clock.now_unix_ms(), 1_700_000_000_123);
+    }
+}

@@ -1,0 +1,81 @@
+//! Where the core's work runs: one small tokio runtime owned by the library.
+//!
+//! uniffi polls an exported future on whatever thread the foreign caller awaits from; in
+//! Kotlin that can be `Dispatchers.Main`. The core's operations do local I/O between
+//! network waits (sled writes with a flush), and opening the data directory calls the
+//! platform key store, so every exported async function hands its work to this runtime and
+//! only awaits the result: the caller's thread never does the work, whichever it is.
+//!
+//! Cancelling the foreign call (a cancelled coroutine, a cancelled Swift `Task`) stops the
+//! wait, not the work: an operation that has started runs to completion, so the local state
+//! always matches what the server saw.
+
+use std::future::Future;
+use std::sync::OnceLock;
+use tokio::runtime::{Builder, Runtime};
+
+use crate::error::TwostepError;
+
+/// Worker threads: network waits need little, and the core serializes its operations.
+const WORKER_THREADS: usize = 2;
+
+fn runtime() -> Result<&'static Runtime, TwostepError> {
+    static RUNTIME: OnceLock<Result<Runtime, String>> = OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            Builder::new_multi_thread()
+                .worker_threads(WORKER_THREADS)
+                .thread_name("twostep")
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|e| TwostepError::Internal { detail: format!("cannot start the library's runtime: {e}") })
+}
+
+/// Runs a core operation on the runtime and waits for its outcome.
+pub(crate) async fn spawn<T, F>(operation: F) -> Result<T, TwostepError>
+where
+    T: Send + 'static,
+    F: Future<Output = twostep_core::Result<T>> + Send + 'static,
+{
+    Ok(runtime()?.spawn(operation).await??)
+}
+
+/// Runs blocking local work (opening the data dir, the key store, later Argon2id) on the
+/// runtime's blocking pool and waits for its outcome.
+pub(crate) async fn blocking<T, F>(work: F) -> Result<T, TwostepError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> twostep_core::Result<T> + Send + 'static,
+{
+    Ok(runtime()?.spawn_blocking(work).await??)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wait<T>(future: impl Future<Output = T>) -> T {
+        // Any executor will do: the work itself runs on the library's runtime.
+        Builder::new_current_thread().build().unwrap().block_on(future)
+    }
+
+    #[test]
+    fn work_runs_on_the_library_runtime_not_the_caller() {
+        let caller = std::thread::current().id();
+        let worker = wait(spawn(async { Ok(std::thread::current().id()) })).unwrap();
+        assert_ne!(worker, caller);
+        let worker = wait(blocking(|| Ok(std::thread::current().id()))).unwrap();
+        assert_ne!(worker, caller);
+    }
+
+    #[test]
+    fn core_errors_and_panics_arrive_as_ffi_errors() {
+        let failed = wait(spawn(async { Err::<(), _>(twostep_core::TwostepError::Timeout) }));
+        assert_eq!(failed, Err(TwostepError::Timeout));
+        let panicked = wait(blocking(|| -> twostep_core::Result<()> { panic!("bug") }));
+        assert!(matches!(panicked, Err(TwostepError::Internal { detail }) if detail.contains("bug")));
+    }
+}

@@ -1,0 +1,91 @@
+// What apps import: the generated bindings (`Twostep`, `SignInStep`, `TwostepError`, ...)
+// plus conveniences where the generated API is awkward in Swift.
+//
+// The generated API is already Swift-shaped: `async throws` for everything slow, structs
+// and enums with associated values, `Date` for times, `TimeInterval` for durations.
+
+@_exported import TwostepFFI
+import Foundation
+#if canImport(UIKit)
+import UIKit
+#endif
+
+extension Twostep {
+    /// Opens (creating on first use) the twostep state in `directory` for `serverURL`.
+    ///
+    /// The key store is called on the library's own threads, never the caller's. Keep the
+    /// result for the life of the app; release it before opening the same directory again.
+    public static func open(
+        directory: URL,
+        serverURL: URL,
+        keyStore: PlatformKeyStore = KeychainKeyStore(),
+        deviceName: String? = nil,
+        clock: Clock? = nil
+    ) async throws -> Twostep {
+        let config = TwostepConfig(
+            dataDir: directory.path,
+            serverUrl: serverURL.absoluteString,
+            deviceName: deviceName ?? Twostep.defaultDeviceName()
+        )
+        return try await Twostep.open(config: config, keyStore: keyStore, clock: clock)
+    }
+
+    /// `Application Support/twostep`, created and excluded from backups (a restored
+    /// backup could not be opened on another device anyway: its keys are in this
+    /// device's Keychain).
+    public static func defaultDirectory() throws -> URL {
+        var url = try FileManager.default.url(for: .applicationSupportDirectory, in: .userDomainMask, appropriateFor: nil, create: true)
+            .appendingPathComponent("twostep", isDirectory: true)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        var values = URLResourceValues()
+        values.isExcludedFromBackup = true
+        try url.setResourceValues(values)
+        return url
+    }
+
+    /// The name this device registers under.
+    public static func defaultDeviceName() -> String {
+        #if canImport(UIKit)
+        return UIDevice.current.name
+        #else
+        return Host.current().localizedName ?? "Mac"
+        #endif
+    }
+}
+
+extension TwostepError {
+    /// How long to wait before trying again, for errors that say so.
+    public var retryAfter: TimeInterval? {
+        switch self {
+        case let .RateLimited(retryAfterSecs), let .ResendTooSoon(retryAfterSecs):
+            return TimeInterval(retryAfterSecs)
+        default:
+            return nil
+        }
+    }
+
+    /// When the next passcode attempt is allowed, for passcode errors that say so.
+    public var nextAttemptAt: Date? {
+        switch self {
+        case let .PasscodeLockedOut(until):
+            return until
+        case let .PasscodeIncorrect(_, lockedUntil):
+            return lockedUntil
+        default:
+            return nil
+        }
+    }
+}
+
+extension CodePrompt {
+    /// Time until a new code may be requested (0: now); nil for channels without resend.
+    public func resendIn(now: Date = Date()) -> TimeInterval? {
+        guard let resendAfter else { return nil }
+        return max(0, resendAfter.timeIntervalSince(now))
+    }
+
+    /// Whether the code (or, for the authenticator, the sign-in) has expired at `now`.
+    public func isExpired(now: Date = Date()) -> Bool {
+        now >= expiresAt
+    }
+}

@@ -1,0 +1,203 @@
+//! Every account's code at one moment, in one call: what the authenticator screen shows.
+//!
+//! The device clock may be wrong. A [`ClockCorrection`] (measured against the twostep
+//! server, or set by the user) is added to `now` before any code is computed, and the
+//! list says when the correction is large enough (over 15 s) that the user should fix
+//! the device clock.
+//!
+//! HOTP accounts get no code here: showing one would spend a counter value without
+//! recording it. Their code comes from [`crate::Vault::next_hotp`], which advances the
+//! counter.
+
+use serde::{Deserialize, Serialize};
+
+use crate::account::OtpKind;
+use crate::vault::{Account, AccountId};
+
+/// Above this correction (either way) the list carries a warning.
+pub const OFFSET_WARNING_MS: i64 = 15_000;
+
+/// Largest correction accepted, either way: one day.
+pub const MAX_OFFSET_MS: i64 = 86_400_000;
+
+/// Where a clock correction comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OffsetSource {
+    /// No correction.
+    #[default]
+    None,
+    /// Measured against the twostep server.
+    Server,
+    /// Set by the user.
+    User,
+}
+
+/// A correction of the device clock: true time = device time + `offset_ms`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ClockCorrection {
+    /// Milliseconds to add to the device clock (clamped to ±[`MAX_OFFSET_MS`]).
+    pub offset_ms: i64,
+    /// Where it comes from.
+    pub source: OffsetSource,
+}
+
+impl ClockCorrection {
+    /// No correction.
+    pub const NONE: Self = Self { offset_ms: 0, source: OffsetSource::None };
+
+    /// `now` (device Unix seconds) corrected, in whole seconds.
+    pub fn apply(self, now: u64) -> u64 {
+        let offset = self.offset_ms.clamp(-MAX_OFFSET_MS, MAX_OFFSET_MS);
+        let millis = i128::from(now) * 1000 + i128::from(offset);
+        u64::try_from(millis.max(0) / 1000).unwrap_or(u64::MAX)
+    }
+
+    /// Whether the device clock is off by more than [`OFFSET_WARNING_MS`].
+    pub fn warning(self) -> bool {
+        self.offset_ms.abs() > OFFSET_WARNING_MS
+    }
+}
+
+/// One account's line on the screen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountCode {
+    /// The account.
+    pub id: AccountId,
+    /// Its kind.
+    pub kind: OtpKind,
+    /// The current code (`None` for HOTP).
+    pub code: Option<String>,
+    /// The code of the next period (`None` for HOTP).
+    pub next_code: Option<String>,
+    /// Seconds until `code` expires, 1..=period (0 for HOTP).
+    pub seconds_remaining: u32,
+    /// The period (0 for HOTP).
+    pub period: u32,
+    /// The counter the next HOTP code will use (`None` for TOTP and Steam).
+    pub counter: Option<u64>,
+}
+
+/// Every account's code at one moment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeList {
+    /// The corrected Unix time the codes are for.
+    pub time: u64,
+    /// The correction applied.
+    pub correction: ClockCorrection,
+    /// The device clock is off by more than 15 s: suggest fixing it.
+    pub offset_warning: bool,
+    /// One entry per account, in vault order.
+    pub codes: Vec<AccountCode>,
+}
+
+/// The codes of `accounts` at device time `now` (Unix seconds), corrected.
+pub fn codes<'a>(accounts: impl IntoIterator<Item = &'a Account>, now: u64, correction: ClockCorrection) -> CodeList {
+    let time = correction.apply(now);
+    let accounts = accounts.into_iter();
+    let mut codes = Vec::with_capacity(accounts.size_hint().0);
+    for account in accounts {
+        codes.push(code_for(account, time));
+    }
+    CodeList { time, correction, offset_warning: correction.warning(), codes }
+}
+
+/// One account's code at corrected time `time`.
+pub fn code_for(account: &Account, time: u64) -> AccountCode {
+    let otp = &account.otp;
+    match otp.period() {
+        Some(period) => {
+            let step = time / u64::from(period);
+            let key = otp.key();
+            let elapsed = (time % u64::from(period)) as u32;
+            AccountCode {
+                id: account.id,
+                kind: otp.kind(),
+                code: Some(otp.format(key.truncated(step))),
+                next_code: Some(otp.format(key.truncated(step.wrapping_add(1)))),
+                seconds_remaining: period - elapsed,
+                period,
+                counter: None,
+            }
+        }
+        None => AccountCode {
+            id: account.id,
+            kind: otp.kind(),
+            code: None,
+            next_code: None,
+            seconds_remaining: 0,
+            period: 0,
+            counter: otp.counter(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::account::{NewAccount, Otp};
+    use crate::algorithm::Algorithm;
+    use crate::secret::Secret;
+    use crate::vault::Vault;
+
+    fn vault() -> Vault {
+        let rfc = Secret::from_bytes(b"12345678901234567890").unwrap();
+        let mut vault = Vault::new();
+        vault.add(NewAccount::new("A", "totp", None, Otp::totp(rfc.clone(), Algorithm::Sha1, 8, 30).unwrap()).unwrap()).unwrap();
+        vault
+            .add(NewAccount::new("B", "hotp", None, Otp::hotp(Secret::from_bytes(b"x").unwrap(), Algorithm::Sha1, 6, 3).unwrap()).unwrap())
+            .unwrap();
+        vault
+            .add(NewAccount::new("C", "60s", None, Otp::totp(Secret::from_bytes(b"y").unwrap(), Algorithm::Sha1, 6, 60).unwrap()).unwrap())
+            .unwrap();
+        vault
+    }
+
+    #[test]
+    fn codes_next_codes_and_countdowns() {
+        let vault = vault();
+        let list = codes(vault.accounts(), 59, ClockCorrection::NONE);
+        assert_eq!(list.time, 59);
+        assert!(!list.offset_warning);
+        let a = &list.codes[0];
+        assert_eq!(a.code.as_deref(), Some("94287082"), "RFC 6238 at T=59");
+        let rfc = Secret::from_bytes(b"12345678901234567890").unwrap();
+        assert_eq!(a.next_code, Some(crate::algorithm::totp(Algorithm::Sha1, &rfc, 60, 30, 8)));
+        assert_eq!(a.seconds_remaining, 1);
+        assert_eq!(a.period, 30);
+        let b = &list.codes[1];
+        assert_eq!((b.code.as_ref(), b.counter, b.seconds_remaining), (None, Some(3), 0));
+        assert_eq!(list.codes[2].seconds_remaining, 1);
+        let list = codes(vault.accounts(), 60, ClockCorrection::NONE);
+        assert_eq!(list.codes[0].seconds_remaining, 30);
+        assert_eq!(list.codes[2].seconds_remaining, 60);
+    }
+
+    #[test]
+    fn the_next_code_is_the_code_one_period_later() {
+        let vault = vault();
+        for now in [0u64, 29, 30, 59, 1_700_000_000] {
+            let here = codes(vault.accounts(), now, ClockCorrection::NONE);
+            let later = codes(vault.accounts(), now + 30, ClockCorrection::NONE);
+            assert_eq!(here.codes[0].next_code, later.codes[0].code, "at {now}");
+        }
+    }
+
+    #[test]
+    fn the_correction_moves_time_and_warns_past_fifteen_seconds() {
+        let vault = vault();
+        let server = |offset_ms| ClockCorrection { offset_ms, source: OffsetSource::Server };
+        let ahead = codes(vault.accounts(), 50, server(9_000));
+        assert_eq!(ahead.time, 59);
+        assert_eq!(ahead.codes[0].code.as_deref(), Some("94287082"));
+        assert!(!ahead.offset_warning);
+        assert!(!codes(vault.accounts(), 50, server(15_000)).offset_warning);
+        assert!(codes(vault.accounts(), 50, server(15_001)).offset_warning);
+        assert!(codes(vault.accounts(), 50, server(-15_001)).offset_warning);
+        // Sub-second offsets round down; time never goes below zero.
+        assert_eq!(server(-1).apply(10), 9);
+        assert_eq!(server(999).apply(10), 10);
+        assert_eq!(server(-60_000).apply(10), 0);
+        assert_eq!(server(i64::MAX).apply(0), 86_400);
+    }
+}
