@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The FFI benchmark from Kotlin (not a test): builds twostep-ffi with the size-optimized
-# `mobile` profile plus the `bench` feature (two bench-only exports), generates the Kotlin
-# bindings, compiles android/src/main + android/src/bench, and runs io.twostep.bench on the
-# JVM with JNA. Prints a Markdown table (docs/BENCHMARKS.md, "## Bindings").
+# The FFI benchmark from Kotlin (not a test): builds twostep-ffi as shipped (the `mobile`
+# profile, cdylib + staticlib only, see scripts/mobile-size.sh) plus the `bench` feature
+# (two bench-only exports), generates the Kotlin bindings, compiles android/src/main +
+# android/src/bench, and runs io.twostep.bench on the JVM with JNA. Prints a Markdown table
+# (docs/BENCHMARKS.md, "## Bindings").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/tool-versions.sh
@@ -12,7 +13,7 @@ TARGET="${CARGO_TARGET_DIR:-target}"
 OUT="$TARGET/kotlin-bench"
 KLIB="$KOTLIN_HOME/lib"
 
-cargo build --locked -q --profile mobile -p twostep-ffi --features bench
+cargo rustc --locked -q --profile mobile -p twostep-ffi --features bench --lib --crate-type cdylib,staticlib
 cargo build --locked -q -p uniffi-bindgen
 rm -rf "$OUT" && mkdir -p "$OUT/generated" "$OUT/classes" "$OUT/lib"
 cp "$TARGET/mobile/libtwostep_ffi.so" "$TARGET/mobile/libtwostep_ffi.a" "$OUT/lib/"

@@ -440,6 +440,22 @@ async fn main() {
                 per * 1000.0,
                 cores as f64 / per
             );
+            // What the hardware really does with one hash per core at once (memory bandwidth).
+            let t = Instant::now();
+            let handles: Vec<_> = (0..cores)
+                .map(|_| {
+                    std::thread::spawn(move || {
+                        for _ in 0..samples {
+                            let _ = twostep_server::passwords::Hasher::hash_blocking(cost, "bench-password-1");
+                        }
+                    })
+                })
+                .collect();
+            for h in handles {
+                let _ = h.join();
+            }
+            let rate = (cores * samples) as f64 / t.elapsed().as_secs_f64();
+            println!("argon2id on {cores} threads at once, no server: {rate:.1} hashes/s");
         }
         Cmd::Totp(l) => {
             let seeded = load_users(&l.users);

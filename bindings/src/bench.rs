@@ -26,6 +26,19 @@ pub struct BenchRow {
     pub valid_until: SystemTime,
 }
 
+/// The floor of a call: a number in, a number out, nothing allocated.
+#[uniffi::export]
+pub fn bench_noop(value: u32) -> u32 {
+    value.wrapping_add(1)
+}
+
+/// The floor of a `suspend` / `async` call: the same hop to the library's runtime and back
+/// that every network operation takes, with no work.
+#[uniffi::export]
+pub async fn bench_async_noop(value: u32) -> Result<u32, TwostepError> {
+    crate::runtime::spawn(async move { Ok(value.wrapping_add(1)) }).await
+}
+
 /// `count` synthetic rows, as one call.
 #[uniffi::export]
 pub fn bench_rows(count: u32) -> Vec<BenchRow> {

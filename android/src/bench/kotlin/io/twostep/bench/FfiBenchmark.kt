@@ -3,6 +3,8 @@ package io.twostep.bench
 import io.twostep.MemoryKeyStore
 import io.twostep.ffi.Twostep
 import io.twostep.ffi.TwostepConfig
+import io.twostep.ffi.benchAsyncNoop
+import io.twostep.ffi.benchNoop
 import io.twostep.ffi.benchRows
 import io.twostep.ffi.benchSeedSignedInState
 import io.twostep.ffi.libraryVersion
@@ -18,6 +20,13 @@ import java.nio.file.Files
 fun main(): Unit = runBlocking {
     println("| call (Kotlin -> Rust, JNA, JVM ${System.getProperty("java.version")}) | median | p90 | best |")
     println("|---|---|---|---|")
+
+    // The floor: a number in, a number out (still a call-status structure per call).
+    var n = 0u
+    report("`benchNoop(n)`: one call, a number in and out", perCall(batch = 1_000) { benchNoop(n++) })
+
+    // The floor of a suspend call: to the library's runtime and back.
+    report("`benchAsyncNoop(n)`: one suspend call, through the library's runtime", perCall(batch = 100) { benchAsyncNoop(n++) })
 
     // One FFI call: a string back, nothing else.
     report("`libraryVersion()`: one call, a short string back", perCall(batch = 1_000) { libraryVersion() })
