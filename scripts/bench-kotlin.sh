@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The FFI benchmark from Kotlin (not a test): builds twostep-ffi as shipped (the `mobile`
 # profile, cdylib + staticlib only, see scripts/mobile-size.sh) plus the `bench` feature
-# (two bench-only exports), generates the Kotlin bindings, compiles android/src/main +
+# (bench-only exports), generates the Kotlin bindings, compiles android/src/main +
 # android/src/bench, and runs io.twostep.bench on the JVM with JNA. Prints a Markdown table
 # (docs/BENCHMARKS.md, "## Bindings").
 set -euo pipefail

@@ -12,8 +12,6 @@
 //! Generate bindings with the pinned generator:
 //! `cargo run -p uniffi-bindgen -- generate --library target/debug/libtwostep_ffi.so --language kotlin --out-dir DIR`.
 
-// uniffi's generated scaffolding is `unsafe extern "C"` code; this crate writes none itself.
-#![allow(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 uniffi::setup_scaffolding!();
