@@ -5,6 +5,8 @@
 # (scripts/ci-install.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# What the Kotlin and Swift checks need (apt/npm/pip); skips whatever is already installed.
+scripts/ci-install.sh
 cargo test --workspace --locked
 # Swift: syntax and C ABI checks (no Swift compiler here); before Kotlin, so that the
 # output ends with JUnit's summary.
