@@ -388,17 +388,7 @@ impl Twostep {
     /// counter stay (see [`Twostep::reset_local_data`] for erasing everything).
     pub fn forget_local(&self) -> Result<()> {
         self.require_account_open()?;
-        let change = [
-            Slot::Registration,
-            Slot::DeviceKey,
-            Slot::Session,
-            Slot::SessionToken,
-            Slot::PendingSignIn,
-            Slot::PendingDeviceKey,
-            Slot::PasscodePolicy,
-        ]
-        .into_iter()
-        .fold(self.store.change(), |change, slot| change.remove(slot));
+        let change = Slot::ACCOUNT_DATA.into_iter().fold(self.store.change(), |change, slot| change.remove(slot));
         Ok(self.store.apply(change)?)
     }
 

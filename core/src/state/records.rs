@@ -36,6 +36,18 @@ pub(crate) enum Slot {
 }
 
 impl Slot {
+    /// The account's local data that a reset, a wipe or `forget_local` removes:
+    /// registration, device key, session, pending sign-in and the cached policy.
+    pub(crate) const ACCOUNT_DATA: [Slot; 7] = [
+        Slot::Registration,
+        Slot::DeviceKey,
+        Slot::Session,
+        Slot::SessionToken,
+        Slot::PendingSignIn,
+        Slot::PendingDeviceKey,
+        Slot::PasscodePolicy,
+    ];
+
     /// Every slot.
     pub(crate) const ALL: [Slot; 10] = [
         Slot::Registration,

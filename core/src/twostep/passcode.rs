@@ -234,21 +234,13 @@ impl Twostep {
     pub fn reset_local_data(&self) -> Result<()> {
         let _op = self.passcode_op();
         let (key, wrapped) = keys::create(self.key_store.as_ref(), KeyRole::Account)?;
-        let change = [
-            Slot::Registration,
-            Slot::DeviceKey,
-            Slot::Session,
-            Slot::SessionToken,
-            Slot::PendingSignIn,
-            Slot::PendingDeviceKey,
-            Slot::PasscodePolicy,
-            Slot::WipeNotice,
-        ]
-        .into_iter()
-        .fold(self.store.change(), |change, slot| change.remove(slot))
-        .clear_vault()
-        .remove_recovery_wrap()
-        .put_account_wrap(&wrapped)?;
+        let change = Slot::ACCOUNT_DATA
+            .into_iter()
+            .chain([Slot::WipeNotice])
+            .fold(self.store.change(), |change, slot| change.remove(slot))
+            .clear_vault()
+            .remove_recovery_wrap()
+            .put_account_wrap(&wrapped)?;
         let mut attempts = self.attempts()?;
         attempts.succeed(0);
         let change = change.put(Slot::PasscodeAttempts, &attempts)?;
@@ -398,19 +390,11 @@ impl Twostep {
     /// Too many wrong passcodes under the org policy: back to first access.
     fn wipe(&self, policy: &PasscodePolicy, at: u64) -> InternalResult<()> {
         let vault_kept = !policy.wipe_vault && self.store.recovery_wrap()?.is_some();
-        let mut change = [
-            Slot::Registration,
-            Slot::DeviceKey,
-            Slot::Session,
-            Slot::SessionToken,
-            Slot::PendingSignIn,
-            Slot::PendingDeviceKey,
-            Slot::PasscodePolicy,
-            Slot::PasscodeAttempts,
-        ]
-        .into_iter()
-        .fold(self.store.change(), |change, slot| change.remove(slot))
-        .put(Slot::WipeNotice, &WipeRecord { at, vault_kept })?;
+        let mut change = Slot::ACCOUNT_DATA
+            .into_iter()
+            .chain([Slot::PasscodeAttempts])
+            .fold(self.store.change(), |change, slot| change.remove(slot))
+            .put(Slot::WipeNotice, &WipeRecord { at, vault_kept })?;
         let new_key = if vault_kept {
             // The vault stays sealed under the old key, which only the password opens now.
             change = change.remove_account_wrap();
