@@ -87,7 +87,10 @@ impl Twostep {
     fn parse(output: &std::process::Output) -> (i32, Value) {
         let stdout = String::from_utf8_lossy(&output.stdout);
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(!stdout.contains(PIN) && !stderr.contains(PIN) && !stdout.contains(NEW_PIN), "no passcode echoed: stdout {stdout:?}, stderr {stderr:?}");
+        assert!(
+            !stdout.contains(PIN) && !stderr.contains(PIN) && !stdout.contains(NEW_PIN),
+            "no passcode echoed: stdout {stdout:?}, stderr {stderr:?}"
+        );
         let value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: stdout {stdout:?}, stderr {stderr:?}"));
         (output.status.code().unwrap(), value)
     }
