@@ -36,6 +36,8 @@ mod seal;
 mod signin;
 mod state;
 mod status;
+#[cfg(test)]
+mod test_util;
 #[doc(hidden)]
 pub mod testing;
 mod twostep;

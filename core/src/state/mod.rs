@@ -492,14 +492,7 @@ mod tests {
         }
     }
 
-    fn walk(dir: &Path) -> Vec<PathBuf> {
-        let mut out = vec![];
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() { out.extend(walk(&path)) } else { out.push(path) }
-        }
-        out
-    }
+    use crate::test_util::files_under as walk;
 
     #[test]
     fn another_key_store_cannot_open_the_state() {

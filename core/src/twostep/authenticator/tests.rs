@@ -7,7 +7,7 @@ use crate::passcode::PasscodeStatus;
 use crate::state::{ClockRecord, Slot};
 use crate::twostep::Config;
 use crate::{TwostepError, testing};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use twostep_otp::{Algorithm, OffsetSource, OtpKind};
 use twostep_proto::PasscodePolicy;
@@ -225,14 +225,7 @@ fn with_a_passcode_the_vault_opens_only_when_unlocked_and_leaves_memory_on_lock(
     }
 }
 
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = vec![];
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() { out.extend(walk(&path)) } else { out.push(path) }
-    }
-    out
-}
+use crate::test_util::files_under as walk;
 
 #[test]
 fn exports_need_the_passcode_again_and_round_trip() {

@@ -6,7 +6,7 @@ use crate::keystore::{FileKeyStore, KeyStore, MemoryKeyStore};
 use crate::status::Access;
 use crate::twostep::Config;
 use crate::{TwostepError, testing};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use twostep_proto::PasscodeRequirement;
 
@@ -368,14 +368,7 @@ fn nothing_on_disk_holds_the_passcode_or_the_account_key() {
     assert!(!shown.contains(pin));
 }
 
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = vec![];
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() { out.extend(walk(&path)) } else { out.push(path) }
-    }
-    out
-}
+use crate::test_util::files_under as walk;
 
 #[test]
 fn reset_works_while_locked_and_starts_over() {
