@@ -1,12 +1,12 @@
 //! `twostep-loadgen`: seeds a server data dir with benchmark users, then drives a running
 //! `twostep-server` over loopback HTTP and prints throughput and latency percentiles.
 //!
-//! - `seed`: N users with a confirmed authenticator (known secrets) and a session each,
-//!   plus M users without two-step for password sign-ins. Written straight into the
-//!   store (one shared Argon2id hash), so seeding takes seconds, not hours.
-//! - `totp`: step-up verifications (`POST /v1/me/two-step/verify`), every one a *valid*,
-//!   never-used code, so each request does the full work: session lookup, secret unseal,
-//!   HMAC, atomic replay-state update, audit record, grouped flush.
+//! - `seed`: N users with a confirmed authenticator (known secrets) and a session each, plus M
+//!   users without two-step for password sign-ins. Written straight into the store (one shared
+//!   Argon2id hash), so seeding takes seconds, not hours.
+//! - `totp`: step-up verifications (`POST /v1/me/two-step/verify`), every one a *valid*, never-used
+//!   code, so each request does the full work: session lookup, secret unseal, HMAC, atomic
+//!   replay-state update, audit record, grouped flush.
 //! - `signin`: password sign-ins (Argon2id) for users without two-step.
 //! - `mixed`: a sign-in flood and code verifications at once; reports verification latency.
 
@@ -104,7 +104,9 @@ fn now() -> u64 {
 }
 
 fn secret_for(i: usize) -> Vec<u8> {
-    ring::digest::digest(&ring::digest::SHA256, format!("bench-secret-{i}").as_bytes()).as_ref()[..20].to_vec()
+    ring::digest::digest(&ring::digest::SHA256, format!("bench-secret-{i}").as_bytes()).as_ref()
+        [..20]
+        .to_vec()
 }
 
 async fn seed(data_dir: PathBuf, totp_users: usize, password_users: usize, out: PathBuf) {
@@ -112,7 +114,13 @@ async fn seed(data_dir: PathBuf, totp_users: usize, password_users: usize, out: 
     let app = twostep_server::App::open(config).expect("open data dir");
     let password = "bench-password-1".to_string();
     let hash = twostep_server::passwords::Hasher::hash_blocking(app.config.argon2, &password);
-    app.repo.put(Tree::Orgs, b"bench", &OrgRecord { name: "bench".into(), policy: OrgPolicy::default(), created_at: now() }).unwrap();
+    app.repo
+        .put(
+            Tree::Orgs,
+            b"bench",
+            &OrgRecord { name: "bench".into(), policy: OrgPolicy::default(), created_at: now() },
+        )
+        .unwrap();
     let mut seeded = Seeded { password: password.clone(), totp: vec![], password_users: vec![] };
     let t0 = Instant::now();
     for i in 0..totp_users {
@@ -130,12 +138,25 @@ async fn seed(data_dir: PathBuf, totp_users: usize, password_users: usize, out: 
             two_step: TwoStepRecord {
                 origin: Some(TwoStepOrigin::Chosen),
                 preferred: Some(twostep_proto::Channel::Totp),
-                totp: Some(TotpRecord { sealed_secret: sealed, confirmed: true, last_step: None, created_at: now() }),
+                totp: Some(TotpRecord {
+                    sealed_secret: sealed,
+                    confirmed: true,
+                    last_step: None,
+                    created_at: now(),
+                }),
                 ..Default::default()
             },
         };
         app.repo.put(Tree::Users, username.as_bytes(), &user).unwrap();
-        let grant = twostep_server::service::sessions::issue(&app, &user, ClientKind::Web, SessionScope::Full, None, now()).unwrap();
+        let grant = twostep_server::service::sessions::issue(
+            &app,
+            &user,
+            ClientKind::Web,
+            SessionScope::Full,
+            None,
+            now(),
+        )
+        .unwrap();
         seeded.totp.push((username, data_encoding::BASE32_NOPAD.encode(&secret), grant.token));
     }
     for i in 0..password_users {
@@ -154,7 +175,10 @@ async fn seed(data_dir: PathBuf, totp_users: usize, password_users: usize, out: 
     }
     app.repo.store().flush().unwrap();
     std::fs::write(&out, serde_json::to_vec(&seeded).unwrap()).unwrap();
-    eprintln!("seeded {totp_users} TOTP users and {password_users} password users in {:.1}s", t0.elapsed().as_secs_f64());
+    eprintln!(
+        "seeded {totp_users} TOTP users and {password_users} password users in {:.1}s",
+        t0.elapsed().as_secs_f64()
+    );
 }
 
 /// Hands out (token, code) pairs that have never been used: per user the next step is
@@ -177,10 +201,18 @@ impl CodeSource {
                 if step > cur + 1 {
                     break;
                 }
-                match slot.compare_exchange(slot.load(Ordering::Relaxed), step + 1, Ordering::SeqCst, Ordering::Relaxed) {
+                match slot.compare_exchange(
+                    slot.load(Ordering::Relaxed),
+                    step + 1,
+                    Ordering::SeqCst,
+                    Ordering::Relaxed,
+                ) {
                     Ok(_) => {
                         let (_, secret, token) = &self.users[i];
-                        return Some((token.clone(), twostep_server::totp::code_at(secret, step * 30)));
+                        return Some((
+                            token.clone(),
+                            twostep_server::totp::code_at(secret, step * 30),
+                        ));
                     }
                     Err(seen) => step = seen.max(cur - 1),
                 }
@@ -199,7 +231,13 @@ struct Stats {
 fn report(name: &str, stats: &mut Stats, elapsed: f64) {
     stats.lat_us.sort_unstable();
     let n = stats.lat_us.len();
-    let pct = |p: f64| if n == 0 { 0.0 } else { f64::from(stats.lat_us[((n as f64 * p) as usize).min(n - 1)]) / 1000.0 };
+    let pct = |p: f64| {
+        if n == 0 {
+            0.0
+        } else {
+            f64::from(stats.lat_us[((n as f64 * p) as usize).min(n - 1)]) / 1000.0
+        }
+    };
     println!(
         "{name}: {n} requests in {elapsed:.1}s = {:.0}/s ok={} other={:?} p50={:.2}ms p90={:.2}ms p99={:.2}ms max={:.2}ms",
         n as f64 / elapsed,
@@ -213,10 +251,19 @@ fn report(name: &str, stats: &mut Stats, elapsed: f64) {
 }
 
 fn client(concurrency: usize) -> reqwest::Client {
-    reqwest::Client::builder().pool_max_idle_per_host(concurrency * 2).tcp_nodelay(true).build().expect("client")
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency * 2)
+        .tcp_nodelay(true)
+        .build()
+        .expect("client")
 }
 
-async fn run_totp(url: String, src: Arc<CodeSource>, concurrency: usize, duration: Duration) -> (Stats, f64) {
+async fn run_totp(
+    url: String,
+    src: Arc<CodeSource>,
+    concurrency: usize,
+    duration: Duration,
+) -> (Stats, f64) {
     let http = client(concurrency);
     let stats = Arc::new(Mutex::new(Stats { lat_us: vec![], ok: 0, other: Default::default() }));
     let start = Instant::now();
@@ -268,15 +315,27 @@ async fn run_totp(url: String, src: Arc<CodeSource>, concurrency: usize, duratio
     (s, elapsed)
 }
 
-async fn run_signin(url: String, users: Arc<Vec<String>>, password: String, concurrency: usize, duration: Duration) -> (Stats, f64) {
+async fn run_signin(
+    url: String,
+    users: Arc<Vec<String>>,
+    password: String,
+    concurrency: usize,
+    duration: Duration,
+) -> (Stats, f64) {
     let http = client(concurrency);
     let stats = Arc::new(Mutex::new(Stats { lat_us: vec![], ok: 0, other: Default::default() }));
     let start = Instant::now();
     let cursor = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::new();
     for _ in 0..concurrency {
-        let (http, url, users, stats, cursor, password) =
-            (http.clone(), url.clone(), users.clone(), stats.clone(), cursor.clone(), password.clone());
+        let (http, url, users, stats, cursor, password) = (
+            http.clone(),
+            url.clone(),
+            users.clone(),
+            stats.clone(),
+            cursor.clone(),
+            password.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let mut local = Stats { lat_us: vec![], ok: 0, other: Default::default() };
             while start.elapsed() < duration {
@@ -284,7 +343,9 @@ async fn run_signin(url: String, users: Arc<Vec<String>>, password: String, conc
                 let t = Instant::now();
                 let r = http
                     .post(format!("{url}/v1/signin"))
-                    .json(&serde_json::json!({"username": u, "password": password, "client": "web"}))
+                    .json(
+                        &serde_json::json!({"username": u, "password": password, "client": "web"}),
+                    )
                     .send()
                     .await;
                 let status = match r {
@@ -332,10 +393,20 @@ fn code_source(seeded: &Seeded, users_file: &std::path::Path) -> Arc<CodeSource>
     let users: Vec<_> = seeded
         .totp
         .iter()
-        .map(|(u, s, t)| (u.clone(), data_encoding::BASE32_NOPAD.decode(s.as_bytes()).expect("secret"), t.clone()))
+        .map(|(u, s, t)| {
+            (
+                u.clone(),
+                data_encoding::BASE32_NOPAD.decode(s.as_bytes()).expect("secret"),
+                t.clone(),
+            )
+        })
         .collect();
-    let saved: Vec<u64> = std::fs::read(steps_path(users_file)).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
-    let next_step = (0..users.len()).map(|i| AtomicU64::new(saved.get(i).copied().unwrap_or(0))).collect();
+    let saved: Vec<u64> = std::fs::read(steps_path(users_file))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    let next_step =
+        (0..users.len()).map(|i| AtomicU64::new(saved.get(i).copied().unwrap_or(0))).collect();
     Arc::new(CodeSource { users, next_step, cursor: AtomicUsize::new(0) })
 }
 
@@ -416,14 +487,20 @@ end
 "#
     );
     std::fs::write(out, lua).unwrap();
-    eprintln!("wrote {n} verification requests for steps {cur} and {} to {}", cur + 1, out.display());
+    eprintln!(
+        "wrote {n} verification requests for steps {cur} and {} to {}",
+        cur + 1,
+        out.display()
+    );
 }
 
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
     match cli.cmd {
-        Cmd::Seed { data_dir, totp_users, password_users, out } => seed(data_dir, totp_users, password_users, out).await,
+        Cmd::Seed { data_dir, totp_users, password_users, out } => {
+            seed(data_dir, totp_users, password_users, out).await
+        }
         Cmd::WrkScript { users, out, threads, first } => wrk_script(&users, &out, threads, first),
         Cmd::HashCost { samples } => {
             let cost = twostep_server::passwords::HashCost::default();
@@ -446,7 +523,10 @@ async fn main() {
                 .map(|_| {
                     std::thread::spawn(move || {
                         for _ in 0..samples {
-                            let _ = twostep_server::passwords::Hasher::hash_blocking(cost, "bench-password-1");
+                            let _ = twostep_server::passwords::Hasher::hash_blocking(
+                                cost,
+                                "bench-password-1",
+                            );
                         }
                     })
                 })
@@ -461,15 +541,25 @@ async fn main() {
             let seeded = load_users(&l.users);
             let src = code_source(&seeded, &l.users);
             // Warm-up: connections, caches.
-            let _ = run_totp(l.url.clone(), src.clone(), l.concurrency, Duration::from_secs(1)).await;
-            let (mut s, e) = run_totp(l.url, src.clone(), l.concurrency, Duration::from_secs(l.duration_secs)).await;
+            let _ =
+                run_totp(l.url.clone(), src.clone(), l.concurrency, Duration::from_secs(1)).await;
+            let (mut s, e) =
+                run_totp(l.url, src.clone(), l.concurrency, Duration::from_secs(l.duration_secs))
+                    .await;
             save_steps(&src, &l.users);
             report(&format!("totp-verify c={}", l.concurrency), &mut s, e);
         }
         Cmd::Signin(l) => {
             let seeded = load_users(&l.users);
             let users = Arc::new(seeded.password_users.clone());
-            let (mut s, e) = run_signin(l.url, users, seeded.password.clone(), l.concurrency, Duration::from_secs(l.duration_secs)).await;
+            let (mut s, e) = run_signin(
+                l.url,
+                users,
+                seeded.password.clone(),
+                l.concurrency,
+                Duration::from_secs(l.duration_secs),
+            )
+            .await;
             report(&format!("password-signin c={}", l.concurrency), &mut s, e);
         }
         Cmd::Mixed { load, verify_concurrency } => {
@@ -477,9 +567,21 @@ async fn main() {
             let src = code_source(&seeded, &load.users);
             let users = Arc::new(seeded.password_users.clone());
             let d = Duration::from_secs(load.duration_secs);
-            let flood = tokio::spawn(run_signin(load.url.clone(), users, seeded.password.clone(), load.concurrency, d));
+            let flood = tokio::spawn(run_signin(
+                load.url.clone(),
+                users,
+                seeded.password.clone(),
+                load.concurrency,
+                d,
+            ));
             tokio::time::sleep(Duration::from_millis(500)).await;
-            let (mut v, ve) = run_totp(load.url.clone(), src.clone(), verify_concurrency, d - Duration::from_millis(1000)).await;
+            let (mut v, ve) = run_totp(
+                load.url.clone(),
+                src.clone(),
+                verify_concurrency,
+                d - Duration::from_millis(1000),
+            )
+            .await;
             save_steps(&src, &load.users);
             let (mut f, fe) = flood.await.expect("flood");
             report(&format!("during flood: totp-verify c={verify_concurrency}"), &mut v, ve);

@@ -194,7 +194,10 @@ pub struct NewAuthAccount {
 
 impl std::fmt::Debug for NewAuthAccount {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NewAuthAccount").field("issuer", &self.issuer).field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("NewAuthAccount")
+            .field("issuer", &self.issuer)
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -280,7 +283,11 @@ pub struct HotpCode {
 
 impl From<core::HotpCode> for HotpCode {
     fn from(c: core::HotpCode) -> Self {
-        Self { id: id_out(c.id), code: c.code, counter: i64::try_from(c.counter).unwrap_or(i64::MAX) }
+        Self {
+            id: id_out(c.id),
+            code: c.code,
+            counter: i64::try_from(c.counter).unwrap_or(i64::MAX),
+        }
     }
 }
 
@@ -311,7 +318,11 @@ impl From<core::ImportReport> for ImportReport {
             duplicates: r
                 .duplicates
                 .into_iter()
-                .map(|d| DuplicateEntry { entry: count(d.entry), label: d.label, existing: id_out(d.existing) })
+                .map(|d| DuplicateEntry {
+                    entry: count(d.entry),
+                    label: d.label,
+                    existing: id_out(d.existing),
+                })
                 .collect(),
         }
     }
@@ -332,7 +343,12 @@ pub struct ImportIssue {
 
 impl From<core::EntryError> for ImportIssue {
     fn from(e: core::EntryError) -> Self {
-        Self { entry: count(e.entry), label: e.label, reason: e.error.code().to_owned(), detail: e.error.to_string() }
+        Self {
+            entry: count(e.entry),
+            label: e.label,
+            reason: e.error.code().to_owned(),
+            detail: e.error.to_string(),
+        }
     }
 }
 
@@ -461,13 +477,28 @@ impl Authenticator {
 
     /// Renames an account (absent: unchanged).
     #[uniffi::method(default(issuer = None, name = None))]
-    pub async fn edit(&self, id: i64, issuer: Option<String>, name: Option<String>) -> Result<AuthAccount, TwostepError> {
-        self.write(move |core, _| core.edit_account(id_in(id), issuer.as_deref(), name.as_deref()).map(Into::into)).await
+    pub async fn edit(
+        &self,
+        id: i64,
+        issuer: Option<String>,
+        name: Option<String>,
+    ) -> Result<AuthAccount, TwostepError> {
+        self.write(move |core, _| {
+            core.edit_account(id_in(id), issuer.as_deref(), name.as_deref()).map(Into::into)
+        })
+        .await
     }
 
     /// Puts an account in a group (absent or blank: none).
-    pub async fn set_group(&self, id: i64, group: Option<String>) -> Result<AuthAccount, TwostepError> {
-        self.write(move |core, _| core.set_account_group(id_in(id), group.as_deref()).map(Into::into)).await
+    pub async fn set_group(
+        &self,
+        id: i64,
+        group: Option<String>,
+    ) -> Result<AuthAccount, TwostepError> {
+        self.write(move |core, _| {
+            core.set_account_group(id_in(id), group.as_deref()).map(Into::into)
+        })
+        .await
     }
 
     /// Deletes an account.
@@ -477,12 +508,16 @@ impl Authenticator {
 
     /// Moves an account to `index` in the display order.
     pub async fn move_to(&self, id: i64, index: i32) -> Result<(), TwostepError> {
-        self.write(move |core, _| core.move_account(id_in(id), u32::try_from(index).unwrap_or(0))).await
+        self.write(move |core, _| core.move_account(id_in(id), u32::try_from(index).unwrap_or(0)))
+            .await
     }
 
     /// Sets the whole display order (every account exactly once).
     pub async fn reorder(&self, ids: Vec<i64>) -> Result<(), TwostepError> {
-        self.write(move |core, _| core.reorder_accounts(&ids.into_iter().map(id_in).collect::<Vec<_>>())).await
+        self.write(move |core, _| {
+            core.reorder_accounts(&ids.into_iter().map(id_in).collect::<Vec<_>>())
+        })
+        .await
     }
 
     /// The next code of an HOTP account; its counter advances on disk first.
@@ -499,28 +534,48 @@ impl Authenticator {
     /// Imports a file from another authenticator, all or nothing (an invalid entry refuses
     /// the file: `Authenticator { reason = "invalid_entries", entries }`); duplicates are
     /// skipped and reported.
-    pub async fn import_file(&self, format: ImportFormat, bytes: Vec<u8>) -> Result<ImportReport, TwostepError> {
+    pub async fn import_file(
+        &self,
+        format: ImportFormat,
+        bytes: Vec<u8>,
+    ) -> Result<ImportReport, TwostepError> {
         let bytes = Zeroizing::new(bytes);
         self.write(move |core, _| core.import(format.into(), &bytes).map(Into::into)).await
     }
 
     /// Imports a twostep encrypted export. Slow (Argon2id).
-    pub async fn import_encrypted(&self, bytes: Vec<u8>, password: String) -> Result<ImportReport, TwostepError> {
+    pub async fn import_encrypted(
+        &self,
+        bytes: Vec<u8>,
+        password: String,
+    ) -> Result<ImportReport, TwostepError> {
         let password = Zeroizing::new(password);
-        self.write(move |core, _| core.import_encrypted_export(&bytes, &password).map(Into::into)).await
+        self.write(move |core, _| core.import_encrypted_export(&bytes, &password).map(Into::into))
+            .await
     }
 
     /// Every account, encrypted under `password` (Argon2id + AES-256-GCM). With a passcode
     /// set, `passcode` must be entered again (a wrong one counts, and locks). Slow.
-    pub async fn export_encrypted(&self, passcode: Option<String>, password: String) -> Result<String, TwostepError> {
+    pub async fn export_encrypted(
+        &self,
+        passcode: Option<String>,
+        password: String,
+    ) -> Result<String, TwostepError> {
         let (passcode, password) = (passcode.map(Zeroizing::new), Zeroizing::new(password));
-        self.write(move |core, now| core.export_encrypted(passcode.as_ref().map(|p| p.as_str()), &password, now)).await
+        self.write(move |core, now| {
+            core.export_encrypted(passcode.as_ref().map(|p| p.as_str()), &password, now)
+        })
+        .await
     }
 
     /// Every account as an `otpauth://` URI, one per line: anyone who reads it can generate
     /// the codes. With a passcode set, `passcode` must be entered again.
     pub async fn export_plain(&self, passcode: Option<String>) -> Result<String, TwostepError> {
         let passcode = passcode.map(Zeroizing::new);
-        self.write(move |core, now| core.export_plain(passcode.as_ref().map(|p| p.as_str()), now).map(|text| text.to_string())).await
+        self.write(move |core, now| {
+            core.export_plain(passcode.as_ref().map(|p| p.as_str()), now)
+                .map(|text| text.to_string())
+        })
+        .await
     }
 }

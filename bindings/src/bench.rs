@@ -57,8 +57,16 @@ pub fn bench_rows(count: u32) -> Vec<BenchRow> {
 /// Writes a signed-in, registered state into `data_dir` (as a completed first access
 /// would), so that `status()` can be measured on a realistic state without a server.
 #[uniffi::export]
-pub fn bench_seed_signed_in_state(data_dir: String, key_store: Arc<dyn PlatformKeyStore>) -> Result<(), TwostepError> {
+pub fn bench_seed_signed_in_state(
+    data_dir: String,
+    key_store: Arc<dyn PlatformKeyStore>,
+) -> Result<(), TwostepError> {
     let now = twostep_core::SystemClock::now_unix_secs();
     let key_store = ForeignKeyStore(key_store);
-    Ok(twostep_core::testing::seed_signed_in_state(std::path::Path::new(&data_dir), &key_store, "http://127.0.0.1:9", now)?)
+    Ok(twostep_core::testing::seed_signed_in_state(
+        std::path::Path::new(&data_dir),
+        &key_store,
+        "http://127.0.0.1:9",
+        now,
+    )?)
 }

@@ -180,7 +180,9 @@ pub enum TwostepError {
     Wiped,
     /// "Forgot passcode": this password cannot open the local data; unlock with the
     /// passcode or reset the local data.
-    #[error("this password cannot recover the local data; unlock with the passcode or reset the local data")]
+    #[error(
+        "this password cannot recover the local data; unlock with the passcode or reset the local data"
+    )]
     LocalDataUnrecoverable,
     /// The authenticator refused an input or operation (malformed otpauth URI or import
     /// file, duplicate or unknown account, wrong or weak export password, ...); nothing
@@ -202,11 +204,17 @@ impl From<twostep_core::TwostepError> for TwostepError {
         use twostep_core::TwostepError as E;
         match error {
             E::InvalidCredentials => Self::InvalidCredentials,
-            E::InvalidCode { attempts_left } => Self::InvalidCode { attempts_left: count(attempts_left) },
+            E::InvalidCode { attempts_left } => {
+                Self::InvalidCode { attempts_left: count(attempts_left) }
+            }
             E::CodeExpired => Self::CodeExpired,
             E::ChallengeExpired => Self::ChallengeExpired,
-            E::RateLimited { retry_after_secs } => Self::RateLimited { retry_after_secs: secs(retry_after_secs) },
-            E::ResendTooSoon { retry_after_secs } => Self::ResendTooSoon { retry_after_secs: secs(retry_after_secs) },
+            E::RateLimited { retry_after_secs } => {
+                Self::RateLimited { retry_after_secs: secs(retry_after_secs) }
+            }
+            E::ResendTooSoon { retry_after_secs } => {
+                Self::ResendTooSoon { retry_after_secs: secs(retry_after_secs) }
+            }
             E::AccountLocked => Self::AccountLocked,
             E::SetupRequired { message } => Self::SetupRequired { detail: message },
             E::DeviceRevoked => Self::DeviceRevoked,
@@ -217,7 +225,9 @@ impl From<twostep_core::TwostepError> for TwostepError {
             E::NoSignInInProgress => Self::NoSignInInProgress,
             E::Offline { message } => Self::Offline { detail: message },
             E::Timeout => Self::Timeout,
-            E::Server { status, message } => Self::Server { status: i32::from(status), detail: message },
+            E::Server { status, message } => {
+                Self::Server { status: i32::from(status), detail: message }
+            }
             E::Rejected { code, message } => Self::Rejected { code, detail: message },
             E::Storage { message } => Self::Storage { detail: message },
             E::CorruptState { message } => Self::CorruptState { detail: message },
@@ -229,16 +239,19 @@ impl From<twostep_core::TwostepError> for TwostepError {
             E::Locked => Self::Locked,
             E::PasscodeRequired => Self::PasscodeRequired,
             E::PasscodeNotSet => Self::PasscodeNotSet,
-            E::PasscodeIncorrect { attempts_left, locked_until } => {
-                Self::PasscodeIncorrect { attempts_left: attempts_left.map(count), locked_until: locked_until.map(time) }
-            }
+            E::PasscodeIncorrect { attempts_left, locked_until } => Self::PasscodeIncorrect {
+                attempts_left: attempts_left.map(count),
+                locked_until: locked_until.map(time),
+            },
             E::PasscodeLockedOut { until } => Self::PasscodeLockedOut { until: time(until) },
             E::PasscodeTooWeak { reason } => Self::PasscodeTooWeak { reason: reason.into() },
             E::Wiped => Self::Wiped,
             E::LocalDataUnrecoverable => Self::LocalDataUnrecoverable,
-            E::Authenticator { reason, message, entries } => {
-                Self::Authenticator { reason, detail: message, entries: entries.into_iter().map(Into::into).collect() }
-            }
+            E::Authenticator { reason, message, entries } => Self::Authenticator {
+                reason,
+                detail: message,
+                entries: entries.into_iter().map(Into::into).collect(),
+            },
         }
     }
 }
@@ -247,7 +260,10 @@ impl From<tokio::task::JoinError> for TwostepError {
     fn from(error: tokio::task::JoinError) -> Self {
         let detail = if error.is_panic() {
             let payload = error.into_panic();
-            let text = payload.downcast_ref::<&str>().map(|s| (*s).to_owned()).or_else(|| payload.downcast_ref::<String>().cloned());
+            let text = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned());
             format!("the library panicked: {}", text.unwrap_or_else(|| "no message".to_owned()))
         } else {
             "the operation was cancelled because the library is shutting down".to_owned()
@@ -263,20 +279,38 @@ mod tests {
 
     #[test]
     fn every_core_error_keeps_what_the_ui_needs() {
-        assert_eq!(TwostepError::from(Core::InvalidCode { attempts_left: 4 }), TwostepError::InvalidCode { attempts_left: 4 });
-        assert_eq!(TwostepError::from(Core::RateLimited { retry_after_secs: 30 }), TwostepError::RateLimited { retry_after_secs: 30 });
-        assert_eq!(TwostepError::from(Core::ResendTooSoon { retry_after_secs: 7 }), TwostepError::ResendTooSoon { retry_after_secs: 7 });
-        assert_eq!(TwostepError::from(Core::Offline { message: "refused".into() }), TwostepError::Offline { detail: "refused".into() });
+        assert_eq!(
+            TwostepError::from(Core::InvalidCode { attempts_left: 4 }),
+            TwostepError::InvalidCode { attempts_left: 4 }
+        );
+        assert_eq!(
+            TwostepError::from(Core::RateLimited { retry_after_secs: 30 }),
+            TwostepError::RateLimited { retry_after_secs: 30 }
+        );
+        assert_eq!(
+            TwostepError::from(Core::ResendTooSoon { retry_after_secs: 7 }),
+            TwostepError::ResendTooSoon { retry_after_secs: 7 }
+        );
+        assert_eq!(
+            TwostepError::from(Core::Offline { message: "refused".into() }),
+            TwostepError::Offline { detail: "refused".into() }
+        );
         assert_eq!(
             TwostepError::from(Core::Server { status: 503, message: "busy".into() }),
             TwostepError::Server { status: 503, detail: "busy".into() }
         );
         assert_eq!(
-            TwostepError::from(Core::InvalidInput { field: "code".into(), message: "is empty".into() }),
+            TwostepError::from(Core::InvalidInput {
+                field: "code".into(),
+                message: "is empty".into()
+            }),
             TwostepError::InvalidInput { field: "code".into(), detail: "is empty".into() }
         );
         assert_eq!(TwostepError::from(Core::DeviceRevoked), TwostepError::DeviceRevoked);
-        assert_eq!(TwostepError::from(Core::NewerState { version: 3 }), TwostepError::NewerState { version: 3 });
+        assert_eq!(
+            TwostepError::from(Core::NewerState { version: 3 }),
+            TwostepError::NewerState { version: 3 }
+        );
     }
 
     #[test]
@@ -302,7 +336,10 @@ mod tests {
     #[test]
     fn a_panic_in_a_task_becomes_an_internal_error() {
         let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        let join = runtime.block_on(async { tokio::spawn(async { panic!("boom") }).await.unwrap_err() });
-        assert!(matches!(TwostepError::from(join), TwostepError::Internal { detail } if detail.contains("boom")));
+        let join =
+            runtime.block_on(async { tokio::spawn(async { panic!("boom") }).await.unwrap_err() });
+        assert!(
+            matches!(TwostepError::from(join), TwostepError::Internal { detail } if detail.contains("boom"))
+        );
     }
 }

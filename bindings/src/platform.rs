@@ -59,7 +59,9 @@ pub enum PlatformKeyError {
 
 impl From<uniffi::UnexpectedUniFFICallbackError> for PlatformKeyError {
     fn from(error: uniffi::UnexpectedUniFFICallbackError) -> Self {
-        Self::Failed { detail: format!("unexpected error from the platform key store: {}", error.reason) }
+        Self::Failed {
+            detail: format!("unexpected error from the platform key store: {}", error.reason),
+        }
     }
 }
 
@@ -84,11 +86,19 @@ impl std::fmt::Debug for ForeignKeyStore {
 }
 
 impl twostep_core::KeyStore for ForeignKeyStore {
-    fn wrap_key(&self, label: String, key: Vec<u8>) -> Result<Vec<u8>, twostep_core::KeyStoreError> {
+    fn wrap_key(
+        &self,
+        label: String,
+        key: Vec<u8>,
+    ) -> Result<Vec<u8>, twostep_core::KeyStoreError> {
         Ok(self.0.wrap_key(label, key)?)
     }
 
-    fn unwrap_key(&self, label: String, wrapped: Vec<u8>) -> Result<Vec<u8>, twostep_core::KeyStoreError> {
+    fn unwrap_key(
+        &self,
+        label: String,
+        wrapped: Vec<u8>,
+    ) -> Result<Vec<u8>, twostep_core::KeyStoreError> {
         Ok(self.0.unwrap_key(label, wrapped)?)
     }
 }
@@ -128,10 +138,14 @@ mod tests {
 
     impl PlatformKeyStore for Memory {
         fn wrap_key(&self, label: String, key: Vec<u8>) -> Result<Vec<u8>, PlatformKeyError> {
-            self.0.wrap_key(label, key).map_err(|e| PlatformKeyError::Failed { detail: e.to_string() })
+            self.0
+                .wrap_key(label, key)
+                .map_err(|e| PlatformKeyError::Failed { detail: e.to_string() })
         }
         fn unwrap_key(&self, label: String, wrapped: Vec<u8>) -> Result<Vec<u8>, PlatformKeyError> {
-            self.0.unwrap_key(label, wrapped).map_err(|e| PlatformKeyError::Rejected { detail: e.to_string() })
+            self.0
+                .unwrap_key(label, wrapped)
+                .map_err(|e| PlatformKeyError::Rejected { detail: e.to_string() })
         }
     }
 
@@ -139,23 +153,44 @@ mod tests {
     fn a_platform_key_store_serves_the_core() {
         let store = ForeignKeyStore(Arc::new(Memory(MemoryKeyStore::new())));
         let wrapped = store.wrap_key("twostep.local.v1".into(), vec![7; 32]).unwrap();
-        assert_eq!(store.unwrap_key("twostep.local.v1".into(), wrapped.clone()).unwrap(), vec![7; 32]);
-        assert!(matches!(store.unwrap_key("other".into(), wrapped), Err(KeyStoreError::Rejected { .. })));
+        assert_eq!(
+            store.unwrap_key("twostep.local.v1".into(), wrapped.clone()).unwrap(),
+            vec![7; 32]
+        );
+        assert!(matches!(
+            store.unwrap_key("other".into(), wrapped),
+            Err(KeyStoreError::Rejected { .. })
+        ));
     }
 
     #[test]
     fn platform_errors_keep_their_kind() {
         let cases = [
-            (PlatformKeyError::Unavailable { detail: "locked".into() }, KeyStoreError::Unavailable { message: "locked".into() }),
-            (PlatformKeyError::KeyInvalidated { detail: "x".into() }, KeyStoreError::KeyInvalidated { message: "x".into() }),
-            (PlatformKeyError::Rejected { detail: "x".into() }, KeyStoreError::Rejected { message: "x".into() }),
-            (PlatformKeyError::Failed { detail: "x".into() }, KeyStoreError::Failed { message: "x".into() }),
+            (
+                PlatformKeyError::Unavailable { detail: "locked".into() },
+                KeyStoreError::Unavailable { message: "locked".into() },
+            ),
+            (
+                PlatformKeyError::KeyInvalidated { detail: "x".into() },
+                KeyStoreError::KeyInvalidated { message: "x".into() },
+            ),
+            (
+                PlatformKeyError::Rejected { detail: "x".into() },
+                KeyStoreError::Rejected { message: "x".into() },
+            ),
+            (
+                PlatformKeyError::Failed { detail: "x".into() },
+                KeyStoreError::Failed { message: "x".into() },
+            ),
         ];
         for (platform, core) in cases {
             assert_eq!(KeyStoreError::from(platform), core);
         }
-        let unexpected = uniffi::UnexpectedUniFFICallbackError { reason: "NullPointerException".into() };
-        assert!(matches!(PlatformKeyError::from(unexpected), PlatformKeyError::Failed { detail } if detail.contains("NullPointer")));
+        let unexpected =
+            uniffi::UnexpectedUniFFICallbackError { reason: "NullPointerException".into() };
+        assert!(
+            matches!(PlatformKeyError::from(unexpected), PlatformKeyError::Failed { detail } if detail.contains("NullPointer"))
+        );
     }
 
     #[derive(Debug)]
@@ -169,7 +204,8 @@ mod tests {
 
     #[test]
     fn a_foreign_clock_reads_as_unix_milliseconds() {
-        let clock = ForeignClock(Arc::new(Fixed(UNIX_EPOCH + Duration::from_millis(1_700_000_000_123))));
+        let clock =
+            ForeignClock(Arc::new(Fixed(UNIX_EPOCH + Duration::from_millis(1_700_000_000_123))));
         assert_eq!(clock.now_unix_ms(), 1_700_000_000_123);
     }
 }

@@ -31,7 +31,9 @@ fn runtime() -> Result<&'static Runtime, TwostepError> {
                 .map_err(|e| e.to_string())
         })
         .as_ref()
-        .map_err(|e| TwostepError::Internal { detail: format!("cannot start the library's runtime: {e}") })
+        .map_err(|e| TwostepError::Internal {
+            detail: format!("cannot start the library's runtime: {e}"),
+        })
 }
 
 /// Runs a core operation on the runtime and waits for its outcome.
@@ -76,6 +78,8 @@ mod tests {
         let failed = wait(spawn(async { Err::<(), _>(twostep_core::TwostepError::Timeout) }));
         assert_eq!(failed, Err(TwostepError::Timeout));
         let panicked = wait(blocking(|| -> twostep_core::Result<()> { panic!("bug") }));
-        assert!(matches!(panicked, Err(TwostepError::Internal { detail }) if detail.contains("bug")));
+        assert!(
+            matches!(panicked, Err(TwostepError::Internal { detail }) if detail.contains("bug"))
+        );
     }
 }

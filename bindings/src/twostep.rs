@@ -16,7 +16,10 @@ use zeroize::Zeroizing;
 use crate::error::TwostepError;
 use crate::platform::{Clock, ForeignClock, ForeignKeyStore, PlatformKeyStore};
 use crate::runtime;
-use crate::types::{Channel, ClientKind, CodePrompt, Device, Me, SessionInfo, SignInStep, SignOut, Status, TwostepConfig, Unregistered};
+use crate::types::{
+    Channel, ClientKind, CodePrompt, Device, Me, SessionInfo, SignInStep, SignOut, Status,
+    TwostepConfig, Unregistered,
+};
 
 /// One data directory and one server: the whole client-side sign-in flow.
 ///
@@ -67,7 +70,10 @@ impl Twostep {
         };
         let key_store: Arc<dyn twostep_core::KeyStore> = Arc::new(ForeignKeyStore(key_store));
         let core_clock = clock.clone();
-        let core = runtime::blocking(move || twostep_core::Twostep::open_with_clock(config.into(), key_store, core_clock)).await?;
+        let core = runtime::blocking(move || {
+            twostep_core::Twostep::open_with_clock(config.into(), key_store, core_clock)
+        })
+        .await?;
         Ok(Arc::new(Self { core: Arc::new(core), clock }))
     }
 
@@ -80,10 +86,18 @@ impl Twostep {
 
     /// Starts a sign-in with username and password. A mobile sign-in is a first access: it
     /// registers this device when it completes. Cancels any sign-in still waiting for a code.
-    pub async fn sign_in(&self, username: String, password: String, client: ClientKind) -> Result<SignInStep, TwostepError> {
+    pub async fn sign_in(
+        &self,
+        username: String,
+        password: String,
+        client: ClientKind,
+    ) -> Result<SignInStep, TwostepError> {
         let (core, now) = (self.core.clone(), self.now());
         let password = Zeroizing::new(password);
-        runtime::spawn(async move { core.sign_in(&username, &password, client.into(), now).await.map(Into::into) }).await
+        runtime::spawn(async move {
+            core.sign_in(&username, &password, client.into(), now).await.map(Into::into)
+        })
+        .await
     }
 
     /// Submits the second-step code. A wrong code keeps the sign-in pending
@@ -98,7 +112,8 @@ impl Twostep {
     pub async fn use_recovery_code(&self, code: String) -> Result<SignInStep, TwostepError> {
         let (core, now) = (self.core.clone(), self.now());
         let code = Zeroizing::new(code);
-        runtime::spawn(async move { core.use_recovery_code(&code, now).await.map(Into::into) }).await
+        runtime::spawn(async move { core.use_recovery_code(&code, now).await.map(Into::into) })
+            .await
     }
 
     /// Asks the server for a new SMS or email code (the previous one stops working).
@@ -110,7 +125,10 @@ impl Twostep {
     /// Switches the pending sign-in to another configured channel.
     pub async fn switch_channel(&self, channel: Channel) -> Result<CodePrompt, TwostepError> {
         let (core, now) = (self.core.clone(), self.now());
-        runtime::spawn(async move { core.switch_channel(channel.into(), now).await.map(Into::into) }).await
+        runtime::spawn(
+            async move { core.switch_channel(channel.into(), now).await.map(Into::into) },
+        )
+        .await
     }
 
     /// Cancels the pending sign-in, if any (on the server when it can be reached).
@@ -136,7 +154,10 @@ impl Twostep {
     /// The user's registered devices, from the server, in one call.
     pub async fn devices(&self) -> Result<Vec<Device>, TwostepError> {
         let (core, now) = (self.core.clone(), self.now());
-        runtime::spawn(async move { core.devices(now).await.map(|list| list.into_iter().map(Into::into).collect()) }).await
+        runtime::spawn(async move {
+            core.devices(now).await.map(|list| list.into_iter().map(Into::into).collect())
+        })
+        .await
     }
 
     /// Ends the session, on the server when it can be reached and locally in any case.

@@ -2,10 +2,10 @@
 //!
 //! Each type mirrors one core type field by field; the `From` impls are plain field moves.
 //! Two representation rules make the generated APIs pleasant on both sides:
-//! - **Times are timestamps**, not Unix seconds: `java.time.Instant` in Kotlin, `Date` in
-//!   Swift (the core's `u64` seconds become a `SystemTime`).
-//! - **Integers are signed** (`i32` counts, `i64` seconds): Kotlin's unsigned types are
-//!   awkward, and none of these values comes near the limits. Out-of-range values saturate.
+//! - **Times are timestamps**, not Unix seconds: `java.time.Instant` in Kotlin, `Date` in Swift
+//!   (the core's `u64` seconds become a `SystemTime`).
+//! - **Integers are signed** (`i32` counts, `i64` seconds): Kotlin's unsigned types are awkward,
+//!   and none of these values comes near the limits. Out-of-range values saturate.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -29,7 +29,9 @@ pub(crate) fn time(unix_secs: u64) -> SystemTime {
 
 /// A platform timestamp as Unix milliseconds (times before 1970 count as 1970).
 pub(crate) fn unix_ms(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH).map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)).unwrap_or(0)
+    time.duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
 }
 
 /// How to open a [`crate::Twostep`].
@@ -322,10 +324,14 @@ impl From<twostep_core::SignInStep> for SignInStep {
         use twostep_core::SignInStep as S;
         match step {
             S::CodeRequired(prompt) => Self::CodeRequired { prompt: prompt.into() },
-            S::SetupRequired { message, session } => Self::SetupRequired { detail: message, session: session.map(Into::into) },
-            S::PasscodeSetup { requirement, policy, session } => {
-                Self::PasscodeSetup { requirement: requirement.into(), policy: policy.into(), session: session.into() }
+            S::SetupRequired { message, session } => {
+                Self::SetupRequired { detail: message, session: session.map(Into::into) }
             }
+            S::PasscodeSetup { requirement, policy, session } => Self::PasscodeSetup {
+                requirement: requirement.into(),
+                policy: policy.into(),
+                session: session.into(),
+            },
             S::SignedIn(session) => Self::SignedIn { session: session.into() },
         }
     }
@@ -617,7 +623,11 @@ pub struct ChannelStatus {
 
 impl From<twostep_core::ChannelStatus> for ChannelStatus {
     fn from(status: twostep_core::ChannelStatus) -> Self {
-        Self { channel: status.channel.into(), masked_destination: status.masked_destination, confirmed: status.confirmed }
+        Self {
+            channel: status.channel.into(),
+            masked_destination: status.masked_destination,
+            confirmed: status.confirmed,
+        }
     }
 }
 
@@ -759,12 +769,25 @@ mod tests {
             expires_at: 5_000,
             device_id: Some("d1".into()),
         };
-        let step = twostep_core::SignInStep::PasscodeSetup { requirement: twostep_core::PasscodeRequirement::Required, policy, session };
-        let SignInStep::PasscodeSetup { requirement, policy, session } = SignInStep::from(step) else {
+        let step = twostep_core::SignInStep::PasscodeSetup {
+            requirement: twostep_core::PasscodeRequirement::Required,
+            policy,
+            session,
+        };
+        let SignInStep::PasscodeSetup { requirement, policy, session } = SignInStep::from(step)
+        else {
             panic!("not a passcode step");
         };
         assert_eq!(requirement, PasscodeRequirement::Required);
-        assert_eq!((policy.min_length, policy.max_failed_attempts, policy.lock_timeout_secs, policy.wipe_vault), (6, 10, 300, true));
+        assert_eq!(
+            (
+                policy.min_length,
+                policy.max_failed_attempts,
+                policy.lock_timeout_secs,
+                policy.wipe_vault
+            ),
+            (6, 10, 300, true)
+        );
         assert_eq!(session.expires_at, time(5_000));
         assert_eq!(session.device_id.as_deref(), Some("d1"));
     }

@@ -43,12 +43,20 @@ impl Input {
     }
 
     /// The password: the first line of standard input, or a no-echo terminal prompt.
-    pub fn password(&mut self, from_stdin: bool, username: &str) -> Result<Zeroizing<String>, Failure> {
+    pub fn password(
+        &mut self,
+        from_stdin: bool,
+        username: &str,
+    ) -> Result<Zeroizing<String>, Failure> {
         if from_stdin {
-            return self.line()?.ok_or_else(|| Failure::usage("--password-stdin: standard input is empty"));
+            return self
+                .line()?
+                .ok_or_else(|| Failure::usage("--password-stdin: standard input is empty"));
         }
         if !std::io::stdin().is_terminal() {
-            return Err(Failure::usage("no terminal to ask for the password; use --password-stdin"));
+            return Err(Failure::usage(
+                "no terminal to ask for the password; use --password-stdin",
+            ));
         }
         rpassword::prompt_password(format!("Password for {username}: "))
             .map(Zeroizing::new)
@@ -57,14 +65,24 @@ impl Input {
 
     /// A passcode: the next line of standard input with `--passcode-stdin`, or a no-echo
     /// terminal prompt.
-    pub fn passcode(&mut self, from_stdin: bool, prompt: &str) -> Result<Zeroizing<String>, Failure> {
+    pub fn passcode(
+        &mut self,
+        from_stdin: bool,
+        prompt: &str,
+    ) -> Result<Zeroizing<String>, Failure> {
         if from_stdin {
-            return self.line()?.ok_or_else(|| Failure::usage("--passcode-stdin: no passcode line on standard input"));
+            return self.line()?.ok_or_else(|| {
+                Failure::usage("--passcode-stdin: no passcode line on standard input")
+            });
         }
         if !std::io::stdin().is_terminal() {
-            return Err(Failure::usage("no terminal to ask for the passcode; use --passcode-stdin"));
+            return Err(Failure::usage(
+                "no terminal to ask for the passcode; use --passcode-stdin",
+            ));
         }
-        rpassword::prompt_password(prompt).map(Zeroizing::new).map_err(|e| Failure::usage(format!("reading the passcode: {e}")))
+        rpassword::prompt_password(prompt)
+            .map(Zeroizing::new)
+            .map_err(|e| Failure::usage(format!("reading the passcode: {e}")))
     }
 
     /// A new passcode: one line with `--passcode-stdin`, or typed twice at a terminal.

@@ -2,7 +2,10 @@
 //! stderr), or with `--json` one JSON document on stdout for results and errors alike.
 
 use serde_json::{Value, json};
-use twostep_core::{CodePrompt, PasscodePolicy, PasscodeState, PasscodeStatus, Registration, SessionInfo, TwostepError};
+use twostep_core::{
+    CodePrompt, PasscodePolicy, PasscodeState, PasscodeStatus, Registration, SessionInfo,
+    TwostepError,
+};
 
 /// Process exit codes; see `args::EXIT_CODES_HELP`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,7 +37,9 @@ impl Exit {
             | TwostepError::ResendTooSoon { .. }
             | TwostepError::AccountLocked
             | TwostepError::PasscodeLockedOut { .. } => Exit::LockedOut,
-            TwostepError::Offline { .. } | TwostepError::Timeout | TwostepError::Server { .. } => Exit::Network,
+            TwostepError::Offline { .. } | TwostepError::Timeout | TwostepError::Server { .. } => {
+                Exit::Network
+            }
             TwostepError::SetupRequired { .. } => Exit::SetupRequired,
             TwostepError::DeviceRevoked => Exit::DeviceRevoked,
             TwostepError::InvalidInput { .. }
@@ -65,7 +70,12 @@ pub struct Failure {
 impl Failure {
     /// A usage error (exit 2).
     pub fn usage(message: impl Into<String>) -> Self {
-        Self { code: "usage".into(), message: message.into(), details: Default::default(), exit: Exit::Usage }
+        Self {
+            code: "usage".into(),
+            message: message.into(),
+            details: Default::default(),
+            exit: Exit::Usage,
+        }
     }
 
     /// Adds a JSON field.
@@ -112,7 +122,12 @@ impl From<TwostepError> for Failure {
         if let Some(secs) = error.retry_after_secs() {
             details.insert("retry_after_secs".into(), json!(secs));
         }
-        Self { code: error.code().to_owned(), message: error.to_string(), details, exit: Exit::for_error(&error) }
+        Self {
+            code: error.code().to_owned(),
+            message: error.to_string(),
+            details,
+            exit: Exit::for_error(&error),
+        }
     }
 }
 
@@ -227,8 +242,12 @@ pub fn passcode_text(state: &PasscodeState, now: u64) -> String {
         PasscodeStatus::NotSet => "not set".to_owned(),
         PasscodeStatus::Locked => "set, locked".to_owned(),
         PasscodeStatus::Unlocked => "set, unlocked".to_owned(),
-        PasscodeStatus::LockedOut { until } => format!("locked out for {} s more", until.saturating_sub(now)),
-        PasscodeStatus::Wiped => "local data wiped after too many wrong passcodes; sign in again".to_owned(),
+        PasscodeStatus::LockedOut { until } => {
+            format!("locked out for {} s more", until.saturating_sub(now))
+        }
+        PasscodeStatus::Wiped => {
+            "local data wiped after too many wrong passcodes; sign in again".to_owned()
+        }
     };
     let mut text = format!(
         "{status} ({rule}, at least {} {})",
@@ -276,7 +295,10 @@ pub fn prompt_text(prompt: &CodePrompt) -> String {
         (channel, Some(to)) => format!("sent by {} to {to}", channel.as_str()),
         (channel, None) => format!("sent by {}", channel.as_str()),
     };
-    format!("Enter the {}-digit code {source} ({} attempts left).", prompt.code_length, prompt.attempts_left)
+    format!(
+        "Enter the {}-digit code {source} ({} attempts left).",
+        prompt.code_length, prompt.attempts_left
+    )
 }
 
 #[cfg(test)]
@@ -317,9 +339,17 @@ mod tests {
         assert_eq!(failure.details["attempts_left"], 2);
         let failure = Failure::from(TwostepError::RateLimited { retry_after_secs: 30 });
         assert_eq!(failure.details["retry_after_secs"], 30);
-        let failure = Failure::from(TwostepError::PasscodeIncorrect { attempts_left: Some(4), locked_until: Some(77) });
-        assert_eq!((failure.details["attempts_left"].clone(), failure.details["locked_until"].clone()), (json!(4), json!(77)));
-        let failure = Failure::from(TwostepError::PasscodeTooWeak { reason: twostep_core::PasscodeWeakness::Common });
+        let failure = Failure::from(TwostepError::PasscodeIncorrect {
+            attempts_left: Some(4),
+            locked_until: Some(77),
+        });
+        assert_eq!(
+            (failure.details["attempts_left"].clone(), failure.details["locked_until"].clone()),
+            (json!(4), json!(77))
+        );
+        let failure = Failure::from(TwostepError::PasscodeTooWeak {
+            reason: twostep_core::PasscodeWeakness::Common,
+        });
         assert_eq!(failure.details["reason"], "common");
     }
 }

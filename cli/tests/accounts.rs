@@ -48,8 +48,9 @@ impl Device {
         all.extend_from_slice(args);
         let output = self.run(&all, stdin);
         let stdout = String::from_utf8_lossy(&output.stdout);
-        let value = serde_json::from_str(stdout.trim())
-            .unwrap_or_else(|e| panic!("{e}: stdout {stdout:?}, stderr {:?}", String::from_utf8_lossy(&output.stderr)));
+        let value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
+            panic!("{e}: stdout {stdout:?}, stderr {:?}", String::from_utf8_lossy(&output.stderr))
+        });
         (output.status.code().unwrap(), value)
     }
 
@@ -65,7 +66,9 @@ impl Device {
             .as_array()
             .unwrap()
             .iter()
-            .map(|a| format!("{}:{}", a["issuer"].as_str().unwrap(), a["account"].as_str().unwrap()))
+            .map(|a| {
+                format!("{}:{}", a["issuer"].as_str().unwrap(), a["account"].as_str().unwrap())
+            })
             .collect()
     }
 }
@@ -83,13 +86,22 @@ fn add_list_codes_hotp_and_delete_without_a_server() {
     assert_eq!(added["account"]["issuer"], "GitHub");
     assert!(added["account"].get("secret").is_none(), "lists never carry secrets");
     // "-": the URI on standard input, out of the process list.
-    device.ok(&["accounts", "add", "-"], &format!("otpauth://totp/RFC:6238?secret={RFC_SEED}&digits=8\n"));
-    let hotp = device.ok(&["accounts", "add", "-"], &format!("otpauth://hotp/Bank:me?secret={RFC_SEED}&counter=0"));
+    device.ok(
+        &["accounts", "add", "-"],
+        &format!("otpauth://totp/RFC:6238?secret={RFC_SEED}&digits=8\n"),
+    );
+    let hotp = device.ok(
+        &["accounts", "add", "-"],
+        &format!("otpauth://hotp/Bank:me?secret={RFC_SEED}&counter=0"),
+    );
     let hotp_id = hotp["account"]["id"].as_u64().unwrap().to_string();
     assert_eq!(device.labels(""), ["GitHub:alice", "RFC:6238", "Bank:me"]);
 
     let codes = device.ok(&["accounts", "codes", "--time", "59"], "");
-    assert_eq!((codes["time"].as_u64(), codes["offset_warning"].as_bool()), (Some(59), Some(false)));
+    assert_eq!(
+        (codes["time"].as_u64(), codes["offset_warning"].as_bool()),
+        (Some(59), Some(false))
+    );
     let rfc = &codes["codes"][1];
     assert_eq!(
         (rfc["code"].as_str(), rfc["seconds_remaining"].as_u64(), rfc["label"].as_str()),
@@ -97,12 +109,16 @@ fn add_list_codes_hotp_and_delete_without_a_server() {
     );
     assert_eq!(codes["codes"][2]["code"], Value::Null, "HOTP: no code without advancing");
     // The human list.
-    let text = String::from_utf8(device.run(&["accounts", "codes", "--time", "59"], "").stdout).unwrap();
+    let text =
+        String::from_utf8(device.run(&["accounts", "codes", "--time", "59"], "").stdout).unwrap();
     assert!(text.contains("94287082  next") && text.contains("RFC:6238"), "{text}");
 
     // HOTP advances once per code, across runs (RFC 4226 Appendix D).
     assert_eq!(device.ok(&["accounts", "hotp", &hotp_id], "")["code"], "755224");
-    assert_eq!(String::from_utf8(device.run(&["accounts", "hotp", &hotp_id], "").stdout).unwrap(), "287082\n");
+    assert_eq!(
+        String::from_utf8(device.run(&["accounts", "hotp", &hotp_id], "").stdout).unwrap(),
+        "287082\n"
+    );
 
     device.ok(&["accounts", "delete", &hotp_id], "");
     assert_eq!(device.labels(""), ["GitHub:alice", "RFC:6238"]);
@@ -119,10 +135,15 @@ fn bad_uris_and_duplicates_are_typed_errors_that_store_nothing() {
     ] {
         let (code, value) = device.json(&["accounts", "add", uri], "");
         assert_eq!(code, 2, "{uri}");
-        assert_eq!((value["error"]["code"].as_str(), value["error"]["reason"].as_str()), (Some("authenticator"), Some(reason)), "{uri}");
+        assert_eq!(
+            (value["error"]["code"].as_str(), value["error"]["reason"].as_str()),
+            (Some("authenticator"), Some(reason)),
+            "{uri}"
+        );
     }
     device.ok(&["accounts", "add", GITHUB], "");
-    let (code, value) = device.json(&["accounts", "add", "otpauth://totp/Other:x?secret=jbswy3dpehpk3pxp"], "");
+    let (code, value) =
+        device.json(&["accounts", "add", "otpauth://totp/Other:x?secret=jbswy3dpehpk3pxp"], "");
     assert_eq!((code, value["error"]["reason"].as_str()), (2, Some("duplicate")));
     let output = device.run(&["accounts", "hotp", "99"], "");
     assert_eq!(output.status.code(), Some(2));
@@ -140,7 +161,8 @@ fn imports_detect_the_format_report_duplicates_and_refuse_bad_files_whole() {
     let device = Device::new();
     let dir = tempfile::tempdir().unwrap();
     device.ok(&["accounts", "add", GITHUB], "");
-    let report = device.ok(&["accounts", "import", write(dir.path(), "aegis.json", AEGIS).to_str().unwrap()], "");
+    let report = device
+        .ok(&["accounts", "import", write(dir.path(), "aegis.json", AEGIS).to_str().unwrap()], "");
     assert_eq!(report["added"].as_array().unwrap().len(), 2);
     assert_eq!(report["duplicates"][0]["label"], "GitHub:alice");
     assert_eq!(device.labels(""), ["GitHub:alice", "Steam:gamer", "Bank:me"]);
@@ -160,12 +182,17 @@ fn imports_detect_the_format_report_duplicates_and_refuse_bad_files_whole() {
         .collect();
     assert_eq!(entries, [(3, "invalid_base32".to_owned()), (4, "invalid_period".to_owned())]);
     let output = device.run(&["accounts", "import", bad.to_str().unwrap()], "");
-    assert!(String::from_utf8_lossy(&output.stderr).contains("entry 3 (B:bad)"), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("entry 3 (B:bad)"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert_eq!(device.labels("").len(), 3, "nothing from the bad file");
 
     let unknown = write(dir.path(), "notes.txt", "hello");
     assert_eq!(device.json(&["accounts", "import", unknown.to_str().unwrap()], "").0, 2);
-    let forced = device.json(&["accounts", "import", "--format", "aegis", unknown.to_str().unwrap()], "");
+    let forced =
+        device.json(&["accounts", "import", "--format", "aegis", unknown.to_str().unwrap()], "");
     assert_eq!((forced.0, forced.1["error"]["reason"].as_str()), (2, Some("invalid_json")));
 }
 
@@ -174,19 +201,30 @@ fn with_a_passcode_accounts_need_it_and_exports_need_it_again() {
     let device = Device::new();
     device.ok(&["accounts", "add", GITHUB], "");
     // `passcode` wants a server URL; it does not contact it.
-    device.ok(&["--server", "http://127.0.0.1:9", "--passcode-stdin", "passcode", "set"], &format!("{PIN}\n"));
+    device.ok(
+        &["--server", "http://127.0.0.1:9", "--passcode-stdin", "passcode", "set"],
+        &format!("{PIN}\n"),
+    );
 
     // Locked at every run: no passcode, a wrong one, the right one.
     let (code, value) = device.json(&["accounts", "list"], "");
-    assert_eq!((code, value["error"]["code"].as_str()), (2, Some("usage")), "no terminal to ask: {value}");
+    assert_eq!(
+        (code, value["error"]["code"].as_str()),
+        (2, Some("usage")),
+        "no terminal to ask: {value}"
+    );
     let (code, value) = device.json(&["--passcode-stdin", "accounts", "codes"], "111333\n");
     assert_eq!((code, value["error"]["code"].as_str()), (9, Some("passcode_incorrect")));
     assert_eq!(device.labels(&format!("{PIN}\n")), ["GitHub:alice"]);
 
     // Plain export: the passcode, then the list on stdout.
-    let output = device.run(&["--passcode-stdin", "accounts", "export", "--plain"], &format!("{PIN}\n"));
+    let output =
+        device.run(&["--passcode-stdin", "accounts", "export", "--plain"], &format!("{PIN}\n"));
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    assert_eq!(String::from_utf8(output.stdout).unwrap(), format!("{GITHUB}&algorithm=SHA1&digits=6&period=30\n"));
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        format!("{GITHUB}&algorithm=SHA1&digits=6&period=30\n")
+    );
     let output = device.run(&["--passcode-stdin", "accounts", "export", "--plain"], "111333\n");
     assert_eq!(output.status.code(), Some(9));
     assert!(output.stdout.is_empty());
@@ -195,10 +233,20 @@ fn with_a_passcode_accounts_need_it_and_exports_need_it_again() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("backup.json");
     let exported = device.ok(
-        &["--passcode-stdin", "accounts", "export", "--password-stdin", "--output", file.to_str().unwrap()],
+        &[
+            "--passcode-stdin",
+            "accounts",
+            "export",
+            "--password-stdin",
+            "--output",
+            file.to_str().unwrap(),
+        ],
         &format!("{PIN}\na long export password\n"),
     );
-    assert_eq!((exported["accounts"].as_u64(), exported["encrypted"].as_bool()), (Some(1), Some(true)));
+    assert_eq!(
+        (exported["accounts"].as_u64(), exported["encrypted"].as_bool()),
+        (Some(1), Some(true))
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -206,15 +254,28 @@ fn with_a_passcode_accounts_need_it_and_exports_need_it_again() {
     }
     assert!(!std::fs::read_to_string(&file).unwrap().contains("JBSWY3DP"));
     let (code, _) = device.json(
-        &["--passcode-stdin", "accounts", "export", "--password-stdin", "--output", file.to_str().unwrap()],
+        &[
+            "--passcode-stdin",
+            "accounts",
+            "export",
+            "--password-stdin",
+            "--output",
+            file.to_str().unwrap(),
+        ],
         &format!("{PIN}\nanother password\n"),
     );
     assert_eq!(code, 2, "an existing file is not overwritten");
 
     let other = Device::new();
-    let (code, value) = other.json(&["accounts", "import", "--password-stdin", file.to_str().unwrap()], "not the password\n");
+    let (code, value) = other.json(
+        &["accounts", "import", "--password-stdin", file.to_str().unwrap()],
+        "not the password\n",
+    );
     assert_eq!((code, value["error"]["reason"].as_str()), (2, Some("wrong_password")));
-    let report = other.ok(&["accounts", "import", "--password-stdin", file.to_str().unwrap()], "a long export password\n");
+    let report = other.ok(
+        &["accounts", "import", "--password-stdin", file.to_str().unwrap()],
+        "a long export password\n",
+    );
     assert_eq!(report["added"].as_array().unwrap().len(), 1);
     assert_eq!(other.labels(""), ["GitHub:alice"]);
 }

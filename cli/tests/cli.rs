@@ -60,8 +60,9 @@ impl Twostep {
         all.extend_from_slice(args);
         let output = self.run(&all, stdin).await;
         let stdout = String::from_utf8_lossy(&output.stdout);
-        let value = serde_json::from_str(stdout.trim())
-            .unwrap_or_else(|e| panic!("{e}: stdout {stdout:?}, stderr {:?}", String::from_utf8_lossy(&output.stderr)));
+        let value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
+            panic!("{e}: stdout {stdout:?}, stderr {:?}", String::from_utf8_lossy(&output.stderr))
+        });
         (output.status.code().unwrap(), value)
     }
 }
@@ -83,7 +84,9 @@ async fn first_access_with_an_authenticator_code_then_the_device_key_sign_out_an
     let cli = Twostep::new(&h, "laptop");
 
     let code = totp_code(&secret, now());
-    let (exit, v) = cli.json(&["sign-in", "alice", "--password-stdin", "--code", &code], &stdin_password()).await;
+    let (exit, v) = cli
+        .json(&["sign-in", "alice", "--password-stdin", "--code", &code], &stdin_password())
+        .await;
     assert_eq!(exit, 0, "{v}");
     assert_eq!(v["ok"], true);
     assert_eq!(v["status"], "passcode_setup");
@@ -108,7 +111,10 @@ async fn first_access_with_an_authenticator_code_then_the_device_key_sign_out_an
 
     let (exit, v) = cli.json(&["sign-out"], "").await;
     assert_eq!(exit, 0);
-    assert_eq!((v["was_signed_in"].clone(), v["server_confirmed"].clone()), (Value::Bool(true), Value::Bool(true)));
+    assert_eq!(
+        (v["was_signed_in"].clone(), v["server_confirmed"].clone()),
+        (Value::Bool(true), Value::Bool(true))
+    );
     assert_eq!(cli.json(&["status"], "").await.1["access"], "registered");
 
     let (exit, v) = cli.json(&["unregister"], "").await;
@@ -143,7 +149,8 @@ async fn an_email_code_typed_at_the_prompt() {
     let wrong = if code == "000000" { "111111" } else { "000000" };
     writeln!(stdin, "{wrong}\n{code}").unwrap();
     drop(stdin);
-    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap()).await.unwrap();
+    let output =
+        tokio::task::spawn_blocking(move || child.wait_with_output().unwrap()).await.unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "stdout {stdout}\nstderr {stderr}");
@@ -181,8 +188,20 @@ async fn a_recovery_code_and_another_client_kind() {
     user(&h, "acme", false, "dave").await;
     let recovery = h.enroll_email("dave", PASSWORD, "dave@example.com").await;
     let cli = Twostep::new(&h, "laptop");
-    let (exit, v) =
-        cli.json(&["sign-in", "dave", "--client", "web", "--password-stdin", "--recovery-code", &recovery[0]], &stdin_password()).await;
+    let (exit, v) = cli
+        .json(
+            &[
+                "sign-in",
+                "dave",
+                "--client",
+                "web",
+                "--password-stdin",
+                "--recovery-code",
+                &recovery[0],
+            ],
+            &stdin_password(),
+        )
+        .await;
     assert_eq!(exit, 0, "{v}");
     assert_eq!(v["status"], "signed_in");
     assert_eq!(v["session"]["client"], "web");
@@ -202,7 +221,9 @@ async fn wrong_credentials_wrong_codes_and_rate_limits_have_their_exit_codes() {
 
     let good = totp_code(&secret, now());
     let wrong = if good == "123456" { "654321" } else { "123456" };
-    let (exit, v) = cli.json(&["sign-in", "erin", "--password-stdin", "--code", wrong], &stdin_password()).await;
+    let (exit, v) = cli
+        .json(&["sign-in", "erin", "--password-stdin", "--code", wrong], &stdin_password())
+        .await;
     assert_eq!((exit, v["error"]["code"].as_str()), (4, Some("invalid_code")));
     assert_eq!(v["error"]["attempts_left"], 4);
 
@@ -250,16 +271,30 @@ async fn usage_errors_exit_2_and_help_documents_the_exit_codes() {
     let output = cli.run(&["sign-in", "someone", "--continue", "--code", "123456"], "").await;
     assert_eq!(output.status.code(), Some(4), "nothing pending to continue");
 
-    let output =
-        tokio::task::spawn_blocking(|| Command::new(env!("CARGO_BIN_EXE_twostep")).arg("status").env_remove("TWOSTEP_SERVER").output())
-            .await
-            .unwrap()
-            .unwrap();
+    let output = tokio::task::spawn_blocking(|| {
+        Command::new(env!("CARGO_BIN_EXE_twostep"))
+            .arg("status")
+            .env_remove("TWOSTEP_SERVER")
+            .output()
+    })
+    .await
+    .unwrap()
+    .unwrap();
     assert_eq!(output.status.code(), Some(2), "--server is required");
-    let output = tokio::task::spawn_blocking(|| Command::new(env!("CARGO_BIN_EXE_twostep")).arg("--help").output()).await.unwrap().unwrap();
+    let output = tokio::task::spawn_blocking(|| {
+        Command::new(env!("CARGO_BIN_EXE_twostep")).arg("--help").output()
+    })
+    .await
+    .unwrap()
+    .unwrap();
     assert_eq!(output.status.code(), Some(0));
     let help = String::from_utf8_lossy(&output.stdout);
-    for line in ["3  wrong username or password", "4  wrong, expired or missing code", "6  network failure", "8  this device was revoked"] {
+    for line in [
+        "3  wrong username or password",
+        "4  wrong, expired or missing code",
+        "6  network failure",
+        "8  this device was revoked",
+    ] {
         assert!(help.contains(line), "{line}");
     }
 }

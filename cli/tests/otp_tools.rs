@@ -43,12 +43,18 @@ fn code_prints_the_rfc_6238_vectors() {
         (SHA512_SEED, "SHA512", "1234567890", "93441116"),
         (SHA1_SEED, "sha1", "20000000000", "65353130"),
     ] {
-        let output = twostep(&["code", "--secret", seed, "--algorithm", algorithm, "--digits", "8", "--time", time], "");
+        let output = twostep(
+            &["code", "--secret", seed, "--algorithm", algorithm, "--digits", "8", "--time", time],
+            "",
+        );
         assert!(output.status.success(), "{}", stderr(&output));
         assert_eq!(stdout(&output), format!("{expected}\n"), "{algorithm} at {time}");
     }
     // Defaults: SHA1, 6 digits, 30 s; lenient secret; the secret on stdin.
-    let output = twostep(&["code", "--secret", "gezd gnbv gy3t qojq gezd gnbv gy3t qojq", "--time", "59"], "");
+    let output = twostep(
+        &["code", "--secret", "gezd gnbv gy3t qojq gezd gnbv gy3t qojq", "--time", "59"],
+        "",
+    );
     assert_eq!(stdout(&output), "287082\n");
     let output = twostep(&["code", "--secret-stdin", "--time", "59"], &format!("{SHA1_SEED}\n"));
     assert_eq!(stdout(&output), "287082\n");
@@ -56,7 +62,8 @@ fn code_prints_the_rfc_6238_vectors() {
     let output = twostep(&["code", "--secret", SHA1_SEED, "--counter", "9"], "");
     assert_eq!(stdout(&output), "520489\n");
     // JSON with the countdown.
-    let output = twostep(&["--json", "code", "--secret", SHA1_SEED, "--time", "50", "--period", "60"], "");
+    let output =
+        twostep(&["--json", "code", "--secret", SHA1_SEED, "--time", "50", "--period", "60"], "");
     let value: Value = serde_json::from_str(&stdout(&output)).unwrap();
     assert_eq!(value["ok"], true);
     assert_eq!(value["seconds_remaining"], 10);
@@ -101,12 +108,19 @@ fn uri_parse_prints_the_account_as_json() {
             "algorithm": "SHA256", "digits": 8, "period": 60
         })
     );
-    let output = twostep(&["uri", "parse"], "otpauth://hotp/Bank:me?secret=JBSWY3DPEHPK3PXP&counter=7");
+    let output =
+        twostep(&["uri", "parse"], "otpauth://hotp/Bank:me?secret=JBSWY3DPEHPK3PXP&counter=7");
     let value: Value = serde_json::from_str(&stdout(&output)).unwrap();
-    assert_eq!((value["type"].as_str(), value["counter"].as_u64(), value.get("period")), (Some("hotp"), Some(7), None));
+    assert_eq!(
+        (value["type"].as_str(), value["counter"].as_u64(), value.get("period")),
+        (Some("hotp"), Some(7), None)
+    );
     let output = twostep(&["uri", "parse"], "otpauth://steam/Steam:gamer?secret=JBSWY3DPEHPK3PXP");
     let value: Value = serde_json::from_str(&stdout(&output)).unwrap();
-    assert_eq!((value["type"].as_str(), value["digits"].as_u64(), value["period"].as_u64()), (Some("steam"), Some(5), Some(30)));
+    assert_eq!(
+        (value["type"].as_str(), value["digits"].as_u64(), value["period"].as_u64()),
+        (Some("steam"), Some(5), Some(30))
+    );
 }
 
 #[test]
@@ -128,13 +142,23 @@ fn uri_parse_reports_typed_errors_on_stderr() {
         assert!(!err.contains("JBSWY3DP"), "the secret is not echoed: {err}");
     }
     // --json: the error document, as for every command.
-    let output = twostep(&["--json", "uri", "parse"], "otpauth://totp/E:a?secret=JBSWY3DPEHPK3PXP&digits=0");
+    let output =
+        twostep(&["--json", "uri", "parse"], "otpauth://totp/E:a?secret=JBSWY3DPEHPK3PXP&digits=0");
     let value: Value = serde_json::from_str(&stdout(&output)).unwrap();
-    assert_eq!((value["ok"].as_bool(), value["error"]["code"].as_str()), (Some(false), Some("authenticator")));
+    assert_eq!(
+        (value["ok"].as_bool(), value["error"]["code"].as_str()),
+        (Some(false), Some("authenticator"))
+    );
     assert_eq!(value["error"]["reason"], "invalid_digits");
     // Oversized, empty, several lines.
-    let output = twostep(&["uri", "parse"], &format!("otpauth://totp/E:a?secret={}", "A".repeat(10_000)));
+    let output =
+        twostep(&["uri", "parse"], &format!("otpauth://totp/E:a?secret={}", "A".repeat(10_000)));
     assert!(stderr(&output).contains("too_large"), "{}", stderr(&output));
     assert_eq!(twostep(&["uri", "parse"], "").status.code(), Some(2));
-    assert_eq!(twostep(&["uri", "parse"], "otpauth://totp/a?secret=AAAA\notpauth://totp/b?secret=AAAA").status.code(), Some(2));
+    assert_eq!(
+        twostep(&["uri", "parse"], "otpauth://totp/a?secret=AAAA\notpauth://totp/b?secret=AAAA")
+            .status
+            .code(),
+        Some(2)
+    );
 }

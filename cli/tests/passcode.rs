@@ -61,7 +61,14 @@ impl Twostep {
     /// Runs a sign-in that reads its code at the prompt: writes `before`, waits for a new
     /// code sent to `destination`, then writes it and the `after` lines (all in one run, as a
     /// "forgot passcode" sign-in must be).
-    async fn with_code(&self, h: &Harness, args: &[&str], before: &[&str], destination: &str, after: &[&str]) -> (i32, Value) {
+    async fn with_code(
+        &self,
+        h: &Harness,
+        args: &[&str],
+        before: &[&str],
+        destination: &str,
+        after: &[&str],
+    ) -> (i32, Value) {
         let sent = h.codes_for(destination).len();
         let mut child = self.command(args).spawn().unwrap();
         let mut stdin = child.stdin.take().unwrap();
@@ -80,7 +87,8 @@ impl Twostep {
         rest.extend_from_slice(after);
         stdin.write_all(lines(&rest).as_bytes()).unwrap();
         drop(stdin);
-        let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap()).await.unwrap();
+        let output =
+            tokio::task::spawn_blocking(move || child.wait_with_output().unwrap()).await.unwrap();
         Self::parse(&output)
     }
 
@@ -91,7 +99,8 @@ impl Twostep {
             !stdout.contains(PIN) && !stderr.contains(PIN) && !stdout.contains(NEW_PIN),
             "no passcode echoed: stdout {stdout:?}, stderr {stderr:?}"
         );
-        let value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: stdout {stdout:?}, stderr {stderr:?}"));
+        let value = serde_json::from_str(stdout.trim())
+            .unwrap_or_else(|e| panic!("{e}: stdout {stdout:?}, stderr {stderr:?}"));
         (output.status.code().unwrap(), value)
     }
 }
@@ -107,18 +116,31 @@ async fn a_user_sets_checks_changes_and_removes_a_passcode() {
     h.create_user("acme", "alice", PASSWORD).await;
     let cli = Twostep::new(&h, "laptop");
     let (exit, v) = cli.json(&["sign-in", "alice", "--password-stdin"], &lines(&[PASSWORD])).await;
-    assert_eq!((exit, v["status"].as_str(), v["requirement"].as_str()), (0, Some("passcode_setup"), Some("optional")), "{v}");
+    assert_eq!(
+        (exit, v["status"].as_str(), v["requirement"].as_str()),
+        (0, Some("passcode_setup"), Some("optional")),
+        "{v}"
+    );
 
     let (exit, v) = cli.json(&["passcode", "status"], "").await;
-    assert_eq!((exit, v["status"].as_str(), v["policy"]["min_length"].as_u64()), (0, Some("not_set"), Some(6)));
+    assert_eq!(
+        (exit, v["status"].as_str(), v["policy"]["min_length"].as_u64()),
+        (0, Some("not_set"), Some(6))
+    );
     let (exit, v) = cli.json(&["passcode", "set", "--passcode-stdin"], &lines(&["123456"])).await;
-    assert_eq!((exit, v["error"]["code"].as_str(), v["error"]["reason"].as_str()), (2, Some("passcode_too_weak"), Some("sequence")));
+    assert_eq!(
+        (exit, v["error"]["code"].as_str(), v["error"]["reason"].as_str()),
+        (2, Some("passcode_too_weak"), Some("sequence"))
+    );
     let (exit, v) = cli.json(&["passcode", "set", "--passcode-stdin"], &lines(&[PIN])).await;
     assert_eq!(exit, 0, "{v}");
 
     // A new run starts locked; status says so without the passcode.
     let (exit, v) = cli.json(&["status"], "").await;
-    assert_eq!((exit, v["access"].as_str(), v["passcode"]["status"].as_str()), (0, Some("locked"), Some("locked")));
+    assert_eq!(
+        (exit, v["access"].as_str(), v["passcode"]["status"].as_str()),
+        (0, Some("locked"), Some("locked"))
+    );
     let (exit, v) = cli.json(&["unlock", "--passcode-stdin"], &lines(&[WRONG])).await;
     assert_eq!((exit, v["error"]["code"].as_str()), (9, Some("passcode_incorrect")), "{v}");
     assert_eq!(v["error"]["attempts_left"], Value::Null, "no wipe under a user policy");
@@ -127,11 +149,20 @@ async fn a_user_sets_checks_changes_and_removes_a_passcode() {
 
     // Commands that need the account data ask for the passcode.
     let (exit, v) = cli.json(&["status", "--online"], "").await;
-    assert_eq!((exit, v["error"]["code"].as_str()), (2, Some("usage")), "no terminal, no --passcode-stdin: {v}");
+    assert_eq!(
+        (exit, v["error"]["code"].as_str()),
+        (2, Some("usage")),
+        "no terminal, no --passcode-stdin: {v}"
+    );
     let (exit, v) = cli.json(&["status", "--online", "--passcode-stdin"], &lines(&[PIN])).await;
-    assert_eq!((exit, v["access"].as_str(), v["two_step"]["enabled"].as_bool()), (0, Some("signed_in"), Some(false)), "{v}");
+    assert_eq!(
+        (exit, v["access"].as_str(), v["two_step"]["enabled"].as_bool()),
+        (0, Some("signed_in"), Some(false)),
+        "{v}"
+    );
 
-    let (exit, v) = cli.json(&["passcode", "change", "--passcode-stdin"], &lines(&[PIN, NEW_PIN])).await;
+    let (exit, v) =
+        cli.json(&["passcode", "change", "--passcode-stdin"], &lines(&[PIN, NEW_PIN])).await;
     assert_eq!(exit, 0, "{v}");
     let (exit, _) = cli.json(&["unlock", "--passcode-stdin"], &lines(&[PIN])).await;
     assert_eq!(exit, 9);
@@ -155,9 +186,17 @@ async fn the_org_policy_forces_the_passcode_and_wrong_ones_escalate_then_wipe() 
     assert_eq!(exit, 4);
     let code = h.latest_code_for("bob@example.com").unwrap();
     let (exit, v) = cli.json(&["sign-in", "bob", "--continue", "--code", &code], "").await;
-    assert_eq!((exit, v["requirement"].as_str(), v["passcode_set"].as_bool()), (0, Some("required"), Some(false)), "{v}");
+    assert_eq!(
+        (exit, v["requirement"].as_str(), v["passcode_set"].as_bool()),
+        (0, Some("required"), Some(false)),
+        "{v}"
+    );
     let (exit, v) = cli.json(&["status", "--online"], "").await;
-    assert_eq!((exit, v["error"]["code"].as_str(), v["error"]["exit_code"].as_u64()), (10, Some("passcode_required"), Some(10)), "{v}");
+    assert_eq!(
+        (exit, v["error"]["code"].as_str(), v["error"]["exit_code"].as_u64()),
+        (10, Some("passcode_required"), Some(10)),
+        "{v}"
+    );
     let (exit, v) = cli.json(&["passcode", "set", "--passcode-stdin"], &lines(&[PIN])).await;
     assert_eq!(exit, 0, "{v}");
     let (exit, v) = cli.json(&["passcode", "remove", "--passcode-stdin"], &lines(&[PIN])).await;
@@ -165,7 +204,11 @@ async fn the_org_policy_forces_the_passcode_and_wrong_ones_escalate_then_wipe() 
 
     for left in [5, 4, 3, 2] {
         let (exit, v) = cli.json(&["unlock", "--passcode-stdin"], &lines(&[WRONG])).await;
-        assert_eq!((exit, v["error"]["attempts_left"].as_u64(), v["error"]["locked_until"].as_u64()), (9, Some(left), None), "{v}");
+        assert_eq!(
+            (exit, v["error"]["attempts_left"].as_u64(), v["error"]["locked_until"].as_u64()),
+            (9, Some(left), None),
+            "{v}"
+        );
     }
     let (exit, v) = cli.json(&["unlock", "--passcode-stdin"], &lines(&[WRONG])).await;
     assert_eq!((exit, v["error"]["attempts_left"].as_u64()), (9, Some(1)), "{v}");
@@ -173,7 +216,11 @@ async fn the_org_policy_forces_the_passcode_and_wrong_ones_escalate_then_wipe() 
     let (exit, v) = cli.json(&["sign-out", "--passcode-stdin"], &lines(&[PIN])).await;
     assert_eq!((exit, v["error"]["code"].as_str()), (5, Some("passcode_locked_out")), "{v}");
     let (exit, v) = cli.json(&["passcode", "status"], "").await;
-    assert_eq!((exit, v["status"].as_str(), v["attempts_left"].as_u64()), (0, Some("locked_out"), Some(1)), "{v}");
+    assert_eq!(
+        (exit, v["status"].as_str(), v["attempts_left"].as_u64()),
+        (0, Some("locked_out"), Some(1)),
+        "{v}"
+    );
 
     // The reset erases everything (the user could also wait and fail once more).
     let (exit, _) = cli.json(&["passcode", "reset"], "").await;
@@ -181,7 +228,10 @@ async fn the_org_policy_forces_the_passcode_and_wrong_ones_escalate_then_wipe() 
     let (exit, _) = cli.json(&["passcode", "reset", "--yes"], "").await;
     assert_eq!(exit, 0);
     let (exit, v) = cli.json(&["status"], "").await;
-    assert_eq!((exit, v["access"].as_str(), v["passcode"]["status"].as_str()), (0, Some("first_access"), Some("not_set")));
+    assert_eq!(
+        (exit, v["access"].as_str(), v["passcode"]["status"].as_str()),
+        (0, Some("first_access"), Some("not_set"))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -199,9 +249,20 @@ async fn the_last_allowed_wrong_passcode_wipes_and_forgot_passcode_recovers() {
     assert_eq!((exit, v["passcode_set"].as_bool()), (0, Some(true)), "{v}");
 
     // Forgot it: password and code again (in one run), then a new passcode.
-    let forgot = ["sign-in", "carol", "--forgot-passcode", "--password-stdin", "--set-passcode", "--passcode-stdin"];
+    let forgot = [
+        "sign-in",
+        "carol",
+        "--forgot-passcode",
+        "--password-stdin",
+        "--set-passcode",
+        "--passcode-stdin",
+    ];
     let (exit, v) = cli.with_code(&h, &forgot, &[PASSWORD], "carol@example.com", &[NEW_PIN]).await;
-    assert_eq!((exit, v["status"].as_str(), v["passcode_set"].as_bool()), (0, Some("passcode_setup"), Some(true)), "{v}");
+    assert_eq!(
+        (exit, v["status"].as_str(), v["passcode_set"].as_bool()),
+        (0, Some("passcode_setup"), Some(true)),
+        "{v}"
+    );
     let (exit, _) = cli.json(&["unlock", "--passcode-stdin"], &lines(&[NEW_PIN])).await;
     assert_eq!(exit, 0);
 
@@ -211,11 +272,18 @@ async fn the_last_allowed_wrong_passcode_wipes_and_forgot_passcode_recovers() {
     let (exit, v) = cli.json(&["unlock", "--passcode-stdin"], &lines(&[WRONG])).await;
     assert_eq!((exit, v["error"]["code"].as_str()), (11, Some("wiped")), "{v}");
     let (exit, v) = cli.json(&["status"], "").await;
-    assert_eq!((exit, v["access"].as_str(), v["passcode"]["status"].as_str()), (0, Some("first_access"), Some("wiped")));
+    assert_eq!(
+        (exit, v["access"].as_str(), v["passcode"]["status"].as_str()),
+        (0, Some("first_access"), Some("wiped"))
+    );
     // The vault was kept (the policy says so): the next password sign-in recovers it.
     let again = ["sign-in", "carol", "--password-stdin", "--set-passcode", "--passcode-stdin"];
     let (exit, v) = cli.with_code(&h, &again, &[PASSWORD], "carol@example.com", &[PIN]).await;
     assert_eq!((exit, v["passcode_set"].as_bool()), (0, Some(true)), "{v}");
     let (exit, v) = cli.json(&["status", "--online", "--passcode-stdin"], &lines(&[PIN])).await;
-    assert_eq!((exit, v["access"].as_str(), v["passcode"]["status"].as_str()), (0, Some("signed_in"), Some("unlocked")), "{v}");
+    assert_eq!(
+        (exit, v["access"].as_str(), v["passcode"]["status"].as_str()),
+        (0, Some("signed_in"), Some("unlocked")),
+        "{v}"
+    );
 }

@@ -19,7 +19,8 @@ fn vault_file() -> String {
     const B32: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     (0..1000u32)
         .map(|i| {
-            let unique: String = (0..4).map(|k| B32[((i >> (5 * k)) & 31) as usize] as char).collect();
+            let unique: String =
+                (0..4).map(|k| B32[((i >> (5 * k)) & 31) as usize] as char).collect();
             format!("otpauth://totp/Issuer:user{i}@example.com?secret=JBSWY3DPEHPK3PXP{unique}")
         })
         .collect::<Vec<_>>()
@@ -28,13 +29,19 @@ fn vault_file() -> String {
 
 fn authenticator(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
-    let app = Twostep::open(Config::new(dir.path(), "https://twostep.example.com"), Arc::new(MemoryKeyStore::new())).unwrap();
+    let app = Twostep::open(
+        Config::new(dir.path(), "https://twostep.example.com"),
+        Arc::new(MemoryKeyStore::new()),
+    )
+    .unwrap();
     let report = app.import(ImportFormat::OtpauthUris, vault_file().as_bytes()).unwrap();
     assert_eq!(report.added.len(), 1000);
     let hotp = app.add_account_uri("otpauth://hotp/Bank:me?secret=GEZDGNBVGY3TQOJQ").unwrap().id;
 
     let mut group = c.benchmark_group("core authenticator");
-    group.bench_function("codes(now): 1,000 TOTP accounts, one call", |b| b.iter(|| black_box(app.codes(black_box(NOW)).unwrap())));
+    group.bench_function("codes(now): 1,000 TOTP accounts, one call", |b| {
+        b.iter(|| black_box(app.codes(black_box(NOW)).unwrap()))
+    });
     group.bench_function("next_hotp_code: advance + seal + flush (1,001-account vault)", |b| {
         b.iter(|| black_box(app.next_hotp_code(hotp).unwrap()))
     });

@@ -50,7 +50,8 @@ fn measure(app: &Twostep, now: u64, iters: u64, part: Part) -> Duration {
 fn unlock(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("data");
-    let key_store = Arc::new(FileKeyStore::open_or_create(dir.path().join("keystore.key")).unwrap());
+    let key_store =
+        Arc::new(FileKeyStore::open_or_create(dir.path().join("keystore.key")).unwrap());
     let now = SystemClock::now_unix_secs();
     testing::seed_signed_in_state(&data_dir, key_store.as_ref(), URL, now).unwrap();
     let app = Twostep::open(Config::new(&data_dir, URL), key_store).unwrap();
@@ -58,9 +59,15 @@ fn unlock(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("core unlock");
     group.sample_size(30).measurement_time(Duration::from_secs(10));
-    group.bench_function("unlock (whole)", |b| b.iter_custom(|iters| measure(&app, now, iters, Part::Whole)));
-    group.bench_function("of which Argon2id", |b| b.iter_custom(|iters| measure(&app, now, iters, Part::Argon2id)));
-    group.bench_function("of which the rest", |b| b.iter_custom(|iters| measure(&app, now, iters, Part::Rest)));
+    group.bench_function("unlock (whole)", |b| {
+        b.iter_custom(|iters| measure(&app, now, iters, Part::Whole))
+    });
+    group.bench_function("of which Argon2id", |b| {
+        b.iter_custom(|iters| measure(&app, now, iters, Part::Argon2id))
+    });
+    group.bench_function("of which the rest", |b| {
+        b.iter_custom(|iters| measure(&app, now, iters, Part::Rest))
+    });
     group.finish();
 
     // The same split from one set of unlocks, so that the three numbers add up.

@@ -12,8 +12,9 @@ use serde::de::DeserializeOwned;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use twostep_proto::{
-    Channel, ChannelSwitch, CodeChallenge, CodeSubmission, DeviceChallenge, DeviceChallengeRequest, DeviceList, DeviceSessionRequest,
-    ErrorBody, ErrorCode, HEADER_SERVER_TIME, MeResponse, SessionGrant, SignInRequest, SignInResponse,
+    Channel, ChannelSwitch, CodeChallenge, CodeSubmission, DeviceChallenge, DeviceChallengeRequest,
+    DeviceList, DeviceSessionRequest, ErrorBody, ErrorCode, HEADER_SERVER_TIME, MeResponse,
+    SessionGrant, SignInRequest, SignInResponse,
 };
 use zeroize::Zeroizing;
 
@@ -107,7 +108,9 @@ impl std::fmt::Debug for ApiClient {
 type Body = Zeroizing<Vec<u8>>;
 
 fn json_body<T: Serialize>(value: &T) -> Result<Body, Error> {
-    serde_json::to_vec(value).map(Zeroizing::new).map_err(|e| Error::Internal(format!("encoding a request: {e}")))
+    serde_json::to_vec(value)
+        .map(Zeroizing::new)
+        .map_err(|e| Error::Internal(format!("encoding a request: {e}")))
 }
 
 impl ApiClient {
@@ -118,11 +121,19 @@ impl ApiClient {
         let base = parse_base_url(&config.url)?;
         let extra_root = match &config.extra_ca_cert_pem {
             None => None,
-            Some(pem) => Some(
-                reqwest::Certificate::from_pem(pem).map_err(|e| Error::Config { field: "extra_ca_cert_pem", message: e.to_string() })?,
-            ),
+            Some(pem) => Some(reqwest::Certificate::from_pem(pem).map_err(|e| Error::Config {
+                field: "extra_ca_cert_pem",
+                message: e.to_string(),
+            })?),
         };
-        let client = Self { base, config: config.clone(), extra_root, http: OnceLock::new(), clock, offset: Mutex::new(None) };
+        let client = Self {
+            base,
+            config: config.clone(),
+            extra_root,
+            http: OnceLock::new(),
+            clock,
+            offset: Mutex::new(None),
+        };
         if client.extra_root.is_some() {
             // A certificate is only fully checked when the TLS configuration is built:
             // do it now, so that a bad certificate is reported when the app opens.
@@ -154,27 +165,40 @@ impl ApiClient {
         if let Some(root) = &self.extra_root {
             builder = builder.add_root_certificate(root.clone());
         }
-        let client = builder.build().map_err(|e| Error::Config { field: "server", message: e.to_string() })?;
+        let client = builder
+            .build()
+            .map_err(|e| Error::Config { field: "server", message: e.to_string() })?;
         Ok(self.http.get_or_init(|| client))
     }
 
     fn url(&self, segments: &[&str]) -> Result<Url, Error> {
         let mut url = self.base.clone();
         url.path_segments_mut()
-            .map_err(|()| Error::Config { field: "server url", message: "cannot be a base URL".to_owned() })?
+            .map_err(|()| Error::Config {
+                field: "server url",
+                message: "cannot be a base URL".to_owned(),
+            })?
             .pop_if_empty()
             .extend(segments);
         Ok(url)
     }
 
     /// Sends one request and returns the body of a 2xx response.
-    async fn send(&self, method: Method, segments: &[&str], token: Option<&str>, body: Option<Body>) -> Result<Vec<u8>, Error> {
+    async fn send(
+        &self,
+        method: Method,
+        segments: &[&str],
+        token: Option<&str>,
+        body: Option<Body>,
+    ) -> Result<Vec<u8>, Error> {
         let mut request = self.http()?.request(method, self.url(segments)?);
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
         if let Some(body) = body {
-            request = request.header(reqwest::header::CONTENT_TYPE, "application/json").body(body.to_vec());
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.to_vec());
         }
         let sent_at = self.clock.now_unix_ms();
         let mut response = request.send().await.map_err(|e| Error::Transport(e.without_url()))?;
@@ -184,7 +208,9 @@ impl ApiClient {
         let status = response.status();
         let retry_after = header_u64(&response, reqwest::header::RETRY_AFTER.as_str());
         let mut bytes = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| Error::Transport(e.without_url()))? {
+        while let Some(chunk) =
+            response.chunk().await.map_err(|e| Error::Transport(e.without_url()))?
+        {
             if bytes.len() + chunk.len() > MAX_RESPONSE_BYTES {
                 return Err(Error::Protocol {
                     status: status.as_u16(),
@@ -193,7 +219,11 @@ impl ApiClient {
             }
             bytes.extend_from_slice(&chunk);
         }
-        if status.is_success() { Ok(bytes) } else { Err(error_from_response(status, retry_after, &bytes)) }
+        if status.is_success() {
+            Ok(bytes)
+        } else {
+            Err(error_from_response(status, retry_after, &bytes))
+        }
     }
 
     fn record_server_time(&self, response: &reqwest::Response, sent_at: u64, received_at: u64) {
@@ -212,8 +242,10 @@ impl ApiClient {
         body: Option<Body>,
     ) -> Result<T, Error> {
         let bytes = self.send(method, segments, token, body).await?;
-        serde_json::from_slice(&bytes)
-            .map_err(|e| Error::Protocol { status: 200, message: format!("unexpected response to {}: {e}", segments.join("/")) })
+        serde_json::from_slice(&bytes).map_err(|e| Error::Protocol {
+            status: 200,
+            message: format!("unexpected response to {}: {e}", segments.join("/")),
+        })
     }
 
     /// `POST /v1/signin`.
@@ -222,13 +254,21 @@ impl ApiClient {
     }
 
     /// `POST /v1/signin/{id}/code`.
-    pub(crate) async fn submit_code(&self, challenge_id: &str, code: &str) -> Result<SignInResponse, Error> {
+    pub(crate) async fn submit_code(
+        &self,
+        challenge_id: &str,
+        code: &str,
+    ) -> Result<SignInResponse, Error> {
         let body = json_body(&CodeSubmission { code: code.to_owned() })?;
         self.call(Method::POST, &["v1", "signin", challenge_id, "code"], None, Some(body)).await
     }
 
     /// `POST /v1/signin/{id}/recovery`.
-    pub(crate) async fn submit_recovery_code(&self, challenge_id: &str, code: &str) -> Result<SignInResponse, Error> {
+    pub(crate) async fn submit_recovery_code(
+        &self,
+        challenge_id: &str,
+        code: &str,
+    ) -> Result<SignInResponse, Error> {
         let body = json_body(&CodeSubmission { code: code.to_owned() })?;
         self.call(Method::POST, &["v1", "signin", challenge_id, "recovery"], None, Some(body)).await
     }
@@ -239,7 +279,11 @@ impl ApiClient {
     }
 
     /// `POST /v1/signin/{id}/channel`.
-    pub(crate) async fn switch_channel(&self, challenge_id: &str, channel: Channel) -> Result<CodeChallenge, Error> {
+    pub(crate) async fn switch_channel(
+        &self,
+        challenge_id: &str,
+        channel: Channel,
+    ) -> Result<CodeChallenge, Error> {
         let body = json_body(&ChannelSwitch { channel })?;
         self.call(Method::POST, &["v1", "signin", challenge_id, "channel"], None, Some(body)).await
     }
@@ -256,7 +300,10 @@ impl ApiClient {
     }
 
     /// `POST /v1/device/session`.
-    pub(crate) async fn device_session(&self, request: &DeviceSessionRequest) -> Result<SessionGrant, Error> {
+    pub(crate) async fn device_session(
+        &self,
+        request: &DeviceSessionRequest,
+    ) -> Result<SessionGrant, Error> {
         self.call(Method::POST, &["v1", "device", "session"], None, Some(json_body(request)?)).await
     }
 
@@ -277,12 +324,15 @@ impl ApiClient {
 
     /// `DELETE /v1/me/devices/{id}`.
     pub(crate) async fn delete_device(&self, token: &str, device_id: &str) -> Result<(), Error> {
-        self.send(Method::DELETE, &["v1", "me", "devices", device_id], Some(token), None).await.map(drop)
+        self.send(Method::DELETE, &["v1", "me", "devices", device_id], Some(token), None)
+            .await
+            .map(drop)
     }
 }
 
 fn parse_base_url(raw: &str) -> Result<Url, Error> {
-    let invalid = |message: &str| Error::Config { field: "server url", message: message.to_owned() };
+    let invalid =
+        |message: &str| Error::Config { field: "server url", message: message.to_owned() };
     let url = Url::parse(raw.trim()).map_err(|e| invalid(&e.to_string()))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(invalid("must start with https:// or http://"));
@@ -290,7 +340,11 @@ fn parse_base_url(raw: &str) -> Result<Url, Error> {
     if url.cannot_be_a_base() || url.host_str().is_none() {
         return Err(invalid("must name a host"));
     }
-    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() || url.password().is_some() {
+    if url.query().is_some()
+        || url.fragment().is_some()
+        || !url.username().is_empty()
+        || url.password().is_some()
+    {
         return Err(invalid("must not carry credentials, a query or a fragment"));
     }
     Ok(url)
@@ -316,7 +370,10 @@ fn error_from_response(status: StatusCode, retry_after: Option<u64>, body: &[u8]
             retry_after_secs: retry_after,
             attempts_left: None,
         },
-        Err(_) => Error::Protocol { status: status.as_u16(), message: format!("HTTP {status} without a twostep error body") },
+        Err(_) => Error::Protocol {
+            status: status.as_u16(),
+            message: format!("HTTP {status} without a twostep error body"),
+        },
     }
 }
 
@@ -332,18 +389,29 @@ mod tests {
     #[test]
     fn routes_are_joined_under_the_base_path_with_escaping() {
         let api = client("https://example.com/prefix/").unwrap();
-        assert_eq!(api.url(&["v1", "signin", "a/b"]).unwrap().as_str(), "https://example.com/prefix/v1/signin/a%2Fb");
+        assert_eq!(
+            api.url(&["v1", "signin", "a/b"]).unwrap().as_str(),
+            "https://example.com/prefix/v1/signin/a%2Fb"
+        );
         let api = client("http://127.0.0.1:8080").unwrap();
         assert_eq!(api.url(&["v1", "me"]).unwrap().as_str(), "http://127.0.0.1:8080/v1/me");
     }
 
     #[test]
     fn bad_urls_and_certificates_are_rejected_up_front() {
-        for bad in ["", "example.com", "ftp://example.com", "https://u:p@example.com", "https://e.com/?q=1", "mailto:x"] {
+        for bad in [
+            "",
+            "example.com",
+            "ftp://example.com",
+            "https://u:p@example.com",
+            "https://e.com/?q=1",
+            "mailto:x",
+        ] {
             assert!(matches!(client(bad), Err(Error::Config { .. })), "{bad}");
         }
         let mut config = ServerConfig::new("https://example.com");
-        config.extra_ca_cert_pem = Some(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n".to_vec());
+        config.extra_ca_cert_pem =
+            Some(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n".to_vec());
         assert!(ApiClient::new(&config, Arc::new(SystemClock)).is_err());
     }
 
@@ -358,7 +426,10 @@ mod tests {
             Error::Api { code: ErrorCode::RateLimited, retry_after_secs: Some(30), .. } => {}
             other => panic!("{other:?}"),
         }
-        assert!(matches!(error_from_response(StatusCode::BAD_GATEWAY, None, b"<html>"), Error::Protocol { status: 502, .. }));
+        assert!(matches!(
+            error_from_response(StatusCode::BAD_GATEWAY, None, b"<html>"),
+            Error::Protocol { status: 502, .. }
+        ));
     }
 
     #[test]

@@ -35,8 +35,9 @@ impl DeviceKey {
 
     /// A key pair from a stored PKCS#8 v2 document.
     pub(crate) fn from_pkcs8(pkcs8: Zeroizing<Vec<u8>>) -> Result<Self, Error> {
-        let pair =
-            Ed25519KeyPair::from_pkcs8(&pkcs8).map_err(|e| Error::Corrupt(format!("the device key is not a valid Ed25519 key: {e}")))?;
+        let pair = Ed25519KeyPair::from_pkcs8(&pkcs8).map_err(|e| {
+            Error::Corrupt(format!("the device key is not a valid Ed25519 key: {e}"))
+        })?;
         Ok(Self { pkcs8, pair })
     }
 
@@ -69,8 +70,14 @@ mod tests {
         assert_eq!(public.len(), 32);
         let signature = B64.decode(key.sign_session("dev1", "nonce")).unwrap();
         let verifier = UnparsedPublicKey::new(&ED25519, &public);
-        verifier.verify(&twostep_proto::device_session_message("dev1", "nonce"), &signature).unwrap();
-        assert!(verifier.verify(&twostep_proto::device_session_message("dev2", "nonce"), &signature).is_err());
+        verifier
+            .verify(&twostep_proto::device_session_message("dev1", "nonce"), &signature)
+            .unwrap();
+        assert!(
+            verifier
+                .verify(&twostep_proto::device_session_message("dev2", "nonce"), &signature)
+                .is_err()
+        );
     }
 
     #[test]

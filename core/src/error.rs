@@ -185,7 +185,9 @@ pub enum TwostepError {
     /// "Forgot passcode": the password was right, but it does not open this device's local
     /// data (it changed since, or no recovery was set up). Unlock with the passcode, or
     /// reset the local data and sign in again.
-    #[error("this password cannot recover the local data; unlock with the passcode or reset the local data")]
+    #[error(
+        "this password cannot recover the local data; unlock with the passcode or reset the local data"
+    )]
     LocalDataUnrecoverable,
     /// The authenticator refused an input or operation: a malformed otpauth URI or import
     /// file, a duplicate or unknown account, a wrong or weak export password, ... Nothing
@@ -247,7 +249,9 @@ impl TwostepError {
     /// Seconds to wait before retrying, for errors that say so.
     pub fn retry_after_secs(&self) -> Option<u64> {
         match self {
-            Self::RateLimited { retry_after_secs } | Self::ResendTooSoon { retry_after_secs } => Some(*retry_after_secs),
+            Self::RateLimited { retry_after_secs } | Self::ResendTooSoon { retry_after_secs } => {
+                Some(*retry_after_secs)
+            }
             _ => None,
         }
     }
@@ -273,7 +277,13 @@ pub(crate) enum Error {
     Transport(#[source] reqwest::Error),
     /// The server answered with an error body.
     #[error("server answered {status} {code}: {message}")]
-    Api { status: u16, code: ErrorCode, message: String, retry_after_secs: Option<u64>, attempts_left: Option<u32> },
+    Api {
+        status: u16,
+        code: ErrorCode,
+        message: String,
+        retry_after_secs: Option<u64>,
+        attempts_left: Option<u32>,
+    },
     /// The server answered something this client does not understand.
     #[error("unexpected response (HTTP {status}): {message}")]
     Protocol { status: u16, message: String },
@@ -355,16 +365,24 @@ impl From<Error> for TwostepError {
                 api(status, code, message, retry_after_secs, attempts_left)
             }
             Error::Protocol { status, message } => TwostepError::Server { status, message },
-            Error::Config { field, message } => TwostepError::InvalidInput { field: field.to_owned(), message },
+            Error::Config { field, message } => {
+                TwostepError::InvalidInput { field: field.to_owned(), message }
+            }
             Error::Sled(e) => sled_error(e),
-            Error::Io { path, source } => TwostepError::Storage { message: format!("{}: {source}", path.display()) },
-            Error::Unseal { record, source } => TwostepError::CorruptState { message: format!("record {record} does not open ({source})") },
+            Error::Io { path, source } => {
+                TwostepError::Storage { message: format!("{}: {source}", path.display()) }
+            }
+            Error::Unseal { record, source } => TwostepError::CorruptState {
+                message: format!("record {record} does not open ({source})"),
+            },
             Error::Seal(e) => TwostepError::Internal { message: e.to_string() },
             Error::Corrupt(message) => TwostepError::CorruptState { message },
             Error::Foreign(message) => TwostepError::ForeignState { message },
             Error::Newer(version) => TwostepError::NewerState { version },
             Error::KeyStore(e) => TwostepError::KeyStore { message: e.to_string() },
-            Error::InvalidInput { field, message } => TwostepError::InvalidInput { field: field.to_owned(), message },
+            Error::InvalidInput { field, message } => {
+                TwostepError::InvalidInput { field: field.to_owned(), message }
+            }
             Error::NotSignedIn => TwostepError::NotSignedIn,
             Error::NotRegistered => TwostepError::NotRegistered,
             Error::NoSignInInProgress => TwostepError::NoSignInInProgress,
@@ -372,7 +390,9 @@ impl From<Error> for TwostepError {
             Error::Locked => TwostepError::Locked,
             Error::PasscodeRequired => TwostepError::PasscodeRequired,
             Error::PasscodeNotSet => TwostepError::PasscodeNotSet,
-            Error::PasscodeIncorrect { attempts_left, locked_until } => TwostepError::PasscodeIncorrect { attempts_left, locked_until },
+            Error::PasscodeIncorrect { attempts_left, locked_until } => {
+                TwostepError::PasscodeIncorrect { attempts_left, locked_until }
+            }
             Error::PasscodeLockedOut(until) => TwostepError::PasscodeLockedOut { until },
             Error::PasscodeTooWeak(reason) => TwostepError::PasscodeTooWeak { reason },
             Error::Wiped => TwostepError::Wiped,
@@ -384,14 +404,22 @@ impl From<Error> for TwostepError {
 
 fn authenticator(e: twostep_otp::Error) -> TwostepError {
     match e {
-        twostep_otp::Error::Internal { reason } => TwostepError::Internal { message: reason.to_owned() },
-        twostep_otp::Error::CorruptVault { reason } => TwostepError::CorruptState { message: format!("authenticator vault: {reason}") },
+        twostep_otp::Error::Internal { reason } => {
+            TwostepError::Internal { message: reason.to_owned() }
+        }
+        twostep_otp::Error::CorruptVault { reason } => {
+            TwostepError::CorruptState { message: format!("authenticator vault: {reason}") }
+        }
         e => {
             let entries = match &e {
                 twostep_otp::Error::InvalidEntries { errors } => errors.clone(),
                 _ => vec![],
             };
-            TwostepError::Authenticator { reason: e.code().to_owned(), message: e.to_string(), entries }
+            TwostepError::Authenticator {
+                reason: e.code().to_owned(),
+                message: e.to_string(),
+                entries,
+            }
         }
     }
 }
@@ -402,7 +430,8 @@ fn transport(e: &reqwest::Error) -> TwostepError {
     }
     // Walk the source chain for the most specific message (connection refused, DNS, TLS),
     // leaving out the URL, which may carry a challenge id.
-    let mut message = String::from(if e.is_connect() { "connection failed" } else { "request failed" });
+    let mut message =
+        String::from(if e.is_connect() { "connection failed" } else { "request failed" });
     let mut source = std::error::Error::source(e);
     while let Some(cause) = source {
         message = cause.to_string();
@@ -411,14 +440,26 @@ fn transport(e: &reqwest::Error) -> TwostepError {
     TwostepError::Offline { message }
 }
 
-fn api(status: u16, code: ErrorCode, message: String, retry_after_secs: Option<u64>, attempts_left: Option<u32>) -> TwostepError {
+fn api(
+    status: u16,
+    code: ErrorCode,
+    message: String,
+    retry_after_secs: Option<u64>,
+    attempts_left: Option<u32>,
+) -> TwostepError {
     match code {
         ErrorCode::InvalidCredentials => TwostepError::InvalidCredentials,
-        ErrorCode::InvalidCode => TwostepError::InvalidCode { attempts_left: attempts_left.unwrap_or(0) },
+        ErrorCode::InvalidCode => {
+            TwostepError::InvalidCode { attempts_left: attempts_left.unwrap_or(0) }
+        }
         ErrorCode::CodeExpired => TwostepError::CodeExpired,
         ErrorCode::ChallengeExpired => TwostepError::ChallengeExpired,
-        ErrorCode::RateLimited => TwostepError::RateLimited { retry_after_secs: retry_after_secs.unwrap_or(1) },
-        ErrorCode::ResendTooSoon => TwostepError::ResendTooSoon { retry_after_secs: retry_after_secs.unwrap_or(1) },
+        ErrorCode::RateLimited => {
+            TwostepError::RateLimited { retry_after_secs: retry_after_secs.unwrap_or(1) }
+        }
+        ErrorCode::ResendTooSoon => {
+            TwostepError::ResendTooSoon { retry_after_secs: retry_after_secs.unwrap_or(1) }
+        }
         ErrorCode::AccountLocked => TwostepError::AccountLocked,
         ErrorCode::SetupRequired => TwostepError::SetupRequired { message },
         ErrorCode::DeviceRevoked => TwostepError::DeviceRevoked,
@@ -426,7 +467,9 @@ fn api(status: u16, code: ErrorCode, message: String, retry_after_secs: Option<u
         ErrorCode::ChannelNotConfigured => TwostepError::ChannelNotConfigured,
         ErrorCode::DeliveryFailed => TwostepError::DeliveryFailed { message },
         ErrorCode::Internal | ErrorCode::Unavailable => TwostepError::Server { status, message },
-        _ if status == 429 => TwostepError::RateLimited { retry_after_secs: retry_after_secs.unwrap_or(1) },
+        _ if status == 429 => {
+            TwostepError::RateLimited { retry_after_secs: retry_after_secs.unwrap_or(1) }
+        }
         _ if status >= 500 => TwostepError::Server { status, message },
         other => TwostepError::Rejected { code: other.as_str().to_owned(), message },
     }
@@ -440,11 +483,14 @@ pub(crate) fn is_lock_conflict(e: &sled::Error) -> bool {
 
 fn sled_error(e: sled::Error) -> TwostepError {
     match e {
-        e if is_lock_conflict(&e) => {
-            TwostepError::Storage { message: "the data directory is in use (by another process or another open instance)".to_owned() }
-        }
+        e if is_lock_conflict(&e) => TwostepError::Storage {
+            message: "the data directory is in use (by another process or another open instance)"
+                .to_owned(),
+        },
         sled::Error::Io(io) => TwostepError::Storage { message: io.to_string() },
-        sled::Error::Corruption { .. } => TwostepError::CorruptState { message: "the database is corrupt".to_owned() },
+        sled::Error::Corruption { .. } => {
+            TwostepError::CorruptState { message: "the database is corrupt".to_owned() }
+        }
         sled::Error::Unsupported(message) => TwostepError::CorruptState { message },
         other => TwostepError::Storage { message: other.to_string() },
     }
@@ -455,22 +501,44 @@ mod tests {
     use super::*;
 
     fn api_error(code: ErrorCode, retry: Option<u64>, left: Option<u32>) -> TwostepError {
-        Error::Api { status: code.http_status(), code, message: "m".into(), retry_after_secs: retry, attempts_left: left }.into()
+        Error::Api {
+            status: code.http_status(),
+            code,
+            message: "m".into(),
+            retry_after_secs: retry,
+            attempts_left: left,
+        }
+        .into()
     }
 
     #[test]
     fn server_codes_become_actionable_errors() {
-        assert_eq!(api_error(ErrorCode::InvalidCredentials, None, None), TwostepError::InvalidCredentials);
-        assert_eq!(api_error(ErrorCode::InvalidCode, None, Some(3)), TwostepError::InvalidCode { attempts_left: 3 });
-        assert_eq!(api_error(ErrorCode::RateLimited, Some(42), None), TwostepError::RateLimited { retry_after_secs: 42 });
+        assert_eq!(
+            api_error(ErrorCode::InvalidCredentials, None, None),
+            TwostepError::InvalidCredentials
+        );
+        assert_eq!(
+            api_error(ErrorCode::InvalidCode, None, Some(3)),
+            TwostepError::InvalidCode { attempts_left: 3 }
+        );
+        assert_eq!(
+            api_error(ErrorCode::RateLimited, Some(42), None),
+            TwostepError::RateLimited { retry_after_secs: 42 }
+        );
         assert_eq!(api_error(ErrorCode::DeviceRevoked, None, None), TwostepError::DeviceRevoked);
         assert_eq!(api_error(ErrorCode::Unauthorized, None, None), TwostepError::NotSignedIn);
-        assert!(matches!(api_error(ErrorCode::Unavailable, None, None), TwostepError::Server { status: 503, .. }));
+        assert!(matches!(
+            api_error(ErrorCode::Unavailable, None, None),
+            TwostepError::Server { status: 503, .. }
+        ));
         assert!(matches!(
             api_error(ErrorCode::Forbidden, None, None),
             TwostepError::Rejected { ref code, .. } if code == "forbidden"
         ));
-        assert!(matches!(api_error(ErrorCode::Unknown, None, None), TwostepError::Server { status: 500, .. }));
+        assert!(matches!(
+            api_error(ErrorCode::Unknown, None, None),
+            TwostepError::Server { status: 500, .. }
+        ));
     }
 
     #[test]
@@ -483,8 +551,14 @@ mod tests {
 
     #[test]
     fn passcode_failures_keep_their_details() {
-        let e = TwostepError::from(Error::PasscodeIncorrect { attempts_left: Some(3), locked_until: Some(60) });
-        assert_eq!(e, TwostepError::PasscodeIncorrect { attempts_left: Some(3), locked_until: Some(60) });
+        let e = TwostepError::from(Error::PasscodeIncorrect {
+            attempts_left: Some(3),
+            locked_until: Some(60),
+        });
+        assert_eq!(
+            e,
+            TwostepError::PasscodeIncorrect { attempts_left: Some(3), locked_until: Some(60) }
+        );
         assert_eq!((e.code(), e.locked_until()), ("passcode_incorrect", Some(60)));
         assert!(e.to_string().contains("3 attempts left"), "{e}");
         let e = TwostepError::from(Error::PasscodeLockedOut(99));
@@ -506,7 +580,12 @@ mod tests {
     #[test]
     fn storage_failures_say_what_happened() {
         let busy = sled::Error::Io(std::io::Error::new(std::io::ErrorKind::WouldBlock, "lock"));
-        assert!(matches!(TwostepError::from(Error::Sled(busy)), TwostepError::Storage { message } if message.contains("in use")));
-        assert!(matches!(TwostepError::from(Error::Newer(7)), TwostepError::NewerState { version: 7 }));
+        assert!(
+            matches!(TwostepError::from(Error::Sled(busy)), TwostepError::Storage { message } if message.contains("in use"))
+        );
+        assert!(matches!(
+            TwostepError::from(Error::Newer(7)),
+            TwostepError::NewerState { version: 7 }
+        ));
     }
 }

@@ -2,17 +2,16 @@
 //!
 //! There are two data keys, so that the passcode can protect one without the other:
 //!
-//! - [`KeyRole::Local`] seals what the app must read before the user unlocks: the cached
-//!   passcode policy, the server clock offset, the failed-attempt counter and the wipe
-//!   notice. It is only ever wrapped by the platform key store.
-//! - [`KeyRole::Account`] seals the account's secrets: the device registration and its
-//!   private key, the session token, a pending sign-in and the authenticator vault.
-//!   Without a passcode it is wrapped by the platform key store alone
-//!   ([`WrappedKey::Platform`]). With one ([`WrappedKey::Passcode`]) it is sealed under a
-//!   key derived from the passcode with Argon2id, keyed by a random pepper that only the
-//!   platform key store can unwrap ([`SecretWrap`]): a wrong passcode fails to open the
-//!   seal (no separate verifier), and nothing on disk lets anyone test a passcode without
-//!   the platform key.
+//! - [`KeyRole::Local`] seals what the app must read before the user unlocks: the cached passcode
+//!   policy, the server clock offset, the failed-attempt counter and the wipe notice. It is only
+//!   ever wrapped by the platform key store.
+//! - [`KeyRole::Account`] seals the account's secrets: the device registration and its private key,
+//!   the session token, a pending sign-in and the authenticator vault. Without a passcode it is
+//!   wrapped by the platform key store alone ([`WrappedKey::Platform`]). With one
+//!   ([`WrappedKey::Passcode`]) it is sealed under a key derived from the passcode with Argon2id,
+//!   keyed by a random pepper that only the platform key store can unwrap ([`SecretWrap`]): a wrong
+//!   passcode fails to open the seal (no separate verifier), and nothing on disk lets anyone test a
+//!   passcode without the platform key.
 //!
 //! A third record, `key/recovery`, may hold the Account key once more as a [`SecretWrap`]
 //! of the account *password* (see `crate::twostep::passcode`: "forgot passcode").
@@ -147,12 +146,19 @@ impl std::fmt::Debug for SecretKey {
 
 impl Prepared {
     /// Unwraps the pepper of an existing wrap through the platform key store.
-    pub(crate) fn open(key_store: &dyn KeyStore, kind: SecretKind, wrap: &SecretWrap) -> Result<Self, Error> {
+    pub(crate) fn open(
+        key_store: &dyn KeyStore,
+        kind: SecretKind,
+        wrap: &SecretWrap,
+    ) -> Result<Self, Error> {
         wrap.kdf.check()?;
         let wrapped = decode(&wrap.pepper, "pepper")?;
         let pepper = Zeroizing::new(key_store.unwrap_key(kind.label().to_owned(), wrapped)?);
         if pepper.len() != KEY_LEN {
-            return Err(Error::Corrupt(format!("the key store returned a {}-byte pepper", pepper.len())));
+            return Err(Error::Corrupt(format!(
+                "the key store returned a {}-byte pepper",
+                pepper.len()
+            )));
         }
         let salt = decode(&wrap.salt, "salt")?;
         if salt.len() != SALT_LEN {
@@ -178,22 +184,36 @@ impl Prepared {
     /// Argon2id of `secret`: the slow part (tens of milliseconds).
     pub(crate) fn derive(&self, secret: &[u8]) -> Result<SecretKey, Error> {
         let key = kdf::derive(secret, &self.salt, &self.pepper, self.kdf)?;
-        Ok(SecretKey { kind: self.kind, wrapped_pepper: self.wrapped_pepper.clone(), salt: self.salt.clone(), kdf: self.kdf, key })
+        Ok(SecretKey {
+            kind: self.kind,
+            wrapped_pepper: self.wrapped_pepper.clone(),
+            salt: self.salt.clone(),
+            kdf: self.kdf,
+            key,
+        })
     }
 }
 
 impl SecretKey {
     /// Seals `data_key` for this secret.
     pub(crate) fn wrap(&self, data_key: &SealKey) -> Result<SecretWrap, Error> {
-        let sealed = self.key.seal(&self.kind.aad(), data_key.expose_bytes()).map_err(Error::Seal)?;
-        Ok(SecretWrap { pepper: self.wrapped_pepper.clone(), salt: B64.encode(&self.salt), kdf: self.kdf, sealed: B64.encode(sealed) })
+        let sealed =
+            self.key.seal(&self.kind.aad(), data_key.expose_bytes()).map_err(Error::Seal)?;
+        Ok(SecretWrap {
+            pepper: self.wrapped_pepper.clone(),
+            salt: B64.encode(&self.salt),
+            kdf: self.kdf,
+            sealed: B64.encode(sealed),
+        })
     }
 
     /// Opens a wrap made for this secret; `Ok(None)` when the secret was wrong.
     pub(crate) fn open(&self, wrap: &SecretWrap) -> Result<Option<SealKey>, Error> {
         let sealed = decode(&wrap.sealed, "sealed key")?;
         match self.key.open(&self.kind.aad(), &sealed) {
-            Ok(raw) => SealKey::from_bytes(&raw).map(Some).map_err(|_| Error::Corrupt("a sealed data key has the wrong length".to_owned())),
+            Ok(raw) => SealKey::from_bytes(&raw)
+                .map(Some)
+                .map_err(|_| Error::Corrupt("a sealed data key has the wrong length".to_owned())),
             Err(SealError::Rejected) => Ok(None),
             Err(source) => Err(Error::Unseal { record: "sealed data key", source }),
         }
@@ -205,27 +225,45 @@ fn decode(value: &str, what: &str) -> Result<Vec<u8>, Error> {
 }
 
 /// Makes a new random data key and its platform-wrapped form.
-pub(crate) fn create(key_store: &dyn KeyStore, role: KeyRole) -> Result<(SealKey, WrappedKey), Error> {
+pub(crate) fn create(
+    key_store: &dyn KeyStore,
+    role: KeyRole,
+) -> Result<(SealKey, WrappedKey), Error> {
     let key = SealKey::generate().map_err(Error::Seal)?;
     let wrapped = wrap_platform(key_store, role, &key)?;
     Ok((key, wrapped))
 }
 
 /// Wraps an existing data key with the platform key store alone.
-pub(crate) fn wrap_platform(key_store: &dyn KeyStore, role: KeyRole, key: &SealKey) -> Result<WrappedKey, Error> {
+pub(crate) fn wrap_platform(
+    key_store: &dyn KeyStore,
+    role: KeyRole,
+    key: &SealKey,
+) -> Result<WrappedKey, Error> {
     let wrapped = key_store.wrap_key(role.label().to_owned(), key.expose_bytes().to_vec())?;
     Ok(WrappedKey::Platform { wrapped: B64.encode(wrapped) })
 }
 
 /// Recovers a platform-wrapped data key. A passcode-wrapped one needs the passcode:
 /// [`Error::Locked`].
-pub(crate) fn unwrap(key_store: &dyn KeyStore, role: KeyRole, wrapped: &WrappedKey) -> Result<SealKey, Error> {
+pub(crate) fn unwrap(
+    key_store: &dyn KeyStore,
+    role: KeyRole,
+    wrapped: &WrappedKey,
+) -> Result<SealKey, Error> {
     match wrapped {
         WrappedKey::Platform { wrapped } => {
-            let bytes = B64.decode(wrapped).map_err(|_| Error::Corrupt(format!("wrapped {} key is not base64", role.label())))?;
+            let bytes = B64.decode(wrapped).map_err(|_| {
+                Error::Corrupt(format!("wrapped {} key is not base64", role.label()))
+            })?;
             let raw = Zeroizing::new(key_store.unwrap_key(role.label().to_owned(), bytes)?);
-            SealKey::from_bytes(&raw)
-                .map_err(|_| Error::Corrupt(format!("the key store returned a {}-byte {} key", raw.len(), role.label())))
+            SealKey::from_bytes(&raw).map_err(|_| {
+                Error::Corrupt(format!(
+                    "the key store returned a {}-byte {} key",
+                    raw.len(),
+                    role.label()
+                ))
+            })
         }
         WrappedKey::Passcode(_) => Err(Error::Locked),
     }
@@ -257,47 +295,77 @@ mod tests {
     fn a_passcode_wrap_opens_with_the_passcode_and_the_platform_key_together() {
         let store = MemoryKeyStore::new();
         let data_key = SealKey::generate().unwrap();
-        let secret = Prepared::fresh(&store, SecretKind::Passcode).unwrap().derive(b"482915").unwrap();
+        let secret =
+            Prepared::fresh(&store, SecretKind::Passcode).unwrap().derive(b"482915").unwrap();
         let wrap = secret.wrap(&data_key).unwrap();
         let stored = serde_json::to_vec(&WrappedKey::Passcode(wrap.clone())).unwrap();
         let json: serde_json::Value = serde_json::from_slice(&stored).unwrap();
         assert_eq!(json["layers"], "passcode");
         assert_eq!(json["kdf"], serde_json::json!({"m_kib": 19456, "t": 2, "p": 1}));
-        let WrappedKey::Passcode(read) = serde_json::from_slice(&stored).unwrap() else { panic!("variant") };
+        let WrappedKey::Passcode(read) = serde_json::from_slice(&stored).unwrap() else {
+            panic!("variant")
+        };
         assert_eq!(read, wrap);
 
-        let right = Prepared::open(&store, SecretKind::Passcode, &read).unwrap().derive(b"482915").unwrap();
+        let right =
+            Prepared::open(&store, SecretKind::Passcode, &read).unwrap().derive(b"482915").unwrap();
         assert_eq!(right.open(&read).unwrap().unwrap().expose_bytes(), data_key.expose_bytes());
-        let wrong = Prepared::open(&store, SecretKind::Passcode, &read).unwrap().derive(b"482916").unwrap();
+        let wrong =
+            Prepared::open(&store, SecretKind::Passcode, &read).unwrap().derive(b"482916").unwrap();
         assert!(wrong.open(&read).unwrap().is_none(), "a wrong passcode fails the seal");
         // Without the platform key the pepper, and with it any guess, is out of reach.
-        assert!(matches!(Prepared::open(&MemoryKeyStore::new(), SecretKind::Passcode, &read), Err(Error::KeyStore(_))));
+        assert!(matches!(
+            Prepared::open(&MemoryKeyStore::new(), SecretKind::Passcode, &read),
+            Err(Error::KeyStore(_))
+        ));
         // A passcode wrap is not a recovery wrap.
-        assert!(matches!(Prepared::open(&store, SecretKind::Password, &read), Err(Error::KeyStore(_))));
-        assert!(matches!(unwrap(&store, KeyRole::Account, &WrappedKey::Passcode(read)), Err(Error::Locked)));
+        assert!(matches!(
+            Prepared::open(&store, SecretKind::Password, &read),
+            Err(Error::KeyStore(_))
+        ));
+        assert!(matches!(
+            unwrap(&store, KeyRole::Account, &WrappedKey::Passcode(read)),
+            Err(Error::Locked)
+        ));
     }
 
     #[test]
     fn a_derived_key_seals_other_data_keys_for_the_same_secret() {
         let store = MemoryKeyStore::new();
-        let secret = Prepared::fresh(&store, SecretKind::Password).unwrap().derive(b"correct horse").unwrap();
+        let secret = Prepared::fresh(&store, SecretKind::Password)
+            .unwrap()
+            .derive(b"correct horse")
+            .unwrap();
         let first = secret.wrap(&SealKey::generate().unwrap()).unwrap();
         let next_key = SealKey::generate().unwrap();
         let next = secret.wrap(&next_key).unwrap();
-        assert_eq!((first.pepper.clone(), first.salt.clone()), (next.pepper.clone(), next.salt.clone()));
-        let again = Prepared::open(&store, SecretKind::Password, &next).unwrap().derive(b"correct horse").unwrap();
+        assert_eq!(
+            (first.pepper.clone(), first.salt.clone()),
+            (next.pepper.clone(), next.salt.clone())
+        );
+        let again = Prepared::open(&store, SecretKind::Password, &next)
+            .unwrap()
+            .derive(b"correct horse")
+            .unwrap();
         assert_eq!(again.open(&next).unwrap().unwrap().expose_bytes(), next_key.expose_bytes());
     }
 
     #[test]
     fn tampered_wraps_are_corrupt_or_rejected_never_accepted() {
         let store = MemoryKeyStore::new();
-        let secret = Prepared::fresh(&store, SecretKind::Passcode).unwrap().derive(b"482915").unwrap();
+        let secret =
+            Prepared::fresh(&store, SecretKind::Passcode).unwrap().derive(b"482915").unwrap();
         let wrap = secret.wrap(&SealKey::generate().unwrap()).unwrap();
         let weaker = SecretWrap { kdf: KdfParams { m_kib: 8, t: 1, p: 1 }, ..wrap.clone() };
-        assert!(matches!(Prepared::open(&store, SecretKind::Passcode, &weaker), Err(Error::Corrupt(_))));
+        assert!(matches!(
+            Prepared::open(&store, SecretKind::Passcode, &weaker),
+            Err(Error::Corrupt(_))
+        ));
         let bad_salt = SecretWrap { salt: B64.encode([0u8; 8]), ..wrap.clone() };
-        assert!(matches!(Prepared::open(&store, SecretKind::Passcode, &bad_salt), Err(Error::Corrupt(_))));
+        assert!(matches!(
+            Prepared::open(&store, SecretKind::Passcode, &bad_salt),
+            Err(Error::Corrupt(_))
+        ));
         let mut sealed = B64.decode(&wrap.sealed).unwrap();
         sealed[5] ^= 1;
         let flipped = SecretWrap { sealed: B64.encode(sealed), ..wrap.clone() };

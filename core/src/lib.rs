@@ -14,14 +14,12 @@
 //! the platform key opens the Account key; see [`Twostep::unlock`] and [`PasscodeStatus`]).
 //!
 //! Two rules shape the API:
-//! - **Time is a parameter.** Operations take `now` (Unix seconds) so that expiry, lockouts
-//!   and countdowns are testable without sleeping; only the caller (or [`SystemClock`])
-//!   reads the clock. The HTTP layer reads a [`Clock`] only to measure the server's clock
-//!   offset.
-//! - **Errors are few and actionable.** Every failure reaches the caller as one
-//!   [`TwostepError`] variant that a UI can act on (wrong code with attempts left, locked
-//!   out until, offline, revoked device, ...). The detailed internal error is logged and
-//!   converted in one place.
+//! - **Time is a parameter.** Operations take `now` (Unix seconds) so that expiry, lockouts and
+//!   countdowns are testable without sleeping; only the caller (or [`SystemClock`]) reads the
+//!   clock. The HTTP layer reads a [`Clock`] only to measure the server's clock offset.
+//! - **Errors are few and actionable.** Every failure reaches the caller as one [`TwostepError`]
+//!   variant that a UI can act on (wrong code with attempts left, locked out until, offline,
+//!   revoked device, ...). The detailed internal error is logged and converted in one place.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -46,7 +44,10 @@ pub use client::{ClockOffset, ServerConfig};
 pub use clock::{Clock, SystemClock};
 pub use error::{Result, TwostepError};
 pub use keystore::{FileKeyStore, KeyStore, KeyStoreError, MemoryKeyStore};
-pub use passcode::{MAX_PASSCODE_CHARS, PasscodeState, PasscodeStatus, PasscodeWeakness, UnlockResult, effective_policy};
+pub use passcode::{
+    MAX_PASSCODE_CHARS, PasscodeState, PasscodeStatus, PasscodeWeakness, UnlockResult,
+    effective_policy,
+};
 pub use signin::{CodePrompt, SignInStep};
 pub use status::{Access, PendingSignIn, Registration, SessionInfo, Status};
 pub use twostep::{Config, SignOut, Twostep, Unregistered};
@@ -56,13 +57,14 @@ pub use twostep::{Config, SignOut, Twostep, Unregistered};
 pub mod authenticator {
     pub use twostep_otp::import::detect;
     pub use twostep_otp::{
-        AccountCode, AccountFields, AccountId, AccountInfo, Algorithm, ClockCorrection, CodeList, Detected, DuplicateEntry, EntryError,
-        HotpCode, ImportFormat, ImportReport, OffsetSource, OtpKind,
+        AccountCode, AccountFields, AccountId, AccountInfo, Algorithm, ClockCorrection, CodeList,
+        Detected, DuplicateEntry, EntryError, HotpCode, ImportFormat, ImportReport, OffsetSource,
+        OtpKind,
     };
 }
 #[cfg(any(test, feature = "test-hooks"))]
 pub use twostep::{PAUSE_AFTER_COUNT_ENV, PAUSE_MARKER};
 pub use twostep_proto::{
-    Channel, ChannelChoice, ChannelStatus, ClientKind, DeviceInfo, MeResponse, PasscodePolicy, PasscodeRequirement, SessionScope,
-    TwoStepOrigin, TwoStepSettings, UserSummary,
+    Channel, ChannelChoice, ChannelStatus, ClientKind, DeviceInfo, MeResponse, PasscodePolicy,
+    PasscodeRequirement, SessionScope, TwoStepOrigin, TwoStepSettings, UserSummary,
 };

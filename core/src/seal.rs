@@ -88,7 +88,11 @@ impl SealKey {
         out.extend_from_slice(plaintext);
         let tag = self
             .aead()
-            .seal_in_place_separate_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad), &mut out[1 + NONCE_LEN..])
+            .seal_in_place_separate_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(aad),
+                &mut out[1 + NONCE_LEN..],
+            )
             .map_err(|_| SealError::Rejected)?;
         out.extend_from_slice(tag.as_ref());
         Ok(out)
@@ -99,7 +103,8 @@ impl SealKey {
         if sealed.len() < OVERHEAD || sealed[0] != FORMAT_V1 {
             return Err(SealError::Malformed);
         }
-        let nonce: [u8; NONCE_LEN] = sealed[1..1 + NONCE_LEN].try_into().map_err(|_| SealError::Malformed)?;
+        let nonce: [u8; NONCE_LEN] =
+            sealed[1..1 + NONCE_LEN].try_into().map_err(|_| SealError::Malformed)?;
         let mut buffer = Zeroizing::new(sealed[1 + NONCE_LEN..].to_vec());
         let len = self
             .aead()
@@ -138,7 +143,11 @@ mod tests {
         for i in 1..sealed.len() {
             let mut tampered = sealed.clone();
             tampered[i] ^= 0x01;
-            assert_eq!(key.open(b"record/a", &tampered).unwrap_err(), SealError::Rejected, "byte {i}");
+            assert_eq!(
+                key.open(b"record/a", &tampered).unwrap_err(),
+                SealError::Rejected,
+                "byte {i}"
+            );
         }
     }
 

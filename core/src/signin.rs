@@ -17,7 +17,10 @@
 //! [`crate::Twostep`] object does the I/O, persists the pending sign-in (so the app may be
 //! killed while the user reads an SMS), and stores the session and registration.
 
-use twostep_proto::{Channel, ChannelChoice, ClientKind, CodeChallenge, PasscodePolicy, PasscodeRequirement, SessionGrant, SignInResponse};
+use twostep_proto::{
+    Channel, ChannelChoice, ClientKind, CodeChallenge, PasscodePolicy, PasscodeRequirement,
+    SessionGrant, SignInResponse,
+};
 
 use crate::client::ClockOffset;
 use crate::error::Error;
@@ -116,20 +119,34 @@ pub(crate) enum Answer {
 pub(crate) fn interpret(client: ClientKind, response: SignInResponse) -> Result<Answer, Error> {
     match response {
         SignInResponse::CodeRequired(challenge) => Ok(Answer::Code(challenge)),
-        SignInResponse::SetupRequired(setup) => Ok(Answer::Setup { message: setup.message, session: setup.session }),
-        SignInResponse::Session(grant) if client == ClientKind::Mobile && grant.device.is_none() => {
-            Err(Error::Protocol { status: 200, message: "the server signed a mobile client in without registering the device".to_owned() })
+        SignInResponse::SetupRequired(setup) => {
+            Ok(Answer::Setup { message: setup.message, session: setup.session })
+        }
+        SignInResponse::Session(grant)
+            if client == ClientKind::Mobile && grant.device.is_none() =>
+        {
+            Err(Error::Protocol {
+                status: 200,
+                message: "the server signed a mobile client in without registering the device"
+                    .to_owned(),
+            })
         }
         SignInResponse::Session(grant) => Ok(Answer::Session(grant)),
     }
 }
 
 /// The step after a successful sign-in: mobile registrations go on to the passcode.
-pub(crate) fn signed_in_step(client: ClientKind, grant: &SessionGrant, session: SessionInfo) -> SignInStep {
+pub(crate) fn signed_in_step(
+    client: ClientKind,
+    grant: &SessionGrant,
+    session: SessionInfo,
+) -> SignInStep {
     match (&grant.device, client) {
-        (Some(device), ClientKind::Mobile) => {
-            SignInStep::PasscodeSetup { requirement: device.passcode.requirement, policy: device.passcode.clone(), session }
-        }
+        (Some(device), ClientKind::Mobile) => SignInStep::PasscodeSetup {
+            requirement: device.passcode.requirement,
+            policy: device.passcode.clone(),
+            session,
+        },
         _ => SignInStep::SignedIn(session),
     }
 }
@@ -165,7 +182,10 @@ mod tests {
             resend_after: Some(1_030),
             expires_at: 1_300,
             attempts_left: 5,
-            other_channels: vec![ChannelChoice { channel: Channel::Totp, masked_destination: None }],
+            other_channels: vec![ChannelChoice {
+                channel: Channel::Totp,
+                masked_destination: None,
+            }],
             recovery_available: true,
         }
     }
@@ -220,11 +240,19 @@ mod tests {
 
     #[test]
     fn answers_are_interpreted_per_client_kind() {
-        let code = interpret(ClientKind::Web, SignInResponse::CodeRequired(challenge(Channel::Totp))).unwrap();
+        let code =
+            interpret(ClientKind::Web, SignInResponse::CodeRequired(challenge(Channel::Totp)))
+                .unwrap();
         assert!(matches!(code, Answer::Code(c) if c.channel == Channel::Totp));
 
-        let setup = SignInResponse::SetupRequired(SetupRequired { session: None, message: "set it up".into() });
-        assert!(matches!(interpret(ClientKind::Mobile, setup).unwrap(), Answer::Setup { session: None, .. }));
+        let setup = SignInResponse::SetupRequired(SetupRequired {
+            session: None,
+            message: "set it up".into(),
+        });
+        assert!(matches!(
+            interpret(ClientKind::Mobile, setup).unwrap(),
+            Answer::Setup { session: None, .. }
+        ));
 
         let web = interpret(ClientKind::Web, SignInResponse::Session(grant(None))).unwrap();
         assert!(matches!(web, Answer::Session(_)));
@@ -250,7 +278,10 @@ mod tests {
         assert_eq!(check_code("code", " 123 456 ").unwrap(), "123 456");
         assert_eq!(check_code("code", "abcd-efgh-ij").unwrap(), "abcd-efgh-ij");
         for bad in ["", "   ", "12345\u{0}", "12;drop", &"1".repeat(65)] {
-            assert!(matches!(check_code("code", bad), Err(Error::InvalidInput { field: "code", .. })), "{bad:?}");
+            assert!(
+                matches!(check_code("code", bad), Err(Error::InvalidInput { field: "code", .. })),
+                "{bad:?}"
+            );
         }
     }
 }

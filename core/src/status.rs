@@ -64,7 +64,10 @@ pub struct Registration {
 }
 
 impl Registration {
-    pub(crate) fn from_record(record: RegistrationRecord, passcode_policy: Option<PasscodePolicy>) -> Self {
+    pub(crate) fn from_record(
+        record: RegistrationRecord,
+        passcode_policy: Option<PasscodePolicy>,
+    ) -> Self {
         Self {
             device_id: record.device_id,
             device_name: record.device_name,

@@ -12,7 +12,12 @@ use crate::twostep::Twostep;
 
 /// Writes the state of a registered mobile device with a session valid for a day, as a
 /// completed first access would.
-pub fn seed_signed_in_state(data_dir: &Path, key_store: &dyn KeyStore, server_url: &str, now: u64) -> Result<()> {
+pub fn seed_signed_in_state(
+    data_dir: &Path,
+    key_store: &dyn KeyStore,
+    server_url: &str,
+    now: u64,
+) -> Result<()> {
     let store = StateStore::open(data_dir, key_store)?;
     let user = UserSummary { id: "u-1".into(), username: "alice".into(), org: "acme".into() };
     let key = DeviceKey::generate()?;

@@ -8,8 +8,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 use twostep_proto::{
-    Channel, ClientKind, DeviceInfo, DeviceRegistration, DeviceSessionRequest, ErrorCode, MAX_DEVICE_NAME_LEN, MAX_PASSWORD_LEN,
-    MeResponse, PasscodePolicy, SessionGrant, SignInRequest, SignInResponse, normalize_username,
+    Channel, ClientKind, DeviceInfo, DeviceRegistration, DeviceSessionRequest, ErrorCode,
+    MAX_DEVICE_NAME_LEN, MAX_PASSWORD_LEN, MeResponse, PasscodePolicy, SessionGrant, SignInRequest,
+    SignInResponse, normalize_username,
 };
 use zeroize::{Zeroize, Zeroizing};
 
@@ -20,7 +21,9 @@ use crate::error::{Error, InternalResult, Result};
 use crate::keystore::KeyStore;
 use crate::passcode::PasscodeStatus;
 use crate::signin::{self, Answer, CodePrompt, SignInStep};
-use crate::state::{ClockRecord, PendingRecord, RegistrationRecord, SessionRecord, Slot, StateStore};
+use crate::state::{
+    ClockRecord, PendingRecord, RegistrationRecord, SessionRecord, Slot, StateStore,
+};
 use crate::status::{Access, PendingSignIn, Registration, SessionInfo, Status};
 
 mod authenticator;
@@ -46,7 +49,11 @@ pub struct Config {
 impl Config {
     /// A configuration with default timeouts and a generic device name.
     pub fn new(data_dir: impl Into<PathBuf>, server_url: impl Into<String>) -> Self {
-        Self { data_dir: data_dir.into(), server: ServerConfig::new(server_url), device_name: "twostep device".to_owned() }
+        Self {
+            data_dir: data_dir.into(),
+            server: ServerConfig::new(server_url),
+            device_name: "twostep device".to_owned(),
+        }
     }
 }
 
@@ -97,7 +104,10 @@ pub struct Twostep {
 
 impl std::fmt::Debug for Twostep {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Twostep").field("state", &self.store.path()).field("server", &self.api.base_url()).finish_non_exhaustive()
+        f.debug_struct("Twostep")
+            .field("state", &self.store.path())
+            .field("server", &self.api.base_url())
+            .finish_non_exhaustive()
     }
 }
 
@@ -113,12 +123,18 @@ impl Twostep {
     }
 
     /// [`Twostep::open`] with the clock used to measure the server's clock offset.
-    pub fn open_with_clock(config: Config, key_store: Arc<dyn KeyStore>, clock: Arc<dyn Clock>) -> Result<Self> {
+    pub fn open_with_clock(
+        config: Config,
+        key_store: Arc<dyn KeyStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self> {
         let device_name = config.device_name.trim().to_owned();
         if device_name.is_empty() || device_name.chars().count() > MAX_DEVICE_NAME_LEN {
-            return Err(
-                Error::InvalidInput { field: "device_name", message: format!("must have 1 to {MAX_DEVICE_NAME_LEN} characters") }.into()
-            );
+            return Err(Error::InvalidInput {
+                field: "device_name",
+                message: format!("must have 1 to {MAX_DEVICE_NAME_LEN} characters"),
+            }
+            .into());
         }
         let api = ApiClient::new(&config.server, clock)?;
         let store = StateStore::open(&config.data_dir, key_store.as_ref())?;
@@ -164,18 +180,32 @@ impl Twostep {
     /// sign-in completes, then the passcode is removed and a new one can be set. Such a
     /// sign-in does not survive an app restart. A mobile sign-in runs Argon2id once on a
     /// blocking thread (tens of milliseconds) for this recovery.
-    pub async fn sign_in(&self, username: &str, password: &str, client: ClientKind, now: u64) -> Result<SignInStep> {
+    pub async fn sign_in(
+        &self,
+        username: &str,
+        password: &str,
+        client: ClientKind,
+        now: u64,
+    ) -> Result<SignInStep> {
         let _operation = self.operations.lock().await;
-        let username = normalize_username(username)
-            .ok_or_else(|| Error::InvalidInput { field: "username", message: "use 1 to 64 letters, digits or . _ @ + -".to_owned() })?;
+        let username = normalize_username(username).ok_or_else(|| Error::InvalidInput {
+            field: "username",
+            message: "use 1 to 64 letters, digits or . _ @ + -".to_owned(),
+        })?;
         if password.is_empty() || password.len() > MAX_PASSWORD_LEN {
-            return Err(Error::InvalidInput { field: "password", message: format!("must have 1 to {MAX_PASSWORD_LEN} bytes") }.into());
+            return Err(Error::InvalidInput {
+                field: "password",
+                message: format!("must have 1 to {MAX_PASSWORD_LEN} bytes"),
+            }
+            .into());
         }
         if self.store.account_open() {
             self.abandon_pending().await?;
         } else {
             // Locked: the pending sign-in cannot be read; it expires on the server.
-            self.store.apply(self.store.change().remove(Slot::PendingSignIn).remove(Slot::PendingDeviceKey))?;
+            self.store.apply(
+                self.store.change().remove(Slot::PendingSignIn).remove(Slot::PendingDeviceKey),
+            )?;
         }
         self.end_recovery();
         let closed = !self.store.account_open();
@@ -188,7 +218,10 @@ impl Twostep {
             username: username.clone(),
             password: password.to_owned(),
             client,
-            device: device_key.as_ref().map(|key| DeviceRegistration { public_key: key.public_key(), name: self.device_name.clone() }),
+            device: device_key.as_ref().map(|key| DeviceRegistration {
+                public_key: key.public_key(),
+                name: self.device_name.clone(),
+            }),
         };
         let answer = self.api.sign_in(&request).await;
         let stored = self.store_clock_offset(now);
@@ -218,7 +251,8 @@ impl Twostep {
             }
         };
         if closed {
-            let recovered = password_key.as_ref().ok_or(Error::Unrecoverable).and_then(|key| self.recover(key));
+            let recovered =
+                password_key.as_ref().ok_or(Error::Unrecoverable).and_then(|key| self.recover(key));
             if let Err(e) = recovered {
                 self.discard_answer(response).await;
                 return Err(e.into());
@@ -344,7 +378,11 @@ impl Twostep {
         self.store_clock_offset(now)?;
         let already_revoked = match answer {
             Ok(()) => false,
-            Err(e) if matches!(e.api_code(), Some(ErrorCode::DeviceRevoked | ErrorCode::NotFound)) => true,
+            Err(e)
+                if matches!(e.api_code(), Some(ErrorCode::DeviceRevoked | ErrorCode::NotFound)) =>
+            {
+                true
+            }
             Err(e) => return Err(e.into()),
         };
         // The device's sessions end with it; tell the server anyway, best effort.
@@ -388,31 +426,49 @@ impl Twostep {
     /// counter stay (see [`Twostep::reset_local_data`] for erasing everything).
     pub fn forget_local(&self) -> Result<()> {
         self.require_account_open()?;
-        let change = Slot::ACCOUNT_DATA.into_iter().fold(self.store.change(), |change, slot| change.remove(slot));
+        let change = Slot::ACCOUNT_DATA
+            .into_iter()
+            .fold(self.store.change(), |change, slot| change.remove(slot));
         Ok(self.store.apply(change)?)
     }
 
     // ---- sign-in steps -------------------------------------------------------------
 
     /// Stores the outcome of a sign-in step and says what comes next.
-    async fn advance(&self, flow: Flow, response: SignInResponse, now: u64) -> InternalResult<SignInStep> {
+    async fn advance(
+        &self,
+        flow: Flow,
+        response: SignInResponse,
+        now: u64,
+    ) -> InternalResult<SignInStep> {
         match signin::interpret(flow.client, response)? {
             Answer::Code(challenge) => {
-                let record = PendingRecord { username: flow.username, client: flow.client, challenge, started_at: now };
+                let record = PendingRecord {
+                    username: flow.username,
+                    client: flow.client,
+                    challenge,
+                    started_at: now,
+                };
                 let mut change = self.store.change().put(Slot::PendingSignIn, &record)?;
                 change = match &flow.device_key {
                     Some(key) => change.put_secret(Slot::PendingDeviceKey, key.pkcs8())?,
                     None => change.remove(Slot::PendingDeviceKey),
                 };
                 self.store.apply(change)?;
-                Ok(SignInStep::CodeRequired(CodePrompt::from_challenge(&record.challenge, self.offset_or_zero()?)))
+                Ok(SignInStep::CodeRequired(CodePrompt::from_challenge(
+                    &record.challenge,
+                    self.offset_or_zero()?,
+                )))
             }
             Answer::Setup { message, session } => {
-                let mut change = self.store.change().remove(Slot::PendingSignIn).remove(Slot::PendingDeviceKey);
+                let mut change =
+                    self.store.change().remove(Slot::PendingSignIn).remove(Slot::PendingDeviceKey);
                 let mut info = None;
                 if let Some(mut grant) = session {
                     let record = session_record(flow.client, &grant, now);
-                    change = change.put(Slot::Session, &record)?.put_secret(Slot::SessionToken, grant.token.as_bytes())?;
+                    change = change
+                        .put(Slot::Session, &record)?
+                        .put_secret(Slot::SessionToken, grant.token.as_bytes())?;
                     grant.token.zeroize();
                     info = Some(SessionInfo::from_record(&record, self.offset_or_zero()?));
                 }
@@ -424,7 +480,12 @@ impl Twostep {
     }
 
     /// Stores a new session and, for mobile, the registration it created.
-    async fn finish(&self, flow: Flow, mut grant: SessionGrant, now: u64) -> InternalResult<SignInStep> {
+    async fn finish(
+        &self,
+        flow: Flow,
+        mut grant: SessionGrant,
+        now: u64,
+    ) -> InternalResult<SignInStep> {
         let record = session_record(flow.client, &grant, now);
         let mut change = self
             .store
@@ -435,7 +496,10 @@ impl Twostep {
             .put_secret(Slot::SessionToken, grant.token.as_bytes())?;
         let mut replaced = None;
         if let (ClientKind::Mobile, Some(device)) = (flow.client, &grant.device) {
-            let key = flow.device_key.as_ref().ok_or_else(|| Error::Corrupt("a mobile sign-in lost its device key".to_owned()))?;
+            let key = flow
+                .device_key
+                .as_ref()
+                .ok_or_else(|| Error::Corrupt("a mobile sign-in lost its device key".to_owned()))?;
             let registration = RegistrationRecord {
                 device_id: device.device_id.clone(),
                 device_name: self.device_name.clone(),
@@ -453,7 +517,9 @@ impl Twostep {
         self.store.apply(change)?;
         if recovered {
             self.runtime().recovering = false;
-            tracing::info!("forgot passcode: signed in again; the local data was kept and the passcode removed");
+            tracing::info!(
+                "forgot passcode: signed in again; the local data was kept and the passcode removed"
+            );
         }
 
         if let Some(old) = replaced {
@@ -470,7 +536,12 @@ impl Twostep {
 
     /// Continues after a code was submitted: success goes on, failures update the pending
     /// sign-in (tries left) or forget it (expired).
-    async fn after_code(&self, pending: PendingRecord, answer: InternalResult<SignInResponse>, now: u64) -> Result<SignInStep> {
+    async fn after_code(
+        &self,
+        pending: PendingRecord,
+        answer: InternalResult<SignInResponse>,
+        now: u64,
+    ) -> Result<SignInStep> {
         match answer {
             Ok(response) => {
                 let flow = self.resume(&pending)?;
@@ -484,15 +555,19 @@ impl Twostep {
     }
 
     /// Keeps the pending sign-in in step with the server after a failed call.
-    fn after_challenge_error(&self, mut pending: PendingRecord, error: &Error) -> InternalResult<()> {
+    fn after_challenge_error(
+        &self,
+        mut pending: PendingRecord,
+        error: &Error,
+    ) -> InternalResult<()> {
         match error {
             Error::Api { code: ErrorCode::InvalidCode, attempts_left, .. } => {
                 pending.challenge.attempts_left = attempts_left.unwrap_or(0);
                 self.store.apply(self.store.change().put(Slot::PendingSignIn, &pending)?)
             }
-            Error::Api { code: ErrorCode::ChallengeExpired, .. } => {
-                self.store.apply(self.store.change().remove(Slot::PendingSignIn).remove(Slot::PendingDeviceKey))
-            }
+            Error::Api { code: ErrorCode::ChallengeExpired, .. } => self.store.apply(
+                self.store.change().remove(Slot::PendingSignIn).remove(Slot::PendingDeviceKey),
+            ),
             _ => Ok(()),
         }
     }
@@ -519,10 +594,9 @@ impl Twostep {
     fn resume(&self, pending: &PendingRecord) -> InternalResult<Flow> {
         let device_key = match pending.client {
             ClientKind::Mobile => {
-                let pkcs8 = self
-                    .store
-                    .read_secret(Slot::PendingDeviceKey)?
-                    .ok_or_else(|| Error::Corrupt("a pending mobile sign-in has no device key".to_owned()))?;
+                let pkcs8 = self.store.read_secret(Slot::PendingDeviceKey)?.ok_or_else(|| {
+                    Error::Corrupt("a pending mobile sign-in has no device key".to_owned())
+                })?;
                 Some(DeviceKey::from_pkcs8(pkcs8)?)
             }
             _ => None,
@@ -536,16 +610,22 @@ impl Twostep {
         if let Err(e) = self.api.cancel(&pending.challenge.challenge_id).await {
             tracing::debug!(error = %e, "cancelling the previous sign-in on the server");
         }
-        self.store.apply(self.store.change().remove(Slot::PendingSignIn).remove(Slot::PendingDeviceKey))
+        self.store
+            .apply(self.store.change().remove(Slot::PendingSignIn).remove(Slot::PendingDeviceKey))
     }
 
     // ---- device sessions -----------------------------------------------------------
 
     /// The signed-challenge exchange; returns the session and its token.
-    async fn open_device_session(&self, now: u64) -> InternalResult<(SessionInfo, Zeroizing<String>)> {
+    async fn open_device_session(
+        &self,
+        now: u64,
+    ) -> InternalResult<(SessionInfo, Zeroizing<String>)> {
         let registration = self.registration()?.ok_or(Error::NotRegistered)?;
-        let pkcs8 =
-            self.store.read_secret(Slot::DeviceKey)?.ok_or_else(|| Error::Corrupt("the registration has no device key".to_owned()))?;
+        let pkcs8 = self
+            .store
+            .read_secret(Slot::DeviceKey)?
+            .ok_or_else(|| Error::Corrupt("the registration has no device key".to_owned()))?;
         let key = DeviceKey::from_pkcs8(pkcs8)?;
 
         let challenge = self.api.device_challenge(&registration.device_id).await;
@@ -559,7 +639,11 @@ impl Twostep {
         let mut grant = self.check_revoked(grant, now)?;
 
         let record = session_record(ClientKind::Mobile, &grant, now);
-        let mut change = self.store.change().put(Slot::Session, &record)?.put_secret(Slot::SessionToken, grant.token.as_bytes())?;
+        let mut change = self
+            .store
+            .change()
+            .put(Slot::Session, &record)?
+            .put_secret(Slot::SessionToken, grant.token.as_bytes())?;
         if let Some(device) = &grant.device {
             change = change.put(Slot::PasscodePolicy, &device.passcode)?;
         }
@@ -609,15 +693,21 @@ impl Twostep {
     /// Whether a call was refused for its token while a registered device could open a new
     /// session; the refused session is dropped.
     fn should_renew<T>(&self, answer: &InternalResult<T>) -> InternalResult<bool> {
-        let refused = answer.as_ref().err().and_then(Error::api_code) == Some(ErrorCode::Unauthorized);
+        let refused =
+            answer.as_ref().err().and_then(Error::api_code) == Some(ErrorCode::Unauthorized);
         if refused {
-            self.store.apply(self.store.change().remove(Slot::Session).remove(Slot::SessionToken))?;
+            self.store
+                .apply(self.store.change().remove(Slot::Session).remove(Slot::SessionToken))?;
         }
         Ok(refused && self.registration()?.is_some())
     }
 
     /// The stored token if it belongs to `registration` and has not expired.
-    fn live_device_token(&self, registration: &RegistrationRecord, now: u64) -> InternalResult<Option<Zeroizing<String>>> {
+    fn live_device_token(
+        &self,
+        registration: &RegistrationRecord,
+        now: u64,
+    ) -> InternalResult<Option<Zeroizing<String>>> {
         let Some(StoredSession { record, token }) = self.session()? else { return Ok(None) };
         let live = record.expires_at > self.offset_or_zero()?.to_server(now);
         let ours = record.device_id.as_deref() == Some(registration.device_id.as_str());
@@ -631,7 +721,11 @@ impl Twostep {
         let corrected = offset.unwrap_or(ClockOffset::ZERO);
         let passcode = self.passcode_status_at(now)?;
         if !self.account_usable() {
-            let access = if passcode == PasscodeStatus::Wiped { Access::FirstAccess } else { Access::Locked };
+            let access = if passcode == PasscodeStatus::Wiped {
+                Access::FirstAccess
+            } else {
+                Access::Locked
+            };
             let server_url = self.api.base_url().to_owned();
             return Ok(Status {
                 access,
@@ -644,13 +738,15 @@ impl Twostep {
             });
         }
         let policy: Option<PasscodePolicy> = self.store.read(Slot::PasscodePolicy)?;
-        let registration = self.registration()?.map(|record| Registration::from_record(record, policy));
+        let registration =
+            self.registration()?.map(|record| Registration::from_record(record, policy));
         let session = self
             .store
             .read::<SessionRecord>(Slot::Session)?
             .filter(|record| record.expires_at > corrected.to_server(now))
             .map(|record| SessionInfo::from_record(&record, corrected));
-        let pending_sign_in = self.pending()?.map(|record| PendingSignIn::from_record(&record, corrected));
+        let pending_sign_in =
+            self.pending()?.map(|record| PendingSignIn::from_record(&record, corrected));
         let access = match (&session, &registration) {
             (Some(_), _) => Access::SignedIn,
             (None, Some(_)) => Access::Registered,
@@ -676,9 +772,16 @@ impl Twostep {
     }
 
     fn session(&self) -> InternalResult<Option<StoredSession>> {
-        let Some(record) = self.store.read::<SessionRecord>(Slot::Session)? else { return Ok(None) };
-        let bytes = self.store.read_secret(Slot::SessionToken)?.ok_or_else(|| Error::Corrupt("the session has no token".to_owned()))?;
-        let token = std::str::from_utf8(&bytes).map_err(|_| Error::Corrupt("the session token is not text".to_owned()))?.to_owned();
+        let Some(record) = self.store.read::<SessionRecord>(Slot::Session)? else {
+            return Ok(None);
+        };
+        let bytes = self
+            .store
+            .read_secret(Slot::SessionToken)?
+            .ok_or_else(|| Error::Corrupt("the session has no token".to_owned()))?;
+        let token = std::str::from_utf8(&bytes)
+            .map_err(|_| Error::Corrupt("the session token is not text".to_owned()))?
+            .to_owned();
         Ok(Some(StoredSession { record, token: Zeroizing::new(token) }))
     }
 
@@ -698,7 +801,9 @@ impl Twostep {
     fn store_clock_offset(&self, now: u64) -> InternalResult<()> {
         let Some(measured) = self.api.clock_offset() else { return Ok(()) };
         let stored: Option<ClockRecord> = self.store.read(Slot::ClockOffset)?;
-        if stored.is_some_and(|s| (s.offset_ms - measured.offset_ms).abs() < CLOCK_OFFSET_TOLERANCE_MS) {
+        if stored
+            .is_some_and(|s| (s.offset_ms - measured.offset_ms).abs() < CLOCK_OFFSET_TOLERANCE_MS)
+        {
             return Ok(());
         }
         let record = ClockRecord { offset_ms: measured.offset_ms, measured_at: now };

@@ -7,7 +7,9 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
-use twostep_otp::{Algorithm, ClockCorrection, ImportFormat, NewAccount, OffsetSource, Otp, Secret, Vault, import};
+use twostep_otp::{
+    Algorithm, ClockCorrection, ImportFormat, NewAccount, OffsetSource, Otp, Secret, Vault, import,
+};
 
 const N: usize = 1_000;
 const NOW: u64 = 1_700_000_000;
@@ -29,7 +31,9 @@ fn vault(mixed: bool) -> Vault {
             (true, _) => (Algorithm::Sha512, 7, 60),
         };
         let otp = Otp::totp(secret(i), algorithm, digits, period).unwrap();
-        vault.add(NewAccount::new("Issuer", &format!("user{i}@example.com"), None, otp).unwrap()).unwrap();
+        vault
+            .add(NewAccount::new("Issuer", &format!("user{i}@example.com"), None, otp).unwrap())
+            .unwrap();
     }
     vault
 }
@@ -48,15 +52,22 @@ fn aegis_file() -> String {
             )
         })
         .collect();
-    format!(r#"{{"version":1,"header":{{"slots":null,"params":null}},"db":{{"version":3,"entries":[{}],"groups":[]}}}}"#, entries.join(","))
+    format!(
+        r#"{{"version":1,"header":{{"slots":null,"params":null}},"db":{{"version":3,"entries":[{}],"groups":[]}}}}"#,
+        entries.join(",")
+    )
 }
 
 fn codes(c: &mut Criterion) {
     let sha1 = vault(false);
     let mixed = vault(true);
     let correction = ClockCorrection { offset_ms: 2_500, source: OffsetSource::Server };
-    c.bench_function("codes: 1,000 TOTP accounts (SHA1/6/30)", |b| b.iter(|| black_box(sha1.codes(black_box(NOW), correction))));
-    c.bench_function("codes: 1,000 TOTP accounts (SHA1/256/512 mixed)", |b| b.iter(|| black_box(mixed.codes(black_box(NOW), correction))));
+    c.bench_function("codes: 1,000 TOTP accounts (SHA1/6/30)", |b| {
+        b.iter(|| black_box(sha1.codes(black_box(NOW), correction)))
+    });
+    c.bench_function("codes: 1,000 TOTP accounts (SHA1/256/512 mixed)", |b| {
+        b.iter(|| black_box(mixed.codes(black_box(NOW), correction)))
+    });
 }
 
 fn imports(c: &mut Criterion) {
@@ -65,20 +76,32 @@ fn imports(c: &mut Criterion) {
     c.bench_function("import: 1,000 otpauth URIs into an empty vault", |b| {
         b.iter(|| {
             let mut vault = Vault::new();
-            black_box(vault.import(import::parse(ImportFormat::OtpauthUris, uris.as_bytes()).unwrap()).unwrap())
+            black_box(
+                vault
+                    .import(import::parse(ImportFormat::OtpauthUris, uris.as_bytes()).unwrap())
+                    .unwrap(),
+            )
         })
     });
     c.bench_function("import: 1,000 Aegis entries into an empty vault", |b| {
         b.iter(|| {
             let mut vault = Vault::new();
-            black_box(vault.import(import::parse(ImportFormat::Aegis, aegis.as_bytes()).unwrap()).unwrap())
+            black_box(
+                vault
+                    .import(import::parse(ImportFormat::Aegis, aegis.as_bytes()).unwrap())
+                    .unwrap(),
+            )
         })
     });
     let full = vault(true);
     c.bench_function("import: 1,000 duplicates into a 1,000-account vault", |b| {
         b.iter(|| {
             let mut vault = full.clone();
-            black_box(vault.import(import::parse(ImportFormat::OtpauthUris, uris.as_bytes()).unwrap()).unwrap())
+            black_box(
+                vault
+                    .import(import::parse(ImportFormat::OtpauthUris, uris.as_bytes()).unwrap())
+                    .unwrap(),
+            )
         })
     });
 }
@@ -86,8 +109,12 @@ fn imports(c: &mut Criterion) {
 fn storage(c: &mut Criterion) {
     let vault = vault(true);
     let bytes = vault.to_bytes().unwrap();
-    c.bench_function("vault: to_bytes, 1,000 accounts", |b| b.iter(|| black_box(vault.to_bytes().unwrap())));
-    c.bench_function("vault: from_bytes, 1,000 accounts", |b| b.iter(|| black_box(Vault::from_bytes(&bytes).unwrap())));
+    c.bench_function("vault: to_bytes, 1,000 accounts", |b| {
+        b.iter(|| black_box(vault.to_bytes().unwrap()))
+    });
+    c.bench_function("vault: from_bytes, 1,000 accounts", |b| {
+        b.iter(|| black_box(Vault::from_bytes(&bytes).unwrap()))
+    });
 }
 
 criterion_group!(benches, codes, imports, storage);

@@ -89,7 +89,14 @@ impl Otp {
 
     /// A Steam Guard generator.
     pub fn steam(secret: Secret) -> Self {
-        Self { kind: OtpKind::Steam, secret, algorithm: Algorithm::Sha1, digits: STEAM_DIGITS, period: DEFAULT_PERIOD, counter: 0 }
+        Self {
+            kind: OtpKind::Steam,
+            secret,
+            algorithm: Algorithm::Sha1,
+            digits: STEAM_DIGITS,
+            period: DEFAULT_PERIOD,
+            counter: 0,
+        }
     }
 
     /// The kind.
@@ -174,24 +181,34 @@ impl Otp {
 
 /// Checks a decimal code length.
 pub(crate) fn check_digits(digits: u8) -> Result<()> {
-    if (MIN_DIGITS..=MAX_DIGITS).contains(&digits) { Ok(()) } else { Err(Error::InvalidDigits { found: digits.to_string() }) }
+    if (MIN_DIGITS..=MAX_DIGITS).contains(&digits) {
+        Ok(())
+    } else {
+        Err(Error::InvalidDigits { found: digits.to_string() })
+    }
 }
 
 /// Checks a TOTP period.
 pub(crate) fn check_period(period: u32) -> Result<()> {
-    if (1..=MAX_PERIOD).contains(&period) { Ok(()) } else { Err(Error::InvalidPeriod { found: period.to_string() }) }
+    if (1..=MAX_PERIOD).contains(&period) {
+        Ok(())
+    } else {
+        Err(Error::InvalidPeriod { found: period.to_string() })
+    }
 }
 
 /// A decimal code length from a wider integer.
 pub(crate) fn digits_from(value: u64) -> Result<u8> {
-    let digits = u8::try_from(value).map_err(|_| Error::InvalidDigits { found: value.to_string() })?;
+    let digits =
+        u8::try_from(value).map_err(|_| Error::InvalidDigits { found: value.to_string() })?;
     check_digits(digits)?;
     Ok(digits)
 }
 
 /// A TOTP period from a wider integer.
 pub(crate) fn period_from(value: u64) -> Result<u32> {
-    let period = u32::try_from(value).map_err(|_| Error::InvalidPeriod { found: value.to_string() })?;
+    let period =
+        u32::try_from(value).map_err(|_| Error::InvalidPeriod { found: value.to_string() })?;
     check_period(period)?;
     Ok(period)
 }
@@ -214,7 +231,14 @@ struct OtpRecord {
 impl From<Otp> for OtpRecord {
     fn from(otp: Otp) -> Self {
         let (period, counter) = (otp.period(), otp.counter());
-        Self { kind: otp.kind, secret: otp.secret, algorithm: otp.algorithm, digits: otp.digits, period, counter }
+        Self {
+            kind: otp.kind,
+            secret: otp.secret,
+            algorithm: otp.algorithm,
+            digits: otp.digits,
+            period,
+            counter,
+        }
     }
 }
 
@@ -222,7 +246,9 @@ impl TryFrom<OtpRecord> for Otp {
     type Error = Error;
     fn try_from(r: OtpRecord) -> Result<Self> {
         match r.kind {
-            OtpKind::Totp => Otp::totp(r.secret, r.algorithm, r.digits, r.period.unwrap_or(DEFAULT_PERIOD)),
+            OtpKind::Totp => {
+                Otp::totp(r.secret, r.algorithm, r.digits, r.period.unwrap_or(DEFAULT_PERIOD))
+            }
             OtpKind::Hotp => Otp::hotp(r.secret, r.algorithm, r.digits, r.counter.unwrap_or(0)),
             OtpKind::Steam => Ok(Otp::steam(r.secret)),
         }
@@ -301,7 +327,9 @@ impl AccountFields<'_> {
         let secret = Secret::from_base32(self.secret)?;
         let digits = self.digits.unwrap_or(DEFAULT_DIGITS);
         let otp = match self.kind {
-            OtpKind::Totp => Otp::totp(secret, self.algorithm, digits, self.period.unwrap_or(DEFAULT_PERIOD))?,
+            OtpKind::Totp => {
+                Otp::totp(secret, self.algorithm, digits, self.period.unwrap_or(DEFAULT_PERIOD))?
+            }
             OtpKind::Hotp => Otp::hotp(secret, self.algorithm, digits, self.counter.unwrap_or(0))?,
             OtpKind::Steam => Otp::steam(secret),
         };
@@ -322,10 +350,16 @@ pub(crate) fn label(issuer: &str, name: &str) -> String {
 pub fn clean_label(field: &'static str, text: &str, max_chars: usize) -> Result<String> {
     let trimmed = text.trim();
     if trimmed.chars().count() > max_chars {
-        return Err(Error::InvalidLabel { field, reason: format!("at most {max_chars} characters") });
+        return Err(Error::InvalidLabel {
+            field,
+            reason: format!("at most {max_chars} characters"),
+        });
     }
     if trimmed.chars().any(char::is_control) {
-        return Err(Error::InvalidLabel { field, reason: "control characters are not allowed".to_owned() });
+        return Err(Error::InvalidLabel {
+            field,
+            reason: "control characters are not allowed".to_owned(),
+        });
     }
     Ok(trimmed.to_owned())
 }
@@ -355,15 +389,36 @@ mod tests {
         assert!(Otp::totp(secret(), Algorithm::Sha1, 8, 3600).is_ok());
         assert!(Otp::totp(secret(), Algorithm::Sha1, 8, 1).is_ok());
         for digits in [0, 5, 9, 12] {
-            assert!(matches!(Otp::totp(secret(), Algorithm::Sha1, digits, 30), Err(Error::InvalidDigits { .. })), "{digits}");
-            assert!(matches!(Otp::hotp(secret(), Algorithm::Sha1, digits, 0), Err(Error::InvalidDigits { .. })), "{digits}");
+            assert!(
+                matches!(
+                    Otp::totp(secret(), Algorithm::Sha1, digits, 30),
+                    Err(Error::InvalidDigits { .. })
+                ),
+                "{digits}"
+            );
+            assert!(
+                matches!(
+                    Otp::hotp(secret(), Algorithm::Sha1, digits, 0),
+                    Err(Error::InvalidDigits { .. })
+                ),
+                "{digits}"
+            );
         }
         for period in [0, 3601] {
-            assert!(matches!(Otp::totp(secret(), Algorithm::Sha1, 6, period), Err(Error::InvalidPeriod { .. })), "{period}");
+            assert!(
+                matches!(
+                    Otp::totp(secret(), Algorithm::Sha1, 6, period),
+                    Err(Error::InvalidPeriod { .. })
+                ),
+                "{period}"
+            );
         }
         assert_eq!(digits_from(12), Err(Error::InvalidDigits { found: "12".into() }));
         assert_eq!(digits_from(300), Err(Error::InvalidDigits { found: "300".into() }));
-        assert_eq!(period_from(1 << 40), Err(Error::InvalidPeriod { found: (1u64 << 40).to_string() }));
+        assert_eq!(
+            period_from(1 << 40),
+            Err(Error::InvalidPeriod { found: (1u64 << 40).to_string() })
+        );
     }
 
     #[test]
@@ -391,12 +446,28 @@ mod tests {
     fn stored_generators_are_validated_on_load() {
         let otp = Otp::totp(secret(), Algorithm::Sha256, 8, 60).unwrap();
         let json = serde_json::to_string(&otp).unwrap();
-        assert_eq!(json, r#"{"type":"totp","secret":"JBSWY3DPEHPK3PXP","algorithm":"SHA256","digits":8,"period":60}"#);
+        assert_eq!(
+            json,
+            r#"{"type":"totp","secret":"JBSWY3DPEHPK3PXP","algorithm":"SHA256","digits":8,"period":60}"#
+        );
         assert_eq!(serde_json::from_str::<Otp>(&json).unwrap(), otp);
         let hotp = Otp::hotp(secret(), Algorithm::Sha1, 6, 5).unwrap();
-        assert_eq!(serde_json::from_str::<Otp>(&serde_json::to_string(&hotp).unwrap()).unwrap(), hotp);
-        assert!(serde_json::from_str::<Otp>(r#"{"type":"totp","secret":"JBSWY3DP","algorithm":"SHA1","digits":12}"#).is_err());
-        assert!(serde_json::from_str::<Otp>(r#"{"type":"totp","secret":"JBSWY3DP","algorithm":"SHA1","digits":6,"period":0}"#).is_err());
+        assert_eq!(
+            serde_json::from_str::<Otp>(&serde_json::to_string(&hotp).unwrap()).unwrap(),
+            hotp
+        );
+        assert!(
+            serde_json::from_str::<Otp>(
+                r#"{"type":"totp","secret":"JBSWY3DP","algorithm":"SHA1","digits":12}"#
+            )
+            .is_err()
+        );
+        assert!(
+            serde_json::from_str::<Otp>(
+                r#"{"type":"totp","secret":"JBSWY3DP","algorithm":"SHA1","digits":6,"period":0}"#
+            )
+            .is_err()
+        );
     }
 
     #[test]
@@ -413,12 +484,23 @@ mod tests {
             counter: Some(4),
         };
         let account = fields.to_account().unwrap();
-        assert_eq!((account.otp.counter(), account.otp.digits(), account.group.as_deref()), (Some(4), 8, Some("Money")));
+        assert_eq!(
+            (account.otp.counter(), account.otp.digits(), account.group.as_deref()),
+            (Some(4), 8, Some("Money"))
+        );
         assert!(!format!("{fields:?}").contains("jbsw"));
-        assert!(matches!(AccountFields { digits: Some(12), ..fields }.to_account(), Err(Error::InvalidDigits { .. })));
-        assert!(matches!(AccountFields { kind: OtpKind::Totp, period: Some(0), ..fields }.to_account(), Err(Error::InvalidPeriod { .. })));
+        assert!(matches!(
+            AccountFields { digits: Some(12), ..fields }.to_account(),
+            Err(Error::InvalidDigits { .. })
+        ));
+        assert!(matches!(
+            AccountFields { kind: OtpKind::Totp, period: Some(0), ..fields }.to_account(),
+            Err(Error::InvalidPeriod { .. })
+        ));
         assert_eq!(AccountFields { secret: "", ..fields }.to_account(), Err(Error::MissingSecret));
-        let steam = AccountFields { kind: OtpKind::Steam, digits: Some(12), ..fields }.to_account().unwrap();
+        let steam = AccountFields { kind: OtpKind::Steam, digits: Some(12), ..fields }
+            .to_account()
+            .unwrap();
         assert_eq!(steam.otp.digits(), 5, "Steam ignores the length");
     }
 
@@ -426,11 +508,23 @@ mod tests {
     fn labels_are_trimmed_and_bounded() {
         let otp = Otp::totp(secret(), Algorithm::Sha1, 6, 30).unwrap();
         let account = NewAccount::new(" GitHub ", " alice ", Some("  "), otp.clone()).unwrap();
-        assert_eq!((account.issuer.as_str(), account.name.as_str(), account.group.as_deref()), ("GitHub", "alice", None));
+        assert_eq!(
+            (account.issuer.as_str(), account.name.as_str(), account.group.as_deref()),
+            ("GitHub", "alice", None)
+        );
         assert_eq!(account.label(), "GitHub:alice");
         assert_eq!(NewAccount::new("", "", None, otp.clone()), Err(Error::MissingLabel));
-        assert!(matches!(NewAccount::new(&"x".repeat(129), "a", None, otp.clone()), Err(Error::InvalidLabel { field: "issuer", .. })));
-        assert!(matches!(NewAccount::new("a", "b\u{7}", None, otp.clone()), Err(Error::InvalidLabel { field: "name", .. })));
-        assert!(matches!(NewAccount::new("a", "b", Some(&"g".repeat(65)), otp), Err(Error::InvalidLabel { field: "group", .. })));
+        assert!(matches!(
+            NewAccount::new(&"x".repeat(129), "a", None, otp.clone()),
+            Err(Error::InvalidLabel { field: "issuer", .. })
+        ));
+        assert!(matches!(
+            NewAccount::new("a", "b\u{7}", None, otp.clone()),
+            Err(Error::InvalidLabel { field: "name", .. })
+        ));
+        assert!(matches!(
+            NewAccount::new("a", "b", Some(&"g".repeat(65)), otp),
+            Err(Error::InvalidLabel { field: "group", .. })
+        ));
     }
 }

@@ -3,12 +3,12 @@
 //!
 //! HMAC comes from RustCrypto's `hmac`/`sha1`/`sha2` (the crates `totp-rs` is built on)
 //! rather than from `totp-rs` itself or from `ring`:
-//! - `totp-rs` has no HOTP and parses secrets and URIs strictly, where we need lenient
-//!   parsing and our own typed errors;
-//! - `ring` implements SHA-1 in portable Rust, while `sha1` uses the CPU's SHA extensions
-//!   when present: the batched code list for 1,000 accounts went from ~1.9 ms with ring to
-//!   well under the 1 ms budget (see `docs/BENCHMARKS.md`). ring stays the project's
-//!   library for AEAD and signatures.
+//! - `totp-rs` has no HOTP and parses secrets and URIs strictly, where we need lenient parsing and
+//!   our own typed errors;
+//! - `ring` implements SHA-1 in portable Rust, while `sha1` uses the CPU's SHA extensions when
+//!   present: the batched code list for 1,000 accounts went from ~1.9 ms with ring to well under
+//!   the 1 ms budget (see `docs/BENCHMARKS.md`). ring stays the project's library for AEAD and
+//!   signatures.
 //!
 //! The HMAC states are zeroized on drop (the crates' `zeroize` feature). One key is made
 //! per account and used for both the current and the next step.
@@ -39,7 +39,8 @@ impl Algorithm {
     /// (`sha-256`) and with an optional `HMAC-`/`HMAC` prefix.
     pub fn parse(text: &str) -> Result<Self> {
         let upper = text.trim().to_ascii_uppercase();
-        let bare = upper.strip_prefix("HMAC").map(|s| s.trim_start_matches(['-', '_'])).unwrap_or(&upper);
+        let bare =
+            upper.strip_prefix("HMAC").map(|s| s.trim_start_matches(['-', '_'])).unwrap_or(&upper);
         match bare.replace(['-', '_'], "").as_str() {
             "SHA1" => Ok(Self::Sha1),
             "SHA256" => Ok(Self::Sha256),
@@ -99,8 +100,12 @@ impl HotpKey {
         let message = counter.to_be_bytes();
         match self {
             Self::Sha1(mac) => truncate(&mac.clone().chain_update(message).finalize().into_bytes()),
-            Self::Sha256(mac) => truncate(&mac.clone().chain_update(message).finalize().into_bytes()),
-            Self::Sha512(mac) => truncate(&mac.clone().chain_update(message).finalize().into_bytes()),
+            Self::Sha256(mac) => {
+                truncate(&mac.clone().chain_update(message).finalize().into_bytes())
+            }
+            Self::Sha512(mac) => {
+                truncate(&mac.clone().chain_update(message).finalize().into_bytes())
+            }
         }
     }
 }
@@ -150,7 +155,13 @@ pub fn hotp(algorithm: Algorithm, secret: &Secret, counter: u64, digits: u8) -> 
 
 /// The TOTP code at `unix_secs` (RFC 6238, T0 = 0), `digits` long. A `period` of 0 is
 /// treated as 1.
-pub fn totp(algorithm: Algorithm, secret: &Secret, unix_secs: u64, period: u32, digits: u8) -> String {
+pub fn totp(
+    algorithm: Algorithm,
+    secret: &Secret,
+    unix_secs: u64,
+    period: u32,
+    digits: u8,
+) -> String {
     hotp(algorithm, secret, unix_secs / u64::from(period.max(1)), digits)
 }
 
@@ -162,12 +173,22 @@ mod tests {
     #[test]
     fn rfc4226_appendix_d() {
         let secret = Secret::from_bytes(b"12345678901234567890").unwrap();
-        let truncated = [1284755224, 1094287082, 137359152, 1726969429, 1640338314, 868254676, 1918287922, 82162583, 673399871, 645520489];
-        let codes = ["755224", "287082", "359152", "969429", "338314", "254676", "287922", "162583", "399871", "520489"];
+        let truncated = [
+            1284755224, 1094287082, 137359152, 1726969429, 1640338314, 868254676, 1918287922,
+            82162583, 673399871, 645520489,
+        ];
+        let codes = [
+            "755224", "287082", "359152", "969429", "338314", "254676", "287922", "162583",
+            "399871", "520489",
+        ];
         let key = HotpKey::new(Algorithm::Sha1, &secret);
         for counter in 0..10u64 {
             assert_eq!(key.truncated(counter), truncated[counter as usize], "counter {counter}");
-            assert_eq!(hotp(Algorithm::Sha1, &secret, counter, 6), codes[counter as usize], "counter {counter}");
+            assert_eq!(
+                hotp(Algorithm::Sha1, &secret, counter, 6),
+                codes[counter as usize],
+                "counter {counter}"
+            );
         }
     }
 
@@ -176,7 +197,9 @@ mod tests {
     fn rfc6238_appendix_b() {
         let sha1 = Secret::from_bytes(b"12345678901234567890").unwrap();
         let sha256 = Secret::from_bytes(b"12345678901234567890123456789012").unwrap();
-        let sha512 = Secret::from_bytes(b"1234567890123456789012345678901234567890123456789012345678901234").unwrap();
+        let sha512 =
+            Secret::from_bytes(b"1234567890123456789012345678901234567890123456789012345678901234")
+                .unwrap();
         let table: [(u64, &str, &str, &str); 6] = [
             (59, "94287082", "46119246", "90693936"),
             (1111111109, "07081804", "68084774", "25091201"),

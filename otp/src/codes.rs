@@ -92,7 +92,11 @@ pub struct CodeList {
 }
 
 /// The codes of `accounts` at device time `now` (Unix seconds), corrected.
-pub fn codes<'a>(accounts: impl IntoIterator<Item = &'a Account>, now: u64, correction: ClockCorrection) -> CodeList {
+pub fn codes<'a>(
+    accounts: impl IntoIterator<Item = &'a Account>,
+    now: u64,
+    correction: ClockCorrection,
+) -> CodeList {
     let time = correction.apply(now);
     let accounts = accounts.into_iter();
     let mut codes = Vec::with_capacity(accounts.size_hint().0);
@@ -143,12 +147,38 @@ mod tests {
     fn vault() -> Vault {
         let rfc = Secret::from_bytes(b"12345678901234567890").unwrap();
         let mut vault = Vault::new();
-        vault.add(NewAccount::new("A", "totp", None, Otp::totp(rfc.clone(), Algorithm::Sha1, 8, 30).unwrap()).unwrap()).unwrap();
         vault
-            .add(NewAccount::new("B", "hotp", None, Otp::hotp(Secret::from_bytes(b"x").unwrap(), Algorithm::Sha1, 6, 3).unwrap()).unwrap())
+            .add(
+                NewAccount::new(
+                    "A",
+                    "totp",
+                    None,
+                    Otp::totp(rfc.clone(), Algorithm::Sha1, 8, 30).unwrap(),
+                )
+                .unwrap(),
+            )
             .unwrap();
         vault
-            .add(NewAccount::new("C", "60s", None, Otp::totp(Secret::from_bytes(b"y").unwrap(), Algorithm::Sha1, 6, 60).unwrap()).unwrap())
+            .add(
+                NewAccount::new(
+                    "B",
+                    "hotp",
+                    None,
+                    Otp::hotp(Secret::from_bytes(b"x").unwrap(), Algorithm::Sha1, 6, 3).unwrap(),
+                )
+                .unwrap(),
+            )
+            .unwrap();
+        vault
+            .add(
+                NewAccount::new(
+                    "C",
+                    "60s",
+                    None,
+                    Otp::totp(Secret::from_bytes(b"y").unwrap(), Algorithm::Sha1, 6, 60).unwrap(),
+                )
+                .unwrap(),
+            )
             .unwrap();
         vault
     }

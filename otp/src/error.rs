@@ -316,7 +316,8 @@ impl Error {
 /// User input shortened for an error message: at most [`ECHO_MAX`] characters, control
 /// characters replaced.
 pub(crate) fn echo(input: &str) -> String {
-    let mut out: String = input.chars().take(ECHO_MAX).map(|c| if c.is_control() { '\u{FFFD}' } else { c }).collect();
+    let mut out: String =
+        input.chars().take(ECHO_MAX).map(|c| if c.is_control() { '\u{FFFD}' } else { c }).collect();
     if input.chars().count() > ECHO_MAX {
         out.push('…');
     }
@@ -357,8 +358,17 @@ mod tests {
 
     #[test]
     fn entry_errors_summarize_the_first_one() {
-        let e = Error::InvalidEntries { errors: vec![EntryError { entry: 3, label: Some("A:b".into()), error: Error::MissingSecret }] };
-        assert_eq!(e.to_string(), "1 of the entries are invalid; nothing was imported (first: entry 3: the secret is missing)");
+        let e = Error::InvalidEntries {
+            errors: vec![EntryError {
+                entry: 3,
+                label: Some("A:b".into()),
+                error: Error::MissingSecret,
+            }],
+        };
+        assert_eq!(
+            e.to_string(),
+            "1 of the entries are invalid; nothing was imported (first: entry 3: the secret is missing)"
+        );
         assert_eq!(e.code(), "invalid_entries");
     }
 }

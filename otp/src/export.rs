@@ -77,7 +77,12 @@ impl KdfParams {
             return Err(Error::MalformedExport {
                 reason: format!(
                     "Argon2id parameters must be within m={}..={} KiB, t={}..={}, p={}..={}",
-                    min.memory_kib, max.memory_kib, min.iterations, max.iterations, min.parallelism, max.parallelism
+                    min.memory_kib,
+                    max.memory_kib,
+                    min.iterations,
+                    max.iterations,
+                    min.parallelism,
+                    max.parallelism
                 ),
             });
         }
@@ -135,7 +140,12 @@ struct Payload {
 }
 
 /// Encrypts `accounts` under `password`. Slow (Argon2id): not on a UI thread.
-pub fn encrypt(accounts: &[Account], password: &str, params: KdfParams, rng: &dyn SecureRandom) -> Result<String> {
+pub fn encrypt(
+    accounts: &[Account],
+    password: &str,
+    params: KdfParams,
+    rng: &dyn SecureRandom,
+) -> Result<String> {
     check_password(password)?;
     params.check()?;
     let mut salt = [0u8; SALT_LEN];
@@ -155,15 +165,31 @@ pub fn encrypt(accounts: &[Account], password: &str, params: KdfParams, rng: &dy
     let payload = PayloadRef {
         accounts: accounts
             .iter()
-            .map(|a| ExportedRef { issuer: &a.issuer, name: &a.name, group: a.group.as_deref(), otp: &a.otp })
+            .map(|a| ExportedRef {
+                issuer: &a.issuer,
+                name: &a.name,
+                group: a.group.as_deref(),
+                otp: &a.otp,
+            })
             .collect(),
     };
     let mut sealed = crate::vault::to_json_exact(&payload, TAG_LEN)?;
     let key = derive_key(password, &salt, params)?;
-    key.seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(associated_data(VERSION, &kdf, &cipher)), &mut *sealed)
-        .map_err(|_| Error::Internal { reason: "AES-GCM seal" })?;
-    let envelope = Envelope { format: FORMAT_NAME.to_owned(), version: VERSION, kdf, cipher, ciphertext: B64.encode(&*sealed) };
-    let mut text = serde_json::to_string_pretty(&envelope).map_err(|_| Error::Internal { reason: "encoding the export" })?;
+    key.seal_in_place_append_tag(
+        Nonce::assume_unique_for_key(nonce),
+        Aad::from(associated_data(VERSION, &kdf, &cipher)),
+        &mut *sealed,
+    )
+    .map_err(|_| Error::Internal { reason: "AES-GCM seal" })?;
+    let envelope = Envelope {
+        format: FORMAT_NAME.to_owned(),
+        version: VERSION,
+        kdf,
+        cipher,
+        ciphertext: B64.encode(&*sealed),
+    };
+    let mut text = serde_json::to_string_pretty(&envelope)
+        .map_err(|_| Error::Internal { reason: "encoding the export" })?;
     text.push('\n');
     Ok(text)
 }
@@ -177,7 +203,11 @@ pub fn decrypt(bytes: &[u8], password: &str) -> Result<Vec<NewAccount>> {
     let envelope = read_envelope(bytes)?;
     check_password(password)?;
     let Envelope { kdf, cipher, ciphertext, version, .. } = envelope;
-    let params = KdfParams { memory_kib: kdf.memory_kib, iterations: kdf.iterations, parallelism: kdf.parallelism };
+    let params = KdfParams {
+        memory_kib: kdf.memory_kib,
+        iterations: kdf.iterations,
+        parallelism: kdf.parallelism,
+    };
     let salt = B64.decode(&kdf.salt).map_err(|_| malformed("the salt is not base64url"))?;
     if !(SALT_LEN..=64).contains(&salt.len()) {
         return Err(malformed("the salt must have 16 to 64 bytes"));
@@ -187,22 +217,30 @@ pub fn decrypt(bytes: &[u8], password: &str) -> Result<Vec<NewAccount>> {
         .ok()
         .and_then(|n| n.try_into().ok())
         .ok_or_else(|| malformed("the nonce must be 12 bytes of base64url"))?;
-    let mut sealed = Zeroizing::new(B64.decode(&ciphertext).map_err(|_| malformed("the ciphertext is not base64url"))?);
+    let mut sealed = Zeroizing::new(
+        B64.decode(&ciphertext).map_err(|_| malformed("the ciphertext is not base64url"))?,
+    );
     if sealed.len() < TAG_LEN {
         return Err(malformed("the ciphertext is shorter than its tag"));
     }
     let key = derive_key(password, &salt, params)?;
     let plain = key
-        .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(associated_data(version, &kdf, &cipher)), &mut sealed)
+        .open_in_place(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(associated_data(version, &kdf, &cipher)),
+            &mut sealed,
+        )
         .map_err(|_| Error::WrongPassword)?;
-    let payload: Payload = serde_json::from_slice(plain).map_err(|e| json_error("twostep export", &e))?;
+    let payload: Payload =
+        serde_json::from_slice(plain).map_err(|e| json_error("twostep export", &e))?;
     let entries = payload
         .accounts
         .into_iter()
         .enumerate()
         .map(|(index, a)| {
             let label = Some(a.label());
-            NewAccount::new(&a.issuer, &a.name, a.group.as_deref(), a.otp).map_err(|e| import::entry_error(index + 1, label, e))
+            NewAccount::new(&a.issuer, &a.name, a.group.as_deref(), a.otp)
+                .map_err(|e| import::entry_error(index + 1, label, e))
         })
         .collect();
     import::collect(entries)
@@ -215,7 +253,8 @@ fn read_envelope(bytes: &[u8]) -> Result<Envelope> {
         format: Option<String>,
         version: Option<u64>,
     }
-    let head: Version = serde_json::from_slice(bytes).map_err(|e| json_error("twostep export", &e))?;
+    let head: Version =
+        serde_json::from_slice(bytes).map_err(|e| json_error("twostep export", &e))?;
     if head.format.as_deref() != Some(FORMAT_NAME) {
         return Err(malformed("not a twostep authenticator export"));
     }
@@ -224,15 +263,20 @@ fn read_envelope(bytes: &[u8]) -> Result<Envelope> {
         Some(version) => return Err(Error::UnsupportedExportVersion { version }),
         None => return Err(malformed("no version")),
     }
-    let envelope: Envelope = serde_json::from_slice(bytes).map_err(|e| json_error("twostep export", &e))?;
+    let envelope: Envelope =
+        serde_json::from_slice(bytes).map_err(|e| json_error("twostep export", &e))?;
     if envelope.kdf.name != "argon2id" || envelope.kdf.version != 0x13 {
         return Err(malformed("the key derivation must be argon2id version 19"));
     }
     if envelope.cipher.name != "aes-256-gcm" {
         return Err(malformed("the cipher must be aes-256-gcm"));
     }
-    KdfParams { memory_kib: envelope.kdf.memory_kib, iterations: envelope.kdf.iterations, parallelism: envelope.kdf.parallelism }
-        .check()?;
+    KdfParams {
+        memory_kib: envelope.kdf.memory_kib,
+        iterations: envelope.kdf.iterations,
+        parallelism: envelope.kdf.parallelism,
+    }
+    .check()?;
     Ok(envelope)
 }
 
@@ -240,18 +284,30 @@ fn read_envelope(bytes: &[u8]) -> Result<Envelope> {
 fn associated_data(version: u64, kdf: &Kdf, cipher: &Cipher) -> Vec<u8> {
     format!(
         "{FORMAT_NAME};version={version};kdf={},v={},m={},t={},p={},salt={};cipher={},nonce={}",
-        kdf.name, kdf.version, kdf.memory_kib, kdf.iterations, kdf.parallelism, kdf.salt, cipher.name, cipher.nonce
+        kdf.name,
+        kdf.version,
+        kdf.memory_kib,
+        kdf.iterations,
+        kdf.parallelism,
+        kdf.salt,
+        cipher.name,
+        cipher.nonce
     )
     .into_bytes()
 }
 
 fn derive_key(password: &str, salt: &[u8], params: KdfParams) -> Result<LessSafeKey> {
-    let argon_params = argon2::Params::new(params.memory_kib, params.iterations, params.parallelism, Some(32))
-        .map_err(|_| malformed("Argon2id parameters are out of range"))?;
-    let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, argon_params);
+    let argon_params =
+        argon2::Params::new(params.memory_kib, params.iterations, params.parallelism, Some(32))
+            .map_err(|_| malformed("Argon2id parameters are out of range"))?;
+    let argon =
+        argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, argon_params);
     let mut key = Zeroizing::new([0u8; 32]);
-    argon.hash_password_into(password.as_bytes(), salt, &mut key[..]).map_err(|_| Error::Internal { reason: "Argon2id" })?;
-    let unbound = UnboundKey::new(&AES_256_GCM, &key[..]).map_err(|_| Error::Internal { reason: "AES-256-GCM key" })?;
+    argon
+        .hash_password_into(password.as_bytes(), salt, &mut key[..])
+        .map_err(|_| Error::Internal { reason: "Argon2id" })?;
+    let unbound = UnboundKey::new(&AES_256_GCM, &key[..])
+        .map_err(|_| Error::Internal { reason: "AES-256-GCM key" })?;
     Ok(LessSafeKey::new(unbound))
 }
 
@@ -304,7 +360,13 @@ mod tests {
                     "GitHub",
                     "alice",
                     None,
-                    Otp::totp(Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap(), Algorithm::Sha1, 6, 30).unwrap(),
+                    Otp::totp(
+                        Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap(),
+                        Algorithm::Sha1,
+                        6,
+                        30,
+                    )
+                    .unwrap(),
                 )
                 .unwrap(),
             )
@@ -316,12 +378,28 @@ mod tests {
                     "Bank",
                     "",
                     None,
-                    Otp::hotp(Secret::from_bytes(b"12345678901234567890").unwrap(), Algorithm::Sha512, 8, 9).unwrap(),
+                    Otp::hotp(
+                        Secret::from_bytes(b"12345678901234567890").unwrap(),
+                        Algorithm::Sha512,
+                        8,
+                        9,
+                    )
+                    .unwrap(),
                 )
                 .unwrap(),
             )
             .unwrap();
-        vault.add(NewAccount::new("Steam", "gamer", None, Otp::steam(Secret::from_bytes(b"steam-secret").unwrap())).unwrap()).unwrap();
+        vault
+            .add(
+                NewAccount::new(
+                    "Steam",
+                    "gamer",
+                    None,
+                    Otp::steam(Secret::from_bytes(b"steam-secret").unwrap()),
+                )
+                .unwrap(),
+            )
+            .unwrap();
         vault
     }
 
@@ -329,7 +407,12 @@ mod tests {
         vault
             .accounts()
             .iter()
-            .map(|a| NewAccount { issuer: a.issuer.clone(), name: a.name.clone(), group: a.group.clone(), otp: a.otp.clone() })
+            .map(|a| NewAccount {
+                issuer: a.issuer.clone(),
+                name: a.name.clone(),
+                group: a.group.clone(),
+                otp: a.otp.clone(),
+            })
             .collect()
     }
 
@@ -345,12 +428,16 @@ mod tests {
         assert_eq!(decrypt(file.as_bytes(), "correct horse").unwrap(), as_new(&vault));
         assert_eq!(decrypt(file.as_bytes(), "wrong horse!"), Err(Error::WrongPassword));
         // Two exports of the same vault differ (salt, nonce).
-        assert_ne!(encrypt(vault.accounts(), "correct horse", FAST, &SystemRandom::new()).unwrap(), file);
+        assert_ne!(
+            encrypt(vault.accounts(), "correct horse", FAST, &SystemRandom::new()).unwrap(),
+            file
+        );
     }
 
     #[test]
     fn changing_any_header_field_or_the_ciphertext_fails() {
-        let file = encrypt(vault().accounts(), "correct horse", FAST, &SystemRandom::new()).unwrap();
+        let file =
+            encrypt(vault().accounts(), "correct horse", FAST, &SystemRandom::new()).unwrap();
         let original: serde_json::Value = serde_json::from_str(&file).unwrap();
         let edits: [(&str, serde_json::Value); 4] = [
             ("/kdf/iterations", 3.into()),
@@ -361,18 +448,26 @@ mod tests {
         for (pointer, value) in edits {
             let mut edited = original.clone();
             *edited.pointer_mut(pointer).unwrap() = value;
-            assert_eq!(decrypt(edited.to_string().as_bytes(), "correct horse"), Err(Error::WrongPassword), "{pointer}");
+            assert_eq!(
+                decrypt(edited.to_string().as_bytes(), "correct horse"),
+                Err(Error::WrongPassword),
+                "{pointer}"
+            );
         }
         let mut edited = original.clone();
         let mut ct = B64.decode(original["ciphertext"].as_str().unwrap()).unwrap();
         ct[0] ^= 1;
         edited["ciphertext"] = B64.encode(&ct).into();
-        assert_eq!(decrypt(edited.to_string().as_bytes(), "correct horse"), Err(Error::WrongPassword));
+        assert_eq!(
+            decrypt(edited.to_string().as_bytes(), "correct horse"),
+            Err(Error::WrongPassword)
+        );
     }
 
     #[test]
     fn bad_files_and_passwords_are_typed() {
-        let file = encrypt(vault().accounts(), "correct horse", FAST, &SystemRandom::new()).unwrap();
+        let file =
+            encrypt(vault().accounts(), "correct horse", FAST, &SystemRandom::new()).unwrap();
         let original: serde_json::Value = serde_json::from_str(&file).unwrap();
         let with = |pointer: &str, value: serde_json::Value| {
             let mut edited = original.clone();
@@ -383,17 +478,33 @@ mod tests {
         assert_eq!(with("/format", "something-else".into()), "malformed_export");
         assert_eq!(with("/kdf/name", "scrypt".into()), "malformed_export");
         assert_eq!(with("/cipher/name", "chacha20-poly1305".into()), "malformed_export");
-        assert_eq!(with("/kdf/memory_kib", (4 * 1024 * 1024).into()), "malformed_export", "a hostile memory cost");
+        assert_eq!(
+            with("/kdf/memory_kib", (4 * 1024 * 1024).into()),
+            "malformed_export",
+            "a hostile memory cost"
+        );
         assert_eq!(with("/kdf/iterations", 1.into()), "malformed_export");
         assert_eq!(with("/cipher/nonce", "AAAA".into()), "malformed_export");
         assert_eq!(with("/ciphertext", "!!".into()), "malformed_export");
         assert_eq!(with("/ciphertext", "AAAA".into()), "malformed_export");
         assert_eq!(decrypt(b"{", "correct horse").unwrap_err().code(), "invalid_json");
-        assert_eq!(decrypt(&vec![b' '; MAX_IMPORT_BYTES + 1], "x").unwrap_err().code(), "too_large");
-        assert_eq!(decrypt(file.as_bytes(), "short"), Err(Error::WeakPassword { min: 8, max: 1024 }));
-        assert_eq!(encrypt(vault().accounts(), "short", FAST, &SystemRandom::new()), Err(Error::WeakPassword { min: 8, max: 1024 }));
+        assert_eq!(
+            decrypt(&vec![b' '; MAX_IMPORT_BYTES + 1], "x").unwrap_err().code(),
+            "too_large"
+        );
+        assert_eq!(
+            decrypt(file.as_bytes(), "short"),
+            Err(Error::WeakPassword { min: 8, max: 1024 })
+        );
+        assert_eq!(
+            encrypt(vault().accounts(), "short", FAST, &SystemRandom::new()),
+            Err(Error::WeakPassword { min: 8, max: 1024 })
+        );
         let weak = KdfParams { memory_kib: 1024, ..FAST };
-        assert!(matches!(encrypt(vault().accounts(), "long enough", weak, &SystemRandom::new()), Err(Error::MalformedExport { .. })));
+        assert!(matches!(
+            encrypt(vault().accounts(), "long enough", weak, &SystemRandom::new()),
+            Err(Error::MalformedExport { .. })
+        ));
     }
 
     #[test]

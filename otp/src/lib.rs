@@ -1,18 +1,17 @@
 //! The on-device authenticator of twostep, as a pure library: no I/O, no clock, no
 //! global state. Time is always a parameter and randomness comes from the caller.
 //!
-//! - [`algorithm`] and [`account`]: TOTP (RFC 6238) and HOTP (RFC 4226) over
-//!   HMAC-SHA1/256/512 with 6–8 digits and periods of 1–3600 s, and Steam Guard codes.
-//! - [`codes`]: every account's code, next code and seconds remaining at one moment, in
-//!   one call, with a clock correction and a warning when it exceeds 15 s.
-//! - [`uri`]: Google's Key Uri Format (`otpauth://`), parsed leniently and written
-//!   canonically.
-//! - [`import`]: Google Authenticator exports (also split over several QR codes), Aegis
-//!   and 2FAS plain JSON, and text files of otpauth URIs; all or nothing per file.
-//! - [`export`]: an encrypted export (Argon2id + AES-256-GCM, versioned) and a plain list
-//!   of otpauth URIs.
-//! - [`vault`]: the accounts with ids, groups and order; edit, delete, reorder, search;
-//!   HOTP counters; serialization for sealed storage.
+//! - [`algorithm`] and [`account`]: TOTP (RFC 6238) and HOTP (RFC 4226) over HMAC-SHA1/256/512 with
+//!   6–8 digits and periods of 1–3600 s, and Steam Guard codes.
+//! - [`codes`]: every account's code, next code and seconds remaining at one moment, in one call,
+//!   with a clock correction and a warning when it exceeds 15 s.
+//! - [`uri`]: Google's Key Uri Format (`otpauth://`), parsed leniently and written canonically.
+//! - [`import`]: Google Authenticator exports (also split over several QR codes), Aegis and 2FAS
+//!   plain JSON, and text files of otpauth URIs; all or nothing per file.
+//! - [`export`]: an encrypted export (Argon2id + AES-256-GCM, versioned) and a plain list of
+//!   otpauth URIs.
+//! - [`vault`]: the accounts with ids, groups and order; edit, delete, reorder, search; HOTP
+//!   counters; serialization for sealed storage.
 //!
 //! Every malformed input yields a typed [`Error`] and changes nothing. Secrets are
 //! zeroized on drop and redacted from `Debug`.

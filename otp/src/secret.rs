@@ -151,17 +151,31 @@ mod tests {
         let secret = Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap();
         assert_eq!(secret.expose(), b"Hello!\xde\xad\xbe\xef");
         assert_eq!(secret.to_base32().as_str(), "JBSWY3DPEHPK3PXP");
-        for lenient in ["jbswy3dpehpk3pxp", "JBSW Y3DP EHPK 3PXP", "jbsw-y3dp-ehpk-3pxp", "JBSWY3DPEHPK3PXP====", " JBSWY3DP\tEHPK3PXP\n"] {
+        for lenient in [
+            "jbswy3dpehpk3pxp",
+            "JBSW Y3DP EHPK 3PXP",
+            "jbsw-y3dp-ehpk-3pxp",
+            "JBSWY3DPEHPK3PXP====",
+            " JBSWY3DP\tEHPK3PXP\n",
+        ] {
             assert_eq!(Secret::from_base32(lenient).unwrap(), secret, "{lenient:?}");
         }
         // RFC 4648 test vectors.
-        for (plain, encoded) in
-            [("f", "MY"), ("fo", "MZXQ"), ("foo", "MZXW6"), ("foob", "MZXW6YQ"), ("fooba", "MZXW6YTB"), ("foobar", "MZXW6YTBOI")]
-        {
+        for (plain, encoded) in [
+            ("f", "MY"),
+            ("fo", "MZXQ"),
+            ("foo", "MZXW6"),
+            ("foob", "MZXW6YQ"),
+            ("fooba", "MZXW6YTB"),
+            ("foobar", "MZXW6YTBOI"),
+        ] {
             let s = Secret::from_bytes(plain.as_bytes()).unwrap();
             assert_eq!(s.to_base32().as_str(), encoded);
             assert_eq!(Secret::from_base32(encoded).unwrap().expose(), plain.as_bytes());
-            assert_eq!(Secret::from_base32(&format!("{encoded}======")).unwrap().expose(), plain.as_bytes());
+            assert_eq!(
+                Secret::from_base32(&format!("{encoded}======")).unwrap().expose(),
+                plain.as_bytes()
+            );
         }
     }
 
@@ -174,8 +188,14 @@ mod tests {
         assert_eq!(Secret::from_base32(""), Err(Error::MissingSecret));
         assert_eq!(Secret::from_base32("  "), Err(Error::MissingSecret));
         assert_eq!(Secret::from_base32("M"), Err(Error::MissingSecret), "5 bits are not a byte");
-        assert_eq!(Secret::from_base32(&"A".repeat(1000)), Err(Error::SecretTooLong { max: MAX_SECRET_BYTES }));
-        assert_eq!(Secret::from_base32(&"A".repeat(420)), Err(Error::SecretTooLong { max: MAX_SECRET_BYTES }));
+        assert_eq!(
+            Secret::from_base32(&"A".repeat(1000)),
+            Err(Error::SecretTooLong { max: MAX_SECRET_BYTES })
+        );
+        assert_eq!(
+            Secret::from_base32(&"A".repeat(420)),
+            Err(Error::SecretTooLong { max: MAX_SECRET_BYTES })
+        );
         assert_eq!(Secret::from_bytes(&[]), Err(Error::MissingSecret));
     }
 

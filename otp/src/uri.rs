@@ -27,7 +27,8 @@ use crate::secret::Secret;
 pub const MAX_URI_BYTES: usize = 4096;
 
 /// The parameters this parser reads; any other is ignored.
-const KNOWN: [&str; 7] = ["secret", "issuer", "algorithm", "digits", "period", "counter", "encoder"];
+const KNOWN: [&str; 7] =
+    ["secret", "issuer", "algorithm", "digits", "period", "counter", "encoder"];
 
 /// Parses one `otpauth://` URI.
 pub fn parse(uri: &str) -> Result<NewAccount> {
@@ -36,34 +37,50 @@ pub fn parse(uri: &str) -> Result<NewAccount> {
     }
     let uri = uri.trim();
     let rest = strip_prefix_ignore_case(uri, "otpauth://").ok_or_else(|| {
-        if strip_prefix_ignore_case(uri, "otpauth-migration://").is_some() { Error::MigrationUri } else { Error::NotOtpauth }
+        if strip_prefix_ignore_case(uri, "otpauth-migration://").is_some() {
+            Error::MigrationUri
+        } else {
+            Error::NotOtpauth
+        }
     })?;
     // A fragment cannot be part of any value we read.
     let rest = rest.split_once('#').map_or(rest, |(before, _)| before);
     let (type_and_label, query) = rest.split_once('?').unwrap_or((rest, ""));
-    let (kind, label) = type_and_label.split_once('/').ok_or(Error::MalformedUri { reason: "no label after the type" })?;
+    let (kind, label) = type_and_label
+        .split_once('/')
+        .ok_or(Error::MalformedUri { reason: "no label after the type" })?;
     let mut kind = OtpKind::parse(kind)?;
-    let label = percent_decode(label, false).map_err(|()| Error::InvalidPercentEncoding { part: "label".to_owned() })?;
+    let label = percent_decode(label, false)
+        .map_err(|()| Error::InvalidPercentEncoding { part: "label".to_owned() })?;
 
     let params = Params::parse(query)?;
-    if params.get("encoder").is_some_and(|e| e.eq_ignore_ascii_case("steam")) && kind == OtpKind::Totp {
+    if params.get("encoder").is_some_and(|e| e.eq_ignore_ascii_case("steam"))
+        && kind == OtpKind::Totp
+    {
         kind = OtpKind::Steam;
     }
-    let secret_text = params.get("secret").filter(|s| !s.trim().is_empty()).ok_or(Error::MissingSecret)?;
+    let secret_text =
+        params.get("secret").filter(|s| !s.trim().is_empty()).ok_or(Error::MissingSecret)?;
     let secret = Secret::from_base32(secret_text)?;
     let algorithm = params.get("algorithm").map(Algorithm::parse).transpose()?.unwrap_or_default();
-    let digits = params.get("digits").map(|d| parse_number(d).map_err(|()| Error::InvalidDigits { found: echo(d) }));
+    let digits = params
+        .get("digits")
+        .map(|d| parse_number(d).map_err(|()| Error::InvalidDigits { found: echo(d) }));
     let otp = match kind {
         OtpKind::Totp => {
             let period = match params.get("period") {
-                Some(p) => account::period_from(parse_number(p).map_err(|()| Error::InvalidPeriod { found: echo(p) })?)?,
+                Some(p) => account::period_from(
+                    parse_number(p).map_err(|()| Error::InvalidPeriod { found: echo(p) })?,
+                )?,
                 None => DEFAULT_PERIOD,
             };
             Otp::totp(secret, algorithm, digits_or_default(digits)?, period)?
         }
         OtpKind::Hotp => {
             let counter = match params.get("counter") {
-                Some(c) => parse_number(c).map_err(|()| Error::InvalidCounter { found: echo(c) })?,
+                Some(c) => {
+                    parse_number(c).map_err(|()| Error::InvalidCounter { found: echo(c) })?
+                }
                 None => 0,
             };
             Otp::hotp(secret, algorithm, digits_or_default(digits)?, counter)?
@@ -118,7 +135,12 @@ pub(crate) fn label_hint(uri: &str) -> Option<String> {
     let rest = uri.trim().split_once("://")?.1;
     let label = rest.split(['?', '#']).next()?.split_once('/')?.1;
     let decoded = percent_decode(label, false).ok()?;
-    let hint: String = decoded.trim().chars().filter(|c| !c.is_control()).take(account::MAX_ISSUER_CHARS).collect();
+    let hint: String = decoded
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(account::MAX_ISSUER_CHARS)
+        .collect();
     (!hint.is_empty()).then_some(hint)
 }
 
@@ -127,7 +149,9 @@ fn split_label(label: &str, issuer_param: Option<&str>) -> (String, String) {
     let issuer_param = issuer_param.map(str::trim).filter(|i| !i.is_empty());
     if let Some(issuer) = issuer_param {
         // "Issuer:name" where the issuer itself may contain a colon.
-        if let Some(name) = label.strip_prefix(issuer).and_then(|rest| rest.trim_start().strip_prefix(':')) {
+        if let Some(name) =
+            label.strip_prefix(issuer).and_then(|rest| rest.trim_start().strip_prefix(':'))
+        {
             return (issuer.to_owned(), name.trim().to_owned());
         }
         let name = label.split_once(':').map_or(label, |(_, name)| name);
@@ -168,7 +192,8 @@ impl Params {
             if found.iter().any(|(k, _)| k == known) {
                 return Err(Error::DuplicateParameter { name: (*known).to_owned() });
             }
-            let decoded = percent_decode(value, true).map_err(|()| Error::InvalidPercentEncoding { part: (*known).to_owned() })?;
+            let decoded = percent_decode(value, true)
+                .map_err(|()| Error::InvalidPercentEncoding { part: (*known).to_owned() })?;
             found.push((known, decoded));
         }
         Ok(Self(found))

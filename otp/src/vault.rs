@@ -203,11 +203,16 @@ impl Vault {
         {
             // Generator -> account, for the vault and for the entries accepted so far
             // (which will get consecutive ids from `next_id`).
-            let mut seen: HashMap<GeneratorKey, AccountId> = self.accounts.iter().map(|a| (GeneratorKey::of(&a.otp), a.id)).collect();
+            let mut seen: HashMap<GeneratorKey, AccountId> =
+                self.accounts.iter().map(|a| (GeneratorKey::of(&a.otp), a.id)).collect();
             for (index, entry) in entries.into_iter().enumerate() {
                 let key = GeneratorKey::of(&entry.otp);
                 if let Some(existing) = seen.get(&key) {
-                    report.duplicates.push(DuplicateEntry { entry: index + 1, label: entry.label(), existing: *existing });
+                    report.duplicates.push(DuplicateEntry {
+                        entry: index + 1,
+                        label: entry.label(),
+                        existing: *existing,
+                    });
                     continue;
                 }
                 seen.insert(key, AccountId(self.next_id + fresh.len() as u64));
@@ -252,7 +257,8 @@ impl Vault {
 
     /// The groups in use, sorted, each once.
     pub fn groups(&self) -> Vec<String> {
-        let mut groups: Vec<String> = self.accounts.iter().filter_map(|a| a.group.clone()).collect();
+        let mut groups: Vec<String> =
+            self.accounts.iter().filter_map(|a| a.group.clone()).collect();
         groups.sort();
         groups.dedup();
         groups
@@ -287,7 +293,8 @@ impl Vault {
             }
             reordered.push(index);
         }
-        let mut old: Vec<Option<Account>> = std::mem::take(&mut self.accounts).into_iter().map(Some).collect();
+        let mut old: Vec<Option<Account>> =
+            std::mem::take(&mut self.accounts).into_iter().map(Some).collect();
         self.accounts = reordered.into_iter().filter_map(|i| old[i].take()).collect();
         Ok(())
     }
@@ -339,9 +346,10 @@ impl Vault {
     pub fn correction(&self, server_offset_ms: Option<i64>) -> ClockCorrection {
         match (self.user_offset_ms, server_offset_ms) {
             (Some(offset_ms), _) => ClockCorrection { offset_ms, source: OffsetSource::User },
-            (None, Some(offset_ms)) => {
-                ClockCorrection { offset_ms: offset_ms.clamp(-MAX_OFFSET_MS, MAX_OFFSET_MS), source: OffsetSource::Server }
-            }
+            (None, Some(offset_ms)) => ClockCorrection {
+                offset_ms: offset_ms.clamp(-MAX_OFFSET_MS, MAX_OFFSET_MS),
+                source: OffsetSource::Server,
+            },
             (None, None) => ClockCorrection::NONE,
         }
     }
@@ -354,31 +362,49 @@ impl Vault {
     /// The vault as bytes to seal (JSON, secrets in base32; zeroized on drop). The buffer
     /// is sized exactly first, so no partial copy is left behind by reallocation.
     pub fn to_bytes(&self) -> Result<Zeroizing<Vec<u8>>> {
-        let stored = StoredRef { format: FORMAT, next_id: self.next_id, user_offset_ms: self.user_offset_ms, accounts: &self.accounts };
+        let stored = StoredRef {
+            format: FORMAT,
+            next_id: self.next_id,
+            user_offset_ms: self.user_offset_ms,
+            accounts: &self.accounts,
+        };
         to_json_exact(&stored, 0)
     }
 
     /// A vault from [`Vault::to_bytes`], checked.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let stored: Stored =
-            serde_json::from_slice(bytes).map_err(|e| Error::CorruptVault { reason: crate::error::json_error("vault", &e).to_string() })?;
+        let stored: Stored = serde_json::from_slice(bytes).map_err(|e| Error::CorruptVault {
+            reason: crate::error::json_error("vault", &e).to_string(),
+        })?;
         if stored.format != FORMAT {
-            return Err(Error::CorruptVault { reason: format!("format {} is not supported (this version reads {FORMAT})", stored.format) });
+            return Err(Error::CorruptVault {
+                reason: format!(
+                    "format {} is not supported (this version reads {FORMAT})",
+                    stored.format
+                ),
+            });
         }
         if stored.accounts.len() > MAX_ACCOUNTS {
             return Err(Error::CorruptVault { reason: "too many accounts".to_owned() });
         }
         let mut ids: Vec<u64> = stored.accounts.iter().map(|a| a.id.0).collect();
         ids.sort_unstable();
-        if ids.windows(2).any(|w| w[0] == w[1]) || ids.last().is_some_and(|max| *max >= stored.next_id) {
-            return Err(Error::CorruptVault { reason: "account ids are not unique or exceed the next id".to_owned() });
+        if ids.windows(2).any(|w| w[0] == w[1])
+            || ids.last().is_some_and(|max| *max >= stored.next_id)
+        {
+            return Err(Error::CorruptVault {
+                reason: "account ids are not unique or exceed the next id".to_owned(),
+            });
         }
         for a in &stored.accounts {
             NewAccount::new(&a.issuer, &a.name, a.group.as_deref(), a.otp.clone())
                 .map_err(|e| Error::CorruptVault { reason: format!("account {}: {e}", a.id) })?;
         }
-        let mut vault = Self { accounts: stored.accounts, next_id: stored.next_id, user_offset_ms: None };
-        vault.set_user_clock_offset_ms(stored.user_offset_ms).map_err(|e| Error::CorruptVault { reason: e.to_string() })?;
+        let mut vault =
+            Self { accounts: stored.accounts, next_id: stored.next_id, user_offset_ms: None };
+        vault
+            .set_user_clock_offset_ms(stored.user_offset_ms)
+            .map_err(|e| Error::CorruptVault { reason: e.to_string() })?;
         Ok(vault)
     }
 }
@@ -399,7 +425,13 @@ impl GeneratorKey {
         let digest = ring::digest::digest(&ring::digest::SHA256, otp.secret().expose());
         let mut secret_digest = [0u8; 32];
         secret_digest.copy_from_slice(digest.as_ref());
-        Self { kind: otp.kind(), algorithm: otp.algorithm(), digits: otp.digits(), period: otp.period(), secret_digest }
+        Self {
+            kind: otp.kind(),
+            algorithm: otp.algorithm(),
+            digits: otp.digits(),
+            period: otp.period(),
+            secret_digest,
+        }
     }
 }
 
@@ -426,9 +458,11 @@ struct Stored {
 /// left (for an AEAD tag), so that no reallocation leaves a partial copy behind.
 pub(crate) fn to_json_exact<T: Serialize>(value: &T, spare: usize) -> Result<Zeroizing<Vec<u8>>> {
     let mut counter = CountingWriter(0);
-    serde_json::to_writer(&mut counter, value).map_err(|_| Error::Internal { reason: "encoding JSON" })?;
+    serde_json::to_writer(&mut counter, value)
+        .map_err(|_| Error::Internal { reason: "encoding JSON" })?;
     let mut out = Zeroizing::new(Vec::with_capacity(counter.0 + spare));
-    serde_json::to_writer(&mut *out, value).map_err(|_| Error::Internal { reason: "encoding JSON" })?;
+    serde_json::to_writer(&mut *out, value)
+        .map_err(|_| Error::Internal { reason: "encoding JSON" })?;
     Ok(out)
 }
 
@@ -452,7 +486,13 @@ mod tests {
     use crate::secret::Secret;
 
     fn totp(issuer: &str, name: &str, secret: &str) -> NewAccount {
-        NewAccount::new(issuer, name, None, Otp::totp(Secret::from_base32(secret).unwrap(), Algorithm::Sha1, 6, 30).unwrap()).unwrap()
+        NewAccount::new(
+            issuer,
+            name,
+            None,
+            Otp::totp(Secret::from_base32(secret).unwrap(), Algorithm::Sha1, 6, 30).unwrap(),
+        )
+        .unwrap()
     }
 
     fn three() -> (Vault, [AccountId; 3]) {
@@ -470,12 +510,19 @@ mod tests {
     #[test]
     fn adding_the_same_secret_twice_is_refused() {
         let (mut vault, [a, ..]) = three();
-        assert_eq!(vault.add(totp("Other", "name", "aaaa aaaa")), Err(Error::Duplicate { existing: a }));
+        assert_eq!(
+            vault.add(totp("Other", "name", "aaaa aaaa")),
+            Err(Error::Duplicate { existing: a })
+        );
         assert_eq!(vault.len(), 3);
         // A different period is a different generator.
-        let other =
-            NewAccount::new("GitHub", "alice", None, Otp::totp(Secret::from_base32("AAAAAAAA").unwrap(), Algorithm::Sha1, 6, 60).unwrap())
-                .unwrap();
+        let other = NewAccount::new(
+            "GitHub",
+            "alice",
+            None,
+            Otp::totp(Secret::from_base32("AAAAAAAA").unwrap(), Algorithm::Sha1, 6, 60).unwrap(),
+        )
+        .unwrap();
         assert!(vault.add(other).is_ok());
     }
 
@@ -486,7 +533,11 @@ mod tests {
         assert_eq!(vault.get(a).unwrap().label(), "GitHub Enterprise:alice");
         assert_eq!(vault.edit(a, Some(""), Some(" ")), Err(Error::MissingLabel));
         assert!(matches!(vault.edit(a, None, Some("\u{0}")), Err(Error::InvalidLabel { .. })));
-        assert_eq!(vault.get(a).unwrap().label(), "GitHub Enterprise:alice", "a refused edit changes nothing");
+        assert_eq!(
+            vault.get(a).unwrap().label(),
+            "GitHub Enterprise:alice",
+            "a refused edit changes nothing"
+        );
         vault.set_group(a, Some("Work")).unwrap();
         vault.set_group(c, Some("Work")).unwrap();
         vault.set_group(b, Some("Home")).unwrap();
@@ -497,7 +548,10 @@ mod tests {
         assert_eq!(vault.remove(b), Err(Error::UnknownAccount { id: b }));
         let d = vault.add(totp("New", "x", "DDDDDDDD")).unwrap();
         assert!(d > c, "ids are never reused");
-        assert_eq!(vault.edit(AccountId(99), Some("x"), None), Err(Error::UnknownAccount { id: AccountId(99) }));
+        assert_eq!(
+            vault.edit(AccountId(99), Some("x"), None),
+            Err(Error::UnknownAccount { id: AccountId(99) })
+        );
     }
 
     #[test]
@@ -531,7 +585,17 @@ mod tests {
     fn hotp_counters_advance_once_per_code() {
         let mut vault = Vault::new();
         let secret = Secret::from_bytes(b"12345678901234567890").unwrap();
-        let id = vault.add(NewAccount::new("Bank", "me", None, Otp::hotp(secret, Algorithm::Sha1, 6, 0).unwrap()).unwrap()).unwrap();
+        let id = vault
+            .add(
+                NewAccount::new(
+                    "Bank",
+                    "me",
+                    None,
+                    Otp::hotp(secret, Algorithm::Sha1, 6, 0).unwrap(),
+                )
+                .unwrap(),
+            )
+            .unwrap();
         let first = vault.next_hotp(id).unwrap();
         assert_eq!((first.code.as_str(), first.counter), ("755224", 0));
         let second = vault.next_hotp(id).unwrap();
@@ -571,7 +635,10 @@ mod tests {
             full.push(totp("I", &i.to_string(), "GGGGGGGG"));
         }
         let before = full.clone();
-        assert_eq!(full.import(vec![totp("A", "1", "HHHHHHHH"), totp("B", "2", "IIIIIIII")]), Err(Error::VaultFull { max: MAX_ACCOUNTS }));
+        assert_eq!(
+            full.import(vec![totp("A", "1", "HHHHHHHH"), totp("B", "2", "IIIIIIII")]),
+            Err(Error::VaultFull { max: MAX_ACCOUNTS })
+        );
         assert_eq!(full, before);
     }
 
@@ -579,9 +646,15 @@ mod tests {
     fn clock_offsets_user_wins_and_bounds() {
         let mut vault = Vault::new();
         assert_eq!(vault.correction(None), ClockCorrection::NONE);
-        assert_eq!(vault.correction(Some(20_000)), ClockCorrection { offset_ms: 20_000, source: OffsetSource::Server });
+        assert_eq!(
+            vault.correction(Some(20_000)),
+            ClockCorrection { offset_ms: 20_000, source: OffsetSource::Server }
+        );
         vault.set_user_clock_offset_ms(Some(-3_000)).unwrap();
-        assert_eq!(vault.correction(Some(20_000)), ClockCorrection { offset_ms: -3_000, source: OffsetSource::User });
+        assert_eq!(
+            vault.correction(Some(20_000)),
+            ClockCorrection { offset_ms: -3_000, source: OffsetSource::User }
+        );
         assert!(vault.set_user_clock_offset_ms(Some(MAX_OFFSET_MS + 1)).is_err());
         assert_eq!(vault.user_clock_offset_ms(), Some(-3_000));
     }
@@ -605,7 +678,10 @@ mod tests {
         ] {
             assert!(text.contains(from), "{from}");
             let damaged = text.replacen(from, to, 1);
-            assert!(matches!(Vault::from_bytes(damaged.as_bytes()), Err(Error::CorruptVault { .. })), "{to}");
+            assert!(
+                matches!(Vault::from_bytes(damaged.as_bytes()), Err(Error::CorruptVault { .. })),
+                "{to}"
+            );
         }
         assert!(matches!(Vault::from_bytes(b"{"), Err(Error::CorruptVault { .. })));
     }

@@ -9,7 +9,9 @@
 use base64::Engine;
 use ring::rand::SystemRandom;
 use twostep_otp::import::{self, Detected};
-use twostep_otp::{Algorithm, Error, ImportFormat, KdfParams, MigrationBatches, NewAccount, OtpKind, Vault, export};
+use twostep_otp::{
+    Algorithm, Error, ImportFormat, KdfParams, MigrationBatches, NewAccount, OtpKind, Vault, export,
+};
 
 // ---- Google Authenticator, from the schema ------------------------------------------
 
@@ -64,7 +66,12 @@ fn totp_params<'a>(secret: &'a [u8], issuer: &'a str, name: &'a str) -> Params<'
 
 /// `MigrationPayload`: otp_parameters=1 (repeated), version=2, batch_size=3,
 /// batch_index=4, batch_id=5; as the QR code's URI.
-fn migration_uri(accounts: &[Params<'_>], batch_size: u64, batch_index: u64, batch_id: i32) -> String {
+fn migration_uri(
+    accounts: &[Params<'_>],
+    batch_size: u64,
+    batch_index: u64,
+    batch_id: i32,
+) -> String {
     let mut m = vec![];
     for a in accounts {
         field_bytes(&mut m, 1, &a.encode());
@@ -91,19 +98,33 @@ fn google_single_qr_code() {
     let uri = migration_uri(
         &[
             totp_params(b"12345678901234567890", "Example", "alice@example.com"),
-            Params { secret: b"hotp-secret!", name: "Bank:bob", issuer: "", algorithm: 2, digits: 2, kind: 1, counter: 7 },
+            Params {
+                secret: b"hotp-secret!",
+                name: "Bank:bob",
+                issuer: "",
+                algorithm: 2,
+                digits: 2,
+                kind: 1,
+                counter: 7,
+            },
         ],
         1,
         0,
         -1,
     );
-    assert_eq!(import::detect(uri.as_bytes()), Some(Detected::Import(ImportFormat::GoogleAuthenticator)));
+    assert_eq!(
+        import::detect(uri.as_bytes()),
+        Some(Detected::Import(ImportFormat::GoogleAuthenticator))
+    );
     let accounts = import::parse(ImportFormat::GoogleAuthenticator, uri.as_bytes()).unwrap();
     assert_eq!(accounts.len(), 2);
     assert_eq!(accounts[0].label(), "Example:alice@example.com");
     assert_eq!(accounts[0].otp.code_at(59).as_deref(), Some("287082"));
     assert_eq!(accounts[1].label(), "Bank:bob");
-    assert_eq!((accounts[1].otp.kind(), accounts[1].otp.algorithm(), accounts[1].otp.digits()), (OtpKind::Hotp, Algorithm::Sha256, 8));
+    assert_eq!(
+        (accounts[1].otp.kind(), accounts[1].otp.algorithm(), accounts[1].otp.digits()),
+        (OtpKind::Hotp, Algorithm::Sha256, 8)
+    );
     assert_eq!(accounts[1].otp.counter(), Some(7));
 }
 
@@ -112,7 +133,9 @@ fn google_export_over_three_qr_codes() {
     let secrets: Vec<Vec<u8>> = (0..9u8).map(|i| vec![i + 1; 20]).collect();
     let names: Vec<String> = (0..9).map(|i| format!("user{i}")).collect();
     let part = |index: usize| {
-        let params: Vec<_> = (index * 3..index * 3 + 3).map(|i| totp_params(&secrets[i], "Corp", &names[i])).collect();
+        let params: Vec<_> = (index * 3..index * 3 + 3)
+            .map(|i| totp_params(&secrets[i], "Corp", &names[i]))
+            .collect();
         migration_uri(&params, 3, index as u64, 0x5eed)
     };
     // Scanned one by one, out of order, one twice.
@@ -121,7 +144,10 @@ fn google_export_over_three_qr_codes() {
         let progress = batches.add(&part(index)).unwrap();
         assert!(!progress.is_complete());
     }
-    assert!(matches!(batches.add(&migration_uri(&[totp_params(b"other", "X", "y")], 3, 2, 0x5eee)), Err(Error::MixedExports)));
+    assert!(matches!(
+        batches.add(&migration_uri(&[totp_params(b"other", "X", "y")], 3, 2, 0x5eee)),
+        Err(Error::MixedExports)
+    ));
     assert!(batches.add(&part(2)).unwrap().is_complete());
     let accounts = batches.finish().unwrap();
     assert_eq!(accounts.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(), names);
@@ -138,7 +164,9 @@ fn google_export_over_three_qr_codes() {
     // Into a vault that already has one of them: it is reported, the rest added.
     let mut vault = Vault::new();
     vault.add(accounts[4].clone()).unwrap();
-    let report = vault.import(import::parse(ImportFormat::GoogleAuthenticator, file.as_bytes()).unwrap()).unwrap();
+    let report = vault
+        .import(import::parse(ImportFormat::GoogleAuthenticator, file.as_bytes()).unwrap())
+        .unwrap();
     assert_eq!(report.added.len(), 8);
     assert_eq!(report.duplicates.len(), 1);
     assert_eq!(report.duplicates[0].label, "Corp:user4");
@@ -148,24 +176,49 @@ fn google_export_over_three_qr_codes() {
 #[test]
 fn google_truncated_protobuf_and_bad_entries() {
     let uri = migration_uri(&[totp_params(b"12345678901234567890", "Example", "alice")], 1, 0, 1);
-    let data = uri.split("data=").nth(1).unwrap().replace("%2B", "+").replace("%2F", "/").replace("%3D", "=");
+    let data = uri
+        .split("data=")
+        .nth(1)
+        .unwrap()
+        .replace("%2B", "+")
+        .replace("%2F", "/")
+        .replace("%3D", "=");
     let payload = base64::engine::general_purpose::STANDARD.decode(data).unwrap();
     let cut = base64::engine::general_purpose::STANDARD.encode(&payload[..payload.len() / 2]);
-    let err = import::parse(ImportFormat::GoogleAuthenticator, format!("otpauth-migration://offline?data={cut}").as_bytes()).unwrap_err();
+    let err = import::parse(
+        ImportFormat::GoogleAuthenticator,
+        format!("otpauth-migration://offline?data={cut}").as_bytes(),
+    )
+    .unwrap_err();
     assert_eq!(err.code(), "truncated", "{err}");
 
     let bad = migration_uri(
         &[
             totp_params(b"good-secret", "A", "ok"),
-            Params { secret: b"s", name: "md5", issuer: "B", algorithm: 4, digits: 1, kind: 2, counter: 0 },
+            Params {
+                secret: b"s",
+                name: "md5",
+                issuer: "B",
+                algorithm: 4,
+                digits: 1,
+                kind: 2,
+                counter: 0,
+            },
         ],
         1,
         0,
         1,
     );
-    let Err(Error::InvalidEntries { errors }) = import::parse(ImportFormat::GoogleAuthenticator, bad.as_bytes()) else { panic!() };
+    let Err(Error::InvalidEntries { errors }) =
+        import::parse(ImportFormat::GoogleAuthenticator, bad.as_bytes())
+    else {
+        panic!()
+    };
     assert_eq!(errors.len(), 1);
-    assert_eq!((errors[0].entry, errors[0].label.as_deref(), errors[0].error.code()), (2, Some("B:md5"), "unknown_algorithm"));
+    assert_eq!(
+        (errors[0].entry, errors[0].label.as_deref(), errors[0].error.code()),
+        (2, Some("B:md5"), "unknown_algorithm")
+    );
 }
 
 // ---- Aegis ----------------------------------------------------------------------------
@@ -197,7 +250,10 @@ const AEGIS_V3: &str = r#"{
 fn aegis_plain_vault() {
     assert_eq!(import::detect(AEGIS_V3.as_bytes()), Some(Detected::Import(ImportFormat::Aegis)));
     let accounts = import::parse(ImportFormat::Aegis, AEGIS_V3.as_bytes()).unwrap();
-    let summary: Vec<_> = accounts.iter().map(|a| (a.label(), a.group.as_deref(), a.otp.kind(), a.otp.digits())).collect();
+    let summary: Vec<_> = accounts
+        .iter()
+        .map(|a| (a.label(), a.group.as_deref(), a.otp.kind(), a.otp.digits()))
+        .collect();
     assert_eq!(
         summary,
         [
@@ -208,7 +264,10 @@ fn aegis_plain_vault() {
         ]
     );
     assert_eq!(accounts[1].otp.counter(), Some(3));
-    assert_eq!((accounts[3].otp.algorithm(), accounts[3].otp.period()), (Algorithm::Sha512, Some(60)));
+    assert_eq!(
+        (accounts[3].otp.algorithm(), accounts[3].otp.period()),
+        (Algorithm::Sha512, Some(60))
+    );
 
     // Database version 2 names the group directly.
     let v2 = r#"{"version":1,"header":{"slots":null,"params":null},"db":{"version":2,"entries":[
@@ -231,8 +290,12 @@ fn aegis_encrypted_bad_entries_and_broken_files() {
         .replace(r#""digits": 8, "period": 60"#, r#""digits": 12, "period": 60"#)
         .replace(r#""type": "steam""#, r#""type": "motp""#)
         .replace("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", "not base32 at all!");
-    let Err(Error::InvalidEntries { errors }) = import::parse(ImportFormat::Aegis, bad.as_bytes()) else { panic!() };
-    let summary: Vec<_> = errors.iter().map(|e| (e.entry, e.label.clone().unwrap(), e.error.code())).collect();
+    let Err(Error::InvalidEntries { errors }) = import::parse(ImportFormat::Aegis, bad.as_bytes())
+    else {
+        panic!()
+    };
+    let summary: Vec<_> =
+        errors.iter().map(|e| (e.entry, e.label.clone().unwrap(), e.error.code())).collect();
     assert_eq!(
         summary,
         [
@@ -244,14 +307,25 @@ fn aegis_encrypted_bad_entries_and_broken_files() {
     assert!(!format!("{errors:?}").contains("JBSWY3DP"));
 
     let no_secret = AEGIS_V3.replace(r#""secret": "JBSWY3DPEHPK3PXP", "#, "");
-    let Err(Error::InvalidEntries { errors }) = import::parse(ImportFormat::Aegis, no_secret.as_bytes()) else { panic!() };
+    let Err(Error::InvalidEntries { errors }) =
+        import::parse(ImportFormat::Aegis, no_secret.as_bytes())
+    else {
+        panic!()
+    };
     assert_eq!(errors[0].error, Error::MissingSecret);
 
     for broken in [&AEGIS_V3[..AEGIS_V3.len() / 2], "[]", r#"{"version":1}"#, "not json"] {
-        assert_eq!(import::parse(ImportFormat::Aegis, broken.as_bytes()).unwrap_err().code(), "invalid_json", "{broken}");
+        assert_eq!(
+            import::parse(ImportFormat::Aegis, broken.as_bytes()).unwrap_err().code(),
+            "invalid_json",
+            "{broken}"
+        );
     }
     let newer = AEGIS_V3.replace(r#""version": 3"#, r#""version": 9"#);
-    assert_eq!(import::parse(ImportFormat::Aegis, newer.as_bytes()).unwrap_err().code(), "unsupported_file");
+    assert_eq!(
+        import::parse(ImportFormat::Aegis, newer.as_bytes()).unwrap_err().code(),
+        "unsupported_file"
+    );
     let empty = r#"{"version":1,"header":{"slots":null,"params":null},"db":{"version":3,"entries":[],"groups":[]}}"#;
     assert_eq!(import::parse(ImportFormat::Aegis, empty.as_bytes()), Err(Error::EmptyImport));
 }
@@ -280,7 +354,8 @@ const TWOFAS: &str = r#"{
 fn twofas_plain_backup() {
     assert_eq!(import::detect(TWOFAS.as_bytes()), Some(Detected::Import(ImportFormat::TwoFas)));
     let accounts = import::parse(ImportFormat::TwoFas, TWOFAS.as_bytes()).unwrap();
-    let summary: Vec<_> = accounts.iter().map(|a| (a.label(), a.group.as_deref(), a.otp.kind())).collect();
+    let summary: Vec<_> =
+        accounts.iter().map(|a| (a.label(), a.group.as_deref(), a.otp.kind())).collect();
     assert_eq!(
         summary,
         [
@@ -291,14 +366,20 @@ fn twofas_plain_backup() {
         ],
         "in order.position order"
     );
-    assert_eq!((accounts[3].otp.counter(), accounts[3].otp.digits(), accounts[3].otp.algorithm()), (Some(5), 8, Algorithm::Sha256));
+    assert_eq!(
+        (accounts[3].otp.counter(), accounts[3].otp.digits(), accounts[3].otp.algorithm()),
+        (Some(5), 8, Algorithm::Sha256)
+    );
 }
 
 #[test]
 fn twofas_encrypted_and_bad_entries() {
     let encrypted = r#"{"services":[],"groups":[],"schemaVersion":4,"servicesEncrypted":"AAAA:BBBB:CCCC","reference":"x"}"#;
     assert_eq!(import::detect(encrypted.as_bytes()), Some(Detected::Import(ImportFormat::TwoFas)));
-    assert_eq!(import::parse(ImportFormat::TwoFas, encrypted.as_bytes()).unwrap_err().code(), "unsupported_file");
+    assert_eq!(
+        import::parse(ImportFormat::TwoFas, encrypted.as_bytes()).unwrap_err().code(),
+        "unsupported_file"
+    );
 
     let bad = TWOFAS.replace(r#""tokenType": "HOTP""#, r#""tokenType": "YANDEX""#).replace(
         r#""period": 30,
@@ -306,9 +387,16 @@ fn twofas_encrypted_and_bad_entries() {
         r#""period": 0,
              "algorithm": "SHA1", "tokenType": "TOTP", "source": "Link""#,
     );
-    let Err(Error::InvalidEntries { errors }) = import::parse(ImportFormat::TwoFas, bad.as_bytes()) else { panic!() };
+    let Err(Error::InvalidEntries { errors }) = import::parse(ImportFormat::TwoFas, bad.as_bytes())
+    else {
+        panic!()
+    };
     let summary: Vec<_> = errors.iter().map(|e| (e.entry, e.error.code())).collect();
-    assert_eq!(summary, [(1, "invalid_period"), (4, "unknown_type")], "numbered by position in the file");
+    assert_eq!(
+        summary,
+        [(1, "invalid_period"), (4, "unknown_type")],
+        "numbered by position in the file"
+    );
 }
 
 // ---- otpauth URI lists ------------------------------------------------------------------
@@ -322,20 +410,40 @@ fn a_text_file_of_uris() {
                 otpauth://steam/Steam:gamer?secret=ONSWG4TFOQ\n";
     assert_eq!(import::detect(file.as_bytes()), Some(Detected::Import(ImportFormat::OtpauthUris)));
     let accounts = import::parse(ImportFormat::OtpauthUris, file.as_bytes()).unwrap();
-    assert_eq!(accounts.iter().map(NewAccount::label).collect::<Vec<_>>(), ["GitHub:alice", "Bank:me", "Steam:gamer"]);
+    assert_eq!(
+        accounts.iter().map(NewAccount::label).collect::<Vec<_>>(),
+        ["GitHub:alice", "Bank:me", "Steam:gamer"]
+    );
 
     let bad = "otpauth://totp/A:ok?secret=JBSWY3DPEHPK3PXP\notpauth://totp/B:bad?secret=JBSWY3DP1\notpauth://totp/C:zero?secret=ONSWG4TFOQ&period=0\n";
-    let Err(Error::InvalidEntries { errors }) = import::parse(ImportFormat::OtpauthUris, bad.as_bytes()) else { panic!() };
-    let summary: Vec<_> = errors.iter().map(|e| (e.entry, e.label.clone().unwrap(), e.error.code())).collect();
-    assert_eq!(summary, [(2, "B:bad".to_owned(), "invalid_base32"), (3, "C:zero".to_owned(), "invalid_period")]);
+    let Err(Error::InvalidEntries { errors }) =
+        import::parse(ImportFormat::OtpauthUris, bad.as_bytes())
+    else {
+        panic!()
+    };
+    let summary: Vec<_> =
+        errors.iter().map(|e| (e.entry, e.label.clone().unwrap(), e.error.code())).collect();
+    assert_eq!(
+        summary,
+        [(2, "B:bad".to_owned(), "invalid_base32"), (3, "C:zero".to_owned(), "invalid_period")]
+    );
 }
 
 #[test]
 fn oversized_binary_and_empty_inputs() {
     let huge = vec![b'a'; import::MAX_IMPORT_BYTES + 1];
-    for format in [ImportFormat::GoogleAuthenticator, ImportFormat::Aegis, ImportFormat::TwoFas, ImportFormat::OtpauthUris] {
+    for format in [
+        ImportFormat::GoogleAuthenticator,
+        ImportFormat::Aegis,
+        ImportFormat::TwoFas,
+        ImportFormat::OtpauthUris,
+    ] {
         assert_eq!(import::parse(format, &huge).unwrap_err().code(), "too_large", "{format:?}");
-        assert_eq!(import::parse(format, b"\xff\xfe\x00").unwrap_err().code(), "unsupported_file", "{format:?}");
+        assert_eq!(
+            import::parse(format, b"\xff\xfe\x00").unwrap_err().code(),
+            "unsupported_file",
+            "{format:?}"
+        );
     }
     assert_eq!(import::parse(ImportFormat::OtpauthUris, b"# nothing\n\n"), Err(Error::EmptyImport));
     assert_eq!(import::detect(b"hello"), None);
@@ -351,7 +459,13 @@ fn encrypted_export_round_trip_through_a_vault() {
     let hotp = vault.accounts()[1].id;
     vault.next_hotp(hotp).unwrap();
 
-    let file = export::encrypt(vault.accounts(), "a long passphrase", KdfParams::MINIMUM, &SystemRandom::new()).unwrap();
+    let file = export::encrypt(
+        vault.accounts(),
+        "a long passphrase",
+        KdfParams::MINIMUM,
+        &SystemRandom::new(),
+    )
+    .unwrap();
     assert_eq!(import::detect(file.as_bytes()), Some(Detected::TwostepExport));
     let restored_entries = export::decrypt(file.as_bytes(), "a long passphrase").unwrap();
     let mut restored = Vault::new();
@@ -364,7 +478,8 @@ fn encrypted_export_round_trip_through_a_vault() {
     assert_eq!(export::decrypt(file.as_bytes(), "another passphrase"), Err(Error::WrongPassword));
 
     // Importing it again into the same vault adds nothing.
-    let again = vault.import(export::decrypt(file.as_bytes(), "a long passphrase").unwrap()).unwrap();
+    let again =
+        vault.import(export::decrypt(file.as_bytes(), "a long passphrase").unwrap()).unwrap();
     assert!(again.added.is_empty());
     assert_eq!(again.duplicates.len(), 4);
 }

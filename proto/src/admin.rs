@@ -31,7 +31,9 @@ pub struct OperatorSession {
 
 impl std::fmt::Debug for OperatorSession {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OperatorSession").field("expires_at", &self.expires_at).finish_non_exhaustive()
+        f.debug_struct("OperatorSession")
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
     }
 }
 

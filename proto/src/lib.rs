@@ -50,7 +50,9 @@ impl ClientKind {
 }
 
 /// A channel that delivers or produces the second-step code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     /// An authenticator app (TOTP, RFC 6238).

@@ -42,13 +42,17 @@ pub const MAX_EMAIL_LEN: usize = 254;
 /// Normalizes a username (trim, lower-case) and checks its alphabet and length.
 pub fn normalize_username(raw: &str) -> Option<String> {
     let s = raw.trim().to_ascii_lowercase();
-    let ok = !s.is_empty() && s.len() <= MAX_USERNAME_LEN && s.bytes().all(|b| b.is_ascii_alphanumeric() || b".-_@+".contains(&b));
+    let ok = !s.is_empty()
+        && s.len() <= MAX_USERNAME_LEN
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b".-_@+".contains(&b));
     ok.then_some(s)
 }
 
 /// Checks an organization name.
 pub fn valid_org_name(s: &str) -> bool {
-    !s.is_empty() && s.len() <= MAX_ORG_LEN && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b))
+    !s.is_empty()
+        && s.len() <= MAX_ORG_LEN
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b))
 }
 
 /// Checks an E.164 phone number (`+` then 8..=15 digits).
@@ -64,7 +68,11 @@ pub fn valid_email(s: &str) -> bool {
     }
     match s.split_once('@') {
         Some((local, domain)) => {
-            !local.is_empty() && !domain.contains('@') && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
         }
         None => false,
     }

@@ -66,7 +66,11 @@ pub struct TotpEnrollment {
 
 impl std::fmt::Debug for TotpEnrollment {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TotpEnrollment").field("secret", &"<redacted>").field("digits", &self.digits).field("period", &self.period).finish()
+        f.debug_struct("TotpEnrollment")
+            .field("secret", &"<redacted>")
+            .field("digits", &self.digits)
+            .field("period", &self.period)
+            .finish()
     }
 }
 

@@ -256,7 +256,12 @@ mod tests {
 
     #[test]
     fn secrets_do_not_appear_in_debug_output() {
-        let req = SignInRequest { username: "alice".into(), password: "hunter2hunter2".into(), client: ClientKind::Web, device: None };
+        let req = SignInRequest {
+            username: "alice".into(),
+            password: "hunter2hunter2".into(),
+            client: ClientKind::Web,
+            device: None,
+        };
         assert!(!format!("{req:?}").contains("hunter2"));
         let code = CodeSubmission { code: "123456".into() };
         assert!(!format!("{code:?}").contains("123456"));
@@ -264,7 +269,8 @@ mod tests {
 
     #[test]
     fn sign_in_request_rejects_unknown_fields() {
-        let r: Result<SignInRequest, _> = serde_json::from_str(r#"{"username":"a","password":"b","client":"web","admin":true}"#);
+        let r: Result<SignInRequest, _> =
+            serde_json::from_str(r#"{"username":"a","password":"b","client":"web","admin":true}"#);
         assert!(r.is_err());
     }
 

@@ -70,9 +70,15 @@ impl App {
                 store.flush()?;
             }
         }
-        let threads = config.hash_threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
+        let threads = config
+            .hash_threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
         let hasher = Hasher::start(config.argon2, threads, config.hash_queue);
-        let delivery = Delivery::new(config.smtp.as_ref(), config.sms.as_ref(), config.data_dir.join("outbox"))?;
+        let delivery = Delivery::new(
+            config.smtp.as_ref(),
+            config.sms.as_ref(),
+            config.data_dir.join("outbox"),
+        )?;
         let addresses = AddressLimiter::new(config.address_failures_per_minute);
         Ok(Arc::new(Self {
             keys: Keys::derive(&master),
@@ -93,7 +99,13 @@ impl App {
     }
 
     /// Appends an audit event.
-    pub fn audit(&self, now_ms: u64, kind: AuditKind, ctx: &Ctx, detail: Option<String>) -> ApiResult<()> {
+    pub fn audit(
+        &self,
+        now_ms: u64,
+        kind: AuditKind,
+        ctx: &Ctx,
+        detail: Option<String>,
+    ) -> ApiResult<()> {
         audit::record(&self.repo, now_ms, kind, ctx, detail).map_err(ApiError::from)
     }
 
@@ -121,7 +133,11 @@ impl App {
     pub fn passcode_policy(&self, org: &OrgRecord) -> PasscodePolicy {
         let p = &org.policy;
         PasscodePolicy {
-            requirement: if p.require_two_step { PasscodeRequirement::Required } else { PasscodeRequirement::Optional },
+            requirement: if p.require_two_step {
+                PasscodeRequirement::Required
+            } else {
+                PasscodeRequirement::Optional
+            },
             min_length: p.passcode_min_length,
             alphanumeric: p.passcode_alphanumeric,
             max_failed_attempts: p.passcode_max_attempts,

@@ -15,7 +15,13 @@ pub struct Ctx {
 }
 
 /// Appends an event.
-pub fn record(repo: &Repo, now_ms: u64, kind: AuditKind, ctx: &Ctx, detail: Option<String>) -> Result<(), StoreError> {
+pub fn record(
+    repo: &Repo,
+    now_ms: u64,
+    kind: AuditKind,
+    ctx: &Ctx,
+    detail: Option<String>,
+) -> Result<(), StoreError> {
     let id = repo.store().next_id()?;
     let ev = AuditEvent {
         id,
@@ -33,12 +39,18 @@ pub fn record(repo: &Repo, now_ms: u64, kind: AuditKind, ctx: &Ctx, detail: Opti
 }
 
 /// Reads events after `after`, optionally for one user, oldest first.
-pub fn page(repo: &Repo, after: Option<u64>, limit: usize, user: Option<&str>) -> Result<AuditPage, StoreError> {
+pub fn page(
+    repo: &Repo,
+    after: Option<u64>,
+    limit: usize,
+    user: Option<&str>,
+) -> Result<AuditPage, StoreError> {
     let limit = limit.clamp(1, 1000);
     let mut events = Vec::new();
     let mut cursor = after.map(|a| a.to_be_bytes().to_vec());
     loop {
-        let batch: Vec<(Vec<u8>, AuditEvent)> = repo.scan(Tree::Audit, b"", cursor.as_deref(), 500)?;
+        let batch: Vec<(Vec<u8>, AuditEvent)> =
+            repo.scan(Tree::Audit, b"", cursor.as_deref(), 500)?;
         let done = batch.len() < 500;
         for (k, ev) in batch {
             cursor = Some(k);

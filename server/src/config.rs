@@ -140,20 +140,28 @@ pub struct ConfigError(pub String);
 impl Config {
     /// Reads a TOML file.
     pub fn from_toml_file(path: &std::path::Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError(format!("{}: {e}", path.display())))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError(format!("{}: {e}", path.display())))?;
         toml::from_str(&text).map_err(|e| ConfigError(format!("{}: {e}", path.display())))
     }
 
     /// Applies `TWOSTEP_*` variables from `vars`.
-    pub fn apply_env(&mut self, vars: impl Iterator<Item = (String, String)>) -> Result<(), ConfigError> {
+    pub fn apply_env(
+        &mut self,
+        vars: impl Iterator<Item = (String, String)>,
+    ) -> Result<(), ConfigError> {
         let bad = |k: &str| ConfigError(format!("{k} has an invalid value"));
         for (k, v) in vars {
             match k.as_str() {
                 "TWOSTEP_LISTEN" => self.listen = v.parse().map_err(|_| bad(&k))?,
                 "TWOSTEP_DATA_DIR" => self.data_dir = v.into(),
                 "TWOSTEP_ISSUER" => self.issuer = v,
-                "TWOSTEP_SESSION_TTL_SECS" => self.session_ttl_secs = v.parse().map_err(|_| bad(&k))?,
-                "TWOSTEP_TRUST_FORWARDED_FOR" => self.trust_forwarded_for = v.parse().map_err(|_| bad(&k))?,
+                "TWOSTEP_SESSION_TTL_SECS" => {
+                    self.session_ttl_secs = v.parse().map_err(|_| bad(&k))?
+                }
+                "TWOSTEP_TRUST_FORWARDED_FOR" => {
+                    self.trust_forwarded_for = v.parse().map_err(|_| bad(&k))?
+                }
                 "TWOSTEP_HASH_THREADS" => self.hash_threads = Some(v.parse().map_err(|_| bad(&k))?),
                 "TWOSTEP_SMTP_HOST" => self.smtp_mut().host = v,
                 "TWOSTEP_SMTP_PORT" => self.smtp_mut().port = v.parse().map_err(|_| bad(&k))?,
@@ -189,7 +197,12 @@ impl Config {
     }
 
     fn sms_mut(&mut self) -> &mut SmsConfig {
-        self.sms.get_or_insert_with(|| SmsConfig { url: String::new(), auth_header: None, from: None, timeout_secs: default_timeout() })
+        self.sms.get_or_insert_with(|| SmsConfig {
+            url: String::new(),
+            auth_header: None,
+            from: None,
+            timeout_secs: default_timeout(),
+        })
     }
 
     /// Checks the values.
@@ -223,7 +236,8 @@ mod tests {
         assert_eq!(c.listen.port(), 9000);
         assert_eq!(c.smtp.as_ref().unwrap().port, 587);
         assert!(!format!("{c:?}").contains("\"pw\""));
-        c.apply_env(vec![("TWOSTEP_SMTP_PORT".to_string(), "2525".to_string())].into_iter()).unwrap();
+        c.apply_env(vec![("TWOSTEP_SMTP_PORT".to_string(), "2525".to_string())].into_iter())
+            .unwrap();
         assert_eq!(c.smtp.as_ref().unwrap().port, 2525);
         assert!(c.apply_env(vec![("TWOSTEP_LISTEN".into(), "nope".into())].into_iter()).is_err());
         assert!(toml::from_str::<Config>("bogus = 1").is_err());

@@ -103,7 +103,13 @@ impl Keys {
         let mut nb = [0u8; NONCE_LEN];
         nb.copy_from_slice(&nonce_bytes);
         let mut buf = plain.to_vec();
-        self.seal.seal_in_place_append_tag(Nonce::assume_unique_for_key(nb), Aad::from(context.as_bytes()), &mut buf).expect("seal");
+        self.seal
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nb),
+                Aad::from(context.as_bytes()),
+                &mut buf,
+            )
+            .expect("seal");
         let mut out = nonce_bytes;
         out.extend_from_slice(&buf);
         out
@@ -117,7 +123,15 @@ impl Keys {
         let mut nb = [0u8; NONCE_LEN];
         nb.copy_from_slice(&sealed[..NONCE_LEN]);
         let mut buf = Zeroizing::new(sealed[NONCE_LEN..].to_vec());
-        let len = self.seal.open_in_place(Nonce::assume_unique_for_key(nb), Aad::from(context.as_bytes()), &mut buf).ok()?.len();
+        let len = self
+            .seal
+            .open_in_place(
+                Nonce::assume_unique_for_key(nb),
+                Aad::from(context.as_bytes()),
+                &mut buf,
+            )
+            .ok()?
+            .len();
         buf.truncate(len);
         Some(buf)
     }
@@ -146,7 +160,12 @@ pub fn load_or_create_master_key(dir: &std::path::Path) -> std::io::Result<Zeroi
             .decode(hexkey.trim().as_bytes())
             .ok()
             .filter(|b| b.len() == 32)
-            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "TWOSTEP_MASTER_KEY must be 64 hex characters"))?;
+            .ok_or_else(|| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "TWOSTEP_MASTER_KEY must be 64 hex characters",
+                )
+            })?;
         key.copy_from_slice(&bytes);
         return Ok(key);
     }
@@ -156,7 +175,10 @@ pub fn load_or_create_master_key(dir: &std::path::Path) -> std::io::Result<Zeroi
             key.copy_from_slice(&bytes);
             Ok(key)
         }
-        Ok(_) => Err(std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{} is not a 32-byte key", path.display()))),
+        Ok(_) => Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("{} is not a 32-byte key", path.display()),
+        )),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             key.copy_from_slice(&random_bytes(32));
             write_private_file(&path, &key[..])?;

@@ -52,21 +52,37 @@ impl std::fmt::Debug for Delivery {
 
 impl Delivery {
     /// Builds the senders.
-    pub fn new(smtp: Option<&SmtpConfig>, sms: Option<&SmsConfig>, outbox: PathBuf) -> Result<Self, DeliveryError> {
+    pub fn new(
+        smtp: Option<&SmtpConfig>,
+        sms: Option<&SmsConfig>,
+        outbox: PathBuf,
+    ) -> Result<Self, DeliveryError> {
         let smtp = match smtp {
             None => None,
             Some(c) => {
                 use lettre::AsyncSmtpTransport as T;
                 let builder = match c.tls {
                     SmtpTls::None => T::<lettre::Tokio1Executor>::builder_dangerous(&c.host),
-                    SmtpTls::Starttls => T::<lettre::Tokio1Executor>::starttls_relay(&c.host).map_err(|e| DeliveryError(e.to_string()))?,
-                    SmtpTls::Tls => T::<lettre::Tokio1Executor>::relay(&c.host).map_err(|e| DeliveryError(e.to_string()))?,
+                    SmtpTls::Starttls => T::<lettre::Tokio1Executor>::starttls_relay(&c.host)
+                        .map_err(|e| DeliveryError(e.to_string()))?,
+                    SmtpTls::Tls => T::<lettre::Tokio1Executor>::relay(&c.host)
+                        .map_err(|e| DeliveryError(e.to_string()))?,
                 };
-                let mut builder = builder.port(c.port).timeout(Some(std::time::Duration::from_secs(c.timeout_secs)));
+                let mut builder = builder
+                    .port(c.port)
+                    .timeout(Some(std::time::Duration::from_secs(c.timeout_secs)));
                 if let (Some(u), Some(p)) = (&c.username, &c.password) {
-                    builder = builder.credentials(lettre::transport::smtp::authentication::Credentials::new(u.clone(), p.clone()));
+                    builder = builder.credentials(
+                        lettre::transport::smtp::authentication::Credentials::new(
+                            u.clone(),
+                            p.clone(),
+                        ),
+                    );
                 }
-                let from = c.from.parse().map_err(|_| DeliveryError("smtp.from is not an email address".into()))?;
+                let from = c
+                    .from
+                    .parse()
+                    .map_err(|_| DeliveryError("smtp.from is not an email address".into()))?;
                 Some((builder.build(), from))
             }
         };
@@ -111,9 +127,15 @@ impl Delivery {
                     if let Some(h) = &cfg.auth_header {
                         req = req.header(reqwest::header::AUTHORIZATION, h);
                     }
-                    let resp = req.send().await.map_err(|e| DeliveryError(format!("sms gateway: {}", e.without_url())))?;
+                    let resp = req
+                        .send()
+                        .await
+                        .map_err(|e| DeliveryError(format!("sms gateway: {}", e.without_url())))?;
                     if !resp.status().is_success() {
-                        return Err(DeliveryError(format!("sms gateway answered {}", resp.status())));
+                        return Err(DeliveryError(format!(
+                            "sms gateway answered {}",
+                            resp.status()
+                        )));
                     }
                     Ok(())
                 }

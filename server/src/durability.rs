@@ -22,7 +22,9 @@ pub struct GroupFlush {
 
 impl std::fmt::Debug for GroupFlush {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GroupFlush").field("started", &self.started.load(Ordering::Relaxed)).finish()
+        f.debug_struct("GroupFlush")
+            .field("started", &self.started.load(Ordering::Relaxed))
+            .finish()
     }
 }
 

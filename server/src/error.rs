@@ -36,7 +36,10 @@ impl ApiError {
 
     /// `429`/`423`-style waits.
     pub fn rate_limited(retry_after_secs: u64) -> Self {
-        Self { retry_after_secs: Some(retry_after_secs.max(1)), ..Self::new(ErrorCode::RateLimited, "too many attempts; try again later") }
+        Self {
+            retry_after_secs: Some(retry_after_secs.max(1)),
+            ..Self::new(ErrorCode::RateLimited, "too many attempts; try again later")
+        }
     }
 
     /// Wrong credentials (the one answer for unknown user and wrong password).
@@ -46,7 +49,10 @@ impl ApiError {
 
     /// Wrong code.
     pub fn wrong_code(attempts_left: u32) -> Self {
-        Self { attempts_left: Some(attempts_left), ..Self::new(ErrorCode::InvalidCode, "the code is incorrect") }
+        Self {
+            attempts_left: Some(attempts_left),
+            ..Self::new(ErrorCode::InvalidCode, "the code is incorrect")
+        }
     }
 
     /// Not found.
@@ -75,13 +81,15 @@ impl From<crate::store::StoreError> for ApiError {
 
 impl From<crate::passwords::HashError> for ApiError {
     fn from(_: crate::passwords::HashError) -> Self {
-        Self::new(ErrorCode::Unavailable, "the server is busy; try again shortly").with_retry_after(1)
+        Self::new(ErrorCode::Unavailable, "the server is busy; try again shortly")
+            .with_retry_after(1)
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = StatusCode::from_u16(self.code.http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let retry = self.retry_after_secs;
         let body = ErrorBody {
             error: ErrorDetail {

@@ -89,9 +89,15 @@ impl RunningServer {
 pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     let listen = config.listen;
     let app = App::open(config)?;
-    let setup_token = app.issue_setup_token().map_err(|e| StartError::Store(store::StoreError::Backend(e.message)))?;
-    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|source| StartError::Io { path: listen.to_string(), source })?;
-    let addr = listener.local_addr().map_err(|source| StartError::Io { path: listen.to_string(), source })?;
+    let setup_token = app
+        .issue_setup_token()
+        .map_err(|e| StartError::Store(store::StoreError::Backend(e.message)))?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|source| StartError::Io { path: listen.to_string(), source })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| StartError::Io { path: listen.to_string(), source })?;
     let router = http::routes::router(app.clone());
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {

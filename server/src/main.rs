@@ -172,7 +172,9 @@ async fn run(cli: Cli) -> Result<(), String> {
             };
             #[cfg(unix)]
             let term = async {
-                if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                if let Ok(mut s) =
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                {
                     s.recv().await;
                 }
             };
@@ -193,12 +195,17 @@ async fn run(cli: Cli) -> Result<(), String> {
             let app = App::open(config).map_err(|e| e.to_string())?;
             let now_ms = twostep_server::clock::now_ms();
             let actor = Actor {
-                operator: format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into())),
+                operator: format!(
+                    "cli:{}",
+                    std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+                ),
                 address: None,
                 now: now_ms / 1000,
                 now_ms,
             };
-            let out = admin_cmd(&app, cmd, &actor).await.map_err(|e| format!("{}: {}", e.code, e.message))?;
+            let out = admin_cmd(&app, cmd, &actor)
+                .await
+                .map_err(|e| format!("{}: {}", e.code, e.message))?;
             if let Some(v) = out {
                 println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
             }
@@ -208,9 +215,14 @@ async fn run(cli: Cli) -> Result<(), String> {
     }
 }
 
-async fn admin_cmd(app: &App, cmd: AdminCmd, actor: &Actor) -> Result<Option<serde_json::Value>, twostep_server::error::ApiError> {
+async fn admin_cmd(
+    app: &App,
+    cmd: AdminCmd,
+    actor: &Actor,
+) -> Result<Option<serde_json::Value>, twostep_server::error::ApiError> {
     use twostep_server::error::ApiError;
-    let j = |v: Result<serde_json::Value, serde_json::Error>| v.map(Some).map_err(ApiError::internal);
+    let j =
+        |v: Result<serde_json::Value, serde_json::Error>| v.map(Some).map_err(ApiError::internal);
     match cmd {
         AdminCmd::CreateOperator { name } => {
             let pw = read_password().map_err(ApiError::field)?;
@@ -218,12 +230,20 @@ async fn admin_cmd(app: &App, cmd: AdminCmd, actor: &Actor) -> Result<Option<ser
             Ok(None)
         }
         AdminCmd::CreateOrg { name, require_two_step } => {
-            let req = CreateOrg { name, policy: Some(PolicyUpdate { require_two_step: Some(require_two_step), ..Default::default() }) };
+            let req = CreateOrg {
+                name,
+                policy: Some(PolicyUpdate {
+                    require_two_step: Some(require_two_step),
+                    ..Default::default()
+                }),
+            };
             j(serde_json::to_value(admin::create_org(app, &req, actor).await?))
         }
         AdminCmd::CreateUser { org, username } => {
             let password = read_password().map_err(ApiError::field)?;
-            j(serde_json::to_value(admin::create_user(app, &org, &CreateUser { username, password }, actor).await?))
+            j(serde_json::to_value(
+                admin::create_user(app, &org, &CreateUser { username, password }, actor).await?,
+            ))
         }
         AdminCmd::SetPolicy {
             org,
@@ -245,13 +265,21 @@ async fn admin_cmd(app: &App, cmd: AdminCmd, actor: &Actor) -> Result<Option<ser
             j(serde_json::to_value(admin::update_policy(app, &org, &upd, actor).await?))
         }
         AdminCmd::ShowOrg { org } => j(serde_json::to_value(admin::get_org(app, &org)?)),
-        AdminCmd::ShowUser { username } => j(serde_json::to_value(admin::user_view(app, &username)?)),
-        AdminCmd::ResetTwoStep { username } => j(serde_json::to_value(admin::reset_two_step(app, &username, actor).await?)),
-        AdminCmd::Unlock { username } => j(serde_json::to_value(admin::unlock(app, &username, actor).await?)),
-        AdminCmd::RevokeDevices { username, device } => {
-            j(serde_json::to_value(admin::revoke_devices(app, &username, device.as_deref(), actor).await?))
+        AdminCmd::ShowUser { username } => {
+            j(serde_json::to_value(admin::user_view(app, &username)?))
         }
-        AdminCmd::RemoveForced { org } => j(serde_json::to_value(admin::remove_forced(app, &org, actor).await?)),
+        AdminCmd::ResetTwoStep { username } => {
+            j(serde_json::to_value(admin::reset_two_step(app, &username, actor).await?))
+        }
+        AdminCmd::Unlock { username } => {
+            j(serde_json::to_value(admin::unlock(app, &username, actor).await?))
+        }
+        AdminCmd::RevokeDevices { username, device } => j(serde_json::to_value(
+            admin::revoke_devices(app, &username, device.as_deref(), actor).await?,
+        )),
+        AdminCmd::RemoveForced { org } => {
+            j(serde_json::to_value(admin::remove_forced(app, &org, actor).await?))
+        }
         AdminCmd::Audit { user, after, limit } => {
             let page = twostep_server::audit::page(&app.repo, after, limit, user.as_deref())?;
             for e in &page.events {

@@ -2,7 +2,9 @@
 //! `Debug` that prints them.
 
 use serde::{Deserialize, Serialize};
-use twostep_proto::{Channel, ClientKind, DeviceRegistration, OrgPolicy, SessionScope, TwoStepOrigin};
+use twostep_proto::{
+    Channel, ClientKind, DeviceRegistration, OrgPolicy, SessionScope, TwoStepOrigin,
+};
 
 /// An organization.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -27,7 +29,11 @@ pub struct UserRecord {
 
 impl std::fmt::Debug for UserRecord {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UserRecord").field("id", &self.id).field("username", &self.username).field("org", &self.org).finish_non_exhaustive()
+        f.debug_struct("UserRecord")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("org", &self.org)
+            .finish_non_exhaustive()
     }
 }
 

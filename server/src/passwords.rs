@@ -39,14 +39,19 @@ impl Default for HashCost {
 impl HashCost {
     /// Rejects parameters below OWASP's recommendation.
     pub fn validate(&self) -> Result<(), String> {
-        if self.memory_kib < 19 * 1024 || self.iterations < 2 || self.parallelism == 0 || self.parallelism > 16 {
+        if self.memory_kib < 19 * 1024
+            || self.iterations < 2
+            || self.parallelism == 0
+            || self.parallelism > 16
+        {
             return Err("argon2 cost must be at least m=19456 KiB, t=2, p=1 (p at most 16)".into());
         }
         Ok(())
     }
 
     fn argon2(&self) -> Argon2<'static> {
-        let params = Params::new(self.memory_kib, self.iterations, self.parallelism, None).expect("validated params");
+        let params = Params::new(self.memory_kib, self.iterations, self.parallelism, None)
+            .expect("validated params");
         Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
     }
 }
@@ -78,7 +83,10 @@ pub struct Hasher {
 
 impl std::fmt::Debug for Hasher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Hasher").field("threads", &self.threads).field("queued", &self.queued()).finish()
+        f.debug_struct("Hasher")
+            .field("threads", &self.threads)
+            .field("queued", &self.queued())
+            .finish()
     }
 }
 
@@ -86,7 +94,9 @@ impl std::fmt::Debug for Hasher {
 fn hash_with(cost: &HashCost, password: &str) -> String {
     let salt = crate::crypto::random_bytes(16);
     let mut out = Zeroizing::new([0u8; 32]);
-    cost.argon2().hash_password_into(password.as_bytes(), &salt, &mut out[..]).expect("argon2 with validated params");
+    cost.argon2()
+        .hash_password_into(password.as_bytes(), &salt, &mut out[..])
+        .expect("argon2 with validated params");
     format!(
         "$argon2id$v=19$m={},t={},p={}${}${}",
         cost.memory_kib,
@@ -115,7 +125,12 @@ fn parse_phc(phc: &str) -> Option<(HashCost, Vec<u8>, Vec<u8>)> {
         }
     }
     // Refuse absurd stored costs rather than allocate them.
-    if cost.memory_kib > 1024 * 1024 || cost.iterations > 64 || cost.parallelism == 0 || cost.parallelism > 16 || cost.iterations == 0 {
+    if cost.memory_kib > 1024 * 1024
+        || cost.iterations > 64
+        || cost.parallelism == 0
+        || cost.parallelism > 16
+        || cost.iterations == 0
+    {
         return None;
     }
     let salt = B64.decode(parts.next()?).ok()?;
@@ -125,9 +140,14 @@ fn parse_phc(phc: &str) -> Option<(HashCost, Vec<u8>, Vec<u8>)> {
 
 fn verify_with(password: &str, phc: &str) -> bool {
     let Some((cost, salt, expected)) = parse_phc(phc) else { return false };
-    let Ok(params) = Params::new(cost.memory_kib, cost.iterations, cost.parallelism, None) else { return false };
+    let Ok(params) = Params::new(cost.memory_kib, cost.iterations, cost.parallelism, None) else {
+        return false;
+    };
     let mut out = Zeroizing::new([0u8; 32]);
-    if Argon2::new(Algorithm::Argon2id, Version::V0x13, params).hash_password_into(password.as_bytes(), &salt, &mut out[..]).is_err() {
+    if Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+        .hash_password_into(password.as_bytes(), &salt, &mut out[..])
+        .is_err()
+    {
         return false;
     }
     crate::crypto::constant_time_eq(&out[..], &expected)

@@ -52,7 +52,11 @@ pub fn account_gate(repo: &Repo, username: &str, now: u64) -> Result<AccountGate
 }
 
 /// Records a failure; returns the new state (whether this failure locked the account).
-pub fn account_failure(repo: &Repo, username: &str, now: u64) -> Result<ThrottleRecord, StoreError> {
+pub fn account_failure(
+    repo: &Repo,
+    username: &str,
+    now: u64,
+) -> Result<ThrottleRecord, StoreError> {
     let r = repo.update::<ThrottleRecord, (), _>(Tree::Throttle, username.as_bytes(), |cur| {
         let mut r = cur.unwrap_or_default();
         r.failures = r.failures.saturating_add(1);

@@ -16,7 +16,10 @@ pub fn hotp(secret: &[u8], counter: u64, digits: u32) -> String {
     let mac = hmac::sign(&key, &counter.to_be_bytes());
     let m = mac.as_ref();
     let off = (m[m.len() - 1] & 0x0f) as usize;
-    let bin = (u32::from(m[off] & 0x7f) << 24) | (u32::from(m[off + 1]) << 16) | (u32::from(m[off + 2]) << 8) | u32::from(m[off + 3]);
+    let bin = (u32::from(m[off] & 0x7f) << 24)
+        | (u32::from(m[off + 1]) << 16)
+        | (u32::from(m[off + 2]) << 8)
+        | u32::from(m[off + 3]);
     format!("{:0width$}", bin % 10u32.pow(digits), width = digits as usize)
 }
 
@@ -106,7 +109,10 @@ mod tests {
     #[test]
     fn rfc4226_vectors() {
         let secret = b"12345678901234567890";
-        let expected = ["755224", "287082", "359152", "969429", "338314", "254676", "287922", "162583", "399871", "520489"];
+        let expected = [
+            "755224", "287082", "359152", "969429", "338314", "254676", "287922", "162583",
+            "399871", "520489",
+        ];
         for (i, e) in expected.iter().enumerate() {
             assert_eq!(hotp(secret, i as u64, 6), *e);
         }

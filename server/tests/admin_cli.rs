@@ -22,7 +22,11 @@ fn admin(dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> (bool, St
     }
     drop(child.stdin.take());
     let out = child.wait_with_output().expect("wait");
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -43,7 +47,11 @@ fn operators_manage_orgs_users_and_read_the_audit_log_from_the_cli() {
     let (ok, _, err) = admin(d, &["set-policy", "acme", "--passcode-min-length", "2"], None);
     assert!(!ok, "a 2-digit passcode policy is refused");
     assert!(err.contains("invalid_field"), "{err}");
-    let (ok, out, _) = admin(d, &["set-policy", "acme", "--require-two-step", "false", "--passcode-min-length", "8"], None);
+    let (ok, out, _) = admin(
+        d,
+        &["set-policy", "acme", "--require-two-step", "false", "--passcode-min-length", "8"],
+        None,
+    );
     assert!(ok);
     let org: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(org["policy"]["passcode_min_length"], 8);
@@ -54,9 +62,22 @@ fn operators_manage_orgs_users_and_read_the_audit_log_from_the_cli() {
     assert!(ok, "{out}");
     let (ok, out, _) = admin(d, &["audit"], None);
     assert!(ok);
-    let kinds: Vec<String> =
-        out.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["kind"].as_str().unwrap().to_owned()).collect();
-    for k in ["operator_created", "org_created", "user_created", "policy_changed", "admin_reset_two_step"] {
+    let kinds: Vec<String> = out
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["kind"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    for k in [
+        "operator_created",
+        "org_created",
+        "user_created",
+        "policy_changed",
+        "admin_reset_two_step",
+    ] {
         assert!(kinds.iter().any(|x| x == k), "{k} in {kinds:?}");
     }
     assert!(!out.contains("alice-password") && !out.contains("operator-password"));

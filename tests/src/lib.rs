@@ -61,7 +61,13 @@ struct SmtpSink {
 }
 
 impl mailin_embedded::Handler for SmtpSink {
-    fn data_start(&mut self, _domain: &str, _from: &str, _is8bit: bool, to: &[String]) -> mailin_embedded::Response {
+    fn data_start(
+        &mut self,
+        _domain: &str,
+        _from: &str,
+        _is8bit: bool,
+        to: &[String],
+    ) -> mailin_embedded::Response {
         self.to = to.to_vec();
         self.buf.clear();
         mailin_embedded::response::OK
@@ -103,7 +109,8 @@ async fn start_sms_receiver(texts: Arc<Mutex<Vec<Caught>>>) -> SocketAddr {
         post(move |headers: axum::http::HeaderMap, axum::Json(body): axum::Json<Value>| {
             let texts = texts.clone();
             async move {
-                let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).map(str::to_owned);
+                let auth =
+                    headers.get("authorization").and_then(|v| v.to_str().ok()).map(str::to_owned);
                 let c = Caught {
                     to: body["to"].as_str().unwrap_or_default().into(),
                     text: body["text"].as_str().unwrap_or_default().into(),
@@ -143,7 +150,9 @@ pub fn extract_code(text: &str, digits: usize) -> Option<String> {
 
 /// The TOTP code (SHA-1, 6 digits, 30 s) of a base32 secret at a Unix time.
 pub fn totp_code(secret_b32: &str, unix_secs: u64) -> String {
-    let secret = data_encoding::BASE32_NOPAD.decode(secret_b32.trim_end_matches('=').as_bytes()).expect("base32 secret");
+    let secret = data_encoding::BASE32_NOPAD
+        .decode(secret_b32.trim_end_matches('=').as_bytes())
+        .expect("base32 secret");
     twostep_server::totp::code_at(&secret, unix_secs)
 }
 
@@ -163,7 +172,11 @@ impl Harness {
         let dir = tempfile::tempdir().expect("tempdir");
         let mail = Arc::new(Mutex::new(Vec::new()));
         let texts = Arc::new(Mutex::new(Vec::new()));
-        let mut config = Config { listen: SocketAddr::from(([127, 0, 0, 1], 0)), data_dir: dir.path().join("server"), ..Config::default() };
+        let mut config = Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir: dir.path().join("server"),
+            ..Config::default()
+        };
         config.hash_threads = Some(2);
         if opts.smtp {
             let port = start_smtp_sink(mail.clone());
@@ -198,7 +211,16 @@ impl Harness {
             .expect("bootstrap");
         assert_eq!(r.status(), 201, "bootstrap operator");
         config.listen = server.addr();
-        let mut h = Self { server: Some(server), dir, config, http, op_token: String::new(), mail, texts, enrolled: Default::default() };
+        let mut h = Self {
+            server: Some(server),
+            dir,
+            config,
+            http,
+            op_token: String::new(),
+            mail,
+            texts,
+            enrolled: Default::default(),
+        };
         h.operator_sign_in().await;
         h
     }
@@ -272,7 +294,13 @@ impl Harness {
     }
 
     /// Any JSON call; returns status and body (`Value::Null` when empty).
-    pub async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let m = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         let mut req = self.http.request(m, format!("{}{path}", self.url()));
         if let Some(t) = token {
@@ -294,8 +322,13 @@ impl Harness {
 
     /// Creates an organization.
     pub async fn create_org(&self, name: &str, require_two_step: bool) {
-        let (s, v) =
-            self.admin("POST", "/v1/admin/orgs", Some(json!({"name": name, "policy": {"require_two_step": require_two_step}}))).await;
+        let (s, v) = self
+            .admin(
+                "POST",
+                "/v1/admin/orgs",
+                Some(json!({"name": name, "policy": {"require_two_step": require_two_step}})),
+            )
+            .await;
         assert_eq!(s, 201, "create org: {v}");
     }
 
@@ -306,14 +339,20 @@ impl Harness {
 
     /// Changes policy fields (a `PolicyUpdate` as JSON).
     pub async fn set_policy(&self, org: &str, update: Value) {
-        let (s, v) = self.admin("PATCH", &format!("/v1/admin/orgs/{org}/policy"), Some(update)).await;
+        let (s, v) =
+            self.admin("PATCH", &format!("/v1/admin/orgs/{org}/policy"), Some(update)).await;
         assert_eq!(s, 200, "set policy: {v}");
     }
 
     /// Creates a user.
     pub async fn create_user(&self, org: &str, username: &str, password: &str) {
-        let (s, v) =
-            self.admin("POST", &format!("/v1/admin/orgs/{org}/users"), Some(json!({"username": username, "password": password}))).await;
+        let (s, v) = self
+            .admin(
+                "POST",
+                &format!("/v1/admin/orgs/{org}/users"),
+                Some(json!({"username": username, "password": password})),
+            )
+            .await;
         assert_eq!(s, 201, "create user: {v}");
     }
 
@@ -321,27 +360,42 @@ impl Harness {
     /// under the org policy, or — for users the harness enrolled — a session completed with
     /// a code from the sink or the authenticator secret.
     pub async fn web_token(&self, username: &str, password: &str) -> String {
-        let (s, v) =
-            self.call("POST", "/v1/signin", None, Some(json!({"username": username, "password": password, "client": "web"}))).await;
+        let (s, v) = self
+            .call(
+                "POST",
+                "/v1/signin",
+                None,
+                Some(json!({"username": username, "password": password, "client": "web"})),
+            )
+            .await;
         assert_eq!(s, 200, "web sign-in: {v}");
         match v["status"].as_str() {
             Some("session") => v["token"].as_str().expect("token").to_owned(),
-            Some("setup_required") => v["session"]["token"].as_str().expect("setup token").to_owned(),
+            Some("setup_required") => {
+                v["session"]["token"].as_str().expect("setup token").to_owned()
+            }
             _ => {
                 let id = v["challenge_id"].as_str().expect("challenge").to_owned();
                 let channel = v["channel"].as_str().expect("channel").to_owned();
-                let known = self.enrolled.lock().expect("lock").get(username).cloned().unwrap_or_default();
-                let (_, dest) = known
-                    .iter()
-                    .find(|(c, _)| *c == channel)
-                    .unwrap_or_else(|| panic!("{username} has {channel} the harness did not enroll"));
+                let known =
+                    self.enrolled.lock().expect("lock").get(username).cloned().unwrap_or_default();
+                let (_, dest) = known.iter().find(|(c, _)| *c == channel).unwrap_or_else(|| {
+                    panic!("{username} has {channel} the harness did not enroll")
+                });
                 let candidates = if channel == "totp" {
                     vec![totp_code(dest, now()), totp_code(dest, now() + 30)]
                 } else {
                     self.latest_code_for(dest).into_iter().collect()
                 };
                 for code in candidates {
-                    let (s, v) = self.call("POST", &format!("/v1/signin/{id}/code"), None, Some(json!({"code": code}))).await;
+                    let (s, v) = self
+                        .call(
+                            "POST",
+                            &format!("/v1/signin/{id}/code"),
+                            None,
+                            Some(json!({"code": code})),
+                        )
+                        .await;
                     if s == 200 {
                         return v["token"].as_str().expect("token").to_owned();
                     }
@@ -352,7 +406,12 @@ impl Harness {
     }
 
     fn remember(&self, username: &str, channel: &str, value: &str) {
-        self.enrolled.lock().expect("lock").entry(username.to_owned()).or_default().push((channel.to_owned(), value.to_owned()));
+        self.enrolled
+            .lock()
+            .expect("lock")
+            .entry(username.to_owned())
+            .or_default()
+            .push((channel.to_owned(), value.to_owned()));
     }
 
     /// Enrolls an authenticator app and returns its base32 secret. The enrollment is
@@ -363,7 +422,9 @@ impl Harness {
         assert_eq!(s, 200, "enroll totp: {v}");
         let secret = v["secret"].as_str().expect("secret").to_owned();
         let code = totp_code(&secret, now() - 30);
-        let (s, v) = self.call("POST", "/v1/me/two-step/totp/confirm", Some(&t), Some(json!({"code": code}))).await;
+        let (s, v) = self
+            .call("POST", "/v1/me/two-step/totp/confirm", Some(&t), Some(json!({"code": code})))
+            .await;
         assert_eq!(s, 200, "confirm totp: {v}");
         self.remember(username, "totp", &secret);
         secret
@@ -379,15 +440,39 @@ impl Harness {
         self.enroll_sent(username, password, "sms", "phone", phone).await
     }
 
-    async fn enroll_sent(&self, username: &str, password: &str, channel: &str, field: &str, dest: &str) -> Vec<String> {
+    async fn enroll_sent(
+        &self,
+        username: &str,
+        password: &str,
+        channel: &str,
+        field: &str,
+        dest: &str,
+    ) -> Vec<String> {
         let t = self.web_token(username, password).await;
-        let (s, v) = self.call("POST", &format!("/v1/me/two-step/{channel}"), Some(&t), Some(json!({ field: dest }))).await;
+        let (s, v) = self
+            .call(
+                "POST",
+                &format!("/v1/me/two-step/{channel}"),
+                Some(&t),
+                Some(json!({ field: dest })),
+            )
+            .await;
         assert_eq!(s, 200, "enroll {channel}: {v}");
         let code = self.latest_code_for(dest).expect("confirmation code delivered");
-        let (s, v) = self.call("POST", &format!("/v1/me/two-step/{channel}/confirm"), Some(&t), Some(json!({"code": code}))).await;
+        let (s, v) = self
+            .call(
+                "POST",
+                &format!("/v1/me/two-step/{channel}/confirm"),
+                Some(&t),
+                Some(json!({"code": code})),
+            )
+            .await;
         assert_eq!(s, 200, "confirm {channel}: {v}");
         self.remember(username, channel, dest);
-        v["recovery_codes"].as_array().map(|a| a.iter().filter_map(|c| c.as_str().map(str::to_owned)).collect()).unwrap_or_default()
+        v["recovery_codes"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|c| c.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default()
     }
 
     /// Every code sent to `destination`, oldest first: from the SMTP sink, the SMS
@@ -396,12 +481,17 @@ impl Harness {
         let mut out = Vec::new();
         for sink in [&self.mail, &self.texts] {
             if let Ok(m) = sink.lock() {
-                out.extend(m.iter().filter(|c| c.to == destination).filter_map(|c| extract_code(&c.text, 6)));
+                out.extend(
+                    m.iter()
+                        .filter(|c| c.to == destination)
+                        .filter_map(|c| extract_code(&c.text, 6)),
+                );
             }
         }
         let outbox = self.config.data_dir.join("outbox");
-        let mut files: Vec<_> =
-            std::fs::read_dir(&outbox).map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect()).unwrap_or_default();
+        let mut files: Vec<_> = std::fs::read_dir(&outbox)
+            .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+            .unwrap_or_default();
         files.retain(|p| p.extension().is_some_and(|e| e == "json"));
         files.sort();
         for f in files {
@@ -422,13 +512,15 @@ impl Harness {
 
     /// Operator: clears the user's two-step and revokes sessions and devices.
     pub async fn admin_reset(&self, username: &str) {
-        let (s, v) = self.admin("POST", &format!("/v1/admin/users/{username}/reset-two-step"), None).await;
+        let (s, v) =
+            self.admin("POST", &format!("/v1/admin/users/{username}/reset-two-step"), None).await;
         assert_eq!(s, 200, "reset: {v}");
     }
 
     /// Operator: revokes all devices of a user.
     pub async fn revoke_devices(&self, username: &str) {
-        let (s, v) = self.admin("DELETE", &format!("/v1/admin/users/{username}/devices"), None).await;
+        let (s, v) =
+            self.admin("DELETE", &format!("/v1/admin/users/{username}/devices"), None).await;
         assert_eq!(s, 200, "revoke devices: {v}");
     }
 
@@ -479,6 +571,8 @@ impl TestDevice {
 
     /// Signs a device-session nonce.
     pub fn sign(&self, device_id: &str, nonce: &str) -> String {
-        data_encoding::BASE64URL_NOPAD.encode(self.key.sign(&twostep_proto::device_session_message(device_id, nonce)).as_ref())
+        data_encoding::BASE64URL_NOPAD.encode(
+            self.key.sign(&twostep_proto::device_session_message(device_id, nonce)).as_ref(),
+        )
     }
 }

@@ -4,7 +4,9 @@
 use serde_json::{Value, json};
 use std::io::Write;
 use std::path::Path;
-use twostep_core::authenticator::{self, AccountId, AccountInfo, Detected, ImportFormat, ImportReport, OffsetSource, OtpKind};
+use twostep_core::authenticator::{
+    self, AccountId, AccountInfo, Detected, ImportFormat, ImportReport, OffsetSource, OtpKind,
+};
 use twostep_core::{PasscodeStatus, Twostep, TwostepError};
 use zeroize::Zeroizing;
 
@@ -18,16 +20,31 @@ const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Runs `twostep accounts ...`. An authenticator error's reason leads its message, so that
 /// stderr shows it (`twostep: invalid_base32: ...`).
-pub fn run(app: &Twostep, command: &AccountsCommand, passcode_stdin: bool, out: Printer) -> Result<(), Failure> {
+pub fn run(
+    app: &Twostep,
+    command: &AccountsCommand,
+    passcode_stdin: bool,
+    out: Printer,
+) -> Result<(), Failure> {
     run_command(app, command, passcode_stdin, out).map_err(|mut failure| {
-        if let Some(reason) = failure.details.get("reason").and_then(Value::as_str).filter(|_| failure.code == "authenticator") {
+        if let Some(reason) = failure
+            .details
+            .get("reason")
+            .and_then(Value::as_str)
+            .filter(|_| failure.code == "authenticator")
+        {
             failure.message = format!("{reason}: {}", failure.message);
         }
         failure
     })
 }
 
-fn run_command(app: &Twostep, command: &AccountsCommand, passcode_stdin: bool, out: Printer) -> Result<(), Failure> {
+fn run_command(
+    app: &Twostep,
+    command: &AccountsCommand,
+    passcode_stdin: bool,
+    out: Printer,
+) -> Result<(), Failure> {
     if let AccountsCommand::Export { plain, password_stdin, output } = command {
         return export(app, *plain, *password_stdin, output.as_deref(), passcode_stdin, out);
     }
@@ -35,27 +52,40 @@ fn run_command(app: &Twostep, command: &AccountsCommand, passcode_stdin: bool, o
     match command {
         AccountsCommand::Add { uri } => {
             let uri = match uri.as_str() {
-                "-" => Input::new().line()?.ok_or_else(|| Failure::usage("standard input is empty; give one otpauth:// URI"))?,
+                "-" => Input::new().line()?.ok_or_else(|| {
+                    Failure::usage("standard input is empty; give one otpauth:// URI")
+                })?,
                 uri => Zeroizing::new(uri.to_owned()),
             };
             let account = app.add_account_uri(uri.trim())?;
-            out.success(json!({"status": "added", "account": account_json(&account)}), &format!("Added {}.", line(&account)));
+            out.success(
+                json!({"status": "added", "account": account_json(&account)}),
+                &format!("Added {}.", line(&account)),
+            );
         }
         AccountsCommand::List => {
             let accounts = app.accounts()?;
             let text = accounts.iter().map(line).collect::<Vec<_>>().join("\n");
-            out.success(json!({"accounts": accounts.iter().map(account_json).collect::<Vec<_>>()}), &text);
+            out.success(
+                json!({"accounts": accounts.iter().map(account_json).collect::<Vec<_>>()}),
+                &text,
+            );
         }
         AccountsCommand::Codes { time } => codes(app, time.unwrap_or_else(now), out)?,
         AccountsCommand::Hotp { id } => {
             let code = app.next_hotp_code(AccountId(*id))?;
-            out.success(json!({"id": code.id.0, "code": code.code, "counter": code.counter}), &code.code);
+            out.success(
+                json!({"id": code.id.0, "code": code.code, "counter": code.counter}),
+                &code.code,
+            );
         }
         AccountsCommand::Delete { id } => {
             app.delete_account(AccountId(*id))?;
             out.success(json!({"status": "deleted", "id": id}), &format!("Deleted account {id}."));
         }
-        AccountsCommand::Import { file, format, password_stdin } => import(app, file, *format, *password_stdin, out)?,
+        AccountsCommand::Import { file, format, password_stdin } => {
+            import(app, file, *format, *password_stdin, out)?
+        }
         AccountsCommand::Export { .. } => {}
     }
     Ok(())
@@ -80,9 +110,20 @@ fn codes(app: &Twostep, time: u64, out: Printer) -> Result<(), Failure> {
         .iter()
         .map(|c| match (&c.code, &c.next_code) {
             (Some(code), Some(next)) => {
-                format!("{:>4}  {code:<8}  next {next:<8} in {:>2} s  {}", c.id.0, c.seconds_remaining, label(c.id))
+                format!(
+                    "{:>4}  {code:<8}  next {next:<8} in {:>2} s  {}",
+                    c.id.0,
+                    c.seconds_remaining,
+                    label(c.id)
+                )
             }
-            _ => format!("{:>4}  {:<8}  (HOTP: twostep accounts hotp {})  {}", c.id.0, "-", c.id.0, label(c.id)),
+            _ => format!(
+                "{:>4}  {:<8}  (HOTP: twostep accounts hotp {})  {}",
+                c.id.0,
+                "-",
+                c.id.0,
+                label(c.id)
+            ),
         })
         .collect::<Vec<_>>()
         .join("\n");
@@ -109,7 +150,13 @@ fn codes(app: &Twostep, time: u64, out: Printer) -> Result<(), Failure> {
     Ok(())
 }
 
-fn import(app: &Twostep, file: &Path, format: Option<ImportFormatArg>, password_stdin: bool, out: Printer) -> Result<(), Failure> {
+fn import(
+    app: &Twostep,
+    file: &Path,
+    format: Option<ImportFormatArg>,
+    password_stdin: bool,
+    out: Printer,
+) -> Result<(), Failure> {
     let bytes = read_file(file)?;
     let detected = match format {
         Some(ImportFormatArg::Google) => Detected::Import(ImportFormat::GoogleAuthenticator),
@@ -117,8 +164,12 @@ fn import(app: &Twostep, file: &Path, format: Option<ImportFormatArg>, password_
         Some(ImportFormatArg::TwoFas) => Detected::Import(ImportFormat::TwoFas),
         Some(ImportFormatArg::Uris) => Detected::Import(ImportFormat::OtpauthUris),
         Some(ImportFormatArg::Twostep) => Detected::TwostepExport,
-        None => authenticator::detect(&bytes)
-            .ok_or_else(|| Failure::usage(format!("{}: unknown format; give --format google|aegis|2fas|uris|twostep", file.display())))?,
+        None => authenticator::detect(&bytes).ok_or_else(|| {
+            Failure::usage(format!(
+                "{}: unknown format; give --format google|aegis|2fas|uris|twostep",
+                file.display()
+            ))
+        })?,
     };
     let report = match detected {
         Detected::Import(format) => app.import(format, &bytes),
@@ -149,7 +200,9 @@ fn export(
     let mut input = Input::new();
     let state = app.passcode_state(now())?;
     let passcode = match state.status {
-        PasscodeStatus::LockedOut { until } => return Err(TwostepError::PasscodeLockedOut { until }.into()),
+        PasscodeStatus::LockedOut { until } => {
+            return Err(TwostepError::PasscodeLockedOut { until }.into());
+        }
         PasscodeStatus::Locked | PasscodeStatus::Unlocked => {
             let passcode = input.passcode(passcode_stdin, "Passcode (to export): ")?;
             if state.status == PasscodeStatus::Locked {
@@ -179,8 +232,13 @@ fn export(
         }
         None => {
             print!("{}", text.as_str());
-            std::io::stdout().flush().map_err(|e| Failure::usage(format!("writing standard output: {e}")))?;
-            out.note(&format!("Exported {count} accounts{}.", if plain { " in the clear" } else { ", encrypted" }));
+            std::io::stdout()
+                .flush()
+                .map_err(|e| Failure::usage(format!("writing standard output: {e}")))?;
+            out.note(&format!(
+                "Exported {count} accounts{}.",
+                if plain { " in the clear" } else { ", encrypted" }
+            ));
         }
         Some(path) => {
             write_new_private(path, text.as_bytes())?;
@@ -202,19 +260,28 @@ fn write_new_private(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(path).map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
-    file.write_all(bytes).and_then(|()| file.sync_all()).map_err(|e| Failure::usage(format!("{}: {e}", path.display())))
+    let mut file =
+        options.open(path).map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| Failure::usage(format!("{}: {e}", path.display())))
 }
 
 fn read_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, Failure> {
     use std::io::Read;
-    let file = std::fs::File::open(path).map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
+    let file = std::fs::File::open(path)
+        .map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
     let mut bytes = Zeroizing::new(Vec::new());
-    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(Failure::from(TwostepError::Authenticator {
             reason: "too_large".to_owned(),
-            message: format!("{}: the file is too large (at most {MAX_FILE_BYTES} bytes)", path.display()),
+            message: format!(
+                "{}: the file is too large (at most {MAX_FILE_BYTES} bytes)",
+                path.display()
+            ),
             entries: vec![],
         }));
     }
@@ -231,8 +298,18 @@ fn label(account: &AccountInfo) -> String {
 
 fn line(account: &AccountInfo) -> String {
     let kind = match account.kind {
-        OtpKind::Totp => format!("totp {} {}d {}s", account.algorithm, account.digits, account.period.unwrap_or(0)),
-        OtpKind::Hotp => format!("hotp {} {}d counter {}", account.algorithm, account.digits, account.counter.unwrap_or(0)),
+        OtpKind::Totp => format!(
+            "totp {} {}d {}s",
+            account.algorithm,
+            account.digits,
+            account.period.unwrap_or(0)
+        ),
+        OtpKind::Hotp => format!(
+            "hotp {} {}d counter {}",
+            account.algorithm,
+            account.digits,
+            account.counter.unwrap_or(0)
+        ),
         OtpKind::Steam => "steam".to_owned(),
     };
     let group = account.group.as_deref().map(|g| format!("  [{g}]")).unwrap_or_default();
@@ -264,7 +341,10 @@ fn report_json(report: &ImportReport) -> Value {
 fn report_text(report: &ImportReport) -> String {
     let mut text = format!("Imported {} accounts.", report.added.len());
     for d in &report.duplicates {
-        text.push_str(&format!("\nSkipped entry {} ({}): already in the vault as account {}.", d.entry, d.label, d.existing.0));
+        text.push_str(&format!(
+            "\nSkipped entry {} ({}): already in the vault as account {}.",
+            d.entry, d.label, d.existing.0
+        ));
     }
     text
 }

@@ -64,20 +64,26 @@ fn now() -> u64 {
 }
 
 fn open(cli: &Cli, device_name: Option<String>) -> Result<Twostep, Failure> {
-    let server = cli.server.clone().ok_or_else(|| Failure::usage("--server URL (or TWOSTEP_SERVER) is required"))?;
+    let server = cli
+        .server
+        .clone()
+        .ok_or_else(|| Failure::usage("--server URL (or TWOSTEP_SERVER) is required"))?;
     let data_dir = match &cli.data_dir {
         Some(dir) => dir.clone(),
-        None => default_data_dir().ok_or_else(|| Failure::usage("--data-dir is required (no HOME)"))?,
+        None => {
+            default_data_dir().ok_or_else(|| Failure::usage("--data-dir is required (no HOME)"))?
+        }
     };
     let key_file = cli.key_file.clone().unwrap_or_else(|| data_dir.join("keystore.key"));
-    let key_store =
-        FileKeyStore::open_or_create(&key_file).map_err(|e| Failure::from(TwostepError::KeyStore { message: e.to_string() }))?;
+    let key_store = FileKeyStore::open_or_create(&key_file)
+        .map_err(|e| Failure::from(TwostepError::KeyStore { message: e.to_string() }))?;
 
     let mut config = Config::new(&data_dir, server);
     config.server.request_timeout = Duration::from_secs(cli.timeout.max(1));
     config.server.connect_timeout = Duration::from_secs(cli.timeout.clamp(1, 10));
     if let Some(path) = &cli.ca_cert {
-        let pem = std::fs::read(path).map_err(|e| Failure::usage(format!("--ca-cert {}: {e}", path.display())))?;
+        let pem = std::fs::read(path)
+            .map_err(|e| Failure::usage(format!("--ca-cert {}: {e}", path.display())))?;
         config.server.extra_ca_cert_pem = Some(pem);
     }
     config.device_name = device_name.unwrap_or_else(default_device_name);
@@ -85,10 +91,10 @@ fn open(cli: &Cli, device_name: Option<String>) -> Result<Twostep, Failure> {
 }
 
 fn default_data_dir() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_DATA_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/share")))?;
+    let base =
+        std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()).map(PathBuf::from).or_else(
+            || std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/share")),
+        )?;
     Some(base.join("twostep"))
 }
 
@@ -99,7 +105,10 @@ fn default_device_name() -> String {
         .map(|h| h.trim().to_owned())
         .filter(|h| !h.is_empty());
     match host {
-        Some(host) => format!("twostep CLI on {host}").chars().take(twostep_proto::MAX_DEVICE_NAME_LEN).collect(),
+        Some(host) => format!("twostep CLI on {host}")
+            .chars()
+            .take(twostep_proto::MAX_DEVICE_NAME_LEN)
+            .collect(),
         None => "twostep CLI".to_owned(),
     }
 }

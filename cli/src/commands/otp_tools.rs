@@ -13,7 +13,8 @@ impl From<twostep_otp::Error> for Failure {
     /// Invalid authenticator input: exit 2, code `authenticator` with the error's stable
     /// name as `reason`, which also leads the message so that stderr shows it.
     fn from(error: twostep_otp::Error) -> Self {
-        let mut failure = Failure::usage(format!("{}: {error}", error.code())).with("reason", json!(error.code()));
+        let mut failure = Failure::usage(format!("{}: {error}", error.code()))
+            .with("reason", json!(error.code()));
         failure.code = "authenticator".to_owned();
         if let twostep_otp::Error::InvalidEntries { errors } = &error {
             let entries: Vec<Value> = errors
@@ -47,7 +48,10 @@ pub fn code(args: &CodeArgs, out: Printer) -> Result<(), Failure> {
     let time = args.time.unwrap_or_else(twostep_core::SystemClock::now_unix_secs);
     let code = otp.code_at(time).unwrap_or_default();
     let remaining = args.period - (time % u64::from(args.period)) as u32;
-    out.success(json!({"code": code, "time": time, "period": args.period, "seconds_remaining": remaining}), &code);
+    out.success(
+        json!({"code": code, "time": time, "period": args.period, "seconds_remaining": remaining}),
+        &code,
+    );
     Ok(())
 }
 
@@ -57,9 +61,13 @@ pub fn uri(command: &UriCommand, out: Printer) -> Result<(), Failure> {
         UriCommand::Parse => {
             let input = read_stdin(twostep_otp::uri::MAX_URI_BYTES + 2, "URI")?;
             let mut lines = input.lines().map(str::trim).filter(|l| !l.is_empty());
-            let line = lines.next().ok_or_else(|| Failure::usage("standard input is empty; give one otpauth:// URI"))?;
+            let line = lines.next().ok_or_else(|| {
+                Failure::usage("standard input is empty; give one otpauth:// URI")
+            })?;
             if lines.next().is_some() {
-                return Err(Failure::usage("give one otpauth:// URI per run (standard input has several lines)"));
+                return Err(Failure::usage(
+                    "give one otpauth:// URI per run (standard input has several lines)",
+                ));
             }
             let account = twostep_otp::uri::parse(line)?;
             let value = account_json(&account);
@@ -98,6 +106,7 @@ fn read_stdin(max: usize, what: &str) -> Result<Zeroizing<String>, Failure> {
     if bytes.len() > max {
         return Err(twostep_otp::Error::TooLarge { what: "standard input", max }.into());
     }
-    let text = std::str::from_utf8(&bytes).map_err(|_| Failure::usage(format!("the {what} on standard input is not UTF-8")))?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| Failure::usage(format!("the {what} on standard input is not UTF-8")))?;
     Ok(Zeroizing::new(text.to_owned()))
 }

@@ -24,7 +24,9 @@ pub fn unlock_if_locked(app: &Twostep, from_stdin: bool, out: Printer) -> Result
             }
             Ok(())
         }
-        PasscodeStatus::LockedOut { until } => Err(TwostepError::PasscodeLockedOut { until }.into()),
+        PasscodeStatus::LockedOut { until } => {
+            Err(TwostepError::PasscodeLockedOut { until }.into())
+        }
         PasscodeStatus::NotSet | PasscodeStatus::Unlocked | PasscodeStatus::Wiped => Ok(()),
     }
 }
@@ -50,12 +52,20 @@ pub fn unlock(app: &Twostep, from_stdin: bool, out: Printer) -> Result<(), Failu
 }
 
 /// `twostep passcode ...`.
-pub fn run(app: &Twostep, command: &PasscodeCommand, from_stdin: bool, out: Printer) -> Result<(), Failure> {
+pub fn run(
+    app: &Twostep,
+    command: &PasscodeCommand,
+    from_stdin: bool,
+    out: Printer,
+) -> Result<(), Failure> {
     let mut input = Input::new();
     match command {
         PasscodeCommand::Status => {
             let state = app.passcode_state(now())?;
-            out.success(passcode_json(&state), &format!("Passcode: {}", passcode_text(&state, now())));
+            out.success(
+                passcode_json(&state),
+                &format!("Passcode: {}", passcode_text(&state, now())),
+            );
         }
         PasscodeCommand::Set => {
             let passcode = input.new_passcode(from_stdin)?;

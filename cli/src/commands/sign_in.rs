@@ -17,9 +17,16 @@ use twostep_core::{Channel, ClientKind, CodePrompt, SignInStep, Twostep, Twostep
 use super::now;
 use crate::args::SignInArgs;
 use crate::input::Input;
-use crate::output::{Exit, Failure, Printer, policy_json, prompt_json, prompt_text, requirement_str, session_json};
+use crate::output::{
+    Exit, Failure, Printer, policy_json, prompt_json, prompt_text, requirement_str, session_json,
+};
 
-pub async fn run(app: &Twostep, args: &SignInArgs, passcode_stdin: bool, out: Printer) -> Result<(), Failure> {
+pub async fn run(
+    app: &Twostep,
+    args: &SignInArgs,
+    passcode_stdin: bool,
+    out: Printer,
+) -> Result<(), Failure> {
     let client = ClientKind::from(args.client);
     let username = twostep_proto::normalize_username(&args.username)
         .ok_or_else(|| Failure::usage(format!("{:?} is not a valid username", args.username)))?;
@@ -27,10 +34,15 @@ pub async fn run(app: &Twostep, args: &SignInArgs, passcode_stdin: bool, out: Pr
     let mut input = Input::new();
 
     let step = if args.resume {
-        let pending =
-            status.pending_sign_in.filter(|p| p.username == username).ok_or_else(|| Failure::from(TwostepError::NoSignInInProgress))?;
+        let pending = status
+            .pending_sign_in
+            .filter(|p| p.username == username)
+            .ok_or_else(|| Failure::from(TwostepError::NoSignInInProgress))?;
         SignInStep::CodeRequired(pending.prompt)
-    } else if client == ClientKind::Mobile && !args.with_password && status.registration.as_ref().is_some_and(|r| r.username == username) {
+    } else if client == ClientKind::Mobile
+        && !args.with_password
+        && status.registration.as_ref().is_some_and(|r| r.username == username)
+    {
         let session = app.open_session(now()).await?;
         out.success(
             json!({"status": "signed_in", "method": "device_key", "session": session_json(&session)}),
@@ -41,7 +53,9 @@ pub async fn run(app: &Twostep, args: &SignInArgs, passcode_stdin: bool, out: Pr
         let password = input.password(args.password_stdin, &username)?;
         app.sign_in(&username, &password, client, now()).await?
     };
-    CodeStep { app, args, out, input, switched: args.channel.is_none(), passcode_stdin }.drive(step).await
+    CodeStep { app, args, out, input, switched: args.channel.is_none(), passcode_stdin }
+        .drive(step)
+        .await
 }
 
 /// The code step, until the sign-in completes or fails.
@@ -122,7 +136,11 @@ impl CodeStep<'_> {
                 self.out.note(&format!("Wrong code; {attempts_left} attempts left."));
                 Ok(SignInStep::CodeRequired(CodePrompt { attempts_left, ..prompt }))
             }
-            Err(e @ (TwostepError::ResendTooSoon { .. } | TwostepError::ChannelNotConfigured | TwostepError::CodeExpired)) => {
+            Err(
+                e @ (TwostepError::ResendTooSoon { .. }
+                | TwostepError::ChannelNotConfigured
+                | TwostepError::CodeExpired),
+            ) => {
                 self.out.note(&e.to_string());
                 Ok(SignInStep::CodeRequired(prompt))
             }
@@ -170,7 +188,11 @@ impl CodeStep<'_> {
                         session.org,
                         policy.min_length,
                         if policy.alphanumeric { "characters" } else { "digits" },
-                        if passcode_set { "; it is set" } else { "; set it with: twostep passcode set" },
+                        if passcode_set {
+                            "; it is set"
+                        } else {
+                            "; set it with: twostep passcode set"
+                        },
                     ),
                 );
                 Ok(())

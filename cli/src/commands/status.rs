@@ -6,7 +6,8 @@ use twostep_core::{Access, Status, Twostep};
 use super::now;
 use crate::args::StatusArgs;
 use crate::output::{
-    Failure, Printer, passcode_json, passcode_text, prompt_json, prompt_text, registration_json, requirement_str, session_json,
+    Failure, Printer, passcode_json, passcode_text, prompt_json, prompt_text, registration_json,
+    requirement_str, session_json,
 };
 
 pub async fn run(app: &Twostep, args: &StatusArgs, out: Printer) -> Result<(), Failure> {
@@ -34,7 +35,8 @@ pub async fn run(app: &Twostep, args: &StatusArgs, out: Printer) -> Result<(), F
             "recovery_codes_left": settings.recovery_codes_left,
             "required_by_org": settings.required_by_org,
         });
-        let names: Vec<&str> = settings.channels.iter().filter(|c| c.confirmed).map(|c| c.channel.as_str()).collect();
+        let names: Vec<&str> =
+            settings.channels.iter().filter(|c| c.confirmed).map(|c| c.channel.as_str()).collect();
         text.push_str(&format!(
             "\nTwo-step:     {}{}",
             if settings.enabled { format!("on ({})", names.join(", ")) } else { "off".to_owned() },
@@ -82,7 +84,10 @@ fn status_text(status: &Status, now: u64) -> String {
         }
     ));
     if let Some(r) = &status.registration {
-        lines.push(format!("Device:       {} \"{}\" for {} ({})", r.device_id, r.device_name, r.username, r.org));
+        lines.push(format!(
+            "Device:       {} \"{}\" for {} ({})",
+            r.device_id, r.device_name, r.username, r.org
+        ));
         if let Some(p) = &r.passcode_policy {
             lines.push(format!(
                 "Policy:       passcode {}, at least {} {}, {} failed attempts allowed",
@@ -106,7 +111,10 @@ fn status_text(status: &Status, now: u64) -> String {
         lines.push(format!("Pending:      sign-in of {}: {}", p.username, prompt_text(&p.prompt)));
     }
     if let Some(o) = status.clock_offset {
-        lines.push(format!("Clock offset: {:+.1} s (server minus local)", o.offset_ms as f64 / 1000.0));
+        lines.push(format!(
+            "Clock offset: {:+.1} s (server minus local)",
+            o.offset_ms as f64 / 1000.0
+        ));
     }
     lines.join("\n")
 }

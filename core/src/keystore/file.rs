@@ -47,14 +47,17 @@ impl FileKeyStore {
 impl KeyStore for FileKeyStore {
     fn wrap_key(&self, label: String, key: Vec<u8>) -> Result<Vec<u8>, KeyStoreError> {
         let key = Zeroizing::new(key);
-        self.key.seal(&wrap_aad(&label), &key).map_err(|e| KeyStoreError::Failed { message: e.to_string() })
+        self.key
+            .seal(&wrap_aad(&label), &key)
+            .map_err(|e| KeyStoreError::Failed { message: e.to_string() })
     }
 
     fn unwrap_key(&self, label: String, wrapped: Vec<u8>) -> Result<Vec<u8>, KeyStoreError> {
-        self.key
-            .open(&wrap_aad(&label), &wrapped)
-            .map(|key| key.to_vec())
-            .map_err(|e| KeyStoreError::Rejected { message: format!("{e} (is {} the right key file?)", self.path.display()) })
+        self.key.open(&wrap_aad(&label), &wrapped).map(|key| key.to_vec()).map_err(|e| {
+            KeyStoreError::Rejected {
+                message: format!("{e} (is {} the right key file?)", self.path.display()),
+            }
+        })
     }
 }
 
@@ -65,10 +68,11 @@ fn unavailable(path: &Path, what: impl std::fmt::Display) -> KeyStoreError {
 fn read_key_file(path: &Path) -> Result<SealKey, KeyStoreError> {
     let bytes = Zeroizing::new(std::fs::read(path).map_err(|e| unavailable(path, e))?);
     check_owner_only(path)?;
-    let key = bytes
-        .strip_prefix(MAGIC)
-        .filter(|key| key.len() == KEY_LEN)
-        .ok_or_else(|| KeyStoreError::KeyInvalidated { message: format!("{}: not a twostep key file", path.display()) })?;
+    let key = bytes.strip_prefix(MAGIC).filter(|key| key.len() == KEY_LEN).ok_or_else(|| {
+        KeyStoreError::KeyInvalidated {
+            message: format!("{}: not a twostep key file", path.display()),
+        }
+    })?;
     SealKey::from_bytes(key).map_err(|e| KeyStoreError::Failed { message: e.to_string() })
 }
 
@@ -77,7 +81,10 @@ fn check_owner_only(path: &Path) -> Result<(), KeyStoreError> {
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(path).map_err(|e| unavailable(path, e))?.permissions().mode();
     if mode & 0o077 != 0 {
-        return Err(unavailable(path, format_args!("permissions {:o} are too open; use chmod 600", mode & 0o777)));
+        return Err(unavailable(
+            path,
+            format_args!("permissions {:o} are too open; use chmod 600", mode & 0o777),
+        ));
     }
     Ok(())
 }
@@ -142,7 +149,11 @@ mod tests {
         let second = FileKeyStore::open_or_create(&path).unwrap();
         assert_eq!(second.unwrap_key("l".into(), wrapped).unwrap(), vec![9; 32]);
         assert_eq!(std::fs::read(&path).unwrap().len(), MAGIC.len() + KEY_LEN);
-        assert_eq!(std::fs::read_dir(path.parent().unwrap()).unwrap().count(), 1, "no temp file left behind");
+        assert_eq!(
+            std::fs::read_dir(path.parent().unwrap()).unwrap().count(),
+            1,
+            "no temp file left behind"
+        );
     }
 
     #[cfg(unix)]
@@ -155,7 +166,10 @@ mod tests {
         assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         let err = FileKeyStore::open_or_create(&path).unwrap_err();
-        assert!(matches!(err, KeyStoreError::Unavailable { ref message } if message.contains("too open")), "{err}");
+        assert!(
+            matches!(err, KeyStoreError::Unavailable { ref message } if message.contains("too open")),
+            "{err}"
+        );
     }
 
     #[test]
@@ -163,7 +177,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("key");
         write_owner_only(&path, b"not a key").unwrap();
-        assert!(matches!(FileKeyStore::open_or_create(&path), Err(KeyStoreError::KeyInvalidated { .. })));
+        assert!(matches!(
+            FileKeyStore::open_or_create(&path),
+            Err(KeyStoreError::KeyInvalidated { .. })
+        ));
         assert_eq!(std::fs::read(&path).unwrap(), b"not a key");
     }
 

@@ -33,11 +33,16 @@ impl Default for MemoryKeyStore {
 impl KeyStore for MemoryKeyStore {
     fn wrap_key(&self, label: String, key: Vec<u8>) -> Result<Vec<u8>, KeyStoreError> {
         let key = Zeroizing::new(key);
-        self.key.seal(&wrap_aad(&label), &key).map_err(|e| KeyStoreError::Failed { message: e.to_string() })
+        self.key
+            .seal(&wrap_aad(&label), &key)
+            .map_err(|e| KeyStoreError::Failed { message: e.to_string() })
     }
 
     fn unwrap_key(&self, label: String, wrapped: Vec<u8>) -> Result<Vec<u8>, KeyStoreError> {
-        self.key.open(&wrap_aad(&label), &wrapped).map(|key| key.to_vec()).map_err(|e| KeyStoreError::Rejected { message: e.to_string() })
+        self.key
+            .open(&wrap_aad(&label), &wrapped)
+            .map(|key| key.to_vec())
+            .map_err(|e| KeyStoreError::Rejected { message: e.to_string() })
     }
 }
 
@@ -50,13 +55,22 @@ mod tests {
         let store = MemoryKeyStore::new();
         let wrapped = store.wrap_key("a".into(), vec![1; 32]).unwrap();
         assert_eq!(store.unwrap_key("a".into(), wrapped.clone()).unwrap(), vec![1; 32]);
-        assert!(matches!(store.unwrap_key("b".into(), wrapped.clone()), Err(KeyStoreError::Rejected { .. })));
+        assert!(matches!(
+            store.unwrap_key("b".into(), wrapped.clone()),
+            Err(KeyStoreError::Rejected { .. })
+        ));
         let other = MemoryKeyStore::new();
-        assert!(matches!(other.unwrap_key("a".into(), wrapped), Err(KeyStoreError::Rejected { .. })));
+        assert!(matches!(
+            other.unwrap_key("a".into(), wrapped),
+            Err(KeyStoreError::Rejected { .. })
+        ));
     }
 
     #[test]
     fn debug_output_shows_no_key_material() {
-        assert_eq!(format!("{:?}", MemoryKeyStore::new()), "MemoryKeyStore { key: SealKey(<redacted>) }");
+        assert_eq!(
+            format!("{:?}", MemoryKeyStore::new()),
+            "MemoryKeyStore { key: SealKey(<redacted>) }"
+        );
     }
 }

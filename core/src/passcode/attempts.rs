@@ -10,13 +10,13 @@
 //! and every further failure costs an hour.
 //!
 //! Two properties matter and are enforced by how the record is used:
-//! - **Counted before checked.** An attempt is written (and flushed) as a failure before
-//!   the passcode is checked; only a correct passcode resets the count afterwards. A
-//!   process killed mid-check has therefore spent an attempt.
-//! - **The clock only moves forward.** `latest_seen` is the latest `now` ever presented;
-//!   delays are computed from `max(now, latest_seen)`, so setting the device clock back
-//!   does not shorten a delay. (Setting it forward does, once: there is no trusted clock
-//!   offline. The attempt count, and with it the wipe, is not affected by time at all.)
+//! - **Counted before checked.** An attempt is written (and flushed) as a failure before the
+//!   passcode is checked; only a correct passcode resets the count afterwards. A process killed
+//!   mid-check has therefore spent an attempt.
+//! - **The clock only moves forward.** `latest_seen` is the latest `now` ever presented; delays are
+//!   computed from `max(now, latest_seen)`, so setting the device clock back does not shorten a
+//!   delay. (Setting it forward does, once: there is no trusted clock offline. The attempt count,
+//!   and with it the wipe, is not affected by time at all.)
 
 use serde::{Deserialize, Serialize};
 
@@ -153,6 +153,11 @@ mod tests {
         let record = AttemptRecord { failed: 3, last_failure_at: 5, latest_seen: 6 };
         let json = serde_json::to_string(&record).unwrap();
         assert_eq!(serde_json::from_str::<AttemptRecord>(&json).unwrap(), record);
-        assert!(serde_json::from_str::<AttemptRecord>(r#"{"failed":1,"last_failure_at":0,"latest_seen":0,"x":1}"#).is_err());
+        assert!(
+            serde_json::from_str::<AttemptRecord>(
+                r#"{"failed":1,"last_failure_at":0,"latest_seen":0,"x":1}"#
+            )
+            .is_err()
+        );
     }
 }

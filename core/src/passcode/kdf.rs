@@ -41,27 +41,40 @@ impl KdfParams {
         let sane = (Self::DEFAULT.m_kib..=1024 * 1024).contains(&self.m_kib)
             && (Self::DEFAULT.t..=16).contains(&self.t)
             && (1..=8).contains(&self.p);
-        if sane { Ok(()) } else { Err(Error::Corrupt(format!("unexpected Argon2id parameters {self:?}"))) }
+        if sane {
+            Ok(())
+        } else {
+            Err(Error::Corrupt(format!("unexpected Argon2id parameters {self:?}")))
+        }
     }
 }
 
 /// Derives the sealing key for `secret`. Slow on purpose (tens of milliseconds): never on
 /// a UI thread.
-pub(crate) fn derive(secret: &[u8], salt: &[u8], pepper: &[u8], params: KdfParams) -> Result<SealKey, Error> {
+pub(crate) fn derive(
+    secret: &[u8],
+    salt: &[u8],
+    pepper: &[u8],
+    params: KdfParams,
+) -> Result<SealKey, Error> {
     params.check()?;
-    let argon_params =
-        Params::new(params.m_kib, params.t, params.p, Some(KEY_LEN)).map_err(|e| Error::Internal(format!("argon2 parameters: {e}")))?;
+    let argon_params = Params::new(params.m_kib, params.t, params.p, Some(KEY_LEN))
+        .map_err(|e| Error::Internal(format!("argon2 parameters: {e}")))?;
     let argon = Argon2::new_with_secret(pepper, Algorithm::Argon2id, Version::V0x13, argon_params)
         .map_err(|e| Error::Internal(format!("argon2 secret: {e}")))?;
     let mut out = Zeroizing::new([0u8; KEY_LEN]);
-    argon.hash_password_into(secret, salt, out.as_mut()).map_err(|e| Error::Internal(format!("argon2: {e}")))?;
+    argon
+        .hash_password_into(secret, salt, out.as_mut())
+        .map_err(|e| Error::Internal(format!("argon2: {e}")))?;
     SealKey::from_bytes(out.as_ref()).map_err(Error::Seal)
 }
 
 /// `N` random bytes from the operating system.
 pub(crate) fn random<const N: usize>() -> Result<Zeroizing<[u8; N]>, Error> {
     let mut bytes = Zeroizing::new([0u8; N]);
-    SystemRandom::new().fill(bytes.as_mut()).map_err(|_| Error::Internal("the random number generator failed".to_owned()))?;
+    SystemRandom::new()
+        .fill(bytes.as_mut())
+        .map_err(|_| Error::Internal("the random number generator failed".to_owned()))?;
     Ok(bytes)
 }
 
@@ -72,12 +85,18 @@ mod tests {
     #[test]
     fn every_input_changes_the_key_and_the_same_inputs_give_the_same_key() {
         let p = KdfParams::DEFAULT;
-        let key = |secret: &[u8], salt: &[u8], pepper: &[u8]| *derive(secret, salt, pepper, p).unwrap().expose_bytes();
+        let key = |secret: &[u8], salt: &[u8], pepper: &[u8]| {
+            *derive(secret, salt, pepper, p).unwrap().expose_bytes()
+        };
         let base = key(b"482915", &[1; 16], &[2; 32]);
         assert_eq!(base, key(b"482915", &[1; 16], &[2; 32]));
         assert_ne!(base, key(b"482916", &[1; 16], &[2; 32]));
         assert_ne!(base, key(b"482915", &[3; 16], &[2; 32]));
-        assert_ne!(base, key(b"482915", &[1; 16], &[4; 32]), "the platform-held pepper is an input");
+        assert_ne!(
+            base,
+            key(b"482915", &[1; 16], &[4; 32]),
+            "the platform-held pepper is an input"
+        );
     }
 
     #[test]
@@ -89,7 +108,10 @@ mod tests {
             KdfParams { m_kib: u32::MAX, t: 2, p: 1 },
             KdfParams { m_kib: 19 * 1024, t: 1000, p: 1 },
         ] {
-            assert!(matches!(derive(b"x", &[0; 16], &[0; 32], bad), Err(Error::Corrupt(_))), "{bad:?}");
+            assert!(
+                matches!(derive(b"x", &[0; 16], &[0; 32], bad), Err(Error::Corrupt(_))),
+                "{bad:?}"
+            );
         }
         KdfParams::DEFAULT.check().unwrap();
     }

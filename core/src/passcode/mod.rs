@@ -20,8 +20,8 @@ pub(crate) mod rules;
 
 pub use rules::{MAX_PASSCODE_CHARS, PasscodeWeakness};
 use twostep_proto::{
-    DEFAULT_LOCK_TIMEOUT_SECS, DEFAULT_PASSCODE_MAX_ATTEMPTS, DEFAULT_PASSCODE_MIN_LENGTH, MAX_PASSCODE_LENGTH, MIN_PASSCODE_LENGTH,
-    PasscodePolicy, PasscodeRequirement,
+    DEFAULT_LOCK_TIMEOUT_SECS, DEFAULT_PASSCODE_MAX_ATTEMPTS, DEFAULT_PASSCODE_MIN_LENGTH,
+    MAX_PASSCODE_LENGTH, MIN_PASSCODE_LENGTH, PasscodePolicy, PasscodeRequirement,
 };
 
 /// Where the passcode stands, for the UI (launch screen, lock screen).
@@ -118,7 +118,10 @@ mod tests {
             wipe_vault: true,
         };
         let fixed = effective_policy(Some(&odd));
-        assert_eq!((fixed.min_length, fixed.max_failed_attempts, fixed.lock_timeout_secs), (4, 10, 86_400));
+        assert_eq!(
+            (fixed.min_length, fixed.max_failed_attempts, fixed.lock_timeout_secs),
+            (4, 10, 86_400)
+        );
         assert!(fixed.alphanumeric && fixed.wipe_vault && wipes(&fixed));
         assert!(!wipes(&none));
     }

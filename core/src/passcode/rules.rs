@@ -2,15 +2,15 @@
 //! trivial PINs.
 //!
 //! Refused, each with its own [`PasscodeWeakness`]:
-//! - characters outside printable ASCII (no spaces, no control characters, no Unicode:
-//!   one passcode must type the same on every keyboard and never depend on normalization);
+//! - characters outside printable ASCII (no spaces, no control characters, no Unicode: one passcode
+//!   must type the same on every keyboard and never depend on normalization);
 //! - letters when the policy asks for digits only;
 //! - shorter than the policy's minimum (never under 4), longer than [`MAX_PASSCODE_CHARS`];
 //! - one repeated character (`1111`, `aaaaaa`);
 //! - a straight sequence up or down (`1234`, `987654`, `7890`, `abcdef`);
 //! - a short block repeated (`1212`, `123123`, `5050`);
-//! - one of the most common PINs and passwords ([`COMMON`], a short list on purpose: the
-//!   rules above already cover most of the top of the published PIN frequency lists).
+//! - one of the most common PINs and passwords ([`COMMON`], a short list on purpose: the rules
+//!   above already cover most of the top of the published PIN frequency lists).
 //!
 //! The checks only apply when a passcode is set or changed; unlocking accepts whatever was
 //! set, so a policy that became stricter never locks anybody out (the unlock result says
@@ -215,7 +215,9 @@ fn is_sequence(bytes: &[u8]) -> bool {
 /// The whole passcode is one block of at most half its length, repeated.
 fn is_repeated_block(bytes: &[u8]) -> bool {
     let len = bytes.len();
-    (2..=len / 2).filter(|block| len.is_multiple_of(*block)).any(|block| bytes.chunks(block).all(|chunk| chunk == &bytes[..block]))
+    (2..=len / 2)
+        .filter(|block| len.is_multiple_of(*block))
+        .any(|block| bytes.chunks(block).all(|chunk| chunk == &bytes[..block]))
 }
 
 #[cfg(test)]
@@ -268,7 +270,10 @@ mod tests {
 
     #[test]
     fn length_and_alphabet_follow_the_policy() {
-        assert_eq!(check("4831", &policy(6, false)), Err(PasscodeWeakness::TooShort { min_length: 6 }));
+        assert_eq!(
+            check("4831", &policy(6, false)),
+            Err(PasscodeWeakness::TooShort { min_length: 6 })
+        );
         assert_eq!(check("483195", &policy(6, false)), Ok(()));
         assert_eq!(check("48a195", &policy(6, false)), Err(PasscodeWeakness::DigitsOnly));
         assert_eq!(check("48a195", &policy(6, true)), Ok(()));
@@ -276,7 +281,10 @@ mod tests {
         assert_eq!(check("48ü195", &policy(4, true)), Err(PasscodeWeakness::InvalidCharacter));
         assert_eq!(check("", &policy(4, true)), Err(PasscodeWeakness::TooShort { min_length: 4 }));
         let long = "x7".repeat(64) + "q";
-        assert_eq!(check(&long, &policy(4, true)), Err(PasscodeWeakness::TooLong { max_length: 128 }));
+        assert_eq!(
+            check(&long, &policy(4, true)),
+            Err(PasscodeWeakness::TooLong { max_length: 128 })
+        );
     }
 
     #[test]

@@ -31,18 +31,21 @@ pub(crate) fn current() -> Vec<u8> {
 
 /// Checks a stored meta record: ours, and a format we understand.
 pub(crate) fn check(bytes: &[u8]) -> Result<(), Error> {
-    let value: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|_| Error::Corrupt("the meta record is not readable".to_owned()))?;
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|_| Error::Corrupt("the meta record is not readable".to_owned()))?;
     match value.get("app").and_then(|a| a.as_str()) {
         Some(APP_ID) => {}
         Some(other) => return Err(Error::Foreign(format!("it was written by {other:?}"))),
-        None => return Err(Error::Foreign("its meta record names no twostep application".to_owned())),
+        None => {
+            return Err(Error::Foreign("its meta record names no twostep application".to_owned()));
+        }
     }
-    let format = value
-        .get("format")
-        .and_then(|f| f.as_u64())
-        .and_then(|f| u32::try_from(f).ok())
-        .ok_or_else(|| Error::Corrupt("the meta record has no format version".to_owned()))?;
+    let format =
+        value
+            .get("format")
+            .and_then(|f| f.as_u64())
+            .and_then(|f| u32::try_from(f).ok())
+            .ok_or_else(|| Error::Corrupt("the meta record has no format version".to_owned()))?;
     match format {
         FORMAT => Ok(()),
         newer if newer > FORMAT => Err(Error::Newer(newer)),

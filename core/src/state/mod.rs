@@ -26,7 +26,9 @@
 mod meta;
 mod records;
 
-pub(crate) use records::{ClockRecord, PendingRecord, RegistrationRecord, SessionRecord, Slot, WipeRecord};
+pub(crate) use records::{
+    ClockRecord, PendingRecord, RegistrationRecord, SessionRecord, Slot, WipeRecord,
+};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -99,7 +101,12 @@ impl StateStore {
                 let (local, account) = initialize(&db, key_store)?;
                 (local, Some(account))
             }
-            None => return Err(Error::Foreign(format!("{} holds data but no twostep meta record", path.display()))),
+            None => {
+                return Err(Error::Foreign(format!(
+                    "{} holds data but no twostep meta record",
+                    path.display()
+                )));
+            }
         };
         Ok(Self { db, local, account: RwLock::new(account), path })
     }
@@ -123,7 +130,10 @@ impl StateStore {
     }
 
     /// Runs `f` with the Account key; [`Error::Locked`] when it is closed.
-    pub(crate) fn with_account_key<T>(&self, f: impl FnOnce(&SealKey) -> Result<T, Error>) -> Result<T, Error> {
+    pub(crate) fn with_account_key<T>(
+        &self,
+        f: impl FnOnce(&SealKey) -> Result<T, Error>,
+    ) -> Result<T, Error> {
         let guard = self.account_read();
         f(guard.as_ref().ok_or(Error::Locked)?)
     }
@@ -133,9 +143,9 @@ impl StateStore {
     pub(crate) fn account_wrap(&self) -> Result<Option<WrappedKey>, Error> {
         match self.db.get(KeyRole::Account.storage_key())? {
             None => Ok(None),
-            Some(bytes) => {
-                serde_json::from_slice(&bytes).map(Some).map_err(|_| Error::Corrupt("the wrapped account key does not parse".to_owned()))
-            }
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|_| Error::Corrupt("the wrapped account key does not parse".to_owned())),
         }
     }
 
@@ -143,16 +153,18 @@ impl StateStore {
     pub(crate) fn recovery_wrap(&self) -> Result<Option<SecretWrap>, Error> {
         match self.db.get(RECOVERY_KEY)? {
             None => Ok(None),
-            Some(bytes) => {
-                serde_json::from_slice(&bytes).map(Some).map_err(|_| Error::Corrupt("the recovery wrap does not parse".to_owned()))
-            }
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|_| Error::Corrupt("the recovery wrap does not parse".to_owned())),
         }
     }
 
     /// Reads and opens a slot's raw value.
     pub(crate) fn read_secret(&self, slot: Slot) -> Result<Option<Zeroizing<Vec<u8>>>, Error> {
         match slot.role() {
-            KeyRole::Local => self.open_value(&self.local, &slot.storage_key(), &slot.aad(), slot.name()),
+            KeyRole::Local => {
+                self.open_value(&self.local, &slot.storage_key(), &slot.aad(), slot.name())
+            }
             KeyRole::Account => {
                 let guard = self.account_read();
                 let key = guard.as_ref().ok_or(Error::Locked)?;
@@ -161,7 +173,13 @@ impl StateStore {
         }
     }
 
-    fn open_value(&self, key: &SealKey, storage_key: &[u8], aad: &[u8], record: &'static str) -> Result<Option<Zeroizing<Vec<u8>>>, Error> {
+    fn open_value(
+        &self,
+        key: &SealKey,
+        storage_key: &[u8],
+        aad: &[u8],
+        record: &'static str,
+    ) -> Result<Option<Zeroizing<Vec<u8>>>, Error> {
         let Some(sealed) = self.db.get(storage_key)? else { return Ok(None) };
         key.open(aad, &sealed).map(Some).map_err(|source| Error::Unseal { record, source })
     }
@@ -170,9 +188,9 @@ impl StateStore {
     pub(crate) fn read<T: DeserializeOwned>(&self, slot: Slot) -> Result<Option<T>, Error> {
         match self.read_secret(slot)? {
             None => Ok(None),
-            Some(plain) => {
-                serde_json::from_slice(&plain).map(Some).map_err(|e| Error::Corrupt(format!("record {} does not parse: {e}", slot.name())))
-            }
+            Some(plain) => serde_json::from_slice(&plain)
+                .map(Some)
+                .map_err(|e| Error::Corrupt(format!("record {} does not parse: {e}", slot.name()))),
         }
     }
 
@@ -188,8 +206,8 @@ impl StateStore {
         let mut ids = vec![];
         for key in self.db.scan_prefix(VAULT_PREFIX.as_bytes()).keys() {
             let key = key?;
-            let id =
-                std::str::from_utf8(&key[VAULT_PREFIX.len()..]).map_err(|_| Error::Corrupt("a vault record id is not text".to_owned()))?;
+            let id = std::str::from_utf8(&key[VAULT_PREFIX.len()..])
+                .map_err(|_| Error::Corrupt("a vault record id is not text".to_owned()))?;
             ids.push(id.to_owned());
         }
         Ok(ids)
@@ -213,19 +231,38 @@ impl StateStore {
     /// every other read and write. With `reseal`, every Account record (slots and vault) is
     /// first opened with the current key and sealed again under `new_key` in the same batch
     /// (key rotation); the change's own writes come after and win.
-    pub(crate) fn apply_and_switch(&self, change: Change<'_>, new_key: Option<SealKey>, reseal: bool) -> Result<(), Error> {
+    pub(crate) fn apply_and_switch(
+        &self,
+        change: Change<'_>,
+        new_key: Option<SealKey>,
+        reseal: bool,
+    ) -> Result<(), Error> {
         let mut account = self.account_write();
         let mut ops = vec![];
         if reseal {
             let old = account.as_ref().ok_or(Error::Locked)?;
             for slot in Slot::ALL.into_iter().filter(|s| s.role() == KeyRole::Account) {
-                if let Some(plain) = self.open_value(old, &slot.storage_key(), &slot.aad(), slot.name())? {
-                    ops.push(Op::Seal { key: slot.storage_key(), aad: slot.aad(), role: KeyRole::Account, plain });
+                if let Some(plain) =
+                    self.open_value(old, &slot.storage_key(), &slot.aad(), slot.name())?
+                {
+                    ops.push(Op::Seal {
+                        key: slot.storage_key(),
+                        aad: slot.aad(),
+                        role: KeyRole::Account,
+                        plain,
+                    });
                 }
             }
             for id in self.vault_ids()? {
-                if let Some(plain) = self.open_value(old, &vault_key(&id), &vault_aad(&id), "vault")? {
-                    ops.push(Op::Seal { key: vault_key(&id), aad: vault_aad(&id), role: KeyRole::Account, plain });
+                if let Some(plain) =
+                    self.open_value(old, &vault_key(&id), &vault_aad(&id), "vault")?
+                {
+                    ops.push(Op::Seal {
+                        key: vault_key(&id),
+                        aad: vault_aad(&id),
+                        role: KeyRole::Account,
+                        plain,
+                    });
                 }
             }
         }
@@ -290,13 +327,21 @@ impl std::fmt::Debug for Change<'_> {
 impl Change<'_> {
     /// Seals raw bytes into a slot.
     pub(crate) fn put_secret(mut self, slot: Slot, value: &[u8]) -> Result<Self, Error> {
-        self.ops.push(Op::Seal { key: slot.storage_key(), aad: slot.aad(), role: slot.role(), plain: Zeroizing::new(value.to_vec()) });
+        self.ops.push(Op::Seal {
+            key: slot.storage_key(),
+            aad: slot.aad(),
+            role: slot.role(),
+            plain: Zeroizing::new(value.to_vec()),
+        });
         Ok(self)
     }
 
     /// Seals a value as JSON into a slot.
     pub(crate) fn put<T: Serialize>(self, slot: Slot, value: &T) -> Result<Self, Error> {
-        let json = Zeroizing::new(serde_json::to_vec(value).map_err(|e| Error::Internal(format!("encoding {}: {e}", slot.name())))?);
+        let json = Zeroizing::new(
+            serde_json::to_vec(value)
+                .map_err(|e| Error::Internal(format!("encoding {}: {e}", slot.name())))?,
+        );
         self.put_secret(slot, &json)
     }
 
@@ -308,7 +353,12 @@ impl Change<'_> {
 
     /// Seals a vault record under the Account key (see [`VAULT_PREFIX`]).
     pub(crate) fn put_vault(mut self, id: &str, value: &[u8]) -> Self {
-        self.ops.push(Op::Seal { key: vault_key(id), aad: vault_aad(id), role: KeyRole::Account, plain: Zeroizing::new(value.to_vec()) });
+        self.ops.push(Op::Seal {
+            key: vault_key(id),
+            aad: vault_aad(id),
+            role: KeyRole::Account,
+            plain: Zeroizing::new(value.to_vec()),
+        });
         self
     }
 
@@ -358,15 +408,24 @@ fn check_layout(data_dir: &Path, state: &Path) -> Result<(), Error> {
         return Err(Error::Foreign(format!("{} is not a directory", data_dir.display())));
     }
     if data_dir.join("conf").is_file() && data_dir.join("db").is_file() {
-        return Err(Error::Foreign(format!("{} is a database of its own; give twostep a directory of its own", data_dir.display())));
+        return Err(Error::Foreign(format!(
+            "{} is a database of its own; give twostep a directory of its own",
+            data_dir.display()
+        )));
     }
     if state.exists() {
         if !state.is_dir() {
             return Err(Error::Foreign(format!("{} is not a directory", state.display())));
         }
-        let has_files = std::fs::read_dir(state).map_err(|source| Error::Io { path: state.to_owned(), source })?.next().is_some();
+        let has_files = std::fs::read_dir(state)
+            .map_err(|source| Error::Io { path: state.to_owned(), source })?
+            .next()
+            .is_some();
         if has_files && !state.join("db").is_file() {
-            return Err(Error::Foreign(format!("{} holds files that are not a twostep database", state.display())));
+            return Err(Error::Foreign(format!(
+                "{} holds files that are not a twostep database",
+                state.display()
+            )));
         }
     }
     Ok(())
@@ -379,7 +438,9 @@ fn open_db(path: &Path) -> Result<sled::Db, Error> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
     loop {
         match sled::Config::new().path(path).cache_capacity(4 * 1024 * 1024).open() {
-            Err(e) if crate::error::is_lock_conflict(&e) && std::time::Instant::now() < deadline => {
+            Err(e)
+                if crate::error::is_lock_conflict(&e) && std::time::Instant::now() < deadline =>
+            {
                 std::thread::sleep(std::time::Duration::from_millis(20));
             }
             other => return Ok(other?),
@@ -402,7 +463,10 @@ fn create_private_dir(dir: &Path) -> Result<(), Error> {
 fn check_trees(db: &sled::Db) -> Result<(), Error> {
     let default = db.name();
     if let Some(other) = db.tree_names().into_iter().find(|name| *name != default) {
-        return Err(Error::Foreign(format!("the database has a tree {:?} that twostep does not use", String::from_utf8_lossy(&other))));
+        return Err(Error::Foreign(format!(
+            "the database has a tree {:?} that twostep does not use",
+            String::from_utf8_lossy(&other)
+        )));
     }
     Ok(())
 }
@@ -412,7 +476,8 @@ fn initialize(db: &sled::Db, key_store: &dyn KeyStore) -> Result<(SealKey, SealK
     let (local, wrapped_local) = keys::create(key_store, KeyRole::Local)?;
     let (account, wrapped_account) = keys::create(key_store, KeyRole::Account)?;
     let mut batch = sled::Batch::default();
-    for (role, wrapped) in [(KeyRole::Local, &wrapped_local), (KeyRole::Account, &wrapped_account)] {
+    for (role, wrapped) in [(KeyRole::Local, &wrapped_local), (KeyRole::Account, &wrapped_account)]
+    {
         let json = serde_json::to_vec(wrapped).map_err(|e| Error::Internal(e.to_string()))?;
         batch.insert(role.storage_key(), json);
     }
@@ -423,11 +488,15 @@ fn initialize(db: &sled::Db, key_store: &dyn KeyStore) -> Result<(SealKey, SealK
 }
 
 fn load_key(db: &sled::Db, key_store: &dyn KeyStore, role: KeyRole) -> Result<SealKey, Error> {
-    let stored = db.get(role.storage_key())?.ok_or_else(|| Error::Corrupt(format!("the {} key is missing", role.label())))?;
-    let wrapped: WrappedKey =
-        serde_json::from_slice(&stored).map_err(|_| Error::Corrupt(format!("the wrapped {} key does not parse", role.label())))?;
+    let stored = db
+        .get(role.storage_key())?
+        .ok_or_else(|| Error::Corrupt(format!("the {} key is missing", role.label())))?;
+    let wrapped: WrappedKey = serde_json::from_slice(&stored)
+        .map_err(|_| Error::Corrupt(format!("the wrapped {} key does not parse", role.label())))?;
     match (role, wrapped) {
-        (KeyRole::Local, WrappedKey::Passcode(_)) => Err(Error::Corrupt("the local key is never behind the passcode".to_owned())),
+        (KeyRole::Local, WrappedKey::Passcode(_)) => {
+            Err(Error::Corrupt("the local key is never behind the passcode".to_owned()))
+        }
         (_, wrapped) => keys::unwrap(key_store, role, &wrapped),
     }
 }
@@ -484,11 +553,22 @@ mod tests {
         let ks = MemoryKeyStore::new();
         {
             let store = store_in(dir.path(), &ks);
-            store.apply(store.change().put_secret(Slot::SessionToken, b"PLAINTEXT-TOKEN-MARKER").unwrap()).unwrap();
+            store
+                .apply(
+                    store
+                        .change()
+                        .put_secret(Slot::SessionToken, b"PLAINTEXT-TOKEN-MARKER")
+                        .unwrap(),
+                )
+                .unwrap();
         }
         for entry in walk(&dir.path().join(STATE_DIR)) {
             let bytes = std::fs::read(&entry).unwrap();
-            assert!(!bytes.windows(22).any(|w| w == b"PLAINTEXT-TOKEN-MARKER"), "{}", entry.display());
+            assert!(
+                !bytes.windows(22).any(|w| w == b"PLAINTEXT-TOKEN-MARKER"),
+                "{}",
+                entry.display()
+            );
         }
     }
 
@@ -511,11 +591,17 @@ mod tests {
         let mut sealed = store.db.get(Slot::SessionToken.storage_key()).unwrap().unwrap().to_vec();
         sealed[20] ^= 1;
         store.db.insert(Slot::SessionToken.storage_key(), sealed).unwrap();
-        assert!(matches!(store.read_secret(Slot::SessionToken), Err(Error::Unseal { record: "session_token", .. })));
+        assert!(matches!(
+            store.read_secret(Slot::SessionToken),
+            Err(Error::Unseal { record: "session_token", .. })
+        ));
         // Moving a value to another slot does not work either.
         let token = store.db.get(Slot::Session.storage_key()).unwrap();
         assert!(token.is_none());
-        let clock = store.change().put(Slot::ClockOffset, &ClockRecord { offset_ms: 0, measured_at: 0 }).unwrap();
+        let clock = store
+            .change()
+            .put(Slot::ClockOffset, &ClockRecord { offset_ms: 0, measured_at: 0 })
+            .unwrap();
         store.apply(clock).unwrap();
         let moved = store.db.get(Slot::ClockOffset.storage_key()).unwrap().unwrap();
         store.db.insert(Slot::PasscodePolicy.storage_key(), moved).unwrap();
@@ -545,12 +631,24 @@ mod tests {
     #[test]
     fn another_applications_meta_is_foreign_and_a_newer_format_is_refused() {
         let dir = tempfile::tempdir().unwrap();
-        sled_with(&dir.path().join(STATE_DIR), &[(meta::META_KEY, br#"{"app":"other","format":1}"#)]);
-        assert!(matches!(StateStore::open(dir.path(), &MemoryKeyStore::new()), Err(Error::Foreign(_))));
+        sled_with(
+            &dir.path().join(STATE_DIR),
+            &[(meta::META_KEY, br#"{"app":"other","format":1}"#)],
+        );
+        assert!(matches!(
+            StateStore::open(dir.path(), &MemoryKeyStore::new()),
+            Err(Error::Foreign(_))
+        ));
 
         let dir = tempfile::tempdir().unwrap();
-        sled_with(&dir.path().join(STATE_DIR), &[(meta::META_KEY, br#"{"app":"twostep-core","format":9}"#)]);
-        assert!(matches!(StateStore::open(dir.path(), &MemoryKeyStore::new()), Err(Error::Newer(9))));
+        sled_with(
+            &dir.path().join(STATE_DIR),
+            &[(meta::META_KEY, br#"{"app":"twostep-core","format":9}"#)],
+        );
+        assert!(matches!(
+            StateStore::open(dir.path(), &MemoryKeyStore::new()),
+            Err(Error::Newer(9))
+        ));
         let db = sled::open(dir.path().join(STATE_DIR)).unwrap();
         assert_eq!(db.len(), 1, "nothing was written next to a newer format");
     }
@@ -559,12 +657,18 @@ mod tests {
     fn a_bare_database_or_stray_files_are_foreign() {
         let dir = tempfile::tempdir().unwrap();
         sled_with(dir.path(), &[(b"k", b"v")]);
-        assert!(matches!(StateStore::open(dir.path(), &MemoryKeyStore::new()), Err(Error::Foreign(_))));
+        assert!(matches!(
+            StateStore::open(dir.path(), &MemoryKeyStore::new()),
+            Err(Error::Foreign(_))
+        ));
 
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join(STATE_DIR)).unwrap();
         std::fs::write(dir.path().join(STATE_DIR).join("notes.txt"), b"mine").unwrap();
-        assert!(matches!(StateStore::open(dir.path(), &MemoryKeyStore::new()), Err(Error::Foreign(_))));
+        assert!(matches!(
+            StateStore::open(dir.path(), &MemoryKeyStore::new()),
+            Err(Error::Foreign(_))
+        ));
         assert_eq!(std::fs::read_dir(dir.path().join(STATE_DIR)).unwrap().count(), 1);
 
         let file = dir.path().join("a-file");
@@ -614,16 +718,25 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let ks = MemoryKeyStore::new();
         let store = store_in(dir.path(), &ks);
-        store.apply(store.change().put_secret(Slot::SessionToken, b"t").unwrap().put_vault("a", b"v")).unwrap();
-        let key = store.with_account_key(|k| SealKey::from_bytes(k.expose_bytes()).map_err(Error::Seal)).unwrap();
+        store
+            .apply(
+                store.change().put_secret(Slot::SessionToken, b"t").unwrap().put_vault("a", b"v"),
+            )
+            .unwrap();
+        let key = store
+            .with_account_key(|k| SealKey::from_bytes(k.expose_bytes()).map_err(Error::Seal))
+            .unwrap();
         store.set_account_key(None);
         assert!(!store.account_open());
         assert!(matches!(store.read_secret(Slot::SessionToken), Err(Error::Locked)));
         assert!(matches!(store.read_vault("a"), Err(Error::Locked)));
         assert_eq!(store.vault_ids().unwrap(), ["a"], "ids are not secret");
         // Local records still work; an Account write fails whole, writing nothing.
-        let both =
-            store.change().put(Slot::ClockOffset, &ClockRecord { offset_ms: 1, measured_at: 2 }).unwrap().put_secret(Slot::Session, b"{}");
+        let both = store
+            .change()
+            .put(Slot::ClockOffset, &ClockRecord { offset_ms: 1, measured_at: 2 })
+            .unwrap()
+            .put_secret(Slot::Session, b"{}");
         assert!(matches!(store.apply(both.unwrap()), Err(Error::Locked)));
         assert!(store.read::<ClockRecord>(Slot::ClockOffset).unwrap().is_none());
         store.set_account_key(Some(key));
@@ -631,25 +744,40 @@ mod tests {
     }
 
     #[test]
-    fn a_rotation_reseals_every_account_record_and_a_change_prepared_before_lands_under_the_new_key() {
+    fn a_rotation_reseals_every_account_record_and_a_change_prepared_before_lands_under_the_new_key()
+     {
         let dir = tempfile::tempdir().unwrap();
         let ks = MemoryKeyStore::new();
         let store = store_in(dir.path(), &ks);
-        store.apply(store.change().put_secret(Slot::DeviceKey, b"pkcs8").unwrap().put_vault("a", b"v").put_vault("b", b"w")).unwrap();
+        store
+            .apply(
+                store
+                    .change()
+                    .put_secret(Slot::DeviceKey, b"pkcs8")
+                    .unwrap()
+                    .put_vault("a", b"v")
+                    .put_vault("b", b"w"),
+            )
+            .unwrap();
         let prepared = store.change().put_secret(Slot::SessionToken, b"later").unwrap();
         let new_key = SealKey::generate().unwrap();
         let new_bytes = *new_key.expose_bytes();
         store.apply_and_switch(store.change().remove_vault("b"), Some(new_key), true).unwrap();
         store.apply(prepared).unwrap();
         let rotated = SealKey::from_bytes(&new_bytes).unwrap();
-        for (key, aad) in
-            [(Slot::DeviceKey.storage_key(), Slot::DeviceKey.aad()), (Slot::SessionToken.storage_key(), Slot::SessionToken.aad())]
-        {
+        for (key, aad) in [
+            (Slot::DeviceKey.storage_key(), Slot::DeviceKey.aad()),
+            (Slot::SessionToken.storage_key(), Slot::SessionToken.aad()),
+        ] {
             let sealed = store.db.get(&key).unwrap().unwrap();
             rotated.open(&aad, &sealed).unwrap();
         }
         assert_eq!(store.read_vault("a").unwrap().unwrap().as_slice(), b"v");
-        assert_eq!(store.vault_ids().unwrap(), ["a"], "the change's own writes come after the reseal");
+        assert_eq!(
+            store.vault_ids().unwrap(),
+            ["a"],
+            "the change's own writes come after the reseal"
+        );
         store.apply(store.change().clear_vault()).unwrap();
         assert!(store.vault_ids().unwrap().is_empty());
     }
@@ -660,7 +788,10 @@ mod tests {
         let ks = MemoryKeyStore::new();
         let first = store_in(dir.path(), &ks);
         let err = crate::TwostepError::from(StateStore::open(dir.path(), &ks).unwrap_err());
-        assert!(matches!(err, crate::TwostepError::Storage { ref message } if message.contains("in use")), "{err:?}");
+        assert!(
+            matches!(err, crate::TwostepError::Storage { ref message } if message.contains("in use")),
+            "{err:?}"
+        );
         drop(first);
         store_in(dir.path(), &ks);
     }

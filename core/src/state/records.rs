@@ -91,10 +91,16 @@ impl Slot {
     /// The data key that seals it.
     pub(crate) fn role(self) -> KeyRole {
         match self {
-            Slot::PasscodePolicy | Slot::ClockOffset | Slot::PasscodeAttempts | Slot::WipeNotice => KeyRole::Local,
-            Slot::Registration | Slot::DeviceKey | Slot::Session | Slot::SessionToken | Slot::PendingSignIn | Slot::PendingDeviceKey => {
-                KeyRole::Account
-            }
+            Slot::PasscodePolicy
+            | Slot::ClockOffset
+            | Slot::PasscodeAttempts
+            | Slot::WipeNotice => KeyRole::Local,
+            Slot::Registration
+            | Slot::DeviceKey
+            | Slot::Session
+            | Slot::SessionToken
+            | Slot::PendingSignIn
+            | Slot::PendingDeviceKey => KeyRole::Account,
         }
     }
 }
@@ -182,12 +188,17 @@ mod tests {
 
     #[test]
     fn slots_have_distinct_keys_and_secrets_use_the_account_key() {
-        let keys: std::collections::HashSet<_> = Slot::ALL.iter().map(|s| s.storage_key()).collect();
+        let keys: std::collections::HashSet<_> =
+            Slot::ALL.iter().map(|s| s.storage_key()).collect();
         assert_eq!(keys.len(), Slot::ALL.len());
         for secret in [Slot::DeviceKey, Slot::SessionToken, Slot::PendingDeviceKey] {
             assert_eq!(secret.role(), KeyRole::Account);
         }
         assert_eq!(Slot::PasscodePolicy.role(), KeyRole::Local);
-        assert_eq!(Slot::PasscodeAttempts.role(), KeyRole::Local, "the counter is readable while locked");
+        assert_eq!(
+            Slot::PasscodeAttempts.role(),
+            KeyRole::Local,
+            "the counter is readable while locked"
+        );
     }
 }

@@ -24,8 +24,8 @@
 
 use std::sync::{MutexGuard, PoisonError};
 use twostep_otp::{
-    AccountFields, AccountId, AccountInfo, ClockCorrection, CodeList, HotpCode, ImportFormat, ImportReport, KdfParams, Vault, export,
-    import, uri,
+    AccountFields, AccountId, AccountInfo, ClockCorrection, CodeList, HotpCode, ImportFormat,
+    ImportReport, KdfParams, Vault, export, import, uri,
 };
 use zeroize::Zeroizing;
 
@@ -64,7 +64,8 @@ impl Twostep {
 
     /// The accounts whose issuer, name or group contains `query` (case-insensitive).
     pub fn search_accounts(&self, query: &str) -> Result<Vec<AccountInfo>> {
-        Ok(self.read_vault(|vault| Ok(vault.search(query).into_iter().map(|a| a.info()).collect()))?)
+        Ok(self
+            .read_vault(|vault| Ok(vault.search(query).into_iter().map(|a| a.info()).collect()))?)
     }
 
     /// The groups in use, sorted.
@@ -93,7 +94,12 @@ impl Twostep {
     }
 
     /// Renames an account (`None` keeps a field as it is).
-    pub fn edit_account(&self, id: AccountId, issuer: Option<&str>, name: Option<&str>) -> Result<AccountInfo> {
+    pub fn edit_account(
+        &self,
+        id: AccountId,
+        issuer: Option<&str>,
+        name: Option<&str>,
+    ) -> Result<AccountInfo> {
         Ok(self.change_vault(|vault| {
             vault.edit(id, issuer, name)?;
             Ok(vault.get(id)?.info())
@@ -179,10 +185,17 @@ impl Twostep {
     /// `docs/AUTHENTICATOR.md`). With a passcode set, `passcode` must be given and is
     /// checked (and counted) like an unlock. **Slow** (Argon2id, 64 MiB): not on the UI
     /// thread.
-    pub fn export_encrypted(&self, passcode: Option<&str>, password: &str, now: u64) -> Result<String> {
+    pub fn export_encrypted(
+        &self,
+        passcode: Option<&str>,
+        password: &str,
+        now: u64,
+    ) -> Result<String> {
         self.confirm_passcode(passcode, now)?;
         let rng = ring::rand::SystemRandom::new();
-        Ok(self.read_vault(|vault| export::encrypt(vault.accounts(), password, KdfParams::default(), &rng))?)
+        Ok(self.read_vault(|vault| {
+            export::encrypt(vault.accounts(), password, KdfParams::default(), &rng)
+        })?)
     }
 
     /// Every account as an `otpauth://` URI, one per line: anyone who reads it can generate
@@ -226,7 +239,10 @@ impl Twostep {
 
     /// Runs `f` on a copy of the vault, stores the copy durably, then keeps it. An error
     /// from `f` or from the write changes nothing.
-    fn change_vault<T>(&self, f: impl FnOnce(&mut Vault) -> twostep_otp::Result<T>) -> InternalResult<T> {
+    fn change_vault<T>(
+        &self,
+        f: impl FnOnce(&mut Vault) -> twostep_otp::Result<T>,
+    ) -> InternalResult<T> {
         let mut cache = self.vault_cache();
         let mut next = self.loaded(&mut cache)?.clone();
         let out = f(&mut next).map_err(Error::Otp)?;

@@ -57,7 +57,9 @@ use super::Twostep;
 use crate::error::{Error, InternalResult, Result};
 use crate::keys::{self, KeyRole, Prepared, SecretKey, SecretKind, WrappedKey};
 use crate::passcode::attempts::AttemptRecord;
-use crate::passcode::{self, MAX_PASSCODE_CHARS, PasscodeState, PasscodeStatus, PasscodeWeakness, UnlockResult, rules};
+use crate::passcode::{
+    self, MAX_PASSCODE_CHARS, PasscodeState, PasscodeStatus, PasscodeWeakness, UnlockResult, rules,
+};
 use crate::seal::SealKey;
 use crate::state::{Slot, WipeRecord};
 
@@ -101,7 +103,8 @@ impl Twostep {
         let attempts = self.attempts()?;
         Ok(PasscodeState {
             status: self.passcode_status_at(now)?,
-            attempts_left: passcode::wipes(&policy).then(|| policy.max_failed_attempts.saturating_sub(attempts.failed)),
+            attempts_left: passcode::wipes(&policy)
+                .then(|| policy.max_failed_attempts.saturating_sub(attempts.failed)),
             failed_attempts: attempts.failed,
             policy,
         })
@@ -116,20 +119,26 @@ impl Twostep {
     pub fn set_passcode(&self, passcode: &str, now: u64) -> Result<()> {
         let _op = self.passcode_op();
         if matches!(self.store.account_wrap()?, Some(WrappedKey::Passcode(_))) {
-            return Err(
-                Error::InvalidInput { field: "passcode", message: "a passcode is already set; change it instead".to_owned() }.into()
-            );
+            return Err(Error::InvalidInput {
+                field: "passcode",
+                message: "a passcode is already set; change it instead".to_owned(),
+            }
+            .into());
         }
         self.require_account_open()?;
         let policy = self.policy()?;
         rules::check(passcode, &policy).map_err(Error::PasscodeTooWeak)?;
 
         let new_key = SealKey::generate().map_err(Error::Seal)?;
-        let secret = Prepared::fresh(self.key_store.as_ref(), SecretKind::Passcode)?.derive(passcode.as_bytes())?;
+        let secret = Prepared::fresh(self.key_store.as_ref(), SecretKind::Passcode)?
+            .derive(passcode.as_bytes())?;
         let mut attempts = self.attempts()?;
         attempts.succeed(now);
-        let mut change =
-            self.store.change().put_account_wrap(&WrappedKey::Passcode(secret.wrap(&new_key)?))?.put(Slot::PasscodeAttempts, &attempts)?;
+        let mut change = self
+            .store
+            .change()
+            .put_account_wrap(&WrappedKey::Passcode(secret.wrap(&new_key)?))?
+            .put(Slot::PasscodeAttempts, &attempts)?;
         let recovery = self.runtime().recovery.as_ref().map(|r| r.wrap(&new_key)).transpose()?;
         change = match recovery {
             Some(wrap) => change.put_recovery_wrap(&wrap)?,
@@ -154,7 +163,12 @@ impl Twostep {
 
     /// [`Twostep::unlock`], reporting the time spent in Argon2id into `kdf_time`
     /// (benchmarks).
-    pub(crate) fn unlock_inner(&self, passcode: &str, now: u64, kdf_time: Option<&mut Duration>) -> InternalResult<UnlockResult> {
+    pub(crate) fn unlock_inner(
+        &self,
+        passcode: &str,
+        now: u64,
+        kdf_time: Option<&mut Duration>,
+    ) -> InternalResult<UnlockResult> {
         let _op = self.passcode_op();
         let key = self.verify(passcode, now, kdf_time)?;
         self.store.set_account_key(Some(key));
@@ -172,8 +186,10 @@ impl Twostep {
             return Err(Error::PasscodeTooWeak(PasscodeWeakness::Unchanged).into());
         }
         let key = self.verify(current, now, None)?;
-        let secret = Prepared::fresh(self.key_store.as_ref(), SecretKind::Passcode)?.derive(new.as_bytes())?;
-        let change = self.store.change().put_account_wrap(&WrappedKey::Passcode(secret.wrap(&key)?))?;
+        let secret = Prepared::fresh(self.key_store.as_ref(), SecretKind::Passcode)?
+            .derive(new.as_bytes())?;
+        let change =
+            self.store.change().put_account_wrap(&WrappedKey::Passcode(secret.wrap(&key)?))?;
         self.store.apply_and_switch(change, Some(key), false)?;
         self.runtime().recovering = false;
         tracing::info!("passcode changed");
@@ -190,7 +206,11 @@ impl Twostep {
         }
         let key = self.verify(current, now, None)?;
         let wrapped = keys::wrap_platform(self.key_store.as_ref(), KeyRole::Account, &key)?;
-        self.store.apply_and_switch(self.store.change().put_account_wrap(&wrapped)?, Some(key), false)?;
+        self.store.apply_and_switch(
+            self.store.change().put_account_wrap(&wrapped)?,
+            Some(key),
+            false,
+        )?;
         self.runtime().recovering = false;
         tracing::info!("passcode removed");
         Ok(())
@@ -336,13 +356,23 @@ impl Twostep {
     }
 
     /// Checks a passcode, counting the attempt first; returns the Account key.
-    fn verify(&self, passcode: &str, now: u64, kdf_time: Option<&mut Duration>) -> InternalResult<SealKey> {
+    fn verify(
+        &self,
+        passcode: &str,
+        now: u64,
+        kdf_time: Option<&mut Duration>,
+    ) -> InternalResult<SealKey> {
         if passcode.is_empty() || passcode.len() > MAX_PASSCODE_CHARS {
-            return Err(Error::InvalidInput { field: "passcode", message: format!("must have 1 to {MAX_PASSCODE_CHARS} characters") });
+            return Err(Error::InvalidInput {
+                field: "passcode",
+                message: format!("must have 1 to {MAX_PASSCODE_CHARS} characters"),
+            });
         }
         let wrap = match self.store.account_wrap()? {
             Some(WrappedKey::Passcode(wrap)) => wrap,
-            _ if self.store.read::<WipeRecord>(Slot::WipeNotice)?.is_some() => return Err(Error::Wiped),
+            _ if self.store.read::<WipeRecord>(Slot::WipeNotice)?.is_some() => {
+                return Err(Error::Wiped);
+            }
             _ => return Err(Error::PasscodeNotSet),
         };
         let policy = self.policy()?;
@@ -433,7 +463,9 @@ impl Twostep {
         let key = secret.open(&wrap)?.ok_or(Error::Unrecoverable)?;
         self.store.set_account_key(Some(key));
         self.runtime().recovering = true;
-        tracing::info!("forgot passcode: the password opened the local data; completing the sign-in");
+        tracing::info!(
+            "forgot passcode: the password opened the local data; completing the sign-in"
+        );
         Ok(())
     }
 
@@ -475,11 +507,16 @@ impl Twostep {
     /// What a completing sign-in adds to its batch: the end of a recovery (the passcode is
     /// removed, the key wrapped by the platform alone again), a fresh recovery wrap, and the
     /// end of a wipe notice.
-    pub(super) fn on_sign_in_complete<'a>(&self, mut change: crate::state::Change<'a>) -> InternalResult<(crate::state::Change<'a>, bool)> {
+    pub(super) fn on_sign_in_complete<'a>(
+        &self,
+        mut change: crate::state::Change<'a>,
+    ) -> InternalResult<(crate::state::Change<'a>, bool)> {
         let runtime = self.runtime();
         let recovering = runtime.recovering;
         if recovering {
-            let wrapped = self.store.with_account_key(|key| keys::wrap_platform(self.key_store.as_ref(), KeyRole::Account, key))?;
+            let wrapped = self.store.with_account_key(|key| {
+                keys::wrap_platform(self.key_store.as_ref(), KeyRole::Account, key)
+            })?;
             change = change.put_account_wrap(&wrapped)?;
             let mut attempts = self.attempts()?;
             attempts.succeed(0);

@@ -165,7 +165,11 @@ async fn a_fresh_data_dir_is_a_first_access() {
     let app = open(dir.path(), &Arc::new(MemoryKeyStore::new()), "http://127.0.0.1:9");
     let status = app.status(NOW).unwrap();
     assert_eq!(status.access, Access::FirstAccess);
-    assert!(status.registration.is_none() && status.session.is_none() && status.pending_sign_in.is_none());
+    assert!(
+        status.registration.is_none()
+            && status.session.is_none()
+            && status.pending_sign_in.is_none()
+    );
     assert_eq!(status.server_url, "http://127.0.0.1:9/");
 }
 
@@ -203,7 +207,9 @@ async fn mobile_first_access_with_an_email_code_registers_the_device_and_survive
     let app = open(dir.path(), &keys, &server.url);
     assert_eq!(app.status(NOW).unwrap().pending_sign_in.unwrap().client, ClientKind::Mobile);
     let step = app.submit_code("123 456", NOW).await.unwrap();
-    let SignInStep::PasscodeSetup { requirement, policy, session } = step else { panic!("{step:?}") };
+    let SignInStep::PasscodeSetup { requirement, policy, session } = step else {
+        panic!("{step:?}")
+    };
     assert_eq!(requirement, PasscodeRequirement::Required);
     assert_eq!(policy.min_length, 6);
     assert_eq!(session.device_id.as_deref(), Some("dev-1"));
@@ -223,7 +229,10 @@ async fn mobile_first_access_with_an_email_code_registers_the_device_and_survive
     let status = app.status(NOW).unwrap();
     assert_eq!(status.access, Access::SignedIn);
     let registration = status.registration.clone().unwrap();
-    assert_eq!((registration.device_id.as_str(), registration.username.as_str()), ("dev-1", "alice"));
+    assert_eq!(
+        (registration.device_id.as_str(), registration.username.as_str()),
+        ("dev-1", "alice")
+    );
     assert_eq!(registration.passcode_policy.unwrap().requirement, PasscodeRequirement::Required);
     assert!(status.pending_sign_in.is_none());
     let shown = format!("{app:?} {status:?}");
@@ -246,7 +255,10 @@ async fn later_sessions_are_a_signed_challenge_and_revocation_returns_to_first_a
     let keys = Arc::new(MemoryKeyStore::new());
     let app = open(dir.path(), &keys, &server.url);
     let step = app.sign_in("alice", "pw", ClientKind::Mobile, NOW).await.unwrap();
-    assert!(matches!(step, SignInStep::PasscodeSetup { requirement: PasscodeRequirement::Optional, .. }));
+    assert!(matches!(
+        step,
+        SignInStep::PasscodeSetup { requirement: PasscodeRequirement::Optional, .. }
+    ));
 
     let session = app.open_session(NOW + 7200).await.unwrap();
     assert_eq!(session.username, "alice");
@@ -289,7 +301,10 @@ async fn resend_switch_and_recovery_codes_follow_the_server() {
     let dir = tempfile::tempdir().unwrap();
     let app = open(dir.path(), &Arc::new(MemoryKeyStore::new()), &server.url);
     app.sign_in("alice", "pw", ClientKind::Web, NOW).await.unwrap();
-    assert_eq!(app.resend_code(NOW).await.unwrap_err(), TwostepError::ResendTooSoon { retry_after_secs: 25 });
+    assert_eq!(
+        app.resend_code(NOW).await.unwrap_err(),
+        TwostepError::ResendTooSoon { retry_after_secs: 25 }
+    );
     let prompt = app.resend_code(NOW + 30).await.unwrap();
     assert_eq!(prompt.channel, Channel::Sms);
     let prompt = app.switch_channel(Channel::Totp, NOW + 30).await.unwrap();
@@ -340,12 +355,18 @@ async fn setup_required_gives_web_a_setup_only_session_and_mobile_nothing() {
         "session": { "token": "setup-token", "expires_at": NOW + 600, "scope": "setup_only",
                      "user": {"id": "u-1", "username": "alice", "org": "acme"} },
     });
-    let server =
-        Scripted::start(vec![(200, json!({"status": "setup_required", "message": "configure two-step"})), (200, setup_with_session)]).await;
+    let server = Scripted::start(vec![
+        (200, json!({"status": "setup_required", "message": "configure two-step"})),
+        (200, setup_with_session),
+    ])
+    .await;
     let dir = tempfile::tempdir().unwrap();
     let app = open(dir.path(), &Arc::new(MemoryKeyStore::new()), &server.url);
     let step = app.sign_in("alice", "pw", ClientKind::Mobile, NOW).await.unwrap();
-    assert_eq!(step, SignInStep::SetupRequired { message: "configure two-step".into(), session: None });
+    assert_eq!(
+        step,
+        SignInStep::SetupRequired { message: "configure two-step".into(), session: None }
+    );
     assert_eq!(app.status(NOW).unwrap().access, Access::FirstAccess);
 
     let step = app.sign_in("alice", "pw", ClientKind::Web, NOW).await.unwrap();
@@ -363,18 +384,29 @@ async fn sign_out_ends_the_session_and_keeps_the_registration() {
     assert_eq!(out, SignOut { was_signed_in: true, server_confirmed: true });
     assert_eq!(server.seen()[1].bearer.as_deref(), Some("token-1"));
     assert_eq!(app.status(NOW).unwrap().access, Access::Registered);
-    assert_eq!(app.sign_out(NOW).await.unwrap(), SignOut { was_signed_in: false, server_confirmed: false });
+    assert_eq!(
+        app.sign_out(NOW).await.unwrap(),
+        SignOut { was_signed_in: false, server_confirmed: false }
+    );
 }
 
 #[tokio::test]
 async fn unregister_deletes_the_device_on_the_server_then_locally() {
-    let server = Scripted::start(vec![(200, grant(true, "optional")), (204, Value::Null), (204, Value::Null)]).await;
+    let server = Scripted::start(vec![
+        (200, grant(true, "optional")),
+        (204, Value::Null),
+        (204, Value::Null),
+    ])
+    .await;
     let dir = tempfile::tempdir().unwrap();
     let app = open(dir.path(), &Arc::new(MemoryKeyStore::new()), &server.url);
     app.sign_in("alice", "pw", ClientKind::Mobile, NOW).await.unwrap();
     assert_eq!(app.unregister(NOW).await.unwrap(), Unregistered { already_revoked: false });
     let seen = server.seen();
-    assert_eq!((seen[1].method.as_str(), seen[1].path.as_str()), ("DELETE", "/v1/me/devices/dev-1"));
+    assert_eq!(
+        (seen[1].method.as_str(), seen[1].path.as_str()),
+        ("DELETE", "/v1/me/devices/dev-1")
+    );
     assert_eq!(app.status(NOW).unwrap().access, Access::FirstAccess);
     assert_eq!(app.unregister(NOW).await.unwrap_err(), TwostepError::NotRegistered);
 }
@@ -411,7 +443,10 @@ async fn a_server_that_is_down_is_offline_and_one_that_hangs_is_a_timeout() {
     let app = open(dir.path(), &Arc::new(MemoryKeyStore::new()), &url);
     let err = app.sign_in("alice", "pw", ClientKind::Mobile, NOW).await.unwrap_err();
     assert!(matches!(err, TwostepError::Offline { .. }), "{err:?}");
-    assert!(!format!("{err:?} {err}").contains("/v1/"), "no URL (with challenge ids) in errors: {err:?}");
+    assert!(
+        !format!("{err:?} {err}").contains("/v1/"),
+        "no URL (with challenge ids) in errors: {err:?}"
+    );
 
     let silent = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -428,28 +463,36 @@ async fn bad_input_is_refused_before_anything_is_sent_or_stored() {
     let dir = tempfile::tempdir().unwrap();
     let keys = Arc::new(MemoryKeyStore::new());
     let app = open(dir.path(), &keys, "http://127.0.0.1:9");
-    for (user, password) in [("", "pw"), ("a b", "pw"), ("alice", ""), ("alice", &"p".repeat(300))] {
+    for (user, password) in [("", "pw"), ("a b", "pw"), ("alice", ""), ("alice", &"p".repeat(300))]
+    {
         let err = app.sign_in(user, password, ClientKind::Web, NOW).await.unwrap_err();
         assert!(matches!(err, TwostepError::InvalidInput { .. }), "{user:?}: {err:?}");
     }
     assert!(matches!(app.submit_code("", NOW).await, Err(TwostepError::InvalidInput { .. })));
     assert_eq!(app.submit_code("123456", NOW).await.unwrap_err(), TwostepError::NoSignInInProgress);
     assert_eq!(app.resend_code(NOW).await.unwrap_err(), TwostepError::NoSignInInProgress);
-    assert_eq!(app.switch_channel(Channel::Sms, NOW).await.unwrap_err(), TwostepError::NoSignInInProgress);
+    assert_eq!(
+        app.switch_channel(Channel::Sms, NOW).await.unwrap_err(),
+        TwostepError::NoSignInInProgress
+    );
     assert_eq!(app.me(NOW).await.unwrap_err(), TwostepError::NotSignedIn);
     drop(app);
 
     let mut config = Config::new(dir.path(), "http://127.0.0.1:9");
     config.device_name = " ".into();
     assert!(matches!(Twostep::open(config, keys.clone()), Err(TwostepError::InvalidInput { .. })));
-    assert!(matches!(Twostep::open(Config::new(dir.path(), "not a url"), keys.clone()), Err(TwostepError::InvalidInput { .. })));
+    assert!(matches!(
+        Twostep::open(Config::new(dir.path(), "not a url"), keys.clone()),
+        Err(TwostepError::InvalidInput { .. })
+    ));
 }
 
 #[tokio::test]
 async fn a_seeded_state_restores_as_signed_in_and_forget_local_clears_it() {
     let dir = tempfile::tempdir().unwrap();
     let keys = Arc::new(MemoryKeyStore::new());
-    crate::testing::seed_signed_in_state(dir.path(), keys.as_ref(), "http://127.0.0.1:9", NOW).unwrap();
+    crate::testing::seed_signed_in_state(dir.path(), keys.as_ref(), "http://127.0.0.1:9", NOW)
+        .unwrap();
     let app = open(dir.path(), &keys, "http://127.0.0.1:9");
     let status = app.status(NOW).unwrap();
     assert_eq!(status.access, Access::SignedIn);
@@ -464,7 +507,11 @@ async fn a_seeded_state_restores_as_signed_in_and_forget_local_clears_it() {
 async fn the_wrong_key_store_cannot_restore_the_state() {
     let dir = tempfile::tempdir().unwrap();
     let keys = Arc::new(MemoryKeyStore::new());
-    crate::testing::seed_signed_in_state(dir.path(), keys.as_ref(), "http://127.0.0.1:9", NOW).unwrap();
-    let err = Twostep::open(Config::new(dir.path(), "http://127.0.0.1:9"), Arc::new(MemoryKeyStore::new()));
+    crate::testing::seed_signed_in_state(dir.path(), keys.as_ref(), "http://127.0.0.1:9", NOW)
+        .unwrap();
+    let err = Twostep::open(
+        Config::new(dir.path(), "http://127.0.0.1:9"),
+        Arc::new(MemoryKeyStore::new()),
+    );
     assert!(matches!(err, Err(TwostepError::KeyStore { .. })), "{err:?}");
 }

@@ -94,11 +94,17 @@ pub(super) fn parse(text: &str) -> Result<Vec<Entry>> {
     }
     let file: File<'_> = serde_json::from_str(text).map_err(|e| json_error(FORMAT, &e))?;
     if file.version != 1 {
-        return Err(Error::UnsupportedFile { format: FORMAT, reason: format!("file version {} (this version reads 1)", file.version) });
+        return Err(Error::UnsupportedFile {
+            format: FORMAT,
+            reason: format!("file version {} (this version reads 1)", file.version),
+        });
     }
     let Db { version, entries, groups } = file.db;
     if !(1..=3).contains(&version) {
-        return Err(Error::UnsupportedFile { format: FORMAT, reason: format!("database version {version} (this version reads 1 to 3)") });
+        return Err(Error::UnsupportedFile {
+            format: FORMAT,
+            reason: format!("database version {version} (this version reads 1 to 3)"),
+        });
     }
     Ok(entries
         .into_iter()
@@ -113,13 +119,23 @@ pub(super) fn parse(text: &str) -> Result<Vec<Entry>> {
 fn read(entry: &AegisEntry<'_>, groups: &[Group]) -> Result<NewAccount> {
     let kind = OtpKind::parse(entry.kind.as_deref().unwrap_or("totp"))?;
     let info = entry.info.as_ref().ok_or(Error::MissingSecret)?;
-    let secret = Secret::from_base32(info.secret.as_deref().filter(|s| !s.trim().is_empty()).ok_or(Error::MissingSecret)?)?;
+    let secret = Secret::from_base32(
+        info.secret.as_deref().filter(|s| !s.trim().is_empty()).ok_or(Error::MissingSecret)?,
+    )?;
     let algorithm = info.algo.as_deref().map(Algorithm::parse).transpose()?.unwrap_or_default();
     let otp = match kind {
-        OtpKind::Totp => {
-            Otp::totp(secret, algorithm, account::digits_from(info.digits.unwrap_or(6))?, account::period_from(info.period.unwrap_or(30))?)?
-        }
-        OtpKind::Hotp => Otp::hotp(secret, algorithm, account::digits_from(info.digits.unwrap_or(6))?, info.counter.unwrap_or(0))?,
+        OtpKind::Totp => Otp::totp(
+            secret,
+            algorithm,
+            account::digits_from(info.digits.unwrap_or(6))?,
+            account::period_from(info.period.unwrap_or(30))?,
+        )?,
+        OtpKind::Hotp => Otp::hotp(
+            secret,
+            algorithm,
+            account::digits_from(info.digits.unwrap_or(6))?,
+            info.counter.unwrap_or(0),
+        )?,
         OtpKind::Steam => Otp::steam(secret),
     };
     // Version 3: uuids of groups; earlier: the group's name.

@@ -38,8 +38,10 @@ use crate::secret::Secret;
 /// Most QR codes one export may span.
 const MAX_BATCHES: u32 = 1_000;
 
-const BASE64: GeneralPurpose =
-    GeneralPurpose::new(&base64::alphabet::STANDARD, GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent));
+const BASE64: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
 
 /// How far a multi-part export has been scanned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -74,7 +76,9 @@ pub struct MigrationBatches {
 
 impl std::fmt::Debug for MigrationBatches {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MigrationBatches").field("progress", &self.progress()).finish_non_exhaustive()
+        f.debug_struct("MigrationBatches")
+            .field("progress", &self.progress())
+            .finish_non_exhaustive()
     }
 }
 
@@ -104,7 +108,10 @@ impl MigrationBatches {
 
     /// Parts received and expected (0 of 0 before the first part).
     pub fn progress(&self) -> BatchProgress {
-        BatchProgress { received: self.parts.len() as u32, expected: self.parts.first().map_or(0, |p| p.batch_size) }
+        BatchProgress {
+            received: self.parts.len() as u32,
+            expected: self.parts.first().map_or(0, |p| p.batch_size),
+        }
     }
 
     /// Every account of the export, in part order. Refused while parts are missing.
@@ -118,7 +125,10 @@ impl MigrationBatches {
             return Err(Error::EmptyImport);
         }
         if !progress.is_complete() {
-            let missing = (0..progress.expected).filter(|i| !self.parts.iter().any(|p| p.batch_index == *i)).map(|i| i + 1).collect();
+            let missing = (0..progress.expected)
+                .filter(|i| !self.parts.iter().any(|p| p.batch_index == *i))
+                .map(|i| i + 1)
+                .collect();
             return Err(Error::IncompleteExport { expected: progress.expected, missing });
         }
         self.parts.sort_by_key(|p| p.batch_index);
@@ -150,10 +160,16 @@ fn decode_uri(uri: &str) -> Result<Zeroizing<Vec<u8>>> {
         .get(..SCHEME.len())
         .filter(|head| head.eq_ignore_ascii_case(SCHEME))
         .map(|_| &uri[SCHEME.len()..])
-        .ok_or_else(|| Error::InvalidMigration { reason: "not an otpauth-migration:// URI".to_owned() })?;
-    let (host, query) = rest.split_once('?').ok_or_else(|| Error::InvalidMigration { reason: "no data parameter".to_owned() })?;
+        .ok_or_else(|| Error::InvalidMigration {
+            reason: "not an otpauth-migration:// URI".to_owned(),
+        })?;
+    let (host, query) = rest
+        .split_once('?')
+        .ok_or_else(|| Error::InvalidMigration { reason: "no data parameter".to_owned() })?;
     if !host.trim_end_matches('/').eq_ignore_ascii_case("offline") {
-        return Err(Error::InvalidMigration { reason: "expected otpauth-migration://offline".to_owned() });
+        return Err(Error::InvalidMigration {
+            reason: "expected otpauth-migration://offline".to_owned(),
+        });
     }
     let data = query
         .split('&')
@@ -167,7 +183,9 @@ fn decode_uri(uri: &str) -> Result<Zeroizing<Vec<u8>>> {
         let c = if bytes[i] == b'%' {
             let hex = bytes
                 .get(i + 1..i + 3)
-                .and_then(|h| Some((char::from(h[0]).to_digit(16)?, char::from(h[1]).to_digit(16)?)))
+                .and_then(|h| {
+                    Some((char::from(h[0]).to_digit(16)?, char::from(h[1]).to_digit(16)?))
+                })
                 .ok_or_else(|| Error::InvalidPercentEncoding { part: "data".to_owned() })?;
             i += 3;
             (hex.0 * 16 + hex.1) as u8
@@ -185,7 +203,9 @@ fn decode_uri(uri: &str) -> Result<Zeroizing<Vec<u8>>> {
     let decoded = BASE64
         .decode(b64.as_bytes())
         .or_else(|_| general_purpose::STANDARD_NO_PAD.decode(b64.trim_end_matches('=').as_bytes()))
-        .map_err(|_| Error::InvalidMigration { reason: "the data parameter is not base64".to_owned() })?;
+        .map_err(|_| Error::InvalidMigration {
+            reason: "the data parameter is not base64".to_owned(),
+        })?;
     Ok(Zeroizing::new(decoded))
 }
 
@@ -199,16 +219,24 @@ fn batch_fields(payload: &[u8]) -> Result<(i32, u32, u32)> {
             (4, Value::Varint(v)) => index = v,
             (5, Value::Varint(v)) => id = v as i64,
             (1, Value::Bytes(_)) | (2, Value::Varint(_)) => {}
-            (1..=5, _) => return Err(Error::MalformedProtobuf { reason: "a MigrationPayload field has the wrong wire type" }),
+            (1..=5, _) => {
+                return Err(Error::MalformedProtobuf {
+                    reason: "a MigrationPayload field has the wrong wire type",
+                });
+            }
             _ => {}
         }
     }
     let size = size.max(1);
     if size > u64::from(MAX_BATCHES) {
-        return Err(Error::InvalidMigration { reason: format!("batch_size {size} is larger than {MAX_BATCHES}") });
+        return Err(Error::InvalidMigration {
+            reason: format!("batch_size {size} is larger than {MAX_BATCHES}"),
+        });
     }
     if index >= size {
-        return Err(Error::InvalidMigration { reason: format!("batch_index {index} is not below batch_size {size}") });
+        return Err(Error::InvalidMigration {
+            reason: format!("batch_index {index} is not below batch_size {size}"),
+        });
     }
     Ok((id as i32, size as u32, index as u32))
 }
@@ -243,7 +271,10 @@ impl<'a> RawParams<'a> {
     fn read(bytes: &'a [u8]) -> Result<Self> {
         let mut raw = Self::default();
         let mut reader = Reader::new(bytes);
-        let text = |b: &'a [u8]| std::str::from_utf8(b).map_err(|_| Error::MalformedProtobuf { reason: "a name or issuer is not UTF-8" });
+        let text = |b: &'a [u8]| {
+            std::str::from_utf8(b)
+                .map_err(|_| Error::MalformedProtobuf { reason: "a name or issuer is not UTF-8" })
+        };
         while let Some((field, value)) = reader.next_field()? {
             match (field, value) {
                 (1, Value::Bytes(b)) => raw.secret = b,
@@ -253,7 +284,11 @@ impl<'a> RawParams<'a> {
                 (5, Value::Varint(v)) => raw.digits = v,
                 (6, Value::Varint(v)) => raw.kind = v,
                 (7, Value::Varint(v)) => raw.counter = v,
-                (1..=7, _) => return Err(Error::MalformedProtobuf { reason: "an OtpParameters field has the wrong wire type" }),
+                (1..=7, _) => {
+                    return Err(Error::MalformedProtobuf {
+                        reason: "an OtpParameters field has the wrong wire type",
+                    });
+                }
                 _ => {}
             }
         }
@@ -264,7 +299,11 @@ impl<'a> RawParams<'a> {
     fn issuer_and_name(&self) -> (&'a str, &'a str) {
         let issuer = self.issuer.trim();
         if !issuer.is_empty() {
-            let name = self.name.strip_prefix(issuer).and_then(|rest| rest.trim_start().strip_prefix(':')).unwrap_or(self.name);
+            let name = self
+                .name
+                .strip_prefix(issuer)
+                .and_then(|rest| rest.trim_start().strip_prefix(':'))
+                .unwrap_or(self.name);
             return (issuer, name);
         }
         match self.name.split_once(':') {
@@ -309,7 +348,15 @@ mod tests {
     use crate::account::OtpKind;
 
     /// An `OtpParameters` message, from the schema.
-    fn params(secret: &[u8], name: &str, issuer: &str, algorithm: u64, digits: u64, kind: u64, counter: u64) -> Vec<u8> {
+    fn params(
+        secret: &[u8],
+        name: &str,
+        issuer: &str,
+        algorithm: u64,
+        digits: u64,
+        kind: u64,
+        counter: u64,
+    ) -> Vec<u8> {
         let mut m = vec![];
         write::bytes(&mut m, 1, secret);
         write::bytes(&mut m, 2, name.as_bytes());
@@ -336,7 +383,10 @@ mod tests {
 
     fn uri_of(payload: &[u8]) -> String {
         let b64 = general_purpose::STANDARD.encode(payload);
-        format!("otpauth-migration://offline?data={}", b64.replace('+', "%2B").replace('/', "%2F").replace('=', "%3D"))
+        format!(
+            "otpauth-migration://offline?data={}",
+            b64.replace('+', "%2B").replace('/', "%2F").replace('=', "%3D")
+        )
     }
 
     #[test]
@@ -352,33 +402,50 @@ mod tests {
             0,
             -12345,
         );
-        let accounts = super::super::parse(crate::ImportFormat::GoogleAuthenticator, uri.as_bytes()).unwrap();
+        let accounts =
+            super::super::parse(crate::ImportFormat::GoogleAuthenticator, uri.as_bytes()).unwrap();
         assert_eq!(accounts.len(), 4);
         let a = &accounts[0];
-        assert_eq!((a.issuer.as_str(), a.name.as_str(), a.otp.kind()), ("Example", "alice@example.com", OtpKind::Totp));
+        assert_eq!(
+            (a.issuer.as_str(), a.name.as_str(), a.otp.kind()),
+            ("Example", "alice@example.com", OtpKind::Totp)
+        );
         assert_eq!(a.otp.code_at(59).unwrap(), "287082");
         let b = &accounts[1];
-        assert_eq!((b.issuer.as_str(), b.name.as_str(), b.otp.kind(), b.otp.counter()), ("Bank", "bob", OtpKind::Hotp, Some(42)));
+        assert_eq!(
+            (b.issuer.as_str(), b.name.as_str(), b.otp.kind(), b.otp.counter()),
+            ("Bank", "bob", OtpKind::Hotp, Some(42))
+        );
         assert_eq!((b.otp.algorithm(), b.otp.digits()), (Algorithm::Sha256, 8));
         let c = &accounts[2];
-        assert_eq!((c.issuer.as_str(), c.name.as_str(), c.otp.algorithm()), ("ACME Co", "carol", Algorithm::Sha512));
+        assert_eq!(
+            (c.issuer.as_str(), c.name.as_str(), c.otp.algorithm()),
+            ("ACME Co", "carol", Algorithm::Sha512)
+        );
         assert_eq!((accounts[3].issuer.as_str(), accounts[3].otp.period()), ("", Some(30)));
     }
 
     #[test]
     fn a_multi_part_export_needs_every_part_in_any_order() {
-        let part = |i: u64, secret: &[u8]| payload_uri(&[params(secret, &format!("user{i}"), "Multi", 1, 1, 2, 0)], 3, i, 777);
+        let part = |i: u64, secret: &[u8]| {
+            payload_uri(&[params(secret, &format!("user{i}"), "Multi", 1, 1, 2, 0)], 3, i, 777)
+        };
         let parts = [part(0, b"secret-zero"), part(1, b"secret-one!"), part(2, b"secret-two!")];
 
         let mut batches = MigrationBatches::new();
         assert_eq!(batches.add(&parts[2]).unwrap(), BatchProgress { received: 1, expected: 3 });
-        assert_eq!(batches.add(&parts[2]).unwrap(), BatchProgress { received: 1, expected: 3 }, "scanned twice");
+        assert_eq!(
+            batches.add(&parts[2]).unwrap(),
+            BatchProgress { received: 1, expected: 3 },
+            "scanned twice"
+        );
         assert_eq!(batches.add(&parts[0]).unwrap(), BatchProgress { received: 2, expected: 3 });
         let other_export = payload_uri(&[params(b"elsewhere!", "x", "Y", 1, 1, 2, 0)], 3, 1, 778);
         assert_eq!(batches.add(&other_export), Err(Error::MixedExports));
         let other_size = payload_uri(&[params(b"elsewhere!", "x", "Y", 1, 1, 2, 0)], 4, 1, 777);
         assert_eq!(batches.add(&other_size), Err(Error::MixedExports));
-        let same_index_other_content = payload_uri(&[params(b"different!", "x", "Y", 1, 1, 2, 0)], 3, 0, 777);
+        let same_index_other_content =
+            payload_uri(&[params(b"different!", "x", "Y", 1, 1, 2, 0)], 3, 0, 777);
         assert_eq!(batches.add(&same_index_other_content), Err(Error::MixedExports));
         assert_eq!(batches.progress(), BatchProgress { received: 2, expected: 3 });
 
@@ -394,7 +461,12 @@ mod tests {
         assert_eq!(names, ["user0", "user1", "user2"], "in part order");
 
         let file = format!("{}\n\n{}\r\n{}", parts[1], parts[2], parts[0]);
-        assert_eq!(super::super::parse(crate::ImportFormat::GoogleAuthenticator, file.as_bytes()).unwrap().len(), 3);
+        assert_eq!(
+            super::super::parse(crate::ImportFormat::GoogleAuthenticator, file.as_bytes())
+                .unwrap()
+                .len(),
+            3
+        );
     }
 
     #[test]
@@ -411,10 +483,13 @@ mod tests {
             0,
             1,
         );
-        let Err(Error::InvalidEntries { errors }) = super::super::parse(crate::ImportFormat::GoogleAuthenticator, uri.as_bytes()) else {
+        let Err(Error::InvalidEntries { errors }) =
+            super::super::parse(crate::ImportFormat::GoogleAuthenticator, uri.as_bytes())
+        else {
             panic!("expected per-entry errors")
         };
-        let summary: Vec<_> = errors.iter().map(|e| (e.entry, e.label.clone().unwrap(), e.error.code())).collect();
+        let summary: Vec<_> =
+            errors.iter().map(|e| (e.entry, e.label.clone().unwrap(), e.error.code())).collect();
         assert_eq!(
             summary,
             [
@@ -429,11 +504,19 @@ mod tests {
     #[test]
     fn truncated_and_malformed_payloads_are_refused() {
         let mut payload = vec![];
-        write::bytes(&mut payload, 1, &params(b"12345678901234567890", "alice", "Example", 1, 1, 2, 0));
+        write::bytes(
+            &mut payload,
+            1,
+            &params(b"12345678901234567890", "alice", "Example", 1, 1, 2, 0),
+        );
         let boundary = payload.len(); // cutting here leaves a shorter, valid message
         write::uint(&mut payload, 3, 1);
         for cut in (1..payload.len()).filter(|cut| *cut != boundary) {
-            let err = super::super::parse(crate::ImportFormat::GoogleAuthenticator, uri_of(&payload[..cut]).as_bytes()).unwrap_err();
+            let err = super::super::parse(
+                crate::ImportFormat::GoogleAuthenticator,
+                uri_of(&payload[..cut]).as_bytes(),
+            )
+            .unwrap_err();
             assert!(matches!(err, Error::Truncated { .. }), "cut at {cut}: {err:?}");
         }
         for (bad, code) in [
@@ -443,7 +526,8 @@ mod tests {
             ("otpauth-migration://online?data=AAAA", "invalid_migration"),
             ("otpauth://totp/x?secret=AAAA", "invalid_migration"),
         ] {
-            let err = super::super::parse(crate::ImportFormat::GoogleAuthenticator, bad.as_bytes()).unwrap_err();
+            let err = super::super::parse(crate::ImportFormat::GoogleAuthenticator, bad.as_bytes())
+                .unwrap_err();
             assert_eq!(err.code(), code, "{bad}: {err}");
         }
         // Wrong wire type for the secret, and a batch index past the size.
@@ -452,7 +536,10 @@ mod tests {
         write::uint(&mut p, 1, 5);
         write::bytes(&mut wrong, 1, &p);
         assert!(matches!(
-            super::super::parse(crate::ImportFormat::GoogleAuthenticator, uri_of(&wrong).as_bytes()),
+            super::super::parse(
+                crate::ImportFormat::GoogleAuthenticator,
+                uri_of(&wrong).as_bytes()
+            ),
             Err(Error::MalformedProtobuf { .. })
         ));
         let past = payload_uri(&[params(b"x", "a", "b", 1, 1, 2, 0)], 2, 2, 1);
@@ -460,7 +547,10 @@ mod tests {
             super::super::parse(crate::ImportFormat::GoogleAuthenticator, past.as_bytes()),
             Err(Error::InvalidMigration { .. })
         ));
-        assert_eq!(super::super::parse(crate::ImportFormat::GoogleAuthenticator, b"\n\n"), Err(Error::EmptyImport));
+        assert_eq!(
+            super::super::parse(crate::ImportFormat::GoogleAuthenticator, b"\n\n"),
+            Err(Error::EmptyImport)
+        );
     }
 
     #[test]
@@ -468,7 +558,10 @@ mod tests {
         let mut payload = vec![];
         write::bytes(&mut payload, 1, &params(&[0xfb; 20], "alice", "Example", 1, 1, 2, 0));
         let standard = general_purpose::STANDARD.encode(&payload);
-        assert!(standard.contains('+') || standard.contains('/'), "the sample exercises the alphabet: {standard}");
+        assert!(
+            standard.contains('+') || standard.contains('/'),
+            "the sample exercises the alphabet: {standard}"
+        );
         for data in [
             standard.clone(),
             standard.trim_end_matches('=').to_owned(),
@@ -476,7 +569,9 @@ mod tests {
             standard.replace('+', "%2B").replace('/', "%2f"),
         ] {
             let uri = format!("OTPAUTH-MIGRATION://offline?data={data}");
-            let accounts = super::super::parse(crate::ImportFormat::GoogleAuthenticator, uri.as_bytes()).unwrap();
+            let accounts =
+                super::super::parse(crate::ImportFormat::GoogleAuthenticator, uri.as_bytes())
+                    .unwrap();
             assert_eq!(accounts[0].otp.secret().expose(), &[0xfb; 20], "{data}");
         }
     }

@@ -71,8 +71,14 @@ pub enum Detected {
 /// Guesses the format of a file from its first bytes and top-level JSON keys.
 pub fn detect(bytes: &[u8]) -> Option<Detected> {
     let text = std::str::from_utf8(bytes).ok()?.trim_start_matches('\u{feff}').trim_start();
-    let first = text.lines().find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#')).unwrap_or("").trim();
-    let starts = |prefix: &str| first.get(..prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(prefix));
+    let first = text
+        .lines()
+        .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .unwrap_or("")
+        .trim();
+    let starts = |prefix: &str| {
+        first.get(..prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+    };
     if starts("otpauth-migration://") {
         return Some(Detected::Import(ImportFormat::GoogleAuthenticator));
     }
@@ -108,8 +114,10 @@ pub fn parse(format: ImportFormat, bytes: &[u8]) -> Result<Vec<NewAccount>> {
     if bytes.len() > MAX_IMPORT_BYTES {
         return Err(Error::TooLarge { what: "import file", max: MAX_IMPORT_BYTES });
     }
-    let text = std::str::from_utf8(bytes)
-        .map_err(|_| Error::UnsupportedFile { format: format.name(), reason: "the file is not UTF-8 text".to_owned() })?;
+    let text = std::str::from_utf8(bytes).map_err(|_| Error::UnsupportedFile {
+        format: format.name(),
+        reason: "the file is not UTF-8 text".to_owned(),
+    })?;
     let text = text.trim_start_matches('\u{feff}');
     let entries = match format {
         ImportFormat::GoogleAuthenticator => google::parse(text)?,

@@ -32,7 +32,8 @@ impl<'a> Reader<'a> {
             return Ok(None);
         }
         let tag = self.varint("a field tag")?;
-        let field = u32::try_from(tag >> 3).map_err(|_| Error::MalformedProtobuf { reason: "field number out of range" })?;
+        let field = u32::try_from(tag >> 3)
+            .map_err(|_| Error::MalformedProtobuf { reason: "field number out of range" })?;
         if field == 0 {
             return Err(Error::MalformedProtobuf { reason: "field number 0" });
         }
@@ -44,20 +45,29 @@ impl<'a> Reader<'a> {
             }
             2 => {
                 let len = self.varint("a length")?;
-                let len = usize::try_from(len).map_err(|_| Error::Truncated { what: "a length-delimited field" })?;
+                let len = usize::try_from(len)
+                    .map_err(|_| Error::Truncated { what: "a length-delimited field" })?;
                 Value::Bytes(self.take(len, "a length-delimited field")?)
             }
             5 => {
                 self.take(4, "a 32-bit field")?;
                 Value::Fixed
             }
-            _ => return Err(Error::MalformedProtobuf { reason: "unsupported wire type (groups are not used by this format)" }),
+            _ => {
+                return Err(Error::MalformedProtobuf {
+                    reason: "unsupported wire type (groups are not used by this format)",
+                });
+            }
         };
         Ok(Some((field, value)))
     }
 
     fn take(&mut self, len: usize, what: &'static str) -> Result<&'a [u8]> {
-        let end = self.at.checked_add(len).filter(|end| *end <= self.bytes.len()).ok_or(Error::Truncated { what })?;
+        let end = self
+            .at
+            .checked_add(len)
+            .filter(|end| *end <= self.bytes.len())
+            .ok_or(Error::Truncated { what })?;
         let out = &self.bytes[self.at..end];
         self.at = end;
         Ok(out)
@@ -145,12 +155,28 @@ mod tests {
 
     #[test]
     fn malformed_input_is_typed() {
-        assert!(matches!(Reader::new(&[0x00]).next_field(), Err(Error::MalformedProtobuf { .. })), "field 0");
-        assert!(matches!(Reader::new(&[(1 << 3) | 3]).next_field(), Err(Error::MalformedProtobuf { .. })), "group");
+        assert!(
+            matches!(Reader::new(&[0x00]).next_field(), Err(Error::MalformedProtobuf { .. })),
+            "field 0"
+        );
+        assert!(
+            matches!(
+                Reader::new(&[(1 << 3) | 3]).next_field(),
+                Err(Error::MalformedProtobuf { .. })
+            ),
+            "group"
+        );
         assert!(matches!(
-            Reader::new(&[0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]).next_field(),
+            Reader::new(&[0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f])
+                .next_field(),
             Err(Error::MalformedProtobuf { .. })
         ));
-        assert!(matches!(Reader::new(&[0x12, 0xff, 0xff, 0xff, 0xff, 0x0f]).next_field(), Err(Error::Truncated { .. })), "huge length");
+        assert!(
+            matches!(
+                Reader::new(&[0x12, 0xff, 0xff, 0xff, 0xff, 0x0f]).next_field(),
+                Err(Error::Truncated { .. })
+            ),
+            "huge length"
+        );
     }
 }

@@ -87,36 +87,59 @@ pub(super) fn parse(text: &str) -> Result<Vec<Entry>> {
     }
     let mut numbered: Vec<(usize, Service<'_>)> = file.services.into_iter().enumerate().collect();
     // Stable: services without a position keep their place after those with one.
-    numbered.sort_by_key(|(index, s)| s.order.as_ref().map_or((1, *index as i64), |o| (0, o.position)));
+    numbered
+        .sort_by_key(|(index, s)| s.order.as_ref().map_or((1, *index as i64), |o| (0, o.position)));
     Ok(numbered
         .into_iter()
         .map(|(index, service)| {
             let (issuer, name) = names(&service);
-            read(&service, &file.groups).map_err(|e| entry_error(index + 1, Some(account::label(issuer.trim(), name.trim())), e))
+            read(&service, &file.groups).map_err(|e| {
+                entry_error(index + 1, Some(account::label(issuer.trim(), name.trim())), e)
+            })
         })
         .collect())
 }
 
 fn names<'s>(service: &'s Service<'_>) -> (&'s str, &'s str) {
     let otp = service.otp.as_ref();
-    let non_empty = |s: Option<&'s Cow<'_, str>>| s.map(|c| c.as_ref()).filter(|s| !s.trim().is_empty());
+    let non_empty =
+        |s: Option<&'s Cow<'_, str>>| s.map(|c| c.as_ref()).filter(|s| !s.trim().is_empty());
     let issuer = non_empty(otp.and_then(|o| o.issuer.as_ref())).unwrap_or(&service.name);
-    let name = non_empty(otp.and_then(|o| o.account.as_ref())).or_else(|| non_empty(otp.and_then(|o| o.label.as_ref()))).unwrap_or("");
+    let name = non_empty(otp.and_then(|o| o.account.as_ref()))
+        .or_else(|| non_empty(otp.and_then(|o| o.label.as_ref())))
+        .unwrap_or("");
     (issuer, name)
 }
 
 fn read(service: &Service<'_>, groups: &[Group]) -> Result<NewAccount> {
-    let secret = Secret::from_base32(service.secret.as_deref().filter(|s| !s.trim().is_empty()).ok_or(Error::MissingSecret)?)?;
+    let secret = Secret::from_base32(
+        service.secret.as_deref().filter(|s| !s.trim().is_empty()).ok_or(Error::MissingSecret)?,
+    )?;
     let otp = service.otp.as_ref();
     let kind = OtpKind::parse(otp.and_then(|o| o.token_type.as_deref()).unwrap_or("TOTP"))?;
-    let algorithm = otp.and_then(|o| o.algorithm.as_deref()).map(Algorithm::parse).transpose()?.unwrap_or_default();
+    let algorithm = otp
+        .and_then(|o| o.algorithm.as_deref())
+        .map(Algorithm::parse)
+        .transpose()?
+        .unwrap_or_default();
     let digits = || account::digits_from(otp.and_then(|o| o.digits).unwrap_or(6));
     let otp = match kind {
-        OtpKind::Totp => Otp::totp(secret, algorithm, digits()?, account::period_from(otp.and_then(|o| o.period).unwrap_or(30))?)?,
-        OtpKind::Hotp => Otp::hotp(secret, algorithm, digits()?, otp.and_then(|o| o.counter).unwrap_or(0))?,
+        OtpKind::Totp => Otp::totp(
+            secret,
+            algorithm,
+            digits()?,
+            account::period_from(otp.and_then(|o| o.period).unwrap_or(30))?,
+        )?,
+        OtpKind::Hotp => {
+            Otp::hotp(secret, algorithm, digits()?, otp.and_then(|o| o.counter).unwrap_or(0))?
+        }
         OtpKind::Steam => Otp::steam(secret),
     };
-    let group = service.group_id.as_ref().and_then(|id| groups.iter().find(|g| &g.id == id)).map(|g| g.name.as_str());
+    let group = service
+        .group_id
+        .as_ref()
+        .and_then(|id| groups.iter().find(|g| &g.id == id))
+        .map(|g| g.name.as_str());
     let (issuer, name) = names(service);
     NewAccount::new(issuer, name, group, otp)
 }

@@ -10,6 +10,9 @@ pub(super) fn parse(text: &str) -> Result<Vec<Entry>> {
         .lines()
         .enumerate()
         .filter(|(_, line)| !line.trim().is_empty() && !line.trim_start().starts_with('#'))
-        .map(|(index, line)| crate::uri::parse(line).map_err(|e| entry_error(index + 1, crate::uri::label_hint(line), e)))
+        .map(|(index, line)| {
+            crate::uri::parse(line)
+                .map_err(|e| entry_error(index + 1, crate::uri::label_hint(line), e))
+        })
         .collect())
 }

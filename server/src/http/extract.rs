@@ -22,14 +22,23 @@ fn describe(e: &serde_json::Error) -> String {
         Category::Data => {
             let msg = e.to_string();
             // Keep serde's field names, never echo values (they may be secrets).
-            if msg.starts_with("unknown field") || msg.starts_with("missing field") || msg.starts_with("unknown variant") {
+            if msg.starts_with("unknown field")
+                || msg.starts_with("missing field")
+                || msg.starts_with("unknown variant")
+            {
                 let cut = msg.find(" at line").unwrap_or(msg.len());
                 format!("invalid request: {}", &msg[..cut])
             } else {
-                format!("a field has the wrong type or value (line {}, column {})", e.line(), e.column())
+                format!(
+                    "a field has the wrong type or value (line {}, column {})",
+                    e.line(),
+                    e.column()
+                )
             }
         }
-        Category::Syntax | Category::Eof => format!("the body is not valid JSON (line {}, column {})", e.line(), e.column()),
+        Category::Syntax | Category::Eof => {
+            format!("the body is not valid JSON (line {}, column {})", e.line(), e.column())
+        }
         Category::Io => "the body could not be read".into(),
     }
 }
@@ -38,13 +47,21 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let ct = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-        if !ct.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")) {
-            return Err(ApiError::new(ErrorCode::UnsupportedMediaType, "the body must be application/json"));
+        let ct =
+            req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        if !ct.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+        {
+            return Err(ApiError::new(
+                ErrorCode::UnsupportedMediaType,
+                "the body must be application/json",
+            ));
         }
         let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(ErrorCode::PayloadTooLarge, format!("the body is larger than {} bytes", twostep_proto::MAX_BODY_BYTES))
+                ApiError::new(
+                    ErrorCode::PayloadTooLarge,
+                    format!("the body is larger than {} bytes", twostep_proto::MAX_BODY_BYTES),
+                )
             } else {
                 ApiError::request("the body could not be read")
             }
@@ -64,9 +81,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Seg {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let axum::extract::Path(v) = axum::extract::Path::<String>::from_request_parts(parts, state)
-            .await
-            .map_err(|_| ApiError::request("invalid path parameter"))?;
+        let axum::extract::Path(v) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| ApiError::request("invalid path parameter"))?;
         if v.len() > 256 {
             return Err(ApiError::request("path parameter too long"));
         }
@@ -82,9 +100,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Seg2 {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let axum::extract::Path((a, b)) = axum::extract::Path::<(String, String)>::from_request_parts(parts, state)
-            .await
-            .map_err(|_| ApiError::request("invalid path parameter"))?;
+        let axum::extract::Path((a, b)) =
+            axum::extract::Path::<(String, String)>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| ApiError::request("invalid path parameter"))?;
         if a.len() > 256 || b.len() > 256 {
             return Err(ApiError::request("path parameter too long"));
         }
@@ -111,8 +130,15 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
 impl FromRequestParts<Arc<App>> for Origin {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Self::Rejection> {
-        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()).unwrap_or(IpAddr::from([127, 0, 0, 1]));
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &Arc<App>,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+            .unwrap_or(IpAddr::from([127, 0, 0, 1]));
         let addr = if app.config.trust_forwarded_for {
             parts
                 .headers
@@ -142,8 +168,12 @@ pub struct AnySession(pub Authed);
 impl FromRequestParts<Arc<App>> for AnySession {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Self::Rejection> {
-        let token = bearer(parts).ok_or_else(|| ApiError::new(ErrorCode::Unauthorized, "a bearer token is required"))?;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &Arc<App>,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts)
+            .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized, "a bearer token is required"))?;
         Ok(AnySession(sessions::authenticate(app, token, crate::clock::now())?))
     }
 }
@@ -155,10 +185,16 @@ pub struct FullSession(pub Authed);
 impl FromRequestParts<Arc<App>> for FullSession {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &Arc<App>,
+    ) -> Result<Self, Self::Rejection> {
         let AnySession(a) = AnySession::from_request_parts(parts, app).await?;
         if a.session.scope != SessionScope::Full {
-            return Err(ApiError::new(ErrorCode::Forbidden, "this session can only configure two-step authentication"));
+            return Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "this session can only configure two-step authentication",
+            ));
         }
         Ok(FullSession(a))
     }
@@ -171,8 +207,13 @@ pub struct Operator(pub String);
 impl FromRequestParts<Arc<App>> for Operator {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Self::Rejection> {
-        let token = bearer(parts).ok_or_else(|| ApiError::new(ErrorCode::Unauthorized, "an operator bearer token is required"))?;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &Arc<App>,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts).ok_or_else(|| {
+            ApiError::new(ErrorCode::Unauthorized, "an operator bearer token is required")
+        })?;
         Ok(Operator(crate::service::admin::authenticate_operator(app, token, crate::clock::now())?))
     }
 }

@@ -51,17 +51,53 @@ const CHALLENGE: &[E] = &[
     E::AccountLocked,
     E::ChannelNotConfigured,
 ];
-const RESEND: &[E] = &[E::ChallengeExpired, E::ResendTooSoon, E::RateLimited, E::ChannelNotConfigured, E::DeliveryFailed, E::Conflict];
+const RESEND: &[E] = &[
+    E::ChallengeExpired,
+    E::ResendTooSoon,
+    E::RateLimited,
+    E::ChannelNotConfigured,
+    E::DeliveryFailed,
+    E::Conflict,
+];
 const AUTH: &[E] = &[E::Unauthorized, E::Forbidden];
-const CONFIRM: &[E] = &[E::Unauthorized, E::InvalidRequest, E::InvalidField, E::InvalidCode, E::CodeExpired, E::Conflict];
+const CONFIRM: &[E] = &[
+    E::Unauthorized,
+    E::InvalidRequest,
+    E::InvalidField,
+    E::InvalidCode,
+    E::CodeExpired,
+    E::Conflict,
+];
 const ADMIN: &[E] = &[E::Unauthorized, E::NotFound];
-const ADMIN_BODY: &[E] =
-    &[E::Unauthorized, E::NotFound, E::InvalidRequest, E::InvalidField, E::PayloadTooLarge, E::UnsupportedMediaType, E::Conflict];
-const DEVICE: &[E] = &[E::InvalidRequest, E::InvalidField, E::DeviceRevoked, E::BadSignature, E::ChallengeExpired, E::SetupRequired];
+const ADMIN_BODY: &[E] = &[
+    E::Unauthorized,
+    E::NotFound,
+    E::InvalidRequest,
+    E::InvalidField,
+    E::PayloadTooLarge,
+    E::UnsupportedMediaType,
+    E::Conflict,
+];
+const DEVICE: &[E] = &[
+    E::InvalidRequest,
+    E::InvalidField,
+    E::DeviceRevoked,
+    E::BadSignature,
+    E::ChallengeExpired,
+    E::SetupRequired,
+];
 
 macro_rules! ep {
     ($m:literal, $p:literal, $s:literal, $a:ident, $req:expr, $resp:literal, $e:expr) => {
-        Endpoint { method: $m, path: $p, summary: $s, auth: Auth::$a, request: $req, response: $resp, errors: $e }
+        Endpoint {
+            method: $m,
+            path: $p,
+            summary: $s,
+            auth: Auth::$a,
+            request: $req,
+            response: $resp,
+            errors: $e,
+        }
     };
 }
 
@@ -79,9 +115,33 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "SignInResponse",
         SIGNIN
     ),
-    ep!("delete", "/v1/signin/{id}", "Cancel a pending sign-in", None, None, "Empty", &[E::ChallengeExpired]),
-    ep!("post", "/v1/signin/{id}/code", "Submit the second-step code", None, Some("CodeSubmission"), "SignInResponse", CHALLENGE),
-    ep!("post", "/v1/signin/{id}/recovery", "Use a recovery code instead", None, Some("CodeSubmission"), "SignInResponse", CHALLENGE),
+    ep!(
+        "delete",
+        "/v1/signin/{id}",
+        "Cancel a pending sign-in",
+        None,
+        None,
+        "Empty",
+        &[E::ChallengeExpired]
+    ),
+    ep!(
+        "post",
+        "/v1/signin/{id}/code",
+        "Submit the second-step code",
+        None,
+        Some("CodeSubmission"),
+        "SignInResponse",
+        CHALLENGE
+    ),
+    ep!(
+        "post",
+        "/v1/signin/{id}/recovery",
+        "Use a recovery code instead",
+        None,
+        Some("CodeSubmission"),
+        "SignInResponse",
+        CHALLENGE
+    ),
     ep!(
         "post",
         "/v1/signin/{id}/resend",
@@ -91,7 +151,15 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "CodeChallenge",
         RESEND
     ),
-    ep!("post", "/v1/signin/{id}/channel", "Switch to another configured channel", None, Some("ChannelSwitch"), "CodeChallenge", RESEND),
+    ep!(
+        "post",
+        "/v1/signin/{id}/channel",
+        "Switch to another configured channel",
+        None,
+        Some("ChannelSwitch"),
+        "CodeChallenge",
+        RESEND
+    ),
     ep!(
         "post",
         "/v1/device/challenge",
@@ -111,7 +179,15 @@ pub const ENDPOINTS: &[Endpoint] = &[
         DEVICE
     ),
     ep!("post", "/v1/signout", "End this session", AnySession, None, "Empty", AUTH),
-    ep!("get", "/v1/me", "The user and their two-step settings", AnySession, None, "MeResponse", AUTH),
+    ep!(
+        "get",
+        "/v1/me",
+        "The user and their two-step settings",
+        AnySession,
+        None,
+        "MeResponse",
+        AUTH
+    ),
     ep!(
         "post",
         "/v1/me/password",
@@ -122,7 +198,15 @@ pub const ENDPOINTS: &[Endpoint] = &[
         &[E::Unauthorized, E::Forbidden, E::InvalidCredentials, E::InvalidField, E::InvalidRequest]
     ),
     ep!("get", "/v1/me/devices", "The user's devices", Session, None, "DeviceList", AUTH),
-    ep!("delete", "/v1/me/devices/{id}", "Unregister a device", Session, None, "Empty", &[E::Unauthorized, E::Forbidden, E::NotFound]),
+    ep!(
+        "delete",
+        "/v1/me/devices/{id}",
+        "Unregister a device",
+        Session,
+        None,
+        "Empty",
+        &[E::Unauthorized, E::Forbidden, E::NotFound]
+    ),
     ep!(
         "delete",
         "/v1/me/two-step",
@@ -159,7 +243,15 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "PendingDelivery",
         &[E::Unauthorized, E::InvalidField, E::ResendTooSoon, E::DeliveryFailed]
     ),
-    ep!("post", "/v1/me/two-step/sms/confirm", "Confirm the phone", AnySession, Some("CodeSubmission"), "EnrollmentResult", CONFIRM),
+    ep!(
+        "post",
+        "/v1/me/two-step/sms/confirm",
+        "Confirm the phone",
+        AnySession,
+        Some("CodeSubmission"),
+        "EnrollmentResult",
+        CONFIRM
+    ),
     ep!(
         "post",
         "/v1/me/two-step/email",
@@ -185,7 +277,13 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Session,
         None,
         "TwoStepSettings",
-        &[E::Unauthorized, E::Forbidden, E::NotFound, E::ChannelNotConfigured, E::PolicyRequiresTwoStep]
+        &[
+            E::Unauthorized,
+            E::Forbidden,
+            E::NotFound,
+            E::ChannelNotConfigured,
+            E::PolicyRequiresTwoStep
+        ]
     ),
     ep!(
         "put",
@@ -212,7 +310,15 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Session,
         Some("CodeSubmission"),
         "VerifyResult",
-        &[E::Unauthorized, E::Forbidden, E::InvalidField, E::InvalidCode, E::ChannelNotConfigured, E::RateLimited, E::AccountLocked]
+        &[
+            E::Unauthorized,
+            E::Forbidden,
+            E::InvalidField,
+            E::InvalidCode,
+            E::ChannelNotConfigured,
+            E::RateLimited,
+            E::AccountLocked
+        ]
     ),
     ep!(
         "post",
@@ -223,9 +329,33 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "Empty",
         &[E::Unauthorized, E::InvalidField, E::Conflict]
     ),
-    ep!("post", "/v1/admin/signin", "Operator sign-in", None, Some("OperatorSignIn"), "OperatorSession", SIGNIN),
-    ep!("post", "/v1/admin/orgs", "Create an organization", Operator, Some("CreateOrg"), "OrgView", ADMIN_BODY),
-    ep!("get", "/v1/admin/orgs/{org}", "An organization and its policy", Operator, None, "OrgView", ADMIN),
+    ep!(
+        "post",
+        "/v1/admin/signin",
+        "Operator sign-in",
+        None,
+        Some("OperatorSignIn"),
+        "OperatorSession",
+        SIGNIN
+    ),
+    ep!(
+        "post",
+        "/v1/admin/orgs",
+        "Create an organization",
+        Operator,
+        Some("CreateOrg"),
+        "OrgView",
+        ADMIN_BODY
+    ),
+    ep!(
+        "get",
+        "/v1/admin/orgs/{org}",
+        "An organization and its policy",
+        Operator,
+        None,
+        "OrgView",
+        ADMIN
+    ),
     ep!(
         "patch",
         "/v1/admin/orgs/{org}/policy",
@@ -235,7 +365,15 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "OrgView",
         ADMIN_BODY
     ),
-    ep!("post", "/v1/admin/orgs/{org}/users", "Create a user", Operator, Some("CreateUser"), "AdminUserView", ADMIN_BODY),
+    ep!(
+        "post",
+        "/v1/admin/orgs/{org}/users",
+        "Create a user",
+        Operator,
+        Some("CreateUser"),
+        "AdminUserView",
+        ADMIN_BODY
+    ),
     ep!(
         "post",
         "/v1/admin/orgs/{org}/remove-forced-two-step",
@@ -263,9 +401,33 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "AdminUserView",
         ADMIN
     ),
-    ep!("post", "/v1/admin/users/{username}/unlock", "Clear failure counters and the lock", Operator, None, "AdminUserView", ADMIN),
-    ep!("delete", "/v1/admin/users/{username}/devices", "Revoke all devices", Operator, None, "AdminUserView", ADMIN),
-    ep!("delete", "/v1/admin/users/{username}/devices/{id}", "Revoke one device", Operator, None, "AdminUserView", ADMIN),
+    ep!(
+        "post",
+        "/v1/admin/users/{username}/unlock",
+        "Clear failure counters and the lock",
+        Operator,
+        None,
+        "AdminUserView",
+        ADMIN
+    ),
+    ep!(
+        "delete",
+        "/v1/admin/users/{username}/devices",
+        "Revoke all devices",
+        Operator,
+        None,
+        "AdminUserView",
+        ADMIN
+    ),
+    ep!(
+        "delete",
+        "/v1/admin/users/{username}/devices/{id}",
+        "Revoke one device",
+        Operator,
+        None,
+        "AdminUserView",
+        ADMIN
+    ),
     ep!(
         "get",
         "/v1/admin/audit",
@@ -284,8 +446,12 @@ pub fn document() -> Value {
         let mut responses = serde_json::Map::new();
         let ok = match ep.response {
             "Empty" => json!({"description": "done"}),
-            "Metrics" => json!({"description": "Prometheus text", "content": {"text/plain": {"schema": {"type": "string"}}}}),
-            r => json!({"description": "ok", "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{r}")}}}}),
+            "Metrics" => {
+                json!({"description": "Prometheus text", "content": {"text/plain": {"schema": {"type": "string"}}}})
+            }
+            r => {
+                json!({"description": "ok", "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{r}")}}}})
+            }
         };
         responses.insert("2XX".into(), ok);
         let mut errors: Vec<ErrorCode> = ep.errors.to_vec();
@@ -302,8 +468,7 @@ pub fn document() -> Value {
         }
         let mut op = json!({ "summary": ep.summary, "responses": responses });
         if let Some(r) = ep.request {
-            op["requestBody"] =
-                json!({"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{r}")}}}});
+            op["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{r}")}}}});
         }
         match ep.auth {
             Auth::None => {}

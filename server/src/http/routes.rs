@@ -112,15 +112,29 @@ fn channel_of(s: &str) -> ApiResult<Channel> {
     Channel::parse(s).ok_or_else(|| ApiError::not_found("channel"))
 }
 
-async fn sign_in(State(app): S, o: Origin, JsonBody(req): JsonBody<SignInRequest>) -> ApiResult<Json<SignInResponse>> {
+async fn sign_in(
+    State(app): S,
+    o: Origin,
+    JsonBody(req): JsonBody<SignInRequest>,
+) -> ApiResult<Json<SignInResponse>> {
     signin::sign_in(&app, req, o).await.map(Json)
 }
 
-async fn submit_code(State(app): S, o: Origin, Seg(id): Seg, JsonBody(req): JsonBody<CodeSubmission>) -> ApiResult<Json<SignInResponse>> {
+async fn submit_code(
+    State(app): S,
+    o: Origin,
+    Seg(id): Seg,
+    JsonBody(req): JsonBody<CodeSubmission>,
+) -> ApiResult<Json<SignInResponse>> {
     signin::submit_code(&app, &id, req, o).await.map(Json)
 }
 
-async fn recovery(State(app): S, o: Origin, Seg(id): Seg, JsonBody(req): JsonBody<CodeSubmission>) -> ApiResult<Json<SignInResponse>> {
+async fn recovery(
+    State(app): S,
+    o: Origin,
+    Seg(id): Seg,
+    JsonBody(req): JsonBody<CodeSubmission>,
+) -> ApiResult<Json<SignInResponse>> {
     signin::use_recovery(&app, &id, req, o).await.map(Json)
 }
 
@@ -128,7 +142,12 @@ async fn resend(State(app): S, o: Origin, Seg(id): Seg) -> ApiResult<Json<CodeCh
     signin::resend(&app, &id, None, o).await.map(Json)
 }
 
-async fn switch_channel(State(app): S, o: Origin, Seg(id): Seg, JsonBody(req): JsonBody<ChannelSwitch>) -> ApiResult<Json<CodeChallenge>> {
+async fn switch_channel(
+    State(app): S,
+    o: Origin,
+    Seg(id): Seg,
+    JsonBody(req): JsonBody<ChannelSwitch>,
+) -> ApiResult<Json<CodeChallenge>> {
     signin::resend(&app, &id, Some(req.channel), o).await.map(Json)
 }
 
@@ -136,11 +155,19 @@ async fn cancel(State(app): S, o: Origin, Seg(id): Seg) -> ApiResult<StatusCode>
     signin::cancel(&app, &id, o).await.map(|_| StatusCode::NO_CONTENT)
 }
 
-async fn device_challenge(State(app): S, o: Origin, JsonBody(req): JsonBody<DeviceChallengeRequest>) -> ApiResult<Json<DeviceChallenge>> {
+async fn device_challenge(
+    State(app): S,
+    o: Origin,
+    JsonBody(req): JsonBody<DeviceChallengeRequest>,
+) -> ApiResult<Json<DeviceChallenge>> {
     devices::challenge(&app, &req, o.now).map(Json)
 }
 
-async fn device_session(State(app): S, o: Origin, JsonBody(req): JsonBody<DeviceSessionRequest>) -> ApiResult<Json<SessionGrant>> {
+async fn device_session(
+    State(app): S,
+    o: Origin,
+    JsonBody(req): JsonBody<DeviceSessionRequest>,
+) -> ApiResult<Json<SessionGrant>> {
     devices::session(&app, req, o).await.map(Json)
 }
 
@@ -165,15 +192,28 @@ async fn list_devices(State(app): S, FullSession(a): FullSession) -> ApiResult<J
     selfservice::list_devices(&app, &a).map(Json)
 }
 
-async fn revoke_device(State(app): S, o: Origin, FullSession(a): FullSession, Seg(id): Seg) -> ApiResult<StatusCode> {
+async fn revoke_device(
+    State(app): S,
+    o: Origin,
+    FullSession(a): FullSession,
+    Seg(id): Seg,
+) -> ApiResult<StatusCode> {
     selfservice::revoke_device(&app, &a, &id, o).await.map(|_| StatusCode::NO_CONTENT)
 }
 
-async fn disable(State(app): S, o: Origin, FullSession(a): FullSession) -> ApiResult<Json<TwoStepSettings>> {
+async fn disable(
+    State(app): S,
+    o: Origin,
+    FullSession(a): FullSession,
+) -> ApiResult<Json<TwoStepSettings>> {
     selfservice::disable(&app, &a, o).await.map(Json)
 }
 
-async fn enroll_totp(State(app): S, o: Origin, AnySession(a): AnySession) -> ApiResult<Json<TotpEnrollment>> {
+async fn enroll_totp(
+    State(app): S,
+    o: Origin,
+    AnySession(a): AnySession,
+) -> ApiResult<Json<TotpEnrollment>> {
     selfservice::enroll_totp(&app, &a, o).await.map(Json)
 }
 
@@ -222,7 +262,12 @@ async fn confirm_email(
     selfservice::confirm_sent(&app, &a, Channel::Email, req, o).await.map(Json)
 }
 
-async fn remove_channel(State(app): S, o: Origin, FullSession(a): FullSession, Seg(channel): Seg) -> ApiResult<Json<TwoStepSettings>> {
+async fn remove_channel(
+    State(app): S,
+    o: Origin,
+    FullSession(a): FullSession,
+    Seg(channel): Seg,
+) -> ApiResult<Json<TwoStepSettings>> {
     let channel = channel_of(&channel)?;
     selfservice::remove_channel(&app, &a, channel, o).await.map(Json)
 }
@@ -236,7 +281,11 @@ async fn set_preferred(
     selfservice::set_preferred(&app, &a, req.channel, o).await.map(Json)
 }
 
-async fn regenerate_recovery(State(app): S, o: Origin, FullSession(a): FullSession) -> ApiResult<Json<RecoveryCodes>> {
+async fn regenerate_recovery(
+    State(app): S,
+    o: Origin,
+    FullSession(a): FullSession,
+) -> ApiResult<Json<RecoveryCodes>> {
     selfservice::regenerate_recovery(&app, &a, o).await.map(Json)
 }
 
@@ -262,12 +311,22 @@ fn actor(op: String, o: &Origin) -> Actor {
     Actor { operator: op, address: Some(o.addr.to_string()), now: o.now, now_ms: o.now_ms }
 }
 
-async fn bootstrap(State(app): S, o: Origin, JsonBody(req): JsonBody<Bootstrap>) -> ApiResult<StatusCode> {
+async fn bootstrap(
+    State(app): S,
+    o: Origin,
+    JsonBody(req): JsonBody<Bootstrap>,
+) -> ApiResult<StatusCode> {
     let a = actor(format!("bootstrap:{}", req.username), &o);
-    admin::bootstrap(&app, &req.setup_token, &req.username, &req.password, &a).await.map(|_| StatusCode::CREATED)
+    admin::bootstrap(&app, &req.setup_token, &req.username, &req.password, &a)
+        .await
+        .map(|_| StatusCode::CREATED)
 }
 
-async fn operator_sign_in(State(app): S, o: Origin, JsonBody(req): JsonBody<OperatorSignIn>) -> ApiResult<Json<OperatorSession>> {
+async fn operator_sign_in(
+    State(app): S,
+    o: Origin,
+    JsonBody(req): JsonBody<OperatorSignIn>,
+) -> ApiResult<Json<OperatorSession>> {
     admin::operator_sign_in(&app, &req, o.addr, o.now, o.now_ms).await.map(Json)
 }
 
@@ -301,30 +360,61 @@ async fn create_user(
     Seg(org): Seg,
     JsonBody(req): JsonBody<CreateUser>,
 ) -> ApiResult<(StatusCode, Json<AdminUserView>)> {
-    admin::create_user(&app, &org, &req, &actor(op, &o)).await.map(|v| (StatusCode::CREATED, Json(v)))
+    admin::create_user(&app, &org, &req, &actor(op, &o))
+        .await
+        .map(|v| (StatusCode::CREATED, Json(v)))
 }
 
-async fn remove_forced(State(app): S, o: Origin, Operator(op): Operator, Seg(org): Seg) -> ApiResult<Json<RemovedCount>> {
+async fn remove_forced(
+    State(app): S,
+    o: Origin,
+    Operator(op): Operator,
+    Seg(org): Seg,
+) -> ApiResult<Json<RemovedCount>> {
     admin::remove_forced(&app, &org, &actor(op, &o)).await.map(Json)
 }
 
-async fn get_user(State(app): S, Operator(_): Operator, Seg(u): Seg) -> ApiResult<Json<AdminUserView>> {
+async fn get_user(
+    State(app): S,
+    Operator(_): Operator,
+    Seg(u): Seg,
+) -> ApiResult<Json<AdminUserView>> {
     admin::user_view(&app, &u).map(Json)
 }
 
-async fn reset_two_step(State(app): S, o: Origin, Operator(op): Operator, Seg(u): Seg) -> ApiResult<Json<AdminUserView>> {
+async fn reset_two_step(
+    State(app): S,
+    o: Origin,
+    Operator(op): Operator,
+    Seg(u): Seg,
+) -> ApiResult<Json<AdminUserView>> {
     admin::reset_two_step(&app, &u, &actor(op, &o)).await.map(Json)
 }
 
-async fn unlock(State(app): S, o: Origin, Operator(op): Operator, Seg(u): Seg) -> ApiResult<Json<AdminUserView>> {
+async fn unlock(
+    State(app): S,
+    o: Origin,
+    Operator(op): Operator,
+    Seg(u): Seg,
+) -> ApiResult<Json<AdminUserView>> {
     admin::unlock(&app, &u, &actor(op, &o)).await.map(Json)
 }
 
-async fn revoke_all_devices(State(app): S, o: Origin, Operator(op): Operator, Seg(u): Seg) -> ApiResult<Json<AdminUserView>> {
+async fn revoke_all_devices(
+    State(app): S,
+    o: Origin,
+    Operator(op): Operator,
+    Seg(u): Seg,
+) -> ApiResult<Json<AdminUserView>> {
     admin::revoke_devices(&app, &u, None, &actor(op, &o)).await.map(Json)
 }
 
-async fn revoke_one_device(State(app): S, o: Origin, Operator(op): Operator, Seg2(u, id): Seg2) -> ApiResult<Json<AdminUserView>> {
+async fn revoke_one_device(
+    State(app): S,
+    o: Origin,
+    Operator(op): Operator,
+    Seg2(u, id): Seg2,
+) -> ApiResult<Json<AdminUserView>> {
     admin::revoke_devices(&app, &u, Some(&id), &actor(op, &o)).await.map(Json)
 }
 
@@ -337,7 +427,11 @@ struct AuditQuery {
     user: Option<String>,
 }
 
-async fn audit(State(app): S, Operator(_): Operator, Query(q): Query<AuditQuery>) -> ApiResult<Json<AuditPage>> {
+async fn audit(
+    State(app): S,
+    Operator(_): Operator,
+    Query(q): Query<AuditQuery>,
+) -> ApiResult<Json<AuditPage>> {
     let user = q.user.as_deref().map(|u| normalize_username(u).unwrap_or_default());
     Ok(Json(crate::audit::page(&app.repo, q.after, q.limit.unwrap_or(100), user.as_deref())?))
 }

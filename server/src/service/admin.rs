@@ -37,14 +37,23 @@ impl Actor {
 
 fn check_password(pw: &str) -> ApiResult<()> {
     if pw.len() < MIN_PASSWORD_LEN || pw.len() > MAX_PASSWORD_LEN {
-        return Err(ApiError::field(format!("password must be {MIN_PASSWORD_LEN}..={MAX_PASSWORD_LEN} bytes")));
+        return Err(ApiError::field(format!(
+            "password must be {MIN_PASSWORD_LEN}..={MAX_PASSWORD_LEN} bytes"
+        )));
     }
     Ok(())
 }
 
 /// Creates an operator (CLI, or the one-time bootstrap).
-pub async fn create_operator(app: &App, name: &str, password: &str, actor: &Actor) -> ApiResult<()> {
-    let name = normalize_username(name).ok_or_else(|| ApiError::field("operator name must be 1..=64 characters of a-z 0-9 . _ @ + -"))?;
+pub async fn create_operator(
+    app: &App,
+    name: &str,
+    password: &str,
+    actor: &Actor,
+) -> ApiResult<()> {
+    let name = normalize_username(name).ok_or_else(|| {
+        ApiError::field("operator name must be 1..=64 characters of a-z 0-9 . _ @ + -")
+    })?;
     check_password(password)?;
     let hash = app.hasher.hash(password).await?;
     let rec = OperatorRecord { name: name.clone(), password_hash: hash, created_at: actor.now };
@@ -56,11 +65,20 @@ pub async fn create_operator(app: &App, name: &str, password: &str, actor: &Acto
 }
 
 /// `POST /v1/admin/bootstrap`: creates the first operator with the setup token printed at start.
-pub async fn bootstrap(app: &App, token: &str, name: &str, password: &str, actor: &Actor) -> ApiResult<()> {
+pub async fn bootstrap(
+    app: &App,
+    token: &str,
+    name: &str,
+    password: &str,
+    actor: &Actor,
+) -> ApiResult<()> {
     let expected = app.setup_token.lock().ok().and_then(|g| g.clone());
     let ok = expected.is_some_and(|mac| app.keys.code_matches("setup-token", token, &mac));
     if !ok || app.has_operator()? {
-        return Err(ApiError::new(ErrorCode::Unauthorized, "the setup token is invalid or was already used"));
+        return Err(ApiError::new(
+            ErrorCode::Unauthorized,
+            "the setup token is invalid or was already used",
+        ));
     }
     create_operator(app, name, password, actor).await?;
     if let Ok(mut g) = app.setup_token.lock() {
@@ -85,12 +103,16 @@ pub async fn operator_sign_in(
         return Err(ApiError::rate_limited(wait));
     }
     let throttle_key = format!("operator:{name}");
-    if let Some(e) = crate::app::gate_error(crate::throttle::account_gate(&app.repo, &throttle_key, now)?) {
+    if let Some(e) =
+        crate::app::gate_error(crate::throttle::account_gate(&app.repo, &throttle_key, now)?)
+    {
         return Err(e);
     }
     let op: Option<OperatorRecord> = app.repo.get(Tree::Operators, name.as_bytes())?;
-    let ok = app.hasher.verify(&req.password, op.as_ref().map(|o| o.password_hash.as_str())).await?;
-    let ctx = Ctx { operator: Some(name.clone()), address: Some(addr.to_string()), ..Ctx::default() };
+    let ok =
+        app.hasher.verify(&req.password, op.as_ref().map(|o| o.password_hash.as_str())).await?;
+    let ctx =
+        Ctx { operator: Some(name.clone()), address: Some(addr.to_string()), ..Ctx::default() };
     if !ok {
         app.addresses.failure(addr, now);
         crate::throttle::account_failure(&app.repo, &throttle_key, now)?;
@@ -109,12 +131,15 @@ pub async fn operator_sign_in(
 
 /// Resolves an operator token.
 pub fn authenticate_operator(app: &App, token: &str, now: u64) -> ApiResult<String> {
-    let unauthorized = || ApiError::new(ErrorCode::Unauthorized, "missing, invalid or expired operator session");
+    let unauthorized =
+        || ApiError::new(ErrorCode::Unauthorized, "missing, invalid or expired operator session");
     if token.len() > 128 {
         return Err(unauthorized());
     }
-    let rec: OperatorSessionRecord =
-        app.repo.get(Tree::OperatorSessions, sha256_hex(token.as_bytes()).as_bytes())?.ok_or_else(unauthorized)?;
+    let rec: OperatorSessionRecord = app
+        .repo
+        .get(Tree::OperatorSessions, sha256_hex(token.as_bytes()).as_bytes())?
+        .ok_or_else(unauthorized)?;
     if rec.expires_at <= now {
         return Err(unauthorized());
     }
@@ -127,7 +152,9 @@ fn apply_policy(p: &mut OrgPolicy, u: &PolicyUpdate) -> ApiResult<()> {
     }
     if let Some(v) = u.passcode_min_length {
         if !(MIN_PASSCODE_LENGTH..=MAX_PASSCODE_LENGTH).contains(&v) {
-            return Err(ApiError::field(format!("passcode_min_length must be {MIN_PASSCODE_LENGTH}..={MAX_PASSCODE_LENGTH}")));
+            return Err(ApiError::field(format!(
+                "passcode_min_length must be {MIN_PASSCODE_LENGTH}..={MAX_PASSCODE_LENGTH}"
+            )));
         }
         p.passcode_min_length = v;
     }
@@ -153,7 +180,8 @@ fn apply_policy(p: &mut OrgPolicy, u: &PolicyUpdate) -> ApiResult<()> {
 }
 
 fn org_view(app: &App, org: OrgRecord) -> ApiResult<OrgView> {
-    let users = app.repo.get::<u64>(Tree::Meta, format!("orgcount:{}", org.name).as_bytes())?.unwrap_or(0);
+    let users =
+        app.repo.get::<u64>(Tree::Meta, format!("orgcount:{}", org.name).as_bytes())?.unwrap_or(0);
     Ok(OrgView { name: org.name, policy: org.policy, users })
 }
 
@@ -170,19 +198,32 @@ pub async fn create_org(app: &App, req: &CreateOrg, actor: &Actor) -> ApiResult<
     if !app.repo.insert_new(Tree::Orgs, req.name.as_bytes(), &rec)? {
         return Err(ApiError::new(ErrorCode::Conflict, "an organization with that name exists"));
     }
-    app.audit(actor.now_ms, AuditKind::OrgCreated, &actor.ctx(None, Some(&req.name)), Some(format!("{:?}", rec.policy)))?;
+    app.audit(
+        actor.now_ms,
+        AuditKind::OrgCreated,
+        &actor.ctx(None, Some(&req.name)),
+        Some(format!("{:?}", rec.policy)),
+    )?;
     app.commit().await?;
     org_view(app, rec)
 }
 
 /// `GET /v1/admin/orgs/{org}`.
 pub fn get_org(app: &App, name: &str) -> ApiResult<OrgView> {
-    let org: OrgRecord = app.repo.get(Tree::Orgs, name.as_bytes())?.ok_or_else(|| ApiError::not_found("organization"))?;
+    let org: OrgRecord = app
+        .repo
+        .get(Tree::Orgs, name.as_bytes())?
+        .ok_or_else(|| ApiError::not_found("organization"))?;
     org_view(app, org)
 }
 
 /// `PATCH /v1/admin/orgs/{org}/policy`.
-pub async fn update_policy(app: &App, name: &str, upd: &PolicyUpdate, actor: &Actor) -> ApiResult<OrgView> {
+pub async fn update_policy(
+    app: &App,
+    name: &str,
+    upd: &PolicyUpdate,
+    actor: &Actor,
+) -> ApiResult<OrgView> {
     let r = app.repo.update::<OrgRecord, ApiError, _>(Tree::Orgs, name.as_bytes(), |cur| {
         let Some(mut org) = cur else { return Change::Abort(ApiError::not_found("organization")) };
         match apply_policy(&mut org.policy, upd) {
@@ -191,15 +232,26 @@ pub async fn update_policy(app: &App, name: &str, upd: &PolicyUpdate, actor: &Ac
         }
     })??;
     let org = r.ok_or_else(|| ApiError::not_found("organization"))?;
-    app.audit(actor.now_ms, AuditKind::PolicyChanged, &actor.ctx(None, Some(name)), Some(format!("{upd:?}")))?;
+    app.audit(
+        actor.now_ms,
+        AuditKind::PolicyChanged,
+        &actor.ctx(None, Some(name)),
+        Some(format!("{upd:?}")),
+    )?;
     app.commit().await?;
     org_view(app, org)
 }
 
 /// `POST /v1/admin/orgs/{org}/users`.
-pub async fn create_user(app: &App, org: &str, req: &CreateUser, actor: &Actor) -> ApiResult<AdminUserView> {
-    let username =
-        normalize_username(&req.username).ok_or_else(|| ApiError::field("username must be 1..=64 characters of a-z 0-9 . _ @ + -"))?;
+pub async fn create_user(
+    app: &App,
+    org: &str,
+    req: &CreateUser,
+    actor: &Actor,
+) -> ApiResult<AdminUserView> {
+    let username = normalize_username(&req.username).ok_or_else(|| {
+        ApiError::field("username must be 1..=64 characters of a-z 0-9 . _ @ + -")
+    })?;
     check_password(&req.password)?;
     get_org(app, org)?;
     if app.user(&username)?.is_some() {
@@ -219,7 +271,9 @@ pub async fn create_user(app: &App, org: &str, req: &CreateUser, actor: &Actor) 
         return Err(ApiError::new(ErrorCode::Conflict, "a user with that name exists"));
     }
     let key = format!("orgcount:{org}");
-    app.repo.update::<u64, (), _>(Tree::Meta, key.as_bytes(), |n| Change::Put(n.unwrap_or(0) + 1))?.ok();
+    app.repo
+        .update::<u64, (), _>(Tree::Meta, key.as_bytes(), |n| Change::Put(n.unwrap_or(0) + 1))?
+        .ok();
     app.audit(actor.now_ms, AuditKind::UserCreated, &actor.ctx(Some(&username), Some(org)), None)?;
     app.commit().await?;
     user_view(app, &username)
@@ -227,7 +281,8 @@ pub async fn create_user(app: &App, org: &str, req: &CreateUser, actor: &Actor) 
 
 /// `GET /v1/admin/users/{username}`.
 pub fn user_view(app: &App, username: &str) -> ApiResult<AdminUserView> {
-    let u = app.user_required(&normalize_username(username).ok_or_else(|| ApiError::not_found("user"))?)?;
+    let u = app
+        .user_required(&normalize_username(username).ok_or_else(|| ApiError::not_found("user"))?)?;
     let t = crate::throttle::account_state(&app.repo, &u.username)?;
     let devices = devices::list(app, &u)?.iter().map(|d| views::device(d, u.epoch)).collect();
     Ok(AdminUserView {
@@ -239,15 +294,20 @@ pub fn user_view(app: &App, username: &str) -> ApiResult<AdminUserView> {
     })
 }
 
-fn modify_user<F: FnMut(&mut UserRecord)>(app: &App, username: &str, mut f: F) -> ApiResult<UserRecord> {
+fn modify_user<F: FnMut(&mut UserRecord)>(
+    app: &App,
+    username: &str,
+    mut f: F,
+) -> ApiResult<UserRecord> {
     let name = normalize_username(username).ok_or_else(|| ApiError::not_found("user"))?;
-    let r = app.repo.update::<UserRecord, (), _>(Tree::Users, name.as_bytes(), |cur| match cur {
-        Some(mut u) => {
-            f(&mut u);
-            Change::Put(u)
-        }
-        None => Change::Abort(()),
-    })?;
+    let r =
+        app.repo.update::<UserRecord, (), _>(Tree::Users, name.as_bytes(), |cur| match cur {
+            Some(mut u) => {
+                f(&mut u);
+                Change::Put(u)
+            }
+            None => Change::Abort(()),
+        })?;
     r.ok().flatten().ok_or_else(|| ApiError::not_found("user"))
 }
 
@@ -269,16 +329,28 @@ pub async fn reset_two_step(app: &App, username: &str, actor: &Actor) -> ApiResu
 
 /// `POST /v1/admin/users/{username}/unlock`.
 pub async fn unlock(app: &App, username: &str, actor: &Actor) -> ApiResult<AdminUserView> {
-    let u = app.user_required(&normalize_username(username).ok_or_else(|| ApiError::not_found("user"))?)?;
+    let u = app
+        .user_required(&normalize_username(username).ok_or_else(|| ApiError::not_found("user"))?)?;
     crate::throttle::account_reset(&app.repo, &u.username)?;
-    app.audit(actor.now_ms, AuditKind::AdminUnlock, &actor.ctx(Some(&u.username), Some(&u.org)), None)?;
+    app.audit(
+        actor.now_ms,
+        AuditKind::AdminUnlock,
+        &actor.ctx(Some(&u.username), Some(&u.org)),
+        None,
+    )?;
     app.commit().await?;
     user_view(app, &u.username)
 }
 
 /// `DELETE /v1/admin/users/{username}/devices[/{id}]`.
-pub async fn revoke_devices(app: &App, username: &str, id: Option<&str>, actor: &Actor) -> ApiResult<AdminUserView> {
-    let u = app.user_required(&normalize_username(username).ok_or_else(|| ApiError::not_found("user"))?)?;
+pub async fn revoke_devices(
+    app: &App,
+    username: &str,
+    id: Option<&str>,
+    actor: &Actor,
+) -> ApiResult<AdminUserView> {
+    let u = app
+        .user_required(&normalize_username(username).ok_or_else(|| ApiError::not_found("user"))?)?;
     let n = devices::revoke(app, &u, id)?;
     app.audit(
         actor.now_ms,
@@ -295,28 +367,44 @@ pub async fn revoke_devices(app: &App, username: &str, id: Option<&str>, actor: 
 pub async fn remove_forced(app: &App, org: &str, actor: &Actor) -> ApiResult<RemovedCount> {
     let o = get_org(app, org)?;
     if o.policy.require_two_step {
-        return Err(ApiError::new(ErrorCode::PolicyRequiresTwoStep, "turn the policy off before removing forced enrollments"));
+        return Err(ApiError::new(
+            ErrorCode::PolicyRequiresTwoStep,
+            "turn the policy off before removing forced enrollments",
+        ));
     }
     let mut removed = 0;
     let mut after: Option<Vec<u8>> = None;
     loop {
-        let batch: Vec<(Vec<u8>, UserRecord)> = app.repo.scan(Tree::Users, b"", after.as_deref(), 500)?;
+        let batch: Vec<(Vec<u8>, UserRecord)> =
+            app.repo.scan(Tree::Users, b"", after.as_deref(), 500)?;
         let done = batch.len() < 500;
         for (k, u) in batch {
             after = Some(k);
-            if u.org != org || u.two_step.origin != Some(TwoStepOrigin::Forced) || !u.two_step.enabled() {
+            if u.org != org
+                || u.two_step.origin != Some(TwoStepOrigin::Forced)
+                || !u.two_step.enabled()
+            {
                 continue;
             }
-            let r = app.repo.update::<UserRecord, (), _>(Tree::Users, u.username.as_bytes(), |cur| match cur {
-                Some(mut x) if x.two_step.origin == Some(TwoStepOrigin::Forced) => {
-                    x.two_step = TwoStepRecord::default();
-                    Change::Put(x)
-                }
-                _ => Change::Abort(()),
-            })?;
+            let r = app.repo.update::<UserRecord, (), _>(
+                Tree::Users,
+                u.username.as_bytes(),
+                |cur| match cur {
+                    Some(mut x) if x.two_step.origin == Some(TwoStepOrigin::Forced) => {
+                        x.two_step = TwoStepRecord::default();
+                        Change::Put(x)
+                    }
+                    _ => Change::Abort(()),
+                },
+            )?;
             if r.is_ok() {
                 removed += 1;
-                app.audit(actor.now_ms, AuditKind::AdminRemovedForcedTwoStep, &actor.ctx(Some(&u.username), Some(org)), None)?;
+                app.audit(
+                    actor.now_ms,
+                    AuditKind::AdminRemovedForcedTwoStep,
+                    &actor.ctx(Some(&u.username), Some(org)),
+                    None,
+                )?;
             }
         }
         if done {

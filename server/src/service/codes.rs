@@ -5,12 +5,17 @@ use crate::crypto::{hex, random_bytes, random_digits};
 use crate::delivery::Message;
 use crate::error::{ApiError, ApiResult};
 use crate::model::{PendingCode, TotpRecord, UserRecord};
-use twostep_proto::{Channel, ErrorCode, RESEND_AFTER_SECS, SENT_CODE_DIGITS, SENT_CODE_TTL_SECS, TRIES_PER_CODE};
+use twostep_proto::{
+    Channel, ErrorCode, RESEND_AFTER_SECS, SENT_CODE_DIGITS, SENT_CODE_TTL_SECS, TRIES_PER_CODE,
+};
 use zeroize::Zeroizing;
 
 /// Strips the spaces and dashes people type into codes.
 pub fn normalize(code: &str) -> String {
-    code.chars().filter(|c| !c.is_whitespace() && *c != '-').collect::<String>().to_ascii_lowercase()
+    code.chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect::<String>()
+        .to_ascii_lowercase()
 }
 
 /// Checks that a code is `digits` decimal digits.
@@ -27,7 +32,16 @@ pub fn new_pending(app: &App, purpose: &str, now: u64) -> (Zeroizing<String>, Pe
     let code = Zeroizing::new(random_digits(u32::from(SENT_CODE_DIGITS)));
     let nonce = hex(&random_bytes(8));
     let mac = app.keys.code_mac(&format!("{purpose}:{nonce}"), &code);
-    (code, PendingCode { mac, nonce, sent_at: now, expires_at: now + SENT_CODE_TTL_SECS, tries_left: TRIES_PER_CODE })
+    (
+        code,
+        PendingCode {
+            mac,
+            nonce,
+            sent_at: now,
+            expires_at: now + SENT_CODE_TTL_SECS,
+            tries_left: TRIES_PER_CODE,
+        },
+    )
 }
 
 /// Whether `code` is the pending code.
@@ -41,8 +55,18 @@ pub fn resend_wait(pending: Option<&PendingCode>, now: u64) -> Option<u64> {
 }
 
 /// Delivers a code by SMS or email.
-pub async fn deliver(app: &App, channel: Channel, to: &str, code: &str, why: &str) -> ApiResult<()> {
-    let text = format!("Your {} verification code is {code}. It expires in {} minutes. {why}", app.config.issuer, SENT_CODE_TTL_SECS / 60);
+pub async fn deliver(
+    app: &App,
+    channel: Channel,
+    to: &str,
+    code: &str,
+    why: &str,
+) -> ApiResult<()> {
+    let text = format!(
+        "Your {} verification code is {code}. It expires in {} minutes. {why}",
+        app.config.issuer,
+        SENT_CODE_TTL_SECS / 60
+    );
     let msg = Message {
         channel,
         to: to.to_owned(),
@@ -58,15 +82,25 @@ pub async fn deliver(app: &App, channel: Channel, to: &str, code: &str, why: &st
         Err(e) => {
             crate::metrics::inc(&app.metrics.delivery_failures_total);
             tracing::warn!(channel = channel.as_str(), error = %e, "code delivery failed");
-            Err(ApiError::new(ErrorCode::DeliveryFailed, "the code could not be sent; try again or use another channel"))
+            Err(ApiError::new(
+                ErrorCode::DeliveryFailed,
+                "the code could not be sent; try again or use another channel",
+            ))
         }
     }
 }
 
 /// The TOTP secret of a user, unsealed.
-pub fn totp_secret(app: &App, user: &UserRecord, rec: &TotpRecord) -> ApiResult<Zeroizing<Vec<u8>>> {
-    let sealed = data_encoding::HEXLOWER.decode(rec.sealed_secret.as_bytes()).map_err(ApiError::internal)?;
-    app.keys.open(&format!("totp:{}", user.id), &sealed).ok_or_else(|| ApiError::internal("TOTP secret does not open"))
+pub fn totp_secret(
+    app: &App,
+    user: &UserRecord,
+    rec: &TotpRecord,
+) -> ApiResult<Zeroizing<Vec<u8>>> {
+    let sealed =
+        data_encoding::HEXLOWER.decode(rec.sealed_secret.as_bytes()).map_err(ApiError::internal)?;
+    app.keys
+        .open(&format!("totp:{}", user.id), &sealed)
+        .ok_or_else(|| ApiError::internal("TOTP secret does not open"))
 }
 
 /// Seals a TOTP secret for storage.
@@ -81,7 +115,10 @@ pub fn new_recovery_codes(app: &App, user_id: &str) -> (Vec<String>, Vec<String>
     let mut codes = Vec::new();
     let mut macs = Vec::new();
     for _ in 0..twostep_proto::RECOVERY_CODE_COUNT {
-        let raw: String = random_bytes(10).iter().map(|b| RECOVERY_ALPHABET[(*b & 31) as usize] as char).collect();
+        let raw: String = random_bytes(10)
+            .iter()
+            .map(|b| RECOVERY_ALPHABET[(*b & 31) as usize] as char)
+            .collect();
         macs.push(app.keys.code_mac(&format!("recovery:{user_id}"), &raw));
         codes.push(format!("{}-{}", &raw[..5], &raw[5..]));
     }
@@ -95,5 +132,8 @@ pub fn recovery_index(app: &App, user: &UserRecord, code: &str) -> Option<usize>
         return None;
     }
     let mac = app.keys.code_mac(&format!("recovery:{}", user.id), &n);
-    user.two_step.recovery.iter().position(|m| crate::crypto::constant_time_eq(m.as_bytes(), mac.as_bytes()))
+    user.two_step
+        .recovery
+        .iter()
+        .position(|m| crate::crypto::constant_time_eq(m.as_bytes(), mac.as_bytes()))
 }

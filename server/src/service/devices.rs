@@ -32,7 +32,12 @@ pub fn decode_public_key(s: &str) -> ApiResult<Vec<u8>> {
 }
 
 /// Stores a new device for `user`.
-pub fn register(app: &App, user: &UserRecord, d: &DeviceRegistration, now: u64) -> ApiResult<DeviceRecord> {
+pub fn register(
+    app: &App,
+    user: &UserRecord,
+    d: &DeviceRegistration,
+    now: u64,
+) -> ApiResult<DeviceRecord> {
     let rec = DeviceRecord {
         id: format!("{}.{}", user.id, hex(&random_bytes(12))),
         username: user.username.clone(),
@@ -49,7 +54,10 @@ pub fn register(app: &App, user: &UserRecord, d: &DeviceRegistration, now: u64) 
 }
 
 fn revoked() -> ApiError {
-    ApiError::new(ErrorCode::DeviceRevoked, "this device is no longer registered; sign in again with your password and code")
+    ApiError::new(
+        ErrorCode::DeviceRevoked,
+        "this device is no longer registered; sign in again with your password and code",
+    )
 }
 
 fn live_device(app: &App, device_id: &str) -> ApiResult<(DeviceRecord, UserRecord)> {
@@ -68,7 +76,8 @@ fn live_device(app: &App, device_id: &str) -> ApiResult<(DeviceRecord, UserRecor
 pub fn challenge(app: &App, req: &DeviceChallengeRequest, now: u64) -> ApiResult<DeviceChallenge> {
     let (d, _) = live_device(app, &req.device_id)?;
     let nonce = random_token();
-    let rec = NonceRecord { device_id: d.id, username: d.username, expires_at: now + NONCE_TTL_SECS };
+    let rec =
+        NonceRecord { device_id: d.id, username: d.username, expires_at: now + NONCE_TTL_SECS };
     app.repo.put(Tree::Nonces, nonce.as_bytes(), &rec)?;
     Ok(DeviceChallenge { nonce, expires_at: rec.expires_at })
 }
@@ -79,10 +88,19 @@ pub async fn session(app: &App, req: DeviceSessionRequest, o: Origin) -> ApiResu
         return Err(ApiError::field("nonce or signature too long"));
     }
     let (d, user) = live_device(app, &req.device_id)?;
-    let expired = || ApiError::new(ErrorCode::ChallengeExpired, "the device challenge expired; request a new one");
-    let nonce: NonceRecord = app.repo.get(Tree::Nonces, req.nonce.as_bytes())?.ok_or_else(expired)?;
+    let expired = || {
+        ApiError::new(
+            ErrorCode::ChallengeExpired,
+            "the device challenge expired; request a new one",
+        )
+    };
+    let nonce: NonceRecord =
+        app.repo.get(Tree::Nonces, req.nonce.as_bytes())?.ok_or_else(expired)?;
     // Single use: whoever removes it first may use it.
-    if !app.repo.remove(Tree::Nonces, req.nonce.as_bytes())? || nonce.device_id != d.id || nonce.expires_at <= o.now {
+    if !app.repo.remove(Tree::Nonces, req.nonce.as_bytes())?
+        || nonce.device_id != d.id
+        || nonce.expires_at <= o.now
+    {
         return Err(expired());
     }
     let c = Ctx {
@@ -97,7 +115,10 @@ pub async fn session(app: &App, req: DeviceSessionRequest, o: Origin) -> ApiResu
         .map_err(|_| ApiError::field("signature must be base64url"))?;
     let pk = decode_public_key(&d.public_key)?;
     let msg = device_session_message(&d.id, &req.nonce);
-    if ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, &pk).verify(&msg, &sig).is_err() {
+    if ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, &pk)
+        .verify(&msg, &sig)
+        .is_err()
+    {
         app.audit(o.now_ms, AuditKind::SignInFailed, &c, Some("bad device signature".into()))?;
         app.commit().await?;
         return Err(ApiError::new(ErrorCode::BadSignature, "the device signature did not verify"));
@@ -109,15 +130,20 @@ pub async fn session(app: &App, req: DeviceSessionRequest, o: Origin) -> ApiResu
             "your organization requires two-step authentication; configure it in the web portal first",
         ));
     }
-    let _ = app.repo.update::<DeviceRecord, (), _>(Tree::Devices, d.id.as_bytes(), |cur| match cur {
-        Some(mut r) => {
-            r.last_seen_at = o.now;
-            Change::Put(r)
-        }
-        None => Change::Abort(()),
-    })?;
+    let _ = app.repo.update::<DeviceRecord, (), _>(
+        Tree::Devices,
+        d.id.as_bytes(),
+        |cur| match cur {
+            Some(mut r) => {
+                r.last_seen_at = o.now;
+                Change::Put(r)
+            }
+            None => Change::Abort(()),
+        },
+    )?;
     let grant = DeviceGrant { device_id: d.id.clone(), passcode: app.passcode_policy(&org) };
-    let s = sessions::issue(app, &user, ClientKind::Mobile, SessionScope::Full, Some(grant), o.now)?;
+    let s =
+        sessions::issue(app, &user, ClientKind::Mobile, SessionScope::Full, Some(grant), o.now)?;
     app.audit(o.now_ms, AuditKind::DeviceSession, &c, Some(d.id))?;
     app.commit().await?;
     Ok(s)
@@ -125,7 +151,12 @@ pub async fn session(app: &App, req: DeviceSessionRequest, o: Origin) -> ApiResu
 
 /// A user's devices.
 pub fn list(app: &App, user: &UserRecord) -> ApiResult<Vec<DeviceRecord>> {
-    Ok(app.repo.scan::<DeviceRecord>(Tree::Devices, &device_prefix(&user.id), None, 10_000)?.into_iter().map(|(_, d)| d).collect())
+    Ok(app
+        .repo
+        .scan::<DeviceRecord>(Tree::Devices, &device_prefix(&user.id), None, 10_000)?
+        .into_iter()
+        .map(|(_, d)| d)
+        .collect())
 }
 
 /// Revokes one device (or all when `id` is `None`); returns how many changed.
@@ -135,13 +166,18 @@ pub fn revoke(app: &App, user: &UserRecord, id: Option<&str>) -> ApiResult<usize
         if id.is_some_and(|i| i != d.id) || d.revoked {
             continue;
         }
-        let _ = app.repo.update::<DeviceRecord, (), _>(Tree::Devices, d.id.as_bytes(), |cur| match cur {
-            Some(mut r) => {
-                r.revoked = true;
-                Change::Put(r)
-            }
-            None => Change::Abort(()),
-        })?;
+        let _ =
+            app.repo.update::<DeviceRecord, (), _>(
+                Tree::Devices,
+                d.id.as_bytes(),
+                |cur| match cur {
+                    Some(mut r) => {
+                        r.revoked = true;
+                        Change::Put(r)
+                    }
+                    None => Change::Abort(()),
+                },
+            )?;
         n += 1;
     }
     if let Some(i) = id

@@ -29,13 +29,14 @@ fn modify<F>(app: &App, username: &str, mut f: F) -> ApiResult<UserRecord>
 where
     F: FnMut(&mut UserRecord) -> ApiResult<()>,
 {
-    let r = app.repo.update::<UserRecord, ApiError, _>(Tree::Users, username.as_bytes(), |cur| {
-        let Some(mut u) = cur else { return Change::Abort(ApiError::not_found("user")) };
-        match f(&mut u) {
-            Ok(()) => Change::Put(u),
-            Err(e) => Change::Abort(e),
-        }
-    })?;
+    let r =
+        app.repo.update::<UserRecord, ApiError, _>(Tree::Users, username.as_bytes(), |cur| {
+            let Some(mut u) = cur else { return Change::Abort(ApiError::not_found("user")) };
+            match f(&mut u) {
+                Ok(()) => Change::Put(u),
+                Err(e) => Change::Abort(e),
+            }
+        })?;
     r?.ok_or_else(|| ApiError::not_found("user"))
 }
 
@@ -50,16 +51,25 @@ pub async fn enroll_totp(app: &App, a: &Authed, o: Origin) -> ApiResult<TotpEnro
     let sealed = codes::seal_totp(app, &a.user.id, &secret);
     modify(app, &a.user.username, |u| {
         if u.two_step.totp.as_ref().is_some_and(|t| t.confirmed) {
-            return Err(ApiError::new(ErrorCode::Conflict, "an authenticator app is already configured; remove it first"));
+            return Err(ApiError::new(
+                ErrorCode::Conflict,
+                "an authenticator app is already configured; remove it first",
+            ));
         }
-        u.two_step.totp = Some(TotpRecord { sealed_secret: sealed.clone(), confirmed: false, last_step: None, created_at: o.now });
+        u.two_step.totp = Some(TotpRecord {
+            sealed_secret: sealed.clone(),
+            confirmed: false,
+            last_step: None,
+            created_at: o.now,
+        });
         Ok(())
     })?;
     app.audit(o.now_ms, AuditKind::TwoStepEnrollmentStarted, &ctx(a, &o), Some("totp".into()))?;
     app.commit().await?;
     let b32 = data_encoding::BASE32_NOPAD.encode(&secret);
     let uri = crate::totp::otpauth_uri(&app.config.issuer, &a.user.username, &b32);
-    let qr_svg = crate::totp::qr_svg(&uri).ok_or_else(|| ApiError::internal("QR encoding failed"))?;
+    let qr_svg =
+        crate::totp::qr_svg(&uri).ok_or_else(|| ApiError::internal("QR encoding failed"))?;
     Ok(TotpEnrollment {
         secret: b32,
         otpauth_uri: uri,
@@ -71,7 +81,12 @@ pub async fn enroll_totp(app: &App, a: &Authed, o: Origin) -> ApiResult<TotpEnro
 }
 
 /// Marks a channel confirmed; on the first one, records origin and makes recovery codes.
-fn confirm_channel(app: &App, u: &mut UserRecord, channel: Channel, required: bool) -> Option<Vec<String>> {
+fn confirm_channel(
+    app: &App,
+    u: &mut UserRecord,
+    channel: Channel,
+    required: bool,
+) -> Option<Vec<String>> {
     let first = !u.two_step.enabled();
     match channel {
         Channel::Totp => {
@@ -90,7 +105,8 @@ fn confirm_channel(app: &App, u: &mut UserRecord, channel: Channel, required: bo
         }
     }
     if first {
-        u.two_step.origin = Some(if required { TwoStepOrigin::Forced } else { TwoStepOrigin::Chosen });
+        u.two_step.origin =
+            Some(if required { TwoStepOrigin::Forced } else { TwoStepOrigin::Chosen });
         u.two_step.preferred = Some(channel);
         let (codes, macs) = codes::new_recovery_codes(app, &u.id);
         u.two_step.recovery = macs;
@@ -109,25 +125,39 @@ async fn finish_enrollment(
     recovery: Option<Vec<String>>,
 ) -> ApiResult<EnrollmentResult> {
     let upgraded = a.session.scope == SessionScope::SetupOnly && sessions::upgrade(app, &a.key)?;
-    app.audit(o.now_ms, AuditKind::TwoStepEnrolled, &ctx(a, o), Some(format!("{} ({:?})", channel.as_str(), u.two_step.origin)))?;
+    app.audit(
+        o.now_ms,
+        AuditKind::TwoStepEnrolled,
+        &ctx(a, o),
+        Some(format!("{} ({:?})", channel.as_str(), u.two_step.origin)),
+    )?;
     app.commit().await?;
-    Ok(EnrollmentResult { two_step: views::settings(app, u), recovery_codes: recovery, session_upgraded: upgraded })
+    Ok(EnrollmentResult {
+        two_step: views::settings(app, u),
+        recovery_codes: recovery,
+        session_upgraded: upgraded,
+    })
 }
 
 /// `POST /v1/me/two-step/totp/confirm`.
-pub async fn confirm_totp(app: &App, a: &Authed, sub: CodeSubmission, o: Origin) -> ApiResult<EnrollmentResult> {
+pub async fn confirm_totp(
+    app: &App,
+    a: &Authed,
+    sub: CodeSubmission,
+    o: Origin,
+) -> ApiResult<EnrollmentResult> {
     let code = codes::normalize(&sub.code);
     codes::require_digits(&code, crate::totp::DIGITS as usize)?;
-    let t = a
-        .user
-        .two_step
-        .totp
-        .as_ref()
-        .filter(|t| !t.confirmed)
-        .ok_or_else(|| ApiError::new(ErrorCode::Conflict, "no authenticator enrollment is pending"))?;
+    let t = a.user.two_step.totp.as_ref().filter(|t| !t.confirmed).ok_or_else(|| {
+        ApiError::new(ErrorCode::Conflict, "no authenticator enrollment is pending")
+    })?;
     let secret = codes::totp_secret(app, &a.user, t)?;
-    let step = crate::totp::matching_step(&secret, &code, o.now)
-        .ok_or_else(|| ApiError::new(ErrorCode::InvalidCode, "the code is incorrect; check the authenticator app and the device clock"))?;
+    let step = crate::totp::matching_step(&secret, &code, o.now).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::InvalidCode,
+            "the code is incorrect; check the authenticator app and the device clock",
+        )
+    })?;
     let required = app.org(&a.user.org)?.policy.require_two_step;
     let mut recovery = None;
     let sealed = t.sealed_secret.clone();
@@ -137,7 +167,9 @@ pub async fn confirm_totp(app: &App, a: &Authed, sub: CodeSubmission, o: Origin)
             .totp
             .as_mut()
             .filter(|t| !t.confirmed && t.sealed_secret == sealed)
-            .ok_or_else(|| ApiError::new(ErrorCode::Conflict, "the enrollment changed; start again"))?;
+            .ok_or_else(|| {
+                ApiError::new(ErrorCode::Conflict, "the enrollment changed; start again")
+            })?;
         t.last_step = Some(step);
         recovery = confirm_channel(app, u, Channel::Totp, required);
         Ok(())
@@ -146,7 +178,13 @@ pub async fn confirm_totp(app: &App, a: &Authed, sub: CodeSubmission, o: Origin)
 }
 
 /// `POST /v1/me/two-step/sms|email`: sends a confirmation code to the new destination.
-pub async fn enroll_sent(app: &App, a: &Authed, channel: Channel, destination: &str, o: Origin) -> ApiResult<PendingDelivery> {
+pub async fn enroll_sent(
+    app: &App,
+    a: &Authed,
+    channel: Channel,
+    destination: &str,
+    o: Origin,
+) -> ApiResult<PendingDelivery> {
     let dest = destination.trim().to_owned();
     let valid = match channel {
         Channel::Sms => valid_phone(&dest),
@@ -159,15 +197,28 @@ pub async fn enroll_sent(app: &App, a: &Authed, channel: Channel, destination: &
             _ => "email address is not valid",
         }));
     }
-    if let Some(wait) = a.user.two_step.sent(channel).and_then(|s| codes::resend_wait(s.pending.as_ref(), o.now)) {
-        return Err(ApiError::new(ErrorCode::ResendTooSoon, format!("a new code can be sent in {wait} s")).with_retry_after(wait));
+    if let Some(wait) =
+        a.user.two_step.sent(channel).and_then(|s| codes::resend_wait(s.pending.as_ref(), o.now))
+    {
+        return Err(ApiError::new(
+            ErrorCode::ResendTooSoon,
+            format!("a new code can be sent in {wait} s"),
+        )
+        .with_retry_after(wait));
     }
     let purpose = format!("enroll:{}:{}", a.user.id, channel.as_str());
     let (code, pending) = codes::new_pending(app, &purpose, o.now);
     let c = ctx(a, &o);
-    codes::deliver(app, channel, &dest, &code, "Enter it to confirm this destination.").await.inspect_err(|_| {
-        let _ = app.audit(o.now_ms, AuditKind::CodeDeliveryFailed, &c, Some(channel.as_str().into()));
-    })?;
+    codes::deliver(app, channel, &dest, &code, "Enter it to confirm this destination.")
+        .await
+        .inspect_err(|_| {
+            let _ = app.audit(
+                o.now_ms,
+                AuditKind::CodeDeliveryFailed,
+                &c,
+                Some(channel.as_str().into()),
+            );
+        })?;
     let p = pending.clone();
     let d = dest.clone();
     modify(app, &a.user.username, |u| {
@@ -201,7 +252,13 @@ pub async fn enroll_sent(app: &App, a: &Authed, channel: Channel, destination: &
 }
 
 /// `POST /v1/me/two-step/sms|email/confirm`.
-pub async fn confirm_sent(app: &App, a: &Authed, channel: Channel, sub: CodeSubmission, o: Origin) -> ApiResult<EnrollmentResult> {
+pub async fn confirm_sent(
+    app: &App,
+    a: &Authed,
+    channel: Channel,
+    sub: CodeSubmission,
+    o: Origin,
+) -> ApiResult<EnrollmentResult> {
     let code = codes::normalize(&sub.code);
     codes::require_digits(&code, usize::from(SENT_CODE_DIGITS))?;
     let purpose = format!("enroll:{}:{}", a.user.id, channel.as_str());
@@ -210,31 +267,48 @@ pub async fn confirm_sent(app: &App, a: &Authed, channel: Channel, sub: CodeSubm
         Ok(Box<UserRecord>, Option<Vec<String>>),
         Wrong(u32),
     }
-    let r = app.repo.update::<UserRecord, ApiError, _>(Tree::Users, a.user.username.as_bytes(), |cur| {
-        let Some(mut u) = cur else { return Change::Abort(ApiError::not_found("user")) };
-        let Some(s) = u.two_step.sent_mut(channel) else {
-            return Change::Abort(ApiError::new(ErrorCode::Conflict, "no confirmation is pending"));
-        };
-        let Some(p) = s.pending.as_mut() else { return Change::Abort(ApiError::new(ErrorCode::Conflict, "no confirmation is pending")) };
-        if p.expires_at <= o.now || p.tries_left == 0 {
-            return Change::Abort(ApiError::new(ErrorCode::CodeExpired, "the code has expired or was tried too often; request a new one"));
-        }
-        if codes::pending_matches(app, &purpose, p, &code) {
-            confirm_channel(app, &mut u, channel, required);
-        } else {
-            p.tries_left -= 1;
-        }
-        Change::Put(u)
-    })??;
+    let r = app.repo.update::<UserRecord, ApiError, _>(
+        Tree::Users,
+        a.user.username.as_bytes(),
+        |cur| {
+            let Some(mut u) = cur else { return Change::Abort(ApiError::not_found("user")) };
+            let Some(s) = u.two_step.sent_mut(channel) else {
+                return Change::Abort(ApiError::new(
+                    ErrorCode::Conflict,
+                    "no confirmation is pending",
+                ));
+            };
+            let Some(p) = s.pending.as_mut() else {
+                return Change::Abort(ApiError::new(
+                    ErrorCode::Conflict,
+                    "no confirmation is pending",
+                ));
+            };
+            if p.expires_at <= o.now || p.tries_left == 0 {
+                return Change::Abort(ApiError::new(
+                    ErrorCode::CodeExpired,
+                    "the code has expired or was tried too often; request a new one",
+                ));
+            }
+            if codes::pending_matches(app, &purpose, p, &code) {
+                confirm_channel(app, &mut u, channel, required);
+            } else {
+                p.tries_left -= 1;
+            }
+            Change::Put(u)
+        },
+    )??;
     let u = r.ok_or_else(|| ApiError::not_found("user"))?;
     let outcome = match u.two_step.sent(channel) {
         Some(s) if s.pending.is_none() && s.confirmed => {
-            // Recovery codes are only shown on the first confirmed channel; regenerate to get them here.
-            let codes_out = if u.two_step.confirmed_channels().len() == 1 && !a.user.two_step.enabled() {
-                Some(regenerate_for(app, &u)?)
-            } else {
-                None
-            };
+            // Recovery codes are only shown on the first confirmed channel; regenerate to get them
+            // here.
+            let codes_out =
+                if u.two_step.confirmed_channels().len() == 1 && !a.user.two_step.enabled() {
+                    Some(regenerate_for(app, &u)?)
+                } else {
+                    None
+                };
             Outcome::Ok(Box::new(u), codes_out)
         }
         Some(s) => Outcome::Wrong(s.pending.as_ref().map(|p| p.tries_left).unwrap_or(0)),
@@ -260,7 +334,12 @@ fn regenerate_for(app: &App, u: &UserRecord) -> ApiResult<Vec<String>> {
 }
 
 /// `DELETE /v1/me/two-step/{channel}`.
-pub async fn remove_channel(app: &App, a: &Authed, channel: Channel, o: Origin) -> ApiResult<TwoStepSettings> {
+pub async fn remove_channel(
+    app: &App,
+    a: &Authed,
+    channel: Channel,
+    o: Origin,
+) -> ApiResult<TwoStepSettings> {
     let required = app.org(&a.user.org)?.policy.require_two_step;
     let u = modify(app, &a.user.username, |u| {
         let mut next = u.two_step.clone();
@@ -270,7 +349,10 @@ pub async fn remove_channel(app: &App, a: &Authed, channel: Channel, o: Origin) 
             Channel::Email => next.email.take().is_some(),
         };
         if !existed {
-            return Err(ApiError::new(ErrorCode::ChannelNotConfigured, format!("{} is not configured", channel.as_str())));
+            return Err(ApiError::new(
+                ErrorCode::ChannelNotConfigured,
+                format!("{} is not configured", channel.as_str()),
+            ));
         }
         if required && u.two_step.enabled() && !next.enabled() {
             return Err(ApiError::new(
@@ -279,12 +361,22 @@ pub async fn remove_channel(app: &App, a: &Authed, channel: Channel, o: Origin) 
             ));
         }
         if !next.enabled() {
-            next = TwoStepRecord { totp: next.totp, sms: next.sms, email: next.email, ..TwoStepRecord::default() };
+            next = TwoStepRecord {
+                totp: next.totp,
+                sms: next.sms,
+                email: next.email,
+                ..TwoStepRecord::default()
+            };
         }
         u.two_step = next;
         Ok(())
     })?;
-    app.audit(o.now_ms, AuditKind::TwoStepChannelRemoved, &ctx(a, &o), Some(channel.as_str().into()))?;
+    app.audit(
+        o.now_ms,
+        AuditKind::TwoStepChannelRemoved,
+        &ctx(a, &o),
+        Some(channel.as_str().into()),
+    )?;
     app.commit().await?;
     Ok(views::settings(app, &u))
 }
@@ -292,7 +384,10 @@ pub async fn remove_channel(app: &App, a: &Authed, channel: Channel, o: Origin) 
 /// `DELETE /v1/me/two-step`: turns two-step off (refused while the org requires it).
 pub async fn disable(app: &App, a: &Authed, o: Origin) -> ApiResult<TwoStepSettings> {
     if app.org(&a.user.org)?.policy.require_two_step {
-        return Err(ApiError::new(ErrorCode::PolicyRequiresTwoStep, "your organization requires two-step authentication"));
+        return Err(ApiError::new(
+            ErrorCode::PolicyRequiresTwoStep,
+            "your organization requires two-step authentication",
+        ));
     }
     let u = modify(app, &a.user.username, |u| {
         u.two_step = TwoStepRecord::default();
@@ -304,15 +399,28 @@ pub async fn disable(app: &App, a: &Authed, o: Origin) -> ApiResult<TwoStepSetti
 }
 
 /// `PUT /v1/me/two-step/preferred`.
-pub async fn set_preferred(app: &App, a: &Authed, channel: Channel, o: Origin) -> ApiResult<TwoStepSettings> {
+pub async fn set_preferred(
+    app: &App,
+    a: &Authed,
+    channel: Channel,
+    o: Origin,
+) -> ApiResult<TwoStepSettings> {
     let u = modify(app, &a.user.username, |u| {
         if !u.two_step.confirmed_channels().contains(&channel) {
-            return Err(ApiError::new(ErrorCode::ChannelNotConfigured, format!("{} is not configured", channel.as_str())));
+            return Err(ApiError::new(
+                ErrorCode::ChannelNotConfigured,
+                format!("{} is not configured", channel.as_str()),
+            ));
         }
         u.two_step.preferred = Some(channel);
         Ok(())
     })?;
-    app.audit(o.now_ms, AuditKind::PreferredChannelChanged, &ctx(a, &o), Some(channel.as_str().into()))?;
+    app.audit(
+        o.now_ms,
+        AuditKind::PreferredChannelChanged,
+        &ctx(a, &o),
+        Some(channel.as_str().into()),
+    )?;
     app.commit().await?;
     Ok(views::settings(app, &u))
 }
@@ -329,20 +437,23 @@ pub async fn regenerate_recovery(app: &App, a: &Authed, o: Origin) -> ApiResult<
 }
 
 /// `POST /v1/me/two-step/verify`: step-up check of an authenticator code (replay-protected).
-pub async fn verify(app: &App, a: &Authed, sub: CodeSubmission, o: Origin) -> ApiResult<VerifyResult> {
+pub async fn verify(
+    app: &App,
+    a: &Authed,
+    sub: CodeSubmission,
+    o: Origin,
+) -> ApiResult<VerifyResult> {
     let code = codes::normalize(&sub.code);
     codes::require_digits(&code, crate::totp::DIGITS as usize)?;
     let c = ctx(a, &o);
-    if let Some(e) = crate::app::gate_error(crate::throttle::account_gate(&app.repo, &a.user.username, o.now)?) {
+    if let Some(e) =
+        crate::app::gate_error(crate::throttle::account_gate(&app.repo, &a.user.username, o.now)?)
+    {
         return Err(e);
     }
-    let t = a
-        .user
-        .two_step
-        .totp
-        .as_ref()
-        .filter(|t| t.confirmed)
-        .ok_or_else(|| ApiError::new(ErrorCode::ChannelNotConfigured, "no authenticator app is configured"))?;
+    let t = a.user.two_step.totp.as_ref().filter(|t| t.confirmed).ok_or_else(|| {
+        ApiError::new(ErrorCode::ChannelNotConfigured, "no authenticator app is configured")
+    })?;
     let secret = codes::totp_secret(app, &a.user, t)?;
     crate::metrics::inc(&app.metrics.code_verifications_total);
     let ok = match crate::totp::matching_step(&secret, &code, o.now) {
@@ -358,15 +469,27 @@ pub async fn verify(app: &App, a: &Authed, sub: CodeSubmission, o: Origin) -> Ap
     let t = crate::throttle::account_failure(&app.repo, &a.user.username, o.now)?;
     app.audit(o.now_ms, AuditKind::CodeRejected, &c, Some("step-up".into()))?;
     app.commit().await?;
-    Err(ApiError::wrong_code(crate::throttle::FREE_FAILURES.saturating_sub(t.failures.min(crate::throttle::FREE_FAILURES))))
+    Err(ApiError::wrong_code(
+        crate::throttle::FREE_FAILURES
+            .saturating_sub(t.failures.min(crate::throttle::FREE_FAILURES)),
+    ))
 }
 
 /// `POST /v1/me/password`: changes the password and revokes every session and device.
-pub async fn change_password(app: &App, a: &Authed, req: PasswordChange, o: Origin) -> ApiResult<()> {
+pub async fn change_password(
+    app: &App,
+    a: &Authed,
+    req: PasswordChange,
+    o: Origin,
+) -> ApiResult<()> {
     if req.new_password.len() < MIN_PASSWORD_LEN || req.new_password.len() > MAX_PASSWORD_LEN {
-        return Err(ApiError::field(format!("the new password must be {MIN_PASSWORD_LEN}..={MAX_PASSWORD_LEN} bytes")));
+        return Err(ApiError::field(format!(
+            "the new password must be {MIN_PASSWORD_LEN}..={MAX_PASSWORD_LEN} bytes"
+        )));
     }
-    if req.current_password.len() > MAX_PASSWORD_LEN || !app.hasher.verify(&req.current_password, Some(&a.user.password_hash)).await? {
+    if req.current_password.len() > MAX_PASSWORD_LEN
+        || !app.hasher.verify(&req.current_password, Some(&a.user.password_hash)).await?
+    {
         return Err(ApiError::credentials());
     }
     let hash = app.hasher.hash(&req.new_password).await?;
@@ -375,7 +498,12 @@ pub async fn change_password(app: &App, a: &Authed, req: PasswordChange, o: Orig
         u.epoch += 1;
         Ok(())
     })?;
-    app.audit(o.now_ms, AuditKind::PasswordChanged, &ctx(a, &o), Some("sessions and devices revoked".into()))?;
+    app.audit(
+        o.now_ms,
+        AuditKind::PasswordChanged,
+        &ctx(a, &o),
+        Some("sessions and devices revoked".into()),
+    )?;
     app.commit().await
 }
 
@@ -388,7 +516,12 @@ pub async fn sign_out(app: &App, a: &Authed, o: Origin) -> ApiResult<()> {
 
 /// `GET /v1/me/devices`.
 pub fn list_devices(app: &App, a: &Authed) -> ApiResult<DeviceList> {
-    Ok(DeviceList { devices: devices::list(app, &a.user)?.iter().map(|d| views::device(d, a.user.epoch)).collect() })
+    Ok(DeviceList {
+        devices: devices::list(app, &a.user)?
+            .iter()
+            .map(|d| views::device(d, a.user.epoch))
+            .collect(),
+    })
 }
 
 /// `DELETE /v1/me/devices/{id}`.

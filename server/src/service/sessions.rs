@@ -26,7 +26,11 @@ pub fn issue(
     now: u64,
 ) -> ApiResult<SessionGrant> {
     let token = random_token();
-    let ttl = if client == ClientKind::Mobile { app.config.mobile_session_ttl_secs } else { app.config.session_ttl_secs };
+    let ttl = if client == ClientKind::Mobile {
+        app.config.mobile_session_ttl_secs
+    } else {
+        app.config.session_ttl_secs
+    };
     let rec = SessionRecord {
         username: user.username.clone(),
         user_id: user.id.clone(),
@@ -49,12 +53,14 @@ pub fn summary(u: &UserRecord) -> UserSummary {
 
 /// Resolves a bearer token.
 pub fn authenticate(app: &App, token: &str, now: u64) -> ApiResult<Authed> {
-    let unauthorized = || ApiError::new(ErrorCode::Unauthorized, "missing, invalid or expired session");
+    let unauthorized =
+        || ApiError::new(ErrorCode::Unauthorized, "missing, invalid or expired session");
     if token.len() > 128 {
         return Err(unauthorized());
     }
     let key = sha256_hex(token.as_bytes());
-    let session: SessionRecord = app.repo.get(Tree::Sessions, key.as_bytes())?.ok_or_else(unauthorized)?;
+    let session: SessionRecord =
+        app.repo.get(Tree::Sessions, key.as_bytes())?.ok_or_else(unauthorized)?;
     if session.expires_at <= now {
         app.repo.remove(Tree::Sessions, key.as_bytes())?;
         return Err(unauthorized());
@@ -75,12 +81,16 @@ pub fn revoke(app: &App, key: &str) -> ApiResult<()> {
 
 /// Upgrades a setup-only session once two-step is configured.
 pub fn upgrade(app: &App, key: &str) -> ApiResult<bool> {
-    let r = app.repo.update::<SessionRecord, (), _>(Tree::Sessions, key.as_bytes(), |cur| match cur {
-        Some(mut s) if s.scope == SessionScope::SetupOnly => {
-            s.scope = SessionScope::Full;
-            crate::store::repo::Change::Put(s)
-        }
-        _ => crate::store::repo::Change::Abort(()),
-    })?;
+    let r = app.repo.update::<SessionRecord, (), _>(
+        Tree::Sessions,
+        key.as_bytes(),
+        |cur| match cur {
+            Some(mut s) if s.scope == SessionScope::SetupOnly => {
+                s.scope = SessionScope::Full;
+                crate::store::repo::Change::Put(s)
+            }
+            _ => crate::store::repo::Change::Abort(()),
+        },
+    )?;
     Ok(r.is_ok())
 }

@@ -44,12 +44,19 @@ fn ctx(user: &str, org: Option<&str>, client: ClientKind, o: &Origin) -> Ctx {
 /// Validates the device registration of a mobile sign-in.
 fn check_device(client: ClientKind, device: Option<&DeviceRegistration>) -> ApiResult<()> {
     match (client, device) {
-        (ClientKind::Mobile, None) => Err(ApiError::field("a mobile sign-in registers a device: `device` is required")),
+        (ClientKind::Mobile, None) => {
+            Err(ApiError::field("a mobile sign-in registers a device: `device` is required"))
+        }
         (ClientKind::Mobile, Some(d)) => {
             devices::decode_public_key(&d.public_key)?;
             let name = d.name.trim();
-            if name.is_empty() || name.chars().count() > MAX_DEVICE_NAME_LEN || name.chars().any(char::is_control) {
-                return Err(ApiError::field(format!("device name must be 1..={MAX_DEVICE_NAME_LEN} printable characters")));
+            if name.is_empty()
+                || name.chars().count() > MAX_DEVICE_NAME_LEN
+                || name.chars().any(char::is_control)
+            {
+                return Err(ApiError::field(format!(
+                    "device name must be 1..={MAX_DEVICE_NAME_LEN} printable characters"
+                )));
             }
             Ok(())
         }
@@ -83,8 +90,9 @@ fn failure(app: &App, username: &str, c: &Ctx, o: &Origin) -> ApiResult<()> {
 
 /// `POST /v1/signin`.
 pub async fn sign_in(app: &App, req: SignInRequest, o: Origin) -> ApiResult<SignInResponse> {
-    let username =
-        normalize_username(&req.username).ok_or_else(|| ApiError::field("username must be 1..=64 characters of a-z 0-9 . _ @ + -"))?;
+    let username = normalize_username(&req.username).ok_or_else(|| {
+        ApiError::field("username must be 1..=64 characters of a-z 0-9 . _ @ + -")
+    })?;
     if req.password.is_empty() || req.password.len() > MAX_PASSWORD_LEN {
         return Err(ApiError::field(format!("password must be 1..={MAX_PASSWORD_LEN} bytes")));
     }
@@ -93,7 +101,8 @@ pub async fn sign_in(app: &App, req: SignInRequest, o: Origin) -> ApiResult<Sign
     inc(&app.metrics.signin_attempts_total);
     let user = app.user(&username)?;
     inc(&app.metrics.password_hashes_total);
-    let ok = app.hasher.verify(&req.password, user.as_ref().map(|u| u.password_hash.as_str())).await?;
+    let ok =
+        app.hasher.verify(&req.password, user.as_ref().map(|u| u.password_hash.as_str())).await?;
     let c = ctx(&username, user.as_ref().map(|u| u.org.as_str()), req.client, &o);
     let user = match (ok, user) {
         (true, Some(u)) => u,
@@ -111,7 +120,14 @@ pub async fn sign_in(app: &App, req: SignInRequest, o: Origin) -> ApiResult<Sign
             app.audit(o.now_ms, AuditKind::SetupRequired, &c, None)?;
             let message = "your organization requires two-step authentication; configure it in the web portal first".to_string();
             let session = if req.client == ClientKind::Web {
-                Some(sessions::issue(app, &user, ClientKind::Web, SessionScope::SetupOnly, None, o.now)?)
+                Some(sessions::issue(
+                    app,
+                    &user,
+                    ClientKind::Web,
+                    SessionScope::SetupOnly,
+                    None,
+                    o.now,
+                )?)
             } else {
                 None
             };
@@ -148,14 +164,29 @@ pub async fn sign_in(app: &App, req: SignInRequest, o: Origin) -> ApiResult<Sign
 }
 
 /// For SMS/email challenges, creates and sends a new code (replacing the previous one).
-async fn send_if_needed(app: &App, user: &UserRecord, ch: &mut ChallengeRecord, c: &Ctx, o: &Origin) -> ApiResult<()> {
+async fn send_if_needed(
+    app: &App,
+    user: &UserRecord,
+    ch: &mut ChallengeRecord,
+    c: &Ctx,
+    o: &Origin,
+) -> ApiResult<()> {
     let Some(dest) = user.two_step.sent(ch.channel).map(|s| s.destination.clone()) else {
         ch.code = None;
         return Ok(());
     };
     let (code, pending) = codes::new_pending(app, &format!("challenge:{}", ch.id), o.now);
-    codes::deliver(app, ch.channel, &dest, &code, "If you did not try to sign in, change your password.").await.inspect_err(|_| {
-        let _ = app.audit(o.now_ms, AuditKind::CodeDeliveryFailed, c, Some(ch.channel.as_str().into()));
+    codes::deliver(
+        app,
+        ch.channel,
+        &dest,
+        &code,
+        "If you did not try to sign in, change your password.",
+    )
+    .await
+    .inspect_err(|_| {
+        let _ =
+            app.audit(o.now_ms, AuditKind::CodeDeliveryFailed, c, Some(ch.channel.as_str().into()));
     })?;
     app.audit(
         o.now_ms,
@@ -169,9 +200,17 @@ async fn send_if_needed(app: &App, user: &UserRecord, ch: &mut ChallengeRecord, 
 }
 
 fn challenge_view(_app: &App, user: &UserRecord, ch: &ChallengeRecord) -> CodeChallenge {
-    let others = user.two_step.confirmed_channels().into_iter().filter(|c| *c != ch.channel).map(|c| views::choice(user, c)).collect();
+    let others = user
+        .two_step
+        .confirmed_channels()
+        .into_iter()
+        .filter(|c| *c != ch.channel)
+        .map(|c| views::choice(user, c))
+        .collect();
     let (resend_after, expires_at, attempts_left) = match &ch.code {
-        Some(p) => (Some(p.sent_at + RESEND_AFTER_SECS), p.expires_at.min(ch.expires_at), p.tries_left),
+        Some(p) => {
+            (Some(p.sent_at + RESEND_AFTER_SECS), p.expires_at.min(ch.expires_at), p.tries_left)
+        }
         None => (None, ch.expires_at, ch.tries_left),
     };
     CodeChallenge {
@@ -213,7 +252,9 @@ fn complete(
 
 /// Loads an open challenge and its user.
 fn open_challenge(app: &App, id: &str, now: u64) -> ApiResult<(ChallengeRecord, UserRecord)> {
-    let expired = || ApiError::new(ErrorCode::ChallengeExpired, "this sign-in is no longer open; sign in again");
+    let expired = || {
+        ApiError::new(ErrorCode::ChallengeExpired, "this sign-in is no longer open; sign in again")
+    };
     if id.len() > 64 {
         return Err(expired());
     }
@@ -222,7 +263,10 @@ fn open_challenge(app: &App, id: &str, now: u64) -> ApiResult<(ChallengeRecord, 
         app.repo.remove(Tree::Challenges, id.as_bytes())?;
         return Err(expired());
     }
-    let user = app.user(&ch.username)?.filter(|u| u.id == ch.user_id && u.epoch == ch.epoch).ok_or_else(expired)?;
+    let user = app
+        .user(&ch.username)?
+        .filter(|u| u.id == ch.user_id && u.epoch == ch.epoch)
+        .ok_or_else(expired)?;
     Ok((ch, user))
 }
 
@@ -234,10 +278,19 @@ enum Verdict {
 }
 
 /// `POST /v1/signin/{id}/code`.
-pub async fn submit_code(app: &App, id: &str, sub: CodeSubmission, o: Origin) -> ApiResult<SignInResponse> {
+pub async fn submit_code(
+    app: &App,
+    id: &str,
+    sub: CodeSubmission,
+    o: Origin,
+) -> ApiResult<SignInResponse> {
     let code = normalize(&sub.code);
     let (ch, user) = open_challenge(app, id, o.now)?;
-    let digits = if ch.channel == Channel::Totp { crate::totp::DIGITS as usize } else { usize::from(SENT_CODE_DIGITS) };
+    let digits = if ch.channel == Channel::Totp {
+        crate::totp::DIGITS as usize
+    } else {
+        usize::from(SENT_CODE_DIGITS)
+    };
     codes::require_digits(&code, digits)?;
     gates(app, &user.username, &o)?;
     let c = ctx(&user.username, Some(&user.org), ch.client, &o);
@@ -246,7 +299,10 @@ pub async fn submit_code(app: &App, id: &str, sub: CodeSubmission, o: Origin) ->
     // TOTP: the user's last accepted step is the atomic point — one code, one success.
     let totp_ok = if ch.channel == Channel::Totp {
         let Some(t) = user.two_step.totp.as_ref().filter(|t| t.confirmed) else {
-            return Err(ApiError::new(ErrorCode::ChannelNotConfigured, "the authenticator app is no longer configured"));
+            return Err(ApiError::new(
+                ErrorCode::ChannelNotConfigured,
+                "the authenticator app is no longer configured",
+            ));
         };
         let secret = codes::totp_secret(app, &user, t)?;
         match crate::totp::matching_step(&secret, &code, o.now) {
@@ -258,36 +314,39 @@ pub async fn submit_code(app: &App, id: &str, sub: CodeSubmission, o: Origin) ->
     };
 
     let purpose = format!("challenge:{}", ch.id);
-    let verdict = app.repo.update::<ChallengeRecord, Verdict, _>(Tree::Challenges, id.as_bytes(), |cur| {
-        let Some(mut cur) = cur else { return Change::Abort(Verdict::Gone) };
-        if cur.channel != ch.channel {
-            return Change::Abort(Verdict::Gone);
-        }
-        match cur.channel {
-            Channel::Totp => {
-                if totp_ok {
-                    return Change::Remove;
-                }
-                cur.tries_left = cur.tries_left.saturating_sub(1);
-                if cur.tries_left == 0 { Change::Remove } else { Change::Put(cur) }
+    let verdict =
+        app.repo.update::<ChallengeRecord, Verdict, _>(Tree::Challenges, id.as_bytes(), |cur| {
+            let Some(mut cur) = cur else { return Change::Abort(Verdict::Gone) };
+            if cur.channel != ch.channel {
+                return Change::Abort(Verdict::Gone);
             }
-            _ => {
-                let Some(p) = cur.code.as_mut() else { return Change::Abort(Verdict::Expired) };
-                if p.expires_at <= o.now || p.tries_left == 0 {
-                    return Change::Abort(Verdict::Expired);
+            match cur.channel {
+                Channel::Totp => {
+                    if totp_ok {
+                        return Change::Remove;
+                    }
+                    cur.tries_left = cur.tries_left.saturating_sub(1);
+                    if cur.tries_left == 0 { Change::Remove } else { Change::Put(cur) }
                 }
-                if codes::pending_matches(app, &purpose, p, &code) {
-                    return Change::Remove;
+                _ => {
+                    let Some(p) = cur.code.as_mut() else { return Change::Abort(Verdict::Expired) };
+                    if p.expires_at <= o.now || p.tries_left == 0 {
+                        return Change::Abort(Verdict::Expired);
+                    }
+                    if codes::pending_matches(app, &purpose, p, &code) {
+                        return Change::Remove;
+                    }
+                    p.tries_left -= 1;
+                    Change::Put(cur)
                 }
-                p.tries_left -= 1;
-                Change::Put(cur)
             }
-        }
-    })?;
+        })?;
     let verdict = match verdict {
         Ok(None) if totp_ok || ch.channel != Channel::Totp => Verdict::Accept,
         Ok(None) => Verdict::Wrong(0),
-        Ok(Some(rec)) => Verdict::Wrong(rec.code.as_ref().map(|p| p.tries_left).unwrap_or(rec.tries_left)),
+        Ok(Some(rec)) => {
+            Verdict::Wrong(rec.code.as_ref().map(|p| p.tries_left).unwrap_or(rec.tries_left))
+        }
         Err(v) => v,
     };
     match verdict {
@@ -303,12 +362,21 @@ pub async fn submit_code(app: &App, id: &str, sub: CodeSubmission, o: Origin) ->
             app.audit(o.now_ms, AuditKind::CodeRejected, &c, Some(ch.channel.as_str().into()))?;
             app.commit().await?;
             if left == 0 && ch.channel == Channel::Totp {
-                return Err(ApiError::new(ErrorCode::ChallengeExpired, "too many wrong codes; sign in again"));
+                return Err(ApiError::new(
+                    ErrorCode::ChallengeExpired,
+                    "too many wrong codes; sign in again",
+                ));
             }
             Err(ApiError::wrong_code(left))
         }
-        Verdict::Expired => Err(ApiError::new(ErrorCode::CodeExpired, "the code has expired or was tried too often; request a new one")),
-        Verdict::Gone => Err(ApiError::new(ErrorCode::ChallengeExpired, "this sign-in is no longer open; sign in again")),
+        Verdict::Expired => Err(ApiError::new(
+            ErrorCode::CodeExpired,
+            "the code has expired or was tried too often; request a new one",
+        )),
+        Verdict::Gone => Err(ApiError::new(
+            ErrorCode::ChallengeExpired,
+            "this sign-in is no longer open; sign in again",
+        )),
     }
 }
 
@@ -327,7 +395,12 @@ pub fn accept_totp_step(app: &App, username: &str, step: u64) -> ApiResult<bool>
 }
 
 /// `POST /v1/signin/{id}/recovery`.
-pub async fn use_recovery(app: &App, id: &str, sub: CodeSubmission, o: Origin) -> ApiResult<SignInResponse> {
+pub async fn use_recovery(
+    app: &App,
+    id: &str,
+    sub: CodeSubmission,
+    o: Origin,
+) -> ApiResult<SignInResponse> {
     let (ch, user) = open_challenge(app, id, o.now)?;
     if sub.code.len() > 64 {
         return Err(ApiError::field("a recovery code is 10 characters"));
@@ -356,19 +429,28 @@ pub async fn use_recovery(app: &App, id: &str, sub: CodeSubmission, o: Origin) -
     match used {
         Some(fresh) => {
             app.repo.remove(Tree::Challenges, id.as_bytes())?;
-            app.audit(o.now_ms, AuditKind::RecoveryCodeUsed, &c, Some(format!("{} left", fresh.two_step.recovery.len())))?;
+            app.audit(
+                o.now_ms,
+                AuditKind::RecoveryCodeUsed,
+                &c,
+                Some(format!("{} left", fresh.two_step.recovery.len())),
+            )?;
             let grant = complete(app, &fresh, ch.client, ch.device, &c, &o)?;
             app.commit().await?;
             Ok(SignInResponse::Session(grant))
         }
         None => {
-            let left = app.repo.update::<ChallengeRecord, (), _>(Tree::Challenges, id.as_bytes(), |cur| match cur {
-                Some(mut r) => {
-                    r.tries_left = r.tries_left.saturating_sub(1);
-                    if r.tries_left == 0 { Change::Remove } else { Change::Put(r) }
-                }
-                None => Change::Abort(()),
-            })?;
+            let left = app.repo.update::<ChallengeRecord, (), _>(
+                Tree::Challenges,
+                id.as_bytes(),
+                |cur| match cur {
+                    Some(mut r) => {
+                        r.tries_left = r.tries_left.saturating_sub(1);
+                        if r.tries_left == 0 { Change::Remove } else { Change::Put(r) }
+                    }
+                    None => Change::Abort(()),
+                },
+            )?;
             failure(app, &user.username, &c, &o)?;
             app.audit(o.now_ms, AuditKind::CodeRejected, &c, Some("recovery".into()))?;
             app.commit().await?;
@@ -381,13 +463,21 @@ pub async fn use_recovery(app: &App, id: &str, sub: CodeSubmission, o: Origin) -
 pub const MAX_SENDS_PER_CHALLENGE: u32 = 5;
 
 /// `POST /v1/signin/{id}/resend` and `/channel`.
-pub async fn resend(app: &App, id: &str, switch_to: Option<Channel>, o: Origin) -> ApiResult<CodeChallenge> {
+pub async fn resend(
+    app: &App,
+    id: &str,
+    switch_to: Option<Channel>,
+    o: Origin,
+) -> ApiResult<CodeChallenge> {
     let (mut ch, user) = open_challenge(app, id, o.now)?;
     let before = ch.clone();
     let c = ctx(&user.username, Some(&user.org), ch.client, &o);
     if let Some(target) = switch_to {
         if !user.two_step.confirmed_channels().contains(&target) {
-            return Err(ApiError::new(ErrorCode::ChannelNotConfigured, format!("{} is not configured for this account", target.as_str())));
+            return Err(ApiError::new(
+                ErrorCode::ChannelNotConfigured,
+                format!("{} is not configured for this account", target.as_str()),
+            ));
         }
         if target == ch.channel {
             return Ok(challenge_view(app, &user, &ch));
@@ -395,21 +485,36 @@ pub async fn resend(app: &App, id: &str, switch_to: Option<Channel>, o: Origin) 
         ch.channel = target;
         ch.code = None;
     } else if ch.channel == Channel::Totp {
-        return Err(ApiError::new(ErrorCode::Conflict, "authenticator codes are not sent; open the authenticator app"));
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            "authenticator codes are not sent; open the authenticator app",
+        ));
     } else if let Some(wait) = codes::resend_wait(ch.code.as_ref(), o.now) {
-        return Err(ApiError::new(ErrorCode::ResendTooSoon, format!("a new code can be sent in {wait} s")).with_retry_after(wait));
+        return Err(ApiError::new(
+            ErrorCode::ResendTooSoon,
+            format!("a new code can be sent in {wait} s"),
+        )
+        .with_retry_after(wait));
     }
     if ch.channel != Channel::Totp && ch.sends >= MAX_SENDS_PER_CHALLENGE {
         return Err(ApiError::rate_limited(ch.expires_at.saturating_sub(o.now)));
     }
     send_if_needed(app, &user, &mut ch, &c, &o).await?;
     let new = ch.clone();
-    let swapped = app.repo.update::<ChallengeRecord, (), _>(Tree::Challenges, id.as_bytes(), |cur| match cur {
-        Some(cur) if cur.channel == before.channel && cur.code.as_ref().map(|p| &p.nonce) == before.code.as_ref().map(|p| &p.nonce) => {
-            Change::Put(new.clone())
-        }
-        _ => Change::Abort(()),
-    })?;
+    let swapped = app.repo.update::<ChallengeRecord, (), _>(
+        Tree::Challenges,
+        id.as_bytes(),
+        |cur| match cur {
+            Some(cur)
+                if cur.channel == before.channel
+                    && cur.code.as_ref().map(|p| &p.nonce)
+                        == before.code.as_ref().map(|p| &p.nonce) =>
+            {
+                Change::Put(new.clone())
+            }
+            _ => Change::Abort(()),
+        },
+    )?;
     if swapped.is_err() {
         return Err(ApiError::new(ErrorCode::Conflict, "the sign-in changed meanwhile; try again"));
     }

@@ -9,11 +9,19 @@ pub fn settings(app: &App, user: &UserRecord) -> TwoStepSettings {
     let ts = &user.two_step;
     let mut channels = Vec::new();
     if let Some(t) = &ts.totp {
-        channels.push(ChannelStatus { channel: Channel::Totp, masked_destination: None, confirmed: t.confirmed });
+        channels.push(ChannelStatus {
+            channel: Channel::Totp,
+            masked_destination: None,
+            confirmed: t.confirmed,
+        });
     }
     for c in [Channel::Sms, Channel::Email] {
         if let Some(s) = ts.sent(c) {
-            let shown = if s.confirmed { &s.destination } else { s.pending_destination.as_ref().unwrap_or(&s.destination) };
+            let shown = if s.confirmed {
+                &s.destination
+            } else {
+                s.pending_destination.as_ref().unwrap_or(&s.destination)
+            };
             channels.push(ChannelStatus {
                 channel: c,
                 masked_destination: Some(crate::mask::destination(c, shown)),

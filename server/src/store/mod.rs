@@ -105,9 +105,21 @@ pub trait Store: Send + Sync + 'static {
     /// Removes a value; returns whether it existed.
     fn remove(&self, tree: Tree, key: &[u8]) -> Result<bool, StoreError>;
     /// Atomically replaces `expected` with `new` (`None` = absent). False if the value differed.
-    fn compare_and_swap(&self, tree: Tree, key: &[u8], expected: Option<&[u8]>, new: Option<Vec<u8>>) -> Result<bool, StoreError>;
+    fn compare_and_swap(
+        &self,
+        tree: Tree,
+        key: &[u8],
+        expected: Option<&[u8]>,
+        new: Option<Vec<u8>>,
+    ) -> Result<bool, StoreError>;
     /// Up to `limit` pairs whose key starts with `prefix` and sorts after `after`, in key order.
-    fn scan(&self, tree: Tree, prefix: &[u8], after: Option<&[u8]>, limit: usize) -> Result<Pairs, StoreError>;
+    fn scan(
+        &self,
+        tree: Tree,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Pairs, StoreError>;
     /// A unique, increasing id.
     fn next_id(&self) -> Result<u64, StoreError>;
     /// Makes every completed write durable (blocking; call off the async workers).

@@ -17,7 +17,8 @@ impl std::fmt::Debug for Repo {
 }
 
 fn decode<T: DeserializeOwned>(tree: Tree, bytes: &[u8]) -> Result<T, StoreError> {
-    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt { tree: tree.name(), detail: e.to_string() })
+    serde_json::from_slice(bytes)
+        .map_err(|e| StoreError::Corrupt { tree: tree.name(), detail: e.to_string() })
 }
 
 fn encode<T: Serialize>(value: &T) -> Vec<u8> {
@@ -48,7 +49,11 @@ impl Repo {
     }
 
     /// Reads a record.
-    pub fn get<T: DeserializeOwned>(&self, tree: Tree, key: &[u8]) -> Result<Option<T>, StoreError> {
+    pub fn get<T: DeserializeOwned>(
+        &self,
+        tree: Tree,
+        key: &[u8],
+    ) -> Result<Option<T>, StoreError> {
         self.store.get(tree, key)?.map(|b| decode(tree, &b)).transpose()
     }
 
@@ -58,7 +63,12 @@ impl Repo {
     }
 
     /// Creates a record; false if the key exists.
-    pub fn insert_new<T: Serialize>(&self, tree: Tree, key: &[u8], value: &T) -> Result<bool, StoreError> {
+    pub fn insert_new<T: Serialize>(
+        &self,
+        tree: Tree,
+        key: &[u8],
+        value: &T,
+    ) -> Result<bool, StoreError> {
         self.store.compare_and_swap(tree, key, None, Some(encode(value)))
     }
 
@@ -69,7 +79,12 @@ impl Repo {
 
     /// Atomic read-modify-write: `f` sees the current value and decides; retried on a
     /// concurrent change, so `f` must be pure. Returns what `f` decided last.
-    pub fn update<T, E, F>(&self, tree: Tree, key: &[u8], mut f: F) -> Result<Result<Option<T>, E>, StoreError>
+    pub fn update<T, E, F>(
+        &self,
+        tree: Tree,
+        key: &[u8],
+        mut f: F,
+    ) -> Result<Result<Option<T>, E>, StoreError>
     where
         T: Serialize + DeserializeOwned,
         F: FnMut(Option<T>) -> Change<T, E>,
@@ -102,6 +117,10 @@ impl Repo {
         after: Option<&[u8]>,
         limit: usize,
     ) -> Result<Vec<(Vec<u8>, T)>, StoreError> {
-        self.store.scan(tree, prefix, after, limit)?.into_iter().map(|(k, v)| Ok((k, decode(tree, &v)?))).collect()
+        self.store
+            .scan(tree, prefix, after, limit)?
+            .into_iter()
+            .map(|(k, v)| Ok((k, decode(tree, &v)?)))
+            .collect()
     }
 }

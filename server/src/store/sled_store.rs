@@ -27,7 +27,8 @@ fn backend(e: sled::Error) -> StoreError {
 impl SledStore {
     /// Opens (or creates) the store in `dir`.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
-        let db = sled::Config::new().path(dir).flush_every_ms(Some(1000)).open().map_err(backend)?;
+        let db =
+            sled::Config::new().path(dir).flush_every_ms(Some(1000)).open().map_err(backend)?;
         let mut trees = HashMap::new();
         for t in Tree::ALL {
             trees.insert(t, db.open_tree(t.name()).map_err(backend)?);
@@ -55,11 +56,23 @@ impl Store for SledStore {
         Ok(self.tree(tree).remove(key).map_err(backend)?.is_some())
     }
 
-    fn compare_and_swap(&self, tree: Tree, key: &[u8], expected: Option<&[u8]>, new: Option<Vec<u8>>) -> Result<bool, StoreError> {
+    fn compare_and_swap(
+        &self,
+        tree: Tree,
+        key: &[u8],
+        expected: Option<&[u8]>,
+        new: Option<Vec<u8>>,
+    ) -> Result<bool, StoreError> {
         Ok(self.tree(tree).compare_and_swap(key, expected, new).map_err(backend)?.is_ok())
     }
 
-    fn scan(&self, tree: Tree, prefix: &[u8], after: Option<&[u8]>, limit: usize) -> Result<Pairs, StoreError> {
+    fn scan(
+        &self,
+        tree: Tree,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Pairs, StoreError> {
         let mut out = Vec::new();
         let t = self.tree(tree);
         let iter: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> = match after {

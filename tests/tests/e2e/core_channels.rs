@@ -16,8 +16,14 @@ async fn a_wrong_code_reports_the_tries_left_and_keeps_the_sign_in() {
     app.sign_in("alice", PASSWORD, ClientKind::Mobile, now()).await.unwrap();
     let code = h.latest_code_for("alice@example.com").unwrap();
     let wrong = if code == "000000" { "111111" } else { "000000" };
-    assert_eq!(app.submit_code(wrong, now()).await.unwrap_err(), TwostepError::InvalidCode { attempts_left: 4 });
-    assert_eq!(app.submit_code(wrong, now()).await.unwrap_err(), TwostepError::InvalidCode { attempts_left: 3 });
+    assert_eq!(
+        app.submit_code(wrong, now()).await.unwrap_err(),
+        TwostepError::InvalidCode { attempts_left: 4 }
+    );
+    assert_eq!(
+        app.submit_code(wrong, now()).await.unwrap_err(),
+        TwostepError::InvalidCode { attempts_left: 3 }
+    );
     let pending = app.status(now()).unwrap().pending_sign_in.unwrap();
     assert_eq!(pending.prompt.attempts_left, 3);
     let step = app.submit_code(&code, now()).await.unwrap();
@@ -32,7 +38,9 @@ async fn switching_channel_sends_a_code_there_and_resending_too_soon_is_refused(
     h.enroll_email("bob", PASSWORD, "bob@example.com").await;
     h.enroll_sms("bob", PASSWORD, "+4915112345678").await;
     let app = Device::new(&h, "Pixel").open();
-    let SignInStep::CodeRequired(first) = app.sign_in("bob", PASSWORD, ClientKind::Web, now()).await.unwrap() else {
+    let SignInStep::CodeRequired(first) =
+        app.sign_in("bob", PASSWORD, ClientKind::Web, now()).await.unwrap()
+    else {
         panic!("a code is required")
     };
     let other = if first.channel == Channel::Email { Channel::Sms } else { Channel::Email };
@@ -61,7 +69,10 @@ async fn switching_to_a_channel_that_is_not_configured_is_a_typed_error() {
     h.enroll_email("carol", PASSWORD, "carol@example.com").await;
     let app = Device::new(&h, "Pixel").open();
     app.sign_in("carol", PASSWORD, ClientKind::Web, now()).await.unwrap();
-    assert_eq!(app.switch_channel(Channel::Sms, now()).await.unwrap_err(), TwostepError::ChannelNotConfigured);
+    assert_eq!(
+        app.switch_channel(Channel::Sms, now()).await.unwrap_err(),
+        TwostepError::ChannelNotConfigured
+    );
     assert!(app.status(now()).unwrap().pending_sign_in.is_some(), "the sign-in goes on");
 }
 
@@ -72,7 +83,9 @@ async fn a_recovery_code_completes_the_sign_in_once() {
     let recovery = h.enroll_email("dave", PASSWORD, "dave@example.com").await;
     assert_eq!(recovery.len(), 10);
     let app = Device::new(&h, "Pixel").open();
-    let SignInStep::CodeRequired(prompt) = app.sign_in("dave", PASSWORD, ClientKind::Mobile, now()).await.unwrap() else {
+    let SignInStep::CodeRequired(prompt) =
+        app.sign_in("dave", PASSWORD, ClientKind::Mobile, now()).await.unwrap()
+    else {
         panic!("a code is required")
     };
     assert!(prompt.recovery_available);

@@ -57,7 +57,10 @@ async fn the_agent_is_prompted_only_once_two_step_is_configured() {
     assert!(matches!(step, SignInStep::CodeRequired(_)), "{step:?}");
     let code = h.latest_code_for("carol@example.com").unwrap();
     let step = app.submit_code(&code, now()).await.unwrap();
-    assert!(matches!(step, SignInStep::SignedIn(ref s) if s.client == ClientKind::Agent), "{step:?}");
+    assert!(
+        matches!(step, SignInStep::SignedIn(ref s) if s.client == ClientKind::Agent),
+        "{step:?}"
+    );
 }
 
 #[tokio::test]
@@ -67,7 +70,10 @@ async fn under_the_org_policy_web_gets_a_setup_only_session_and_other_clients_no
     let app = Device::new(&h, "laptop").open();
     for client in [ClientKind::Agent, ClientKind::Outlook, ClientKind::Mobile] {
         let step = app.sign_in("dave", PASSWORD, client, now()).await.unwrap();
-        assert!(matches!(step, SignInStep::SetupRequired { session: None, .. }), "{client:?}: {step:?}");
+        assert!(
+            matches!(step, SignInStep::SetupRequired { session: None, .. }),
+            "{client:?}: {step:?}"
+        );
     }
     assert_eq!(app.status(now()).unwrap().access, Access::FirstAccess);
     let step = app.sign_in("dave", PASSWORD, ClientKind::Web, now()).await.unwrap();

@@ -124,6 +124,7 @@ async fn registering_again_on_the_same_device_retires_the_previous_registration(
     let second = registered("frank", &device).await;
     assert_ne!(first, second);
     let devices = h.user_view("frank").await["devices"].as_array().unwrap().clone();
-    let active: Vec<_> = devices.iter().filter(|d| d["revoked"] == false).map(|d| d["id"].clone()).collect();
+    let active: Vec<_> =
+        devices.iter().filter(|d| d["revoked"] == false).map(|d| d["id"].clone()).collect();
     assert_eq!(active, vec![serde_json::json!(second)]);
 }

@@ -54,11 +54,17 @@ async fn a_code_in_the_wrong_format_is_refused_without_losing_the_sign_in() {
     let app = Device::new(&h, "Pixel").open();
     app.sign_in("carol", PASSWORD, ClientKind::Mobile, now()).await.unwrap();
     let err = app.submit_code("12345", now()).await.unwrap_err();
-    assert!(matches!(err, TwostepError::Rejected { ref code, .. } if code == "invalid_field"), "{err:?}");
+    assert!(
+        matches!(err, TwostepError::Rejected { ref code, .. } if code == "invalid_field"),
+        "{err:?}"
+    );
     let err = app.submit_code("12;34", now()).await.unwrap_err();
     assert!(matches!(err, TwostepError::InvalidInput { .. }), "{err:?}");
     let code = h.latest_code_for("carol@example.com").unwrap();
-    assert!(matches!(app.submit_code(&code, now()).await.unwrap(), SignInStep::PasscodeSetup { .. }));
+    assert!(matches!(
+        app.submit_code(&code, now()).await.unwrap(),
+        SignInStep::PasscodeSetup { .. }
+    ));
 }
 
 #[tokio::test]
@@ -74,7 +80,10 @@ async fn a_server_that_is_down_is_offline_and_local_state_still_reads() {
     assert!(matches!(err, TwostepError::Offline { .. }), "{err:?}");
     let err = app.sign_in("dave", PASSWORD, ClientKind::Mobile, now()).await.unwrap_err();
     assert!(matches!(err, TwostepError::Offline { .. }), "{err:?}");
-    assert!(matches!(app.unregister(now() + 86_400 * 2).await.unwrap_err(), TwostepError::Offline { .. }));
+    assert!(matches!(
+        app.unregister(now() + 86_400 * 2).await.unwrap_err(),
+        TwostepError::Offline { .. }
+    ));
     let status = app.status(now()).unwrap();
     assert_eq!(status.access, Access::SignedIn, "nothing was lost while offline");
     assert!(status.registration.is_some());

@@ -8,7 +8,8 @@ use twostep_core::{Access, Channel, ClientKind, PasscodeRequirement, SignInStep}
 use twostep_e2e::{Harness, totp_code};
 
 #[tokio::test]
-async fn an_email_code_registers_the_device_and_the_users_own_two_step_makes_the_passcode_optional() {
+async fn an_email_code_registers_the_device_and_the_users_own_two_step_makes_the_passcode_optional()
+{
     let h = Harness::start().await;
     org_and_user(&h, "acme", false, "alice").await;
     h.enroll_email("alice", PASSWORD, "alice@example.com").await;
@@ -27,7 +28,9 @@ async fn an_email_code_registers_the_device_and_the_users_own_two_step_makes_the
 
     let code = h.latest_code_for("alice@example.com").expect("the sign-in code was sent");
     let step = app.submit_code(&code, now()).await.unwrap();
-    let SignInStep::PasscodeSetup { requirement, policy, session } = step else { panic!("{step:?}") };
+    let SignInStep::PasscodeSetup { requirement, policy, session } = step else {
+        panic!("{step:?}")
+    };
     assert_eq!(requirement, PasscodeRequirement::Optional);
     assert_eq!(policy.min_length, 6);
     assert_eq!((session.username.as_str(), session.client), ("alice", ClientKind::Mobile));
@@ -50,15 +53,23 @@ async fn an_sms_code_registers_the_device() {
     h.enroll_sms("bob", PASSWORD, "+4915112345678").await;
     let app = Device::new(&h, "iPhone").open();
 
-    let SignInStep::CodeRequired(prompt) = app.sign_in("bob", PASSWORD, ClientKind::Mobile, now()).await.unwrap() else {
+    let SignInStep::CodeRequired(prompt) =
+        app.sign_in("bob", PASSWORD, ClientKind::Mobile, now()).await.unwrap()
+    else {
         panic!("a code is required")
     };
     assert_eq!(prompt.channel, Channel::Sms);
     let masked = prompt.masked_destination.unwrap();
-    assert!(masked.starts_with("+49") && masked.ends_with("78") && !masked.contains("15112345"), "{masked}");
+    assert!(
+        masked.starts_with("+49") && masked.ends_with("78") && !masked.contains("15112345"),
+        "{masked}"
+    );
     let code = h.latest_code_for("+4915112345678").unwrap();
     let step = app.submit_code(&code, now()).await.unwrap();
-    assert!(matches!(step, SignInStep::PasscodeSetup { requirement: PasscodeRequirement::Optional, .. }));
+    assert!(matches!(
+        step,
+        SignInStep::PasscodeSetup { requirement: PasscodeRequirement::Optional, .. }
+    ));
 }
 
 #[tokio::test]
@@ -68,7 +79,9 @@ async fn an_authenticator_code_registers_the_device() {
     let secret = h.enroll_totp("dave", PASSWORD).await;
     let app = Device::new(&h, "Tablet").open();
 
-    let SignInStep::CodeRequired(prompt) = app.sign_in("dave", PASSWORD, ClientKind::Mobile, now()).await.unwrap() else {
+    let SignInStep::CodeRequired(prompt) =
+        app.sign_in("dave", PASSWORD, ClientKind::Mobile, now()).await.unwrap()
+    else {
         panic!("a code is required")
     };
     assert_eq!(prompt.channel, Channel::Totp);
@@ -93,7 +106,10 @@ async fn under_the_org_policy_registration_needs_setup_first_and_then_the_passco
 
     h.enroll_email("carol", PASSWORD, "carol@example.com").await;
     let step = app.sign_in("carol", PASSWORD, ClientKind::Mobile, now()).await.unwrap();
-    assert!(matches!(step, SignInStep::CodeRequired(ref p) if p.channel == Channel::Email), "{step:?}");
+    assert!(
+        matches!(step, SignInStep::CodeRequired(ref p) if p.channel == Channel::Email),
+        "{step:?}"
+    );
     let code = h.latest_code_for("carol@example.com").unwrap();
     let step = app.submit_code(&code, now()).await.unwrap();
     let SignInStep::PasscodeSetup { requirement, .. } = step else { panic!("{step:?}") };
@@ -108,7 +124,13 @@ async fn without_two_step_the_device_registers_without_a_code() {
     org_and_user(&h, "acme", false, "erin").await;
     let app = Device::new(&h, "Pixel").open();
     let step = app.sign_in("erin", PASSWORD, ClientKind::Mobile, now()).await.unwrap();
-    assert!(matches!(step, SignInStep::PasscodeSetup { requirement: PasscodeRequirement::Optional, .. }), "{step:?}");
+    assert!(
+        matches!(
+            step,
+            SignInStep::PasscodeSetup { requirement: PasscodeRequirement::Optional, .. }
+        ),
+        "{step:?}"
+    );
 }
 
 #[tokio::test]
@@ -119,10 +141,13 @@ async fn the_cached_passcode_policy_follows_the_org_policy_at_the_next_device_se
     let app = Device::new(&h, "Pixel").open();
     app.sign_in("frank", PASSWORD, ClientKind::Mobile, now()).await.unwrap();
     app.submit_code(&h.latest_code_for("frank@example.com").unwrap(), now()).await.unwrap();
-    let requirement = |app: &twostep_core::Twostep| app.status(now()).unwrap().registration.unwrap().passcode_policy.unwrap().requirement;
+    let requirement = |app: &twostep_core::Twostep| {
+        app.status(now()).unwrap().registration.unwrap().passcode_policy.unwrap().requirement
+    };
     assert_eq!(requirement(&app), PasscodeRequirement::Optional);
 
-    h.set_policy("acme", serde_json::json!({"require_two_step": true, "passcode_min_length": 8})).await;
+    h.set_policy("acme", serde_json::json!({"require_two_step": true, "passcode_min_length": 8}))
+        .await;
     app.open_session(now()).await.unwrap();
     assert_eq!(requirement(&app), PasscodeRequirement::Required);
     let policy = app.status(now()).unwrap().registration.unwrap().passcode_policy.unwrap();

@@ -9,7 +9,10 @@
 
 use crate::core_support::{Device, PASSWORD, now, org_and_user};
 use serde_json::json;
-use twostep_core::{Access, ClientKind, PasscodeRequirement, PasscodeStatus, PasscodeWeakness, SignInStep, Twostep, TwostepError, testing};
+use twostep_core::{
+    Access, ClientKind, PasscodeRequirement, PasscodeStatus, PasscodeWeakness, SignInStep, Twostep,
+    TwostepError, testing,
+};
 use twostep_e2e::Harness;
 
 const PIN: &str = "482915";
@@ -42,11 +45,17 @@ async fn under_the_org_policy_the_pin_is_forced_wrong_pins_escalate_and_unlock_w
 
     let step = first_access(&h, &app, "alice").await;
     let SignInStep::PasscodeSetup { requirement, policy, .. } = step else { panic!("{step:?}") };
-    assert_eq!((requirement, policy.min_length, policy.max_failed_attempts), (PasscodeRequirement::Required, 6, 10));
+    assert_eq!(
+        (requirement, policy.min_length, policy.max_failed_attempts),
+        (PasscodeRequirement::Required, 6, 10)
+    );
     // Locked until a PIN is set: nothing that needs the account works.
     assert_eq!(app.me(now()).await.unwrap_err(), TwostepError::PasscodeRequired);
     assert_eq!(app.passcode_state(now()).unwrap().status, PasscodeStatus::NotSet);
-    assert_eq!(app.set_passcode("123456", now()).unwrap_err(), TwostepError::PasscodeTooWeak { reason: PasscodeWeakness::Sequence });
+    assert_eq!(
+        app.set_passcode("123456", now()).unwrap_err(),
+        TwostepError::PasscodeTooWeak { reason: PasscodeWeakness::Sequence }
+    );
     assert_eq!(
         app.set_passcode("2580", now()).unwrap_err(),
         TwostepError::PasscodeTooWeak { reason: PasscodeWeakness::TooShort { min_length: 6 } }
@@ -71,10 +80,16 @@ async fn under_the_org_policy_the_pin_is_forced_wrong_pins_escalate_and_unlock_w
     }
     assert_eq!(app.unlock(WRONG, t).unwrap_err(), incorrect(Some(5), Some(t + 60)));
     assert_eq!(passcode(&app, t + 30), PasscodeStatus::LockedOut { until: t + 60 });
-    assert_eq!(app.unlock(PIN, t + 59).unwrap_err(), TwostepError::PasscodeLockedOut { until: t + 60 });
+    assert_eq!(
+        app.unlock(PIN, t + 59).unwrap_err(),
+        TwostepError::PasscodeLockedOut { until: t + 60 }
+    );
     assert_eq!(app.unlock(WRONG, t + 60).unwrap_err(), incorrect(Some(4), Some(t + 60 + 300)));
     // Setting the clock back does not help.
-    assert_eq!(app.unlock(PIN, t - 3600).unwrap_err(), TwostepError::PasscodeLockedOut { until: t + 360 });
+    assert_eq!(
+        app.unlock(PIN, t - 3600).unwrap_err(),
+        TwostepError::PasscodeLockedOut { until: t + 360 }
+    );
 
     // The server goes away; the PIN still opens the local data.
     h.stop().await;
@@ -84,7 +99,11 @@ async fn under_the_org_policy_the_pin_is_forced_wrong_pins_escalate_and_unlock_w
     let status = app.status(now()).unwrap();
     assert_eq!((status.access, status.passcode), (Access::SignedIn, PasscodeStatus::Unlocked));
     assert_eq!(status.registration.unwrap().username, "alice");
-    assert_eq!(app.passcode_state(t + 360).unwrap().attempts_left, Some(10), "a correct PIN starts the count over");
+    assert_eq!(
+        app.passcode_state(t + 360).unwrap().attempts_left,
+        Some(10),
+        "a correct PIN starts the count over"
+    );
     assert!(matches!(app.me(now()).await.unwrap_err(), TwostepError::Offline { .. }));
 }
 
@@ -96,7 +115,13 @@ async fn under_a_user_policy_the_pin_can_be_skipped_set_changed_and_removed() {
     let device = Device::new(&h, "Pixel 8");
     let app = device.open();
     let step = first_access(&h, &app, "bob").await;
-    assert!(matches!(step, SignInStep::PasscodeSetup { requirement: PasscodeRequirement::Optional, .. }), "{step:?}");
+    assert!(
+        matches!(
+            step,
+            SignInStep::PasscodeSetup { requirement: PasscodeRequirement::Optional, .. }
+        ),
+        "{step:?}"
+    );
 
     // Skipped: the app works, and opens unlocked after a restart.
     assert_eq!(app.me(now()).await.unwrap().user.username, "bob");
@@ -111,7 +136,11 @@ async fn under_a_user_policy_the_pin_can_be_skipped_set_changed_and_removed() {
     drop(app);
     let app = device.open();
     assert_eq!(app.status(now()).unwrap().access, Access::Locked);
-    assert_eq!(app.unlock(WRONG, now()).unwrap_err(), incorrect(None, None), "no wipe under a user policy");
+    assert_eq!(
+        app.unlock(WRONG, now()).unwrap_err(),
+        incorrect(None, None),
+        "no wipe under a user policy"
+    );
     app.change_passcode(PIN, NEW_PIN, now()).unwrap();
     app.lock().unwrap();
     assert_eq!(app.unlock(PIN, now()).unwrap_err(), incorrect(None, None));
@@ -133,7 +162,11 @@ async fn the_requirement_follows_the_org_policy_both_ways_at_the_next_device_ses
     assert_eq!(app.me(now()).await.unwrap().user.username, "carol", "optional: skipped");
 
     // user → org: the next device session brings the new policy; now a PIN is required.
-    h.set_policy("acme", json!({"require_two_step": true, "passcode_min_length": 8, "passcode_alphanumeric": true})).await;
+    h.set_policy(
+        "acme",
+        json!({"require_two_step": true, "passcode_min_length": 8, "passcode_alphanumeric": true}),
+    )
+    .await;
     app.open_session(now()).await.unwrap();
     let state = app.passcode_state(now()).unwrap();
     assert_eq!(
@@ -152,7 +185,10 @@ async fn the_requirement_follows_the_org_policy_both_ways_at_the_next_device_ses
     // org → user: the PIN may go again.
     h.set_policy("acme", json!({"require_two_step": false})).await;
     app.open_session(now()).await.unwrap();
-    assert_eq!(app.passcode_state(now()).unwrap().policy.requirement, PasscodeRequirement::Optional);
+    assert_eq!(
+        app.passcode_state(now()).unwrap().policy.requirement,
+        PasscodeRequirement::Optional
+    );
     app.remove_passcode("tr0mb0ne", now()).unwrap();
     assert_eq!(app.me(now()).await.unwrap().user.username, "carol");
 }
@@ -161,7 +197,8 @@ async fn the_requirement_follows_the_org_policy_both_ways_at_the_next_device_ses
 async fn max_wrong_pins_wipe_the_local_data_and_the_next_sign_in_is_a_first_access() {
     let h = Harness::start().await;
     org_and_user(&h, "strict", true, "dave").await;
-    h.set_policy("strict", json!({"passcode_max_attempts": 3, "wipe_vault_on_max_attempts": true})).await;
+    h.set_policy("strict", json!({"passcode_max_attempts": 3, "wipe_vault_on_max_attempts": true}))
+        .await;
     h.enroll_email("dave", PASSWORD, "dave@example.com").await;
     let device = Device::new(&h, "Pixel 8");
     let app = device.open();
@@ -178,7 +215,10 @@ async fn max_wrong_pins_wipe_the_local_data_and_the_next_sign_in_is_a_first_acce
     assert_eq!(app.unlock(WRONG, t).unwrap_err(), TwostepError::Wiped);
     let status = app.status(now()).unwrap();
     assert_eq!((status.access, status.passcode), (Access::FirstAccess, PasscodeStatus::Wiped));
-    assert!(testing::vault_record_ids(&app).unwrap().is_empty(), "the policy says: wipe the vault too");
+    assert!(
+        testing::vault_record_ids(&app).unwrap().is_empty(),
+        "the policy says: wipe the vault too"
+    );
     assert_eq!(app.unlock(PIN, t).unwrap_err(), TwostepError::Wiped);
     drop(app);
 
@@ -186,7 +226,11 @@ async fn max_wrong_pins_wipe_the_local_data_and_the_next_sign_in_is_a_first_acce
     let app = device.open();
     assert_eq!(app.status(now()).unwrap().passcode, PasscodeStatus::Wiped);
     let step = first_access(&h, &app, "dave").await;
-    let SignInStep::PasscodeSetup { requirement: PasscodeRequirement::Required, session, .. } = step else { panic!("{step:?}") };
+    let SignInStep::PasscodeSetup { requirement: PasscodeRequirement::Required, session, .. } =
+        step
+    else {
+        panic!("{step:?}")
+    };
     assert_ne!(session.device_id.as_deref(), Some(old_device.as_str()));
     assert_eq!(app.status(now()).unwrap().passcode, PasscodeStatus::NotSet);
     assert_eq!(app.me(now()).await.unwrap_err(), TwostepError::PasscodeRequired);
@@ -216,9 +260,18 @@ async fn a_wipe_that_keeps_the_vault_lets_the_next_password_sign_in_bring_it_bac
     drop(app);
 
     let app = device.open();
-    assert_eq!(app.sign_in("erin", "wrong-password-1", ClientKind::Mobile, now()).await.unwrap_err(), TwostepError::InvalidCredentials);
+    assert_eq!(
+        app.sign_in("erin", "wrong-password-1", ClientKind::Mobile, now()).await.unwrap_err(),
+        TwostepError::InvalidCredentials
+    );
     let step = first_access(&h, &app, "erin").await;
-    assert!(matches!(step, SignInStep::PasscodeSetup { requirement: PasscodeRequirement::Required, .. }), "{step:?}");
+    assert!(
+        matches!(
+            step,
+            SignInStep::PasscodeSetup { requirement: PasscodeRequirement::Required, .. }
+        ),
+        "{step:?}"
+    );
     assert_eq!(testing::read_vault_record(&app, "github").unwrap().unwrap(), b"totp secret");
     let status = app.status(now()).unwrap();
     assert_eq!((status.access, status.passcode), (Access::SignedIn, PasscodeStatus::NotSet));
@@ -248,11 +301,22 @@ async fn forgot_passcode_is_a_new_sign_in_with_password_and_code_that_keeps_the_
     assert!(matches!(step, SignInStep::CodeRequired(_)), "{step:?}");
     assert_eq!(app.status(now()).unwrap().access, Access::Locked);
     assert_eq!(app.me(now()).await.unwrap_err(), TwostepError::Locked);
-    let step = app.submit_code(&h.latest_code_for("frank@example.com").unwrap(), now()).await.unwrap();
-    assert!(matches!(step, SignInStep::PasscodeSetup { requirement: PasscodeRequirement::Optional, .. }), "{step:?}");
+    let step =
+        app.submit_code(&h.latest_code_for("frank@example.com").unwrap(), now()).await.unwrap();
+    assert!(
+        matches!(
+            step,
+            SignInStep::PasscodeSetup { requirement: PasscodeRequirement::Optional, .. }
+        ),
+        "{step:?}"
+    );
     let status = app.status(now()).unwrap();
     assert_eq!((status.access, status.passcode), (Access::SignedIn, PasscodeStatus::NotSet));
-    assert_eq!(testing::read_vault_record(&app, "github").unwrap().unwrap(), b"totp secret", "local data kept");
+    assert_eq!(
+        testing::read_vault_record(&app, "github").unwrap().unwrap(),
+        b"totp secret",
+        "local data kept"
+    );
     app.set_passcode(NEW_PIN, now()).unwrap();
     drop(app);
 
@@ -260,7 +324,11 @@ async fn forgot_passcode_is_a_new_sign_in_with_password_and_code_that_keeps_the_
     assert_eq!(app.unlock(PIN, now()).unwrap_err(), incorrect(None, None));
     app.unlock(NEW_PIN, now()).unwrap();
     assert_eq!(testing::read_vault_record(&app, "github").unwrap().unwrap(), b"totp secret");
-    assert_eq!(app.devices(now()).await.unwrap().iter().filter(|d| !d.revoked).count(), 1, "the old registration was retired");
+    assert_eq!(
+        app.devices(now()).await.unwrap().iter().filter(|d| !d.revoked).count(),
+        1,
+        "the old registration was retired"
+    );
 }
 
 #[tokio::test]
@@ -280,7 +348,10 @@ async fn forgot_passcode_without_a_usable_recovery_changes_nothing_until_the_use
         testing::put_vault_record(&app, "github", b"totp secret").unwrap();
     }
     let app = device.open();
-    assert_eq!(app.sign_in("gina", PASSWORD, ClientKind::Mobile, now()).await.unwrap_err(), TwostepError::LocalDataUnrecoverable);
+    assert_eq!(
+        app.sign_in("gina", PASSWORD, ClientKind::Mobile, now()).await.unwrap_err(),
+        TwostepError::LocalDataUnrecoverable
+    );
     assert_eq!(app.status(now()).unwrap().access, Access::Locked, "nothing changed");
     assert_eq!(testing::vault_record_ids(&app).unwrap(), ["github"]);
     let devices = h.user_view("gina").await["devices"].clone();

@@ -28,7 +28,12 @@ pub struct Device {
 impl Device {
     /// A fresh device with a data dir in the harness's scratch space.
     pub fn new(h: &Harness, name: &str) -> Self {
-        Self { dir: h.scratch(name), keys: Arc::new(MemoryKeyStore::new()), url: h.url(), name: name.to_owned() }
+        Self {
+            dir: h.scratch(name),
+            keys: Arc::new(MemoryKeyStore::new()),
+            url: h.url(),
+            name: name.to_owned(),
+        }
     }
 
     /// Starts the app (opens the data dir and restores state).

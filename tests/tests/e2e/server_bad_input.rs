@@ -3,7 +3,14 @@
 use serde_json::{Value, json};
 use twostep_e2e::Harness;
 
-async fn raw(h: &Harness, method: &str, path: &str, ct: Option<&str>, body: Vec<u8>, token: Option<&str>) -> (u16, Value) {
+async fn raw(
+    h: &Harness,
+    method: &str,
+    path: &str,
+    ct: Option<&str>,
+    body: Vec<u8>,
+    token: Option<&str>,
+) -> (u16, Value) {
     let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
     let mut r = h.http().request(m, format!("{}{path}", h.url())).body(body);
     if let Some(c) = ct {
@@ -26,7 +33,10 @@ async fn malformed_requests_get_typed_errors_and_write_nothing() {
     let h = Harness::start().await;
     h.create_org("acme", false).await;
     h.create_user("acme", "alice", "alice-password").await;
-    let audit_before = h.admin("GET", "/v1/admin/audit?limit=1000", None).await.1["events"].as_array().unwrap().len();
+    let audit_before = h.admin("GET", "/v1/admin/audit?limit=1000", None).await.1["events"]
+        .as_array()
+        .unwrap()
+        .len();
     let j = Some("application/json");
     let long_path = format!("/v1/signin/{}/code", "a".repeat(300));
     type Case<'a> = (&'a str, &'a str, Option<&'a str>, Vec<u8>, u16, &'a str);
@@ -109,35 +119,105 @@ async fn malformed_requests_get_typed_errors_and_write_nothing() {
     }
     // Operator endpoints: absurd numbers, unknown ids, bad query.
     let op_cases: Vec<(&str, &str, Value, u16, &str)> = vec![
-        ("PATCH", "/v1/admin/orgs/acme/policy", json!({"passcode_min_length": 300}), 400, "invalid_request"),
-        ("PATCH", "/v1/admin/orgs/acme/policy", json!({"passcode_min_length": 3}), 422, "invalid_field"),
-        ("PATCH", "/v1/admin/orgs/acme/policy", json!({"passcode_max_attempts": 0}), 422, "invalid_field"),
-        ("PATCH", "/v1/admin/orgs/acme/policy", json!({"passcode_lock_timeout_secs": 99_999_999_999u64}), 400, "invalid_request"),
-        ("PATCH", "/v1/admin/orgs/acme/policy", json!({"require_two_step": "yes"}), 400, "invalid_request"),
-        ("PATCH", "/v1/admin/orgs/nowhere/policy", json!({"require_two_step": true}), 404, "not_found"),
+        (
+            "PATCH",
+            "/v1/admin/orgs/acme/policy",
+            json!({"passcode_min_length": 300}),
+            400,
+            "invalid_request",
+        ),
+        (
+            "PATCH",
+            "/v1/admin/orgs/acme/policy",
+            json!({"passcode_min_length": 3}),
+            422,
+            "invalid_field",
+        ),
+        (
+            "PATCH",
+            "/v1/admin/orgs/acme/policy",
+            json!({"passcode_max_attempts": 0}),
+            422,
+            "invalid_field",
+        ),
+        (
+            "PATCH",
+            "/v1/admin/orgs/acme/policy",
+            json!({"passcode_lock_timeout_secs": 99_999_999_999u64}),
+            400,
+            "invalid_request",
+        ),
+        (
+            "PATCH",
+            "/v1/admin/orgs/acme/policy",
+            json!({"require_two_step": "yes"}),
+            400,
+            "invalid_request",
+        ),
+        (
+            "PATCH",
+            "/v1/admin/orgs/nowhere/policy",
+            json!({"require_two_step": true}),
+            404,
+            "not_found",
+        ),
         ("POST", "/v1/admin/orgs", json!({"name": "Bad Name!"}), 422, "invalid_field"),
         ("POST", "/v1/admin/orgs", json!({"name": "acme"}), 409, "conflict"),
-        ("POST", "/v1/admin/orgs/acme/users", json!({"username": "alice", "password": "another-password"}), 409, "conflict"),
-        ("POST", "/v1/admin/orgs/acme/users", json!({"username": "zed", "password": "short"}), 422, "invalid_field"),
-        ("POST", "/v1/admin/orgs/ghost/users", json!({"username": "zed", "password": "long-enough-pw"}), 404, "not_found"),
+        (
+            "POST",
+            "/v1/admin/orgs/acme/users",
+            json!({"username": "alice", "password": "another-password"}),
+            409,
+            "conflict",
+        ),
+        (
+            "POST",
+            "/v1/admin/orgs/acme/users",
+            json!({"username": "zed", "password": "short"}),
+            422,
+            "invalid_field",
+        ),
+        (
+            "POST",
+            "/v1/admin/orgs/ghost/users",
+            json!({"username": "zed", "password": "long-enough-pw"}),
+            404,
+            "not_found",
+        ),
         ("GET", "/v1/admin/users/nobody", Value::Null, 404, "not_found"),
         ("POST", "/v1/admin/users/nobody/reset-two-step", Value::Null, 404, "not_found"),
         ("GET", "/v1/admin/audit?limit=-5", Value::Null, 400, "invalid_request"),
-        ("GET", "/v1/admin/audit?after=99999999999999999999999", Value::Null, 400, "invalid_request"),
+        (
+            "GET",
+            "/v1/admin/audit?after=99999999999999999999999",
+            Value::Null,
+            400,
+            "invalid_request",
+        ),
     ];
     for (method, path, body, status, expected) in op_cases {
-        let (s, v) = h.admin(method, path, if body.is_null() { None } else { Some(body.clone()) }).await;
+        let (s, v) =
+            h.admin(method, path, if body.is_null() { None } else { Some(body.clone()) }).await;
         assert_eq!((s, code(&v)), (status, expected), "{method} {path} {body}: {v}");
     }
     // Nothing changed: the policy is the default, no user was added, nothing was audited.
     let (_, org) = h.admin("GET", "/v1/admin/orgs/acme", None).await;
     assert_eq!(org["policy"], serde_json::to_value(twostep_proto::OrgPolicy::default()).unwrap());
     assert_eq!(org["users"], 1);
-    let audit_after = h.admin("GET", "/v1/admin/audit?limit=1000", None).await.1["events"].as_array().unwrap().len();
+    let audit_after = h.admin("GET", "/v1/admin/audit?limit=1000", None).await.1["events"]
+        .as_array()
+        .unwrap()
+        .len();
     assert_eq!(audit_before, audit_after, "bad input leaves no trace but its answer");
     // The user can still sign in normally.
-    let (s, _) =
-        h.call("POST", "/v1/signin", None, Some(json!({"username": "alice", "password": "alice-password", "client": "web"}))).await;
+    let (s, _) = h
+        .call(
+            "POST",
+            "/v1/signin",
+            None,
+            Some(json!({"username": "alice", "password": "alice-password", "client": "web"})),
+        )
+        .await;
     assert_eq!(s, 200);
 }
 
@@ -157,7 +237,9 @@ async fn self_service_rejects_bad_destinations_and_codes() {
         ("/v1/me/two-step/verify", json!({"code": "123456"}), 409),
         ("/v1/me/two-step/recovery-codes", Value::Null, 409),
     ] {
-        let (s, v) = h.call("POST", path, Some(&t), if body.is_null() { None } else { Some(body.clone()) }).await;
+        let (s, v) = h
+            .call("POST", path, Some(&t), if body.is_null() { None } else { Some(body.clone()) })
+            .await;
         assert_eq!(s, status, "{path} {body}: {v}");
     }
     let (s, v) = h.call("DELETE", "/v1/me/two-step/channels/pigeon", Some(&t), None).await;

@@ -9,21 +9,35 @@ async fn acknowledged_state_survives_a_restart_including_replay_protection() {
     h.create_org("acme", true).await;
     h.create_user("acme", "alice", "alice-password").await;
     let secret = h.enroll_totp("alice", "alice-password").await;
-    let (_, v) =
-        h.call("POST", "/v1/signin", None, Some(json!({"username": "alice", "password": "alice-password", "client": "web"}))).await;
+    let (_, v) = h
+        .call(
+            "POST",
+            "/v1/signin",
+            None,
+            Some(json!({"username": "alice", "password": "alice-password", "client": "web"})),
+        )
+        .await;
     let id = v["challenge_id"].as_str().unwrap().to_owned();
     let code = totp_code(&secret, now());
-    let (s, v) = h.call("POST", &format!("/v1/signin/{id}/code"), None, Some(json!({"code": code}))).await;
+    let (s, v) =
+        h.call("POST", &format!("/v1/signin/{id}/code"), None, Some(json!({"code": code}))).await;
     assert_eq!(s, 200);
     let token = v["token"].as_str().unwrap().to_owned();
     h.restart().await;
     let (s, me) = h.call("GET", "/v1/me", Some(&token), None).await;
     assert_eq!(s, 200, "sessions survive");
     assert_eq!(me["two_step"]["origin"], "forced");
-    let (_, v) =
-        h.call("POST", "/v1/signin", None, Some(json!({"username": "alice", "password": "alice-password", "client": "web"}))).await;
+    let (_, v) = h
+        .call(
+            "POST",
+            "/v1/signin",
+            None,
+            Some(json!({"username": "alice", "password": "alice-password", "client": "web"})),
+        )
+        .await;
     let id = v["challenge_id"].as_str().unwrap().to_owned();
-    let (s, _) = h.call("POST", &format!("/v1/signin/{id}/code"), None, Some(json!({"code": code}))).await;
+    let (s, _) =
+        h.call("POST", &format!("/v1/signin/{id}/code"), None, Some(json!({"code": code}))).await;
     assert_eq!(s, 401, "the used step is still remembered after the restart");
     let (_, org) = h.admin("GET", "/v1/admin/orgs/acme", None).await;
     assert_eq!(org["policy"]["require_two_step"], true);
@@ -35,13 +49,22 @@ async fn health_metrics_openapi_and_audit() {
     let (s, v) = h.call("GET", "/healthz", None, None).await;
     assert_eq!((s, v["status"].as_str()), (200, Some("ok")));
     let r = h.http().get(format!("{}/healthz", h.url())).send().await.unwrap();
-    let server_ms: u64 = r.headers()[twostep_proto::HEADER_SERVER_TIME].to_str().unwrap().parse().unwrap();
+    let server_ms: u64 =
+        r.headers()[twostep_proto::HEADER_SERVER_TIME].to_str().unwrap().parse().unwrap();
     assert!(server_ms / 1000 >= now() - 5 && server_ms / 1000 <= now() + 5);
 
     h.create_org("acme", false).await;
     h.create_user("acme", "bob", "bob-password-1").await;
-    let _ = h.call("POST", "/v1/signin", None, Some(json!({"username": "bob", "password": "nope-nope", "client": "agent"}))).await;
-    let text = h.http().get(format!("{}/metrics", h.url())).send().await.unwrap().text().await.unwrap();
+    let _ = h
+        .call(
+            "POST",
+            "/v1/signin",
+            None,
+            Some(json!({"username": "bob", "password": "nope-nope", "client": "agent"})),
+        )
+        .await;
+    let text =
+        h.http().get(format!("{}/metrics", h.url())).send().await.unwrap().text().await.unwrap();
     assert!(text.contains("# TYPE twostep_signin_failures_total counter"));
     assert!(text.contains("twostep_signin_failures_total 1"), "{text}");
 
@@ -52,18 +75,32 @@ async fn health_metrics_openapi_and_audit() {
         assert!(doc["paths"][ep.path][ep.method].is_object(), "{} {}", ep.method, ep.path);
         let path = ep.path.replace("{channel}", "totp").replace('{', "x").replace('}', "");
         let (s, v) = h.call(&ep.method.to_uppercase(), &path, None, None).await;
-        assert!(!(s == 404 && v["error"]["message"] == "route not found"), "{} {} is documented but not routed", ep.method, ep.path);
+        assert!(
+            !(s == 404 && v["error"]["message"] == "route not found"),
+            "{} {} is documented but not routed",
+            ep.method,
+            ep.path
+        );
         assert_ne!(s, 405, "{} {}", ep.method, ep.path);
     }
-    let enum_codes =
-        doc["components"]["schemas"]["ErrorBody"]["properties"]["error"]["properties"]["code"]["enum"].as_array().unwrap().clone();
+    let enum_codes = doc["components"]["schemas"]["ErrorBody"]["properties"]["error"]["properties"]
+        ["code"]["enum"]
+        .as_array()
+        .unwrap()
+        .clone();
     for c in twostep_proto::ErrorCode::ALL {
         assert!(enum_codes.contains(&json!(c.as_str())), "{c} missing");
     }
 
     // Audit: time, user, client kind and address.
     let (_, page) = h.admin("GET", "/v1/admin/audit?user=bob", None).await;
-    let failed = page["events"].as_array().unwrap().iter().find(|e| e["kind"] == "sign_in_failed").expect("failure audited").clone();
+    let failed = page["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "sign_in_failed")
+        .expect("failure audited")
+        .clone();
     assert_eq!(failed["client"], "agent");
     assert_eq!(failed["address"], "127.0.0.1");
     assert!(failed["at_ms"].as_u64().unwrap() > 0);
@@ -92,16 +129,25 @@ async fn an_admin_reset_revokes_sessions_and_devices_and_clears_two_step() {
         .await;
     let id = v["challenge_id"].as_str().unwrap().to_owned();
     let code = h.latest_code_for("hal@example.com").unwrap();
-    let (_, v) = h.call("POST", &format!("/v1/signin/{id}/code"), None, Some(json!({"code": code}))).await;
+    let (_, v) =
+        h.call("POST", &format!("/v1/signin/{id}/code"), None, Some(json!({"code": code}))).await;
     let device_id = v["device"]["device_id"].as_str().unwrap().to_owned();
     h.admin_reset("hal").await;
     let (s, _) = h.call("GET", "/v1/me", Some(&web), None).await;
     assert_eq!(s, 401, "sessions end with the reset");
-    let (s, v) = h.call("POST", "/v1/device/challenge", None, Some(json!({"device_id": device_id}))).await;
+    let (s, v) =
+        h.call("POST", "/v1/device/challenge", None, Some(json!({"device_id": device_id}))).await;
     assert_eq!((s, v["error"]["code"].as_str()), (401, Some("device_revoked")));
     let view = h.user_view("hal").await;
     assert_eq!(view["two_step"]["enabled"], false);
     assert_eq!(view["devices"][0]["revoked"], true);
-    let (_, v) = h.call("POST", "/v1/signin", None, Some(json!({"username": "hal", "password": "hal-password", "client": "web"}))).await;
+    let (_, v) = h
+        .call(
+            "POST",
+            "/v1/signin",
+            None,
+            Some(json!({"username": "hal", "password": "hal-password", "client": "web"})),
+        )
+        .await;
     assert_eq!(v["status"], "session", "no code after the reset");
 }

@@ -13,16 +13,25 @@ async fn one_totp_code_submitted_concurrently_succeeds_exactly_once() {
     // Twelve open sign-ins, one code sent to all of them at once.
     let mut ids = Vec::new();
     for _ in 0..12 {
-        let (_, v) =
-            h.call("POST", "/v1/signin", None, Some(json!({"username": "alice", "password": "alice-password", "client": "web"}))).await;
+        let (_, v) = h
+            .call(
+                "POST",
+                "/v1/signin",
+                None,
+                Some(json!({"username": "alice", "password": "alice-password", "client": "web"})),
+            )
+            .await;
         ids.push(v["challenge_id"].as_str().unwrap().to_owned());
     }
     let code = totp_code(&secret, now());
     let tasks: Vec<_> = ids
         .iter()
         .map(|id| {
-            let (http, url, code) = (h.http().clone(), format!("{}/v1/signin/{id}/code", h.url()), code.clone());
-            tokio::spawn(async move { http.post(url).json(&json!({"code": code})).send().await.unwrap().status().as_u16() })
+            let (http, url, code) =
+                (h.http().clone(), format!("{}/v1/signin/{id}/code", h.url()), code.clone());
+            tokio::spawn(async move {
+                http.post(url).json(&json!({"code": code})).send().await.unwrap().status().as_u16()
+            })
         })
         .collect();
     let mut ok = 0;
@@ -36,17 +45,44 @@ async fn one_totp_code_submitted_concurrently_succeeds_exactly_once() {
     // The same through step-up verification: 32 at once, exactly one wins.
     h.create_user("acme", "alice2", "alice-password").await;
     let secret2 = h.enroll_totp("alice2", "alice-password").await;
-    let (_, v) =
-        h.call("POST", "/v1/signin", None, Some(json!({"username": "alice2", "password": "alice-password", "client": "web"}))).await;
+    let (_, v) = h
+        .call(
+            "POST",
+            "/v1/signin",
+            None,
+            Some(json!({"username": "alice2", "password": "alice-password", "client": "web"})),
+        )
+        .await;
     let id = v["challenge_id"].as_str().unwrap().to_owned();
-    let (s, v) = h.call("POST", &format!("/v1/signin/{id}/code"), None, Some(json!({"code": totp_code(&secret2, now())}))).await;
+    let (s, v) = h
+        .call(
+            "POST",
+            &format!("/v1/signin/{id}/code"),
+            None,
+            Some(json!({"code": totp_code(&secret2, now())})),
+        )
+        .await;
     assert_eq!(s, 200, "{v}");
     let token = v["token"].as_str().unwrap().to_owned();
     let later = totp_code(&secret2, now() + 30);
     let tasks: Vec<_> = (0..32)
         .map(|_| {
-            let (http, url, code, t) = (h.http().clone(), format!("{}/v1/me/two-step/verify", h.url()), later.clone(), token.clone());
-            tokio::spawn(async move { http.post(url).bearer_auth(t).json(&json!({"code": code})).send().await.unwrap().status().as_u16() })
+            let (http, url, code, t) = (
+                h.http().clone(),
+                format!("{}/v1/me/two-step/verify", h.url()),
+                later.clone(),
+                token.clone(),
+            );
+            tokio::spawn(async move {
+                http.post(url)
+                    .bearer_auth(t)
+                    .json(&json!({"code": code}))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            })
         })
         .collect();
     let mut ok = 0;
@@ -64,8 +100,14 @@ async fn failures_are_throttled_per_account_with_retry_after() {
     h.create_org("acme", false).await;
     h.create_user("acme", "bob", "bob-password-1").await;
     for _ in 0..5 {
-        let (s, v) =
-            h.call("POST", "/v1/signin", None, Some(json!({"username": "bob", "password": "wrong-password", "client": "web"}))).await;
+        let (s, v) = h
+            .call(
+                "POST",
+                "/v1/signin",
+                None,
+                Some(json!({"username": "bob", "password": "wrong-password", "client": "web"})),
+            )
+            .await;
         assert_eq!(s, 401, "{v}");
     }
     let r = h
@@ -83,16 +125,36 @@ async fn failures_are_throttled_per_account_with_retry_after() {
     assert_eq!(v["error"]["retry_after_secs"], retry);
     // An unknown username is throttled exactly the same way.
     for _ in 0..5 {
-        let (s, _) =
-            h.call("POST", "/v1/signin", None, Some(json!({"username": "nobody", "password": "wrong-password", "client": "web"}))).await;
+        let (s, _) = h
+            .call(
+                "POST",
+                "/v1/signin",
+                None,
+                Some(json!({"username": "nobody", "password": "wrong-password", "client": "web"})),
+            )
+            .await;
         assert_eq!(s, 401);
     }
-    let (s, _) = h.call("POST", "/v1/signin", None, Some(json!({"username": "nobody", "password": "x-password", "client": "web"}))).await;
+    let (s, _) = h
+        .call(
+            "POST",
+            "/v1/signin",
+            None,
+            Some(json!({"username": "nobody", "password": "x-password", "client": "web"})),
+        )
+        .await;
     assert_eq!(s, 429);
     // The operator sees and clears the failures.
     assert_eq!(h.user_view("bob").await["consecutive_failures"], 5);
     h.unlock("bob").await;
-    let (s, _) = h.call("POST", "/v1/signin", None, Some(json!({"username": "bob", "password": "bob-password-1", "client": "web"}))).await;
+    let (s, _) = h
+        .call(
+            "POST",
+            "/v1/signin",
+            None,
+            Some(json!({"username": "bob", "password": "bob-password-1", "client": "web"})),
+        )
+        .await;
     assert_eq!(s, 200);
 }
 
@@ -106,19 +168,37 @@ async fn the_hundredth_failure_locks_the_account_until_an_operator_unlocks_it() 
     for i in 0..99u64 {
         twostep_server::throttle::account_failure(&app.repo, "carol", now() - 200_000 + i).unwrap();
     }
-    let (s, _) =
-        h.call("POST", "/v1/signin", None, Some(json!({"username": "carol", "password": "wrong-password", "client": "web"}))).await;
+    let (s, _) = h
+        .call(
+            "POST",
+            "/v1/signin",
+            None,
+            Some(json!({"username": "carol", "password": "wrong-password", "client": "web"})),
+        )
+        .await;
     assert_eq!(s, 401);
-    let (s, v) =
-        h.call("POST", "/v1/signin", None, Some(json!({"username": "carol", "password": "carol-password", "client": "web"}))).await;
+    let (s, v) = h
+        .call(
+            "POST",
+            "/v1/signin",
+            None,
+            Some(json!({"username": "carol", "password": "carol-password", "client": "web"})),
+        )
+        .await;
     assert_eq!(s, 423, "{v}");
     assert_eq!(v["error"]["code"], "account_locked");
     assert_eq!(h.user_view("carol").await["locked"], true);
     let (_, audit) = h.admin("GET", "/v1/admin/audit?user=carol&limit=1000", None).await;
     assert!(audit["events"].as_array().unwrap().iter().any(|e| e["kind"] == "account_locked"));
     h.unlock("carol").await;
-    let (s, _) =
-        h.call("POST", "/v1/signin", None, Some(json!({"username": "carol", "password": "carol-password", "client": "web"}))).await;
+    let (s, _) = h
+        .call(
+            "POST",
+            "/v1/signin",
+            None,
+            Some(json!({"username": "carol", "password": "carol-password", "client": "web"})),
+        )
+        .await;
     assert_eq!(s, 200);
 }
 
@@ -131,8 +211,14 @@ async fn per_address_failures_are_throttled() {
             .await;
         assert_eq!(s, 401);
     }
-    let (s, v) =
-        h.call("POST", "/v1/signin", None, Some(json!({"username": "someone-new", "password": "wrong-password", "client": "web"}))).await;
+    let (s, v) = h
+        .call(
+            "POST",
+            "/v1/signin",
+            None,
+            Some(json!({"username": "someone-new", "password": "wrong-password", "client": "web"})),
+        )
+        .await;
     assert_eq!(s, 429, "{v}");
 }
 
@@ -149,8 +235,14 @@ async fn unknown_user_and_wrong_password_look_the_same_in_body_and_time() {
     for i in 0..6 {
         for (user, sink) in [(format!("real{i}"), &mut known), (format!("fake{i}"), &mut unknown)] {
             let t = Instant::now();
-            let (s, v) =
-                h.call("POST", "/v1/signin", None, Some(json!({"username": user, "password": "wrong-password", "client": "web"}))).await;
+            let (s, v) = h
+                .call(
+                    "POST",
+                    "/v1/signin",
+                    None,
+                    Some(json!({"username": user, "password": "wrong-password", "client": "web"})),
+                )
+                .await;
             sink.push(t.elapsed().as_secs_f64());
             assert_eq!(s, 401);
             bodies.insert(v.to_string());
@@ -186,7 +278,11 @@ async fn secrets_never_reach_the_data_directory_in_the_clear() {
         let bytes = std::fs::read(&p).unwrap();
         scanned += bytes.len();
         for needle in [token.as_bytes(), secret.as_bytes(), &raw[..], b"dora-password"] {
-            assert!(!bytes.windows(needle.len()).any(|w| w == needle), "{} contains a secret", p.display());
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle),
+                "{} contains a secret",
+                p.display()
+            );
         }
     }
     assert!(scanned > 0);

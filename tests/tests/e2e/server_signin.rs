@@ -3,7 +3,13 @@
 use serde_json::{Value, json};
 use twostep_e2e::{Harness, TestDevice, now, totp_code};
 
-async fn sign_in(h: &Harness, user: &str, pw: &str, client: &str, device: Option<Value>) -> (u16, Value) {
+async fn sign_in(
+    h: &Harness,
+    user: &str,
+    pw: &str,
+    client: &str,
+    device: Option<Value>,
+) -> (u16, Value) {
     let mut body = json!({"username": user, "password": pw, "client": client});
     if let Some(d) = device {
         body["device"] = d;
@@ -23,7 +29,8 @@ async fn without_two_step_every_client_gets_a_session_directly() {
         assert_eq!(v["scope"], "full");
     }
     let dev = TestDevice::new();
-    let (s, v) = sign_in(&h, "alice", "alice-password", "mobile", Some(dev.registration("Pixel"))).await;
+    let (s, v) =
+        sign_in(&h, "alice", "alice-password", "mobile", Some(dev.registration("Pixel"))).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["status"], "session");
     assert_eq!(v["device"]["passcode"]["requirement"], "optional");
@@ -48,12 +55,14 @@ async fn with_two_step_each_client_kind_is_prompted_for_a_code() {
     let (_, v) = sign_in(&h, "bob", "bob-password-1", "web", None).await;
     let id = v["challenge_id"].as_str().unwrap().to_owned();
     let code = totp_code(&secret, now());
-    let (s, v) = h.call("POST", &format!("/v1/signin/{id}/code"), None, Some(json!({"code": code}))).await;
+    let (s, v) =
+        h.call("POST", &format!("/v1/signin/{id}/code"), None, Some(json!({"code": code}))).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["status"], "session");
     let (_, v) = sign_in(&h, "bob", "bob-password-1", "agent", None).await;
     let id2 = v["challenge_id"].as_str().unwrap().to_owned();
-    let (s, v) = h.call("POST", &format!("/v1/signin/{id2}/code"), None, Some(json!({"code": code}))).await;
+    let (s, v) =
+        h.call("POST", &format!("/v1/signin/{id2}/code"), None, Some(json!({"code": code}))).await;
     assert_eq!(s, 401, "replayed code must fail: {v}");
     assert_eq!(v["error"]["code"], "invalid_code");
     assert_eq!(v["error"]["attempts_left"], 4);
@@ -70,7 +79,14 @@ async fn org_policy_on_requires_setup_and_forbids_everything_else() {
         assert_eq!(v["status"], "setup_required", "{client}");
         assert!(v["session"].is_null(), "{client} gets no session");
     }
-    let (_, v) = sign_in(&h, "carol", "carol-password", "mobile", Some(TestDevice::new().registration("iPhone"))).await;
+    let (_, v) = sign_in(
+        &h,
+        "carol",
+        "carol-password",
+        "mobile",
+        Some(TestDevice::new().registration("iPhone")),
+    )
+    .await;
     assert_eq!(v["status"], "setup_required");
     assert!(v["session"].is_null(), "no device registration before setup");
     assert!(h.user_view("carol").await["devices"].as_array().unwrap().is_empty());
@@ -87,7 +103,14 @@ async fn org_policy_on_requires_setup_and_forbids_everything_else() {
     // Configure TOTP with the setup session: it becomes a full session, enrollment is "forced".
     let (_, e) = h.call("POST", "/v1/me/two-step/totp", Some(&t), None).await;
     let secret = e["secret"].as_str().unwrap().to_owned();
-    let (s, v) = h.call("POST", "/v1/me/two-step/totp/confirm", Some(&t), Some(json!({"code": totp_code(&secret, now())}))).await;
+    let (s, v) = h
+        .call(
+            "POST",
+            "/v1/me/two-step/totp/confirm",
+            Some(&t),
+            Some(json!({"code": totp_code(&secret, now())})),
+        )
+        .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["session_upgraded"], true);
     assert_eq!(v["two_step"]["origin"], "forced");
@@ -103,10 +126,18 @@ async fn org_policy_on_requires_setup_and_forbids_everything_else() {
 
     // Mobile first access now asks for a code, and the passcode is required.
     let dev = TestDevice::new();
-    let (_, v) = sign_in(&h, "carol", "carol-password", "mobile", Some(dev.registration("iPhone"))).await;
+    let (_, v) =
+        sign_in(&h, "carol", "carol-password", "mobile", Some(dev.registration("iPhone"))).await;
     assert_eq!(v["status"], "code_required");
     let id = v["challenge_id"].as_str().unwrap().to_owned();
-    let (s, v) = h.call("POST", &format!("/v1/signin/{id}/code"), None, Some(json!({"code": totp_code(&secret, now() + 30)}))).await;
+    let (s, v) = h
+        .call(
+            "POST",
+            &format!("/v1/signin/{id}/code"),
+            None,
+            Some(json!({"code": totp_code(&secret, now() + 30)})),
+        )
+        .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["device"]["passcode"]["requirement"], "required");
     assert_eq!(v["device"]["passcode"]["min_length"], 6);
@@ -131,10 +162,12 @@ async fn policy_off_keeps_enrollments_until_removed_and_forced_ones_can_be_clear
     assert_eq!(v["status"], "code_required");
     // Passcode becomes optional with the policy off.
     let dev = TestDevice::new();
-    let (_, v) = sign_in(&h, "erin", "erin-password", "mobile", Some(dev.registration("Tab"))).await;
+    let (_, v) =
+        sign_in(&h, "erin", "erin-password", "mobile", Some(dev.registration("Tab"))).await;
     let id = v["challenge_id"].as_str().unwrap().to_owned();
     let code = h.latest_code_for("erin@example.com").unwrap();
-    let (_, v) = h.call("POST", &format!("/v1/signin/{id}/code"), None, Some(json!({"code": code}))).await;
+    let (_, v) =
+        h.call("POST", &format!("/v1/signin/{id}/code"), None, Some(json!({"code": code}))).await;
     assert_eq!(v["device"]["passcode"]["requirement"], "optional");
     // Removing forced enrollments is refused while the policy is on, then clears only Dave.
     h.set_require_two_step("org1", true).await;
@@ -165,7 +198,8 @@ async fn outlook_asks_again_after_a_password_change_and_old_sessions_die() {
     assert_eq!(v["masked_destination"], "f•••@example.com");
     let id = v["challenge_id"].as_str().unwrap().to_owned();
     let code = h.latest_code_for("frank@example.com").unwrap();
-    let (_, v) = h.call("POST", &format!("/v1/signin/{id}/code"), None, Some(json!({"code": code}))).await;
+    let (_, v) =
+        h.call("POST", &format!("/v1/signin/{id}/code"), None, Some(json!({"code": code}))).await;
     let outlook_token = v["token"].as_str().unwrap().to_owned();
     let (s, _) = h.call("GET", "/v1/me", Some(&outlook_token), None).await;
     assert_eq!(s, 200);
@@ -173,7 +207,8 @@ async fn outlook_asks_again_after_a_password_change_and_old_sessions_die() {
     let (_, v) = sign_in(&h, "frank", "frank-password", "web", None).await;
     let id = v["challenge_id"].as_str().unwrap().to_owned();
     let code = h.latest_code_for("frank@example.com").unwrap();
-    let (_, v) = h.call("POST", &format!("/v1/signin/{id}/code"), None, Some(json!({"code": code}))).await;
+    let (_, v) =
+        h.call("POST", &format!("/v1/signin/{id}/code"), None, Some(json!({"code": code}))).await;
     let web = v["token"].as_str().unwrap().to_owned();
     let (s, v) = h
         .call(
@@ -209,27 +244,45 @@ async fn mobile_device_sessions_use_a_signed_challenge_until_revoked() {
     let dev = TestDevice::new();
     let (s, v) = sign_in(&h, "gina", "gina-password", "mobile", None).await;
     assert_eq!(s, 422, "mobile must register a device: {v}");
-    let (_, v) = sign_in(&h, "gina", "gina-password", "mobile", Some(dev.registration("Pixel 8"))).await;
+    let (_, v) =
+        sign_in(&h, "gina", "gina-password", "mobile", Some(dev.registration("Pixel 8"))).await;
     assert_eq!(v["masked_destination"], "+49•••••••••78");
     let id = v["challenge_id"].as_str().unwrap().to_owned();
     let code = h.latest_code_for("+4915112345678").unwrap();
-    let (_, v) = h.call("POST", &format!("/v1/signin/{id}/code"), None, Some(json!({"code": code}))).await;
+    let (_, v) =
+        h.call("POST", &format!("/v1/signin/{id}/code"), None, Some(json!({"code": code}))).await;
     let device_id = v["device"]["device_id"].as_str().unwrap().to_owned();
     let sent_before = h.codes_for("+4915112345678").len();
     // Later sessions: no code, no password.
-    let (_, c) = h.call("POST", "/v1/device/challenge", None, Some(json!({"device_id": device_id}))).await;
+    let (_, c) =
+        h.call("POST", "/v1/device/challenge", None, Some(json!({"device_id": device_id}))).await;
     let nonce = c["nonce"].as_str().unwrap().to_owned();
     let sig = dev.sign(&device_id, &nonce);
-    let (s, v) = h.call("POST", "/v1/device/session", None, Some(json!({"device_id": device_id, "nonce": nonce, "signature": sig}))).await;
+    let (s, v) = h
+        .call(
+            "POST",
+            "/v1/device/session",
+            None,
+            Some(json!({"device_id": device_id, "nonce": nonce, "signature": sig})),
+        )
+        .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["scope"], "full");
     assert_eq!(v["device"]["device_id"], device_id.as_str());
     assert_eq!(h.codes_for("+4915112345678").len(), sent_before, "no code was sent");
     // The nonce is single use.
-    let (s, v) = h.call("POST", "/v1/device/session", None, Some(json!({"device_id": device_id, "nonce": nonce, "signature": sig}))).await;
+    let (s, v) = h
+        .call(
+            "POST",
+            "/v1/device/session",
+            None,
+            Some(json!({"device_id": device_id, "nonce": nonce, "signature": sig})),
+        )
+        .await;
     assert_eq!(s, 410, "{v}");
     // Another key cannot sign for this device.
-    let (_, c) = h.call("POST", "/v1/device/challenge", None, Some(json!({"device_id": device_id}))).await;
+    let (_, c) =
+        h.call("POST", "/v1/device/challenge", None, Some(json!({"device_id": device_id}))).await;
     let nonce = c["nonce"].as_str().unwrap().to_owned();
     let (s, v) = h
         .call(
@@ -243,7 +296,8 @@ async fn mobile_device_sessions_use_a_signed_challenge_until_revoked() {
     assert_eq!(v["error"]["code"], "bad_signature");
     // Revoked by an operator: the device must register again.
     h.revoke_devices("gina").await;
-    let (s, v) = h.call("POST", "/v1/device/challenge", None, Some(json!({"device_id": device_id}))).await;
+    let (s, v) =
+        h.call("POST", "/v1/device/challenge", None, Some(json!({"device_id": device_id}))).await;
     assert_eq!(s, 401);
     assert_eq!(v["error"]["code"], "device_revoked");
 }

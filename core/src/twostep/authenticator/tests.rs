@@ -60,7 +60,9 @@ fn accounts_persist_and_codes_come_in_one_call() {
     {
         let app = open(dir.path(), &keys);
         assert!(app.accounts().unwrap().is_empty());
-        let rfc = app.add_account_uri(&format!("otpauth://totp/RFC:6238?secret={RFC_SEED}&digits=8")).unwrap();
+        let rfc = app
+            .add_account_uri(&format!("otpauth://totp/RFC:6238?secret={RFC_SEED}&digits=8"))
+            .unwrap();
         assert_eq!((rfc.kind, rfc.digits, rfc.period), (OtpKind::Totp, 8, Some(30)));
         app.add_account_uri(GITHUB).unwrap();
         let fields = AccountFields {
@@ -106,8 +108,16 @@ fn bad_input_is_typed_and_stores_nothing() {
     assert!(testing::vault_record_ids(&app).unwrap().is_empty(), "nothing was written");
 
     let id = app.add_account_uri(GITHUB).unwrap().id;
-    assert_eq!(reason(app.add_account_uri("otpauth://totp/Other:bob?secret=jbsw+y3dp+ehpk+3pxp").unwrap_err()), "duplicate");
-    assert_eq!(reason(app.edit_account(AccountId(99), Some("x"), None).unwrap_err()), "unknown_account");
+    assert_eq!(
+        reason(
+            app.add_account_uri("otpauth://totp/Other:bob?secret=jbsw+y3dp+ehpk+3pxp").unwrap_err()
+        ),
+        "duplicate"
+    );
+    assert_eq!(
+        reason(app.edit_account(AccountId(99), Some("x"), None).unwrap_err()),
+        "unknown_account"
+    );
     assert_eq!(reason(app.next_hotp_code(id).unwrap_err()), "not_hotp");
     assert_eq!(labels(&app), ["GitHub:alice"]);
 }
@@ -117,7 +127,8 @@ fn edit_group_reorder_search_and_delete() {
     let (dir, keys) = fresh();
     let app = open(dir.path(), &keys);
     let a = app.add_account_uri(GITHUB).unwrap().id;
-    let b = app.add_account_uri("otpauth://totp/Google:alice@gmail.com?secret=AAAAAAAA").unwrap().id;
+    let b =
+        app.add_account_uri("otpauth://totp/Google:alice@gmail.com?secret=AAAAAAAA").unwrap().id;
     let c = app.add_account_uri("otpauth://totp/AWS:root?secret=BBBBBBBB").unwrap().id;
     assert_eq!(app.edit_account(a, None, Some("alice-work")).unwrap().name, "alice-work");
     app.set_account_group(a, Some("Work")).unwrap();
@@ -127,7 +138,10 @@ fn edit_group_reorder_search_and_delete() {
     assert_eq!(app.accounts().unwrap().iter().map(|x| x.id).collect::<Vec<_>>(), [c, a, b]);
     app.reorder_accounts(&[b, a, c]).unwrap();
     assert_eq!(reason(app.reorder_accounts(&[a, b]).unwrap_err()), "invalid_order");
-    assert_eq!(app.search_accounts("work").unwrap().iter().map(|x| x.id).collect::<Vec<_>>(), [a, c]);
+    assert_eq!(
+        app.search_accounts("work").unwrap().iter().map(|x| x.id).collect::<Vec<_>>(),
+        [a, c]
+    );
     app.delete_account(b).unwrap();
     drop(app);
     let app = open(dir.path(), &keys);
@@ -139,14 +153,21 @@ fn hotp_counters_advance_durably_before_the_code_is_returned() {
     let (dir, keys) = fresh();
     let id = {
         let app = open(dir.path(), &keys);
-        let id = app.add_account_uri(&format!("otpauth://hotp/RFC:4226?secret={RFC_SEED}&counter=0")).unwrap().id;
+        let id = app
+            .add_account_uri(&format!("otpauth://hotp/RFC:4226?secret={RFC_SEED}&counter=0"))
+            .unwrap()
+            .id;
         assert_eq!(app.next_hotp_code(id).unwrap().code, "755224");
         id
         // Dropped without any further write: what a killed app leaves.
     };
     let app = open(dir.path(), &keys);
     let next = app.next_hotp_code(id).unwrap();
-    assert_eq!((next.code.as_str(), next.counter), ("287082", 1), "RFC 4226 Appendix D: never the same code twice");
+    assert_eq!(
+        (next.code.as_str(), next.counter),
+        ("287082", 1),
+        "RFC 4226 Appendix D: never the same code twice"
+    );
     assert_eq!(app.accounts().unwrap()[0].counter, Some(2));
 }
 
@@ -156,17 +177,33 @@ fn codes_are_corrected_by_the_server_offset_or_the_users() {
     let app = open(dir.path(), &keys);
     app.add_account_uri(&format!("otpauth://totp/RFC:6238?secret={RFC_SEED}&digits=8")).unwrap();
     // The server's clock is 20 s ahead of this device.
-    app.store.apply(app.store.change().put(Slot::ClockOffset, &ClockRecord { offset_ms: 20_000, measured_at: NOW }).unwrap()).unwrap();
+    app.store
+        .apply(
+            app.store
+                .change()
+                .put(Slot::ClockOffset, &ClockRecord { offset_ms: 20_000, measured_at: NOW })
+                .unwrap(),
+        )
+        .unwrap();
     let list = app.codes(39).unwrap();
-    assert_eq!((list.time, list.correction.source, list.offset_warning), (59, OffsetSource::Server, true));
+    assert_eq!(
+        (list.time, list.correction.source, list.offset_warning),
+        (59, OffsetSource::Server, true)
+    );
     assert_eq!(list.codes[0].code.as_deref(), Some("94287082"));
     // The user's own correction wins, and survives a restart.
     app.set_clock_correction(Some(-1_000)).unwrap();
     drop(app);
     let app = open(dir.path(), &keys);
     let list = app.codes(60).unwrap();
-    assert_eq!((list.time, list.correction.source, list.offset_warning), (59, OffsetSource::User, false));
-    assert_eq!(reason(app.set_clock_correction(Some(90_000_000)).unwrap_err()), "invalid_clock_offset");
+    assert_eq!(
+        (list.time, list.correction.source, list.offset_warning),
+        (59, OffsetSource::User, false)
+    );
+    assert_eq!(
+        reason(app.set_clock_correction(Some(90_000_000)).unwrap_err()),
+        "invalid_clock_offset"
+    );
     app.set_clock_correction(None).unwrap();
     assert_eq!(app.clock_correction().unwrap().source, OffsetSource::Server);
 }
@@ -186,14 +223,26 @@ fn imports_are_all_or_nothing_and_skip_duplicates() {
     assert_eq!(labels(&app), ["GitHub:alice", "Slack:carol"]);
 
     let bad = "otpauth://totp/A:ok?secret=DDDDDDDD\notpauth://totp/B:bad?secret=DDDD1\n";
-    let TwostepError::Authenticator { reason, entries, .. } = app.import(ImportFormat::OtpauthUris, bad.as_bytes()).unwrap_err() else {
+    let TwostepError::Authenticator { reason, entries, .. } =
+        app.import(ImportFormat::OtpauthUris, bad.as_bytes()).unwrap_err()
+    else {
         panic!("expected an authenticator error")
     };
     assert_eq!(reason, "invalid_entries");
-    assert_eq!((entries.len(), entries[0].entry, entries[0].error.code()), (1, 2, "invalid_base32"));
-    assert_eq!(labels(&app), ["GitHub:alice", "Slack:carol"], "the good line was not imported either");
+    assert_eq!(
+        (entries.len(), entries[0].entry, entries[0].error.code()),
+        (1, 2, "invalid_base32")
+    );
+    assert_eq!(
+        labels(&app),
+        ["GitHub:alice", "Slack:carol"],
+        "the good line was not imported either"
+    );
     let truncated = &AEGIS[..AEGIS.len() / 2];
-    assert_eq!(self::reason(app.import(ImportFormat::Aegis, truncated.as_bytes()).unwrap_err()), "invalid_json");
+    assert_eq!(
+        self::reason(app.import(ImportFormat::Aegis, truncated.as_bytes()).unwrap_err()),
+        "invalid_json"
+    );
 }
 
 #[test]
@@ -201,14 +250,21 @@ fn with_a_passcode_the_vault_opens_only_when_unlocked_and_leaves_memory_on_lock(
     let (dir, keys) = device();
     {
         let app = open(dir.path(), &keys);
-        assert_eq!(app.accounts().unwrap_err(), TwostepError::PasscodeRequired, "the org requires a passcode first");
+        assert_eq!(
+            app.accounts().unwrap_err(),
+            TwostepError::PasscodeRequired,
+            "the org requires a passcode first"
+        );
         app.set_passcode(PIN, NOW).unwrap();
         app.add_account_uri(GITHUB).unwrap();
         assert!(app.vault_cache().loaded.is_some());
         app.lock().unwrap();
         assert!(app.vault_cache().loaded.is_none(), "locking drops the decrypted vault");
         assert_eq!(app.codes(NOW).unwrap_err(), TwostepError::Locked);
-        assert_eq!(app.add_account_uri("otpauth://totp/X:y?secret=EEEEEEEE").unwrap_err(), TwostepError::Locked);
+        assert_eq!(
+            app.add_account_uri("otpauth://totp/X:y?secret=EEEEEEEE").unwrap_err(),
+            TwostepError::Locked
+        );
         app.unlock(PIN, NOW).unwrap();
         assert_eq!(labels(&app), ["GitHub:alice"]);
     }
@@ -220,7 +276,11 @@ fn with_a_passcode_the_vault_opens_only_when_unlocked_and_leaves_memory_on_lock(
     for file in walk(dir.path()) {
         let bytes = std::fs::read(&file).unwrap();
         for needle in [&b"JBSWY3DPEHPK3PXP"[..], b"Hello!\xde\xad\xbe\xef", b"GitHub"] {
-            assert!(!bytes.windows(needle.len()).any(|w| w == needle), "{} holds {needle:?}", file.display());
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle),
+                "{} holds {needle:?}",
+                file.display()
+            );
         }
     }
 }
@@ -236,8 +296,15 @@ fn exports_need_the_passcode_again_and_round_trip() {
     app.add_account_uri(&format!("otpauth://hotp/Bank:me?secret={RFC_SEED}&counter=5")).unwrap();
 
     assert!(matches!(app.export_plain(None, NOW).unwrap_err(), TwostepError::InvalidInput { .. }));
-    assert!(matches!(app.export_plain(Some(WRONG), NOW).unwrap_err(), TwostepError::PasscodeIncorrect { .. }));
-    assert_eq!(app.passcode_state(NOW).unwrap().status, PasscodeStatus::Locked, "a wrong passcode locks, like a wrong unlock");
+    assert!(matches!(
+        app.export_plain(Some(WRONG), NOW).unwrap_err(),
+        TwostepError::PasscodeIncorrect { .. }
+    ));
+    assert_eq!(
+        app.passcode_state(NOW).unwrap().status,
+        PasscodeStatus::Locked,
+        "a wrong passcode locks, like a wrong unlock"
+    );
     assert_eq!(app.export_plain(Some(PIN), NOW).unwrap_err(), TwostepError::Locked);
     app.unlock(PIN, NOW).unwrap();
 
@@ -252,7 +319,10 @@ fn exports_need_the_passcode_again_and_round_trip() {
     // Another device, without a passcode: the file brings both accounts, counter included.
     let (other_dir, other_keys) = fresh();
     let other = open(other_dir.path(), &other_keys);
-    assert_eq!(reason(other.import_encrypted_export(file.as_bytes(), "the wrong password").unwrap_err()), "wrong_password");
+    assert_eq!(
+        reason(other.import_encrypted_export(file.as_bytes(), "the wrong password").unwrap_err()),
+        "wrong_password"
+    );
     assert!(other.accounts().unwrap().is_empty());
     let report = other.import_encrypted_export(file.as_bytes(), "a long export password").unwrap();
     assert_eq!(report.added.len(), 2);
@@ -271,7 +341,10 @@ fn a_wipe_removes_the_vault_and_a_new_start_does_not_see_it() {
     app.lock().unwrap();
     app.unlock(WRONG, NOW).unwrap_err();
     assert_eq!(app.unlock(WRONG, NOW).unwrap_err(), TwostepError::Wiped);
-    assert!(testing::vault_record_ids(&app).unwrap().is_empty(), "the policy's wipe_vault=false needs a recovery wrap to keep it");
+    assert!(
+        testing::vault_record_ids(&app).unwrap().is_empty(),
+        "the policy's wipe_vault=false needs a recovery wrap to keep it"
+    );
     // The same running app, with a new key: the vault is empty, not the one in memory.
     assert!(app.accounts().unwrap().is_empty());
     app.set_passcode(PIN, NOW).unwrap();

@@ -57,10 +57,20 @@ fn under_the_org_policy_the_app_stays_locked_until_a_passcode_is_set_and_then_op
     {
         let app = open(dir.path(), &keys);
         let state = app.passcode_state(NOW).unwrap();
-        assert_eq!((state.status, state.policy.requirement), (PasscodeStatus::NotSet, PasscodeRequirement::Required));
+        assert_eq!(
+            (state.status, state.policy.requirement),
+            (PasscodeStatus::NotSet, PasscodeRequirement::Required)
+        );
         assert_eq!(state.attempts_left, Some(10));
-        assert!(matches!(app.require_unlocked(), Err(Error::PasscodeRequired)), "nothing is usable before a passcode is set");
-        assert_eq!(app.status(NOW).unwrap().access, Access::SignedIn, "the launch screen still reads the local state");
+        assert!(
+            matches!(app.require_unlocked(), Err(Error::PasscodeRequired)),
+            "nothing is usable before a passcode is set"
+        );
+        assert_eq!(
+            app.status(NOW).unwrap().access,
+            Access::SignedIn,
+            "the launch screen still reads the local state"
+        );
 
         // Trivial PINs are refused, each with its reason, and nothing changes.
         for (pin, reason) in [
@@ -69,15 +79,26 @@ fn under_the_org_policy_the_app_stays_locked_until_a_passcode_is_set_and_then_op
             ("000000", PasscodeWeakness::RepeatedCharacter),
             ("4829a5", PasscodeWeakness::DigitsOnly),
         ] {
-            assert_eq!(app.set_passcode(pin, NOW).unwrap_err(), TwostepError::PasscodeTooWeak { reason }, "{pin}");
+            assert_eq!(
+                app.set_passcode(pin, NOW).unwrap_err(),
+                TwostepError::PasscodeTooWeak { reason },
+                "{pin}"
+            );
         }
         assert_eq!(status(&app, NOW), PasscodeStatus::NotSet);
 
         app.set_passcode(PIN, NOW).unwrap();
         assert_eq!(status(&app, NOW), PasscodeStatus::Unlocked);
         app.require_unlocked().unwrap();
-        assert!(matches!(app.set_passcode(OTHER_PIN, NOW), Err(TwostepError::InvalidInput { .. })), "change it instead");
-        assert_eq!(app.remove_passcode(PIN, NOW).unwrap_err(), TwostepError::PasscodeRequired, "cannot be removed");
+        assert!(
+            matches!(app.set_passcode(OTHER_PIN, NOW), Err(TwostepError::InvalidInput { .. })),
+            "change it instead"
+        );
+        assert_eq!(
+            app.remove_passcode(PIN, NOW).unwrap_err(),
+            TwostepError::PasscodeRequired,
+            "cannot be removed"
+        );
     }
     // Restart: locked, and the account's records are out of reach until the passcode.
     let app = open(dir.path(), &keys);
@@ -93,7 +114,11 @@ fn under_the_org_policy_the_app_stays_locked_until_a_passcode_is_set_and_then_op
     let unlocked = app.status(NOW).unwrap();
     assert_eq!((unlocked.access, unlocked.passcode), (Access::SignedIn, PasscodeStatus::Unlocked));
     assert_eq!(unlocked.registration.unwrap().device_id, "d-1");
-    assert_eq!(app.passcode_state(NOW).unwrap().failed_attempts, 0, "a correct passcode resets the count");
+    assert_eq!(
+        app.passcode_state(NOW).unwrap().failed_attempts,
+        0,
+        "a correct passcode resets the count"
+    );
 
     app.lock().unwrap();
     assert_eq!(app.status(NOW).unwrap().access, Access::Locked);
@@ -113,14 +138,25 @@ fn wrong_passcodes_escalate_on_schedule_and_a_clock_set_back_does_not_shorten_a_
     let expected = [0, 0, 0, 0, 60, 300, 900, 900, 3600, 3600];
     for (i, wait) in expected.into_iter().enumerate() {
         let locked_until = (wait > 0).then_some(now + wait);
-        assert_eq!(app.unlock(WRONG, now).unwrap_err(), incorrect(None, locked_until), "attempt {}", i + 1);
+        assert_eq!(
+            app.unlock(WRONG, now).unwrap_err(),
+            incorrect(None, locked_until),
+            "attempt {}",
+            i + 1
+        );
         if let Some(until) = locked_until {
             assert_eq!(status(&app, now), PasscodeStatus::LockedOut { until });
             // Refused without being counted, and without running Argon2id.
             let failed = app.passcode_state(now).unwrap().failed_attempts;
-            assert_eq!(app.unlock(PIN, until - 1).unwrap_err(), TwostepError::PasscodeLockedOut { until });
+            assert_eq!(
+                app.unlock(PIN, until - 1).unwrap_err(),
+                TwostepError::PasscodeLockedOut { until }
+            );
             // Setting the clock back a day changes nothing.
-            assert_eq!(app.unlock(PIN, until - 86_400).unwrap_err(), TwostepError::PasscodeLockedOut { until });
+            assert_eq!(
+                app.unlock(PIN, until - 86_400).unwrap_err(),
+                TwostepError::PasscodeLockedOut { until }
+            );
             assert_eq!(status(&app, until - 86_400), PasscodeStatus::LockedOut { until });
             assert_eq!(app.passcode_state(now).unwrap().failed_attempts, failed);
             now = until;
@@ -150,7 +186,10 @@ fn the_time_seen_never_runs_back_even_across_restarts() {
     // Restarted with the clock a year behind: still locked out until the same moment.
     let app = open(dir.path(), &keys);
     let behind = NOW - 365 * 86_400;
-    assert_eq!(app.unlock(PIN, behind).unwrap_err(), TwostepError::PasscodeLockedOut { until: NOW + 60 });
+    assert_eq!(
+        app.unlock(PIN, behind).unwrap_err(),
+        TwostepError::PasscodeLockedOut { until: NOW + 60 }
+    );
     assert_eq!(app.unlock(PIN, NOW + 60).unwrap(), UnlockResult { change_required: false });
 }
 
@@ -172,11 +211,22 @@ fn under_the_org_policy_reaching_max_attempts_wipes_the_local_data() {
     assert_eq!((after.access, after.passcode), (Access::FirstAccess, PasscodeStatus::Wiped));
     assert!(after.registration.is_none() && after.session.is_none());
     assert!(after.clock_offset.is_some(), "the clock offset is not account data");
-    assert!(testing::vault_record_ids(&app).unwrap().is_empty(), "no recovery wrap: the vault cannot be kept");
-    assert_eq!(app.unlock(PIN, NOW).unwrap_err(), TwostepError::Wiped, "the passcode is gone with the data");
+    assert!(
+        testing::vault_record_ids(&app).unwrap().is_empty(),
+        "no recovery wrap: the vault cannot be kept"
+    );
+    assert_eq!(
+        app.unlock(PIN, NOW).unwrap_err(),
+        TwostepError::Wiped,
+        "the passcode is gone with the data"
+    );
     assert!(app.store.recovery_wrap().unwrap().is_none());
     let state = app.passcode_state(NOW).unwrap();
-    assert_eq!((state.failed_attempts, state.policy.requirement), (0, PasscodeRequirement::Optional), "the cached policy went too");
+    assert_eq!(
+        (state.failed_attempts, state.policy.requirement),
+        (0, PasscodeRequirement::Optional),
+        "the cached policy went too"
+    );
     drop(app);
     // A fresh start: the app opens, at first access, with a new Account key.
     let app = open(dir.path(), &keys);
@@ -194,7 +244,11 @@ fn a_count_that_reached_the_maximum_without_a_success_wipes_at_the_next_start() 
         let app = open(dir.path(), &keys);
         set_policy(&app, |p| p.max_failed_attempts = 3);
         app.set_passcode(PIN, NOW).unwrap();
-        let record = crate::passcode::attempts::AttemptRecord { failed: 3, last_failure_at: NOW, latest_seen: NOW };
+        let record = crate::passcode::attempts::AttemptRecord {
+            failed: 3,
+            last_failure_at: NOW,
+            latest_seen: NOW,
+        };
         app.store.apply(app.store.change().put(Slot::PasscodeAttempts, &record).unwrap()).unwrap();
     }
     let app = open(dir.path(), &keys);
@@ -216,14 +270,23 @@ fn a_wipe_keeps_the_vault_when_the_policy_says_so_for_the_password_to_recover() 
     assert_eq!(app.unlock(WRONG, NOW).unwrap_err(), TwostepError::Wiped);
 
     assert_eq!(testing::vault_record_ids(&app).unwrap(), ["acct-1"]);
-    assert_eq!(testing::read_vault_record(&app, "acct-1").unwrap_err(), TwostepError::Locked, "sealed, and its key is not here");
+    assert_eq!(
+        testing::read_vault_record(&app, "acct-1").unwrap_err(),
+        TwostepError::Locked,
+        "sealed, and its key is not here"
+    );
     assert!(app.store.account_wrap().unwrap().is_none());
     drop(app);
     let app = open(dir.path(), &keys);
     let status = app.status(NOW).unwrap();
     assert_eq!((status.access, status.passcode), (Access::FirstAccess, PasscodeStatus::Wiped));
     // The password opens it again (what sign_in does once the server accepted it).
-    let secret = app.store.recovery_wrap().unwrap().map(|w| Prepared::open(keys.as_ref(), SecretKind::Password, &w).unwrap()).unwrap();
+    let secret = app
+        .store
+        .recovery_wrap()
+        .unwrap()
+        .map(|w| Prepared::open(keys.as_ref(), SecretKind::Password, &w).unwrap())
+        .unwrap();
     assert!(app.recover(&secret.derive(b"wrong horse").unwrap()).is_err());
     app.recover(&secret.derive(b"correct horse").unwrap()).unwrap();
     assert_eq!(testing::read_vault_record(&app, "acct-1").unwrap().unwrap(), b"otp secret");
@@ -241,7 +304,8 @@ fn status_of(app: &Twostep) -> (Access, PasscodeStatus) {
 /// What a completed mobile password sign-in leaves: a recovery wrap, and the password key
 /// in memory for `set_passcode`.
 fn give_recovery_wrap(app: &Twostep, keys: &dyn KeyStore, password: &str) {
-    let secret = Prepared::fresh(keys, SecretKind::Password).unwrap().derive(password.as_bytes()).unwrap();
+    let secret =
+        Prepared::fresh(keys, SecretKind::Password).unwrap().derive(password.as_bytes()).unwrap();
     let wrap = app.store.with_account_key(|key| secret.wrap(key)).unwrap();
     app.store.apply(app.store.change().put_recovery_wrap(&wrap).unwrap()).unwrap();
     app.runtime().recovery = Some(secret);
@@ -274,7 +338,11 @@ fn policy_changes_both_ways() {
     assert_eq!(status(&app, NOW), PasscodeStatus::NotSet);
     app.require_unlocked().unwrap();
     drop(app);
-    assert_eq!(status_of(&open(dir.path(), &keys)), (Access::SignedIn, PasscodeStatus::NotSet), "no passcode: opens unlocked");
+    assert_eq!(
+        status_of(&open(dir.path(), &keys)),
+        (Access::SignedIn, PasscodeStatus::NotSet),
+        "no passcode: opens unlocked"
+    );
 }
 
 #[test]
@@ -287,8 +355,15 @@ fn change_checks_the_current_passcode_like_an_unlock_and_the_new_one_like_a_set(
         app.change_passcode(PIN, "1212", NOW).unwrap_err(),
         TwostepError::PasscodeTooWeak { reason: PasscodeWeakness::TooShort { min_length: 6 } }
     );
-    assert_eq!(app.change_passcode(PIN, PIN, NOW).unwrap_err(), TwostepError::PasscodeTooWeak { reason: PasscodeWeakness::Unchanged });
-    assert_eq!(app.passcode_state(NOW).unwrap().failed_attempts, 0, "a refused new passcode costs no attempt");
+    assert_eq!(
+        app.change_passcode(PIN, PIN, NOW).unwrap_err(),
+        TwostepError::PasscodeTooWeak { reason: PasscodeWeakness::Unchanged }
+    );
+    assert_eq!(
+        app.passcode_state(NOW).unwrap().failed_attempts,
+        0,
+        "a refused new passcode costs no attempt"
+    );
     assert_eq!(app.change_passcode(WRONG, OTHER_PIN, NOW).unwrap_err(), incorrect(None, None));
     assert_eq!(app.passcode_state(NOW).unwrap().failed_attempts, 1);
     assert_eq!(status(&app, NOW), PasscodeStatus::Locked, "a wrong passcode locks");
@@ -312,9 +387,17 @@ fn the_background_timeout_locks_and_a_clock_that_went_back_locks_too() {
     assert_eq!(app.app_foregrounded(NOW + 600).unwrap(), PasscodeStatus::Locked);
     app.unlock(PIN, NOW + 600).unwrap();
     app.app_backgrounded(NOW + 700).unwrap();
-    assert_eq!(app.app_foregrounded(NOW + 100).unwrap(), PasscodeStatus::Locked, "the clock went back while in background");
+    assert_eq!(
+        app.app_foregrounded(NOW + 100).unwrap(),
+        PasscodeStatus::Locked,
+        "the clock went back while in background"
+    );
     app.unlock(PIN, NOW + 700).unwrap();
-    assert_eq!(app.app_foregrounded(NOW + 10_000).unwrap(), PasscodeStatus::Unlocked, "not backgrounded: nothing to time");
+    assert_eq!(
+        app.app_foregrounded(NOW + 10_000).unwrap(),
+        PasscodeStatus::Unlocked,
+        "not backgrounded: nothing to time"
+    );
     set_policy(&app, |p| p.lock_timeout_secs = 0);
     app.app_backgrounded(NOW + 701).unwrap();
     assert_eq!(status(&app, NOW + 701), PasscodeStatus::Locked, "a zero timeout locks at once");
@@ -407,7 +490,8 @@ fn a_process_killed_between_counting_and_checking_has_spent_the_attempt() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let keys: Arc<dyn KeyStore> = Arc::new(FileKeyStore::open_or_create(dir.path().join("keystore.key")).unwrap());
+    let keys: Arc<dyn KeyStore> =
+        Arc::new(FileKeyStore::open_or_create(dir.path().join("keystore.key")).unwrap());
     testing::seed_signed_in_state(&dir.path().join("data"), keys.as_ref(), URL, NOW).unwrap();
     {
         let app = open_with(&dir.path().join("data"), keys.clone());
@@ -416,7 +500,10 @@ fn a_process_killed_between_counting_and_checking_has_spent_the_attempt() {
 
     // The same test binary, running only this test, as the child (with the right passcode:
     // even a correct attempt that never finished counts).
-    let test = format!("{}::a_process_killed_between_counting_and_checking_has_spent_the_attempt", module_path!());
+    let test = format!(
+        "{}::a_process_killed_between_counting_and_checking_has_spent_the_attempt",
+        module_path!()
+    );
     let test = test.split_once("::").map(|(_, path)| path.to_owned()).unwrap();
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
         .args([test.as_str(), "--exact", "--nocapture", "--test-threads=1"])
@@ -446,11 +533,16 @@ fn a_process_killed_between_counting_and_checking_has_spent_the_attempt() {
     let outcome = reached.recv_timeout(std::time::Duration::from_secs(120));
     child.kill().unwrap(); // SIGKILL: no destructor, no flush, nothing after the count.
     child.wait().unwrap();
-    outcome.expect("the child reached the hook in time").expect("the hook stopped the unlock after the count");
+    outcome
+        .expect("the child reached the hook in time")
+        .expect("the hook stopped the unlock after the count");
 
     let app = open_with(&dir.path().join("data"), keys);
     let state = app.passcode_state(NOW + 10).unwrap();
-    assert_eq!((state.status, state.failed_attempts, state.attempts_left), (PasscodeStatus::Locked, 1, Some(9)));
+    assert_eq!(
+        (state.status, state.failed_attempts, state.attempts_left),
+        (PasscodeStatus::Locked, 1, Some(9))
+    );
     // A correct passcode afterwards starts the count over.
     app.unlock(PIN, NOW + 11).unwrap();
     assert_eq!(app.passcode_state(NOW + 11).unwrap().failed_attempts, 0);
