@@ -111,7 +111,7 @@ fn secret_for(i: usize) -> Vec<u8> {
 
 async fn seed(data_dir: PathBuf, totp_users: usize, password_users: usize, out: PathBuf) {
     let config = twostep_server::Config { data_dir, ..Default::default() };
-    let app = twostep_server::App::open(config).expect("open data dir");
+    let app = twostep_server::App::open(config).await.expect("open data dir");
     let password = "bench-password-1".to_string();
     let hash = twostep_server::passwords::Hasher::hash_blocking(app.config.argon2, &password);
     app.repo
@@ -120,6 +120,7 @@ async fn seed(data_dir: PathBuf, totp_users: usize, password_users: usize, out: 
             b"bench",
             &OrgRecord { name: "bench".into(), policy: OrgPolicy::default(), created_at: now() },
         )
+        .await
         .unwrap();
     let mut seeded = Seeded { password: password.clone(), totp: vec![], password_users: vec![] };
     let t0 = Instant::now();
@@ -147,7 +148,7 @@ async fn seed(data_dir: PathBuf, totp_users: usize, password_users: usize, out: 
                 ..Default::default()
             },
         };
-        app.repo.put(Tree::Users, username.as_bytes(), &user).unwrap();
+        app.repo.put(Tree::Users, username.as_bytes(), &user).await.unwrap();
         let grant = twostep_server::service::sessions::issue(
             &app,
             &user,
@@ -156,6 +157,7 @@ async fn seed(data_dir: PathBuf, totp_users: usize, password_users: usize, out: 
             None,
             now(),
         )
+        .await
         .unwrap();
         seeded.totp.push((username, data_encoding::BASE32_NOPAD.encode(&secret), grant.token));
     }
@@ -170,10 +172,10 @@ async fn seed(data_dir: PathBuf, totp_users: usize, password_users: usize, out: 
             epoch: 0,
             two_step: TwoStepRecord::default(),
         };
-        app.repo.put(Tree::Users, username.as_bytes(), &user).unwrap();
+        app.repo.put(Tree::Users, username.as_bytes(), &user).await.unwrap();
         seeded.password_users.push(username);
     }
-    app.repo.store().flush().unwrap();
+    app.repo.store().flush().await.unwrap();
     std::fs::write(&out, serde_json::to_vec(&seeded).unwrap()).unwrap();
     eprintln!(
         "seeded {totp_users} TOTP users and {password_users} password users in {:.1}s",

@@ -55,19 +55,19 @@ pub enum StartError {
 
 impl App {
     /// Opens the data dir and builds the state. Must run inside a tokio runtime.
-    pub fn open(config: Config) -> Result<Arc<Self>, StartError> {
+    pub async fn open(config: Config) -> Result<Arc<Self>, StartError> {
         config.validate()?;
         let io = |source| StartError::Io { path: config.data_dir.display().to_string(), source };
         std::fs::create_dir_all(&config.data_dir).map_err(io)?;
         let master = crate::crypto::load_or_create_master_key(&config.data_dir).map_err(io)?;
         let store: Arc<dyn Store> = Arc::new(SledStore::open(&config.data_dir.join("db"))?);
         let repo = Repo::new(store.clone());
-        match repo.get::<u64>(Tree::Meta, b"schema")? {
+        match repo.get::<u64>(Tree::Meta, b"schema").await? {
             Some(v) if v > SCHEMA_VERSION => return Err(StartError::NewerSchema(v)),
             Some(_) => {}
             None => {
-                repo.put(Tree::Meta, b"schema", &SCHEMA_VERSION)?;
-                store.flush()?;
+                repo.put(Tree::Meta, b"schema", &SCHEMA_VERSION).await?;
+                store.flush().await?;
             }
         }
         let threads = config
@@ -99,29 +99,29 @@ impl App {
     }
 
     /// Appends an audit event.
-    pub fn audit(
+    pub async fn audit(
         &self,
         now_ms: u64,
         kind: AuditKind,
         ctx: &Ctx,
         detail: Option<String>,
     ) -> ApiResult<()> {
-        audit::record(&self.repo, now_ms, kind, ctx, detail).map_err(ApiError::from)
+        audit::record(&self.repo, now_ms, kind, ctx, detail).await.map_err(ApiError::from)
     }
 
     /// Loads a user.
-    pub fn user(&self, username: &str) -> ApiResult<Option<UserRecord>> {
-        Ok(self.repo.get(Tree::Users, username.as_bytes())?)
+    pub async fn user(&self, username: &str) -> ApiResult<Option<UserRecord>> {
+        Ok(self.repo.get(Tree::Users, username.as_bytes()).await?)
     }
 
     /// Loads a user that must exist.
-    pub fn user_required(&self, username: &str) -> ApiResult<UserRecord> {
-        self.user(username)?.ok_or_else(|| ApiError::not_found("user"))
+    pub async fn user_required(&self, username: &str) -> ApiResult<UserRecord> {
+        self.user(username).await?.ok_or_else(|| ApiError::not_found("user"))
     }
 
     /// Loads an org (falls back to the default policy if it vanished).
-    pub fn org(&self, name: &str) -> ApiResult<OrgRecord> {
-        Ok(self.repo.get(Tree::Orgs, name.as_bytes())?.unwrap_or(OrgRecord {
+    pub async fn org(&self, name: &str) -> ApiResult<OrgRecord> {
+        Ok(self.repo.get(Tree::Orgs, name.as_bytes()).await?.unwrap_or(OrgRecord {
             name: name.to_owned(),
             policy: OrgPolicy::default(),
             created_at: 0,
@@ -147,13 +147,13 @@ impl App {
     }
 
     /// Whether any operator exists.
-    pub fn has_operator(&self) -> ApiResult<bool> {
-        Ok(!self.repo.store().scan(Tree::Operators, b"", None, 1)?.is_empty())
+    pub async fn has_operator(&self) -> ApiResult<bool> {
+        Ok(!self.repo.store().scan(Tree::Operators, b"", None, 1).await?.is_empty())
     }
 
     /// Creates a one-time setup token for the first operator (when none exists).
-    pub fn issue_setup_token(&self) -> ApiResult<Option<String>> {
-        if self.has_operator()? {
+    pub async fn issue_setup_token(&self) -> ApiResult<Option<String>> {
+        if self.has_operator().await? {
             return Ok(None);
         }
         let token = crate::crypto::random_token();

@@ -15,14 +15,14 @@ pub struct Ctx {
 }
 
 /// Appends an event.
-pub fn record(
+pub async fn record(
     repo: &Repo,
     now_ms: u64,
     kind: AuditKind,
     ctx: &Ctx,
     detail: Option<String>,
 ) -> Result<(), StoreError> {
-    let id = repo.store().next_id()?;
+    let id = repo.store().next_id().await?;
     let ev = AuditEvent {
         id,
         at_ms: now_ms,
@@ -35,11 +35,11 @@ pub fn record(
         detail,
     };
     tracing::info!(target: "audit", kind = ?kind, user = ?ctx.user, client = ?ctx.client, address = ?ctx.address, "audit");
-    repo.put(Tree::Audit, &id.to_be_bytes(), &ev)
+    repo.put(Tree::Audit, &id.to_be_bytes(), &ev).await
 }
 
 /// Reads events after `after`, optionally for one user, oldest first.
-pub fn page(
+pub async fn page(
     repo: &Repo,
     after: Option<u64>,
     limit: usize,
@@ -50,7 +50,7 @@ pub fn page(
     let mut cursor = after.map(|a| a.to_be_bytes().to_vec());
     loop {
         let batch: Vec<(Vec<u8>, AuditEvent)> =
-            repo.scan(Tree::Audit, b"", cursor.as_deref(), 500)?;
+            repo.scan(Tree::Audit, b"", cursor.as_deref(), 500).await?;
         let done = batch.len() < 500;
         for (k, ev) in batch {
             cursor = Some(k);

@@ -50,14 +50,10 @@ impl GroupFlush {
                 }
                 let epoch = me.started.fetch_add(1, Ordering::SeqCst) + 1;
                 let Some(s) = store.upgrade() else { return };
-                let ok = match tokio::task::spawn_blocking(move || s.flush()).await {
-                    Ok(Ok(())) => true,
-                    Ok(Err(e)) => {
-                        tracing::error!(error = %e, "flush failed");
-                        false
-                    }
+                let ok = match s.flush().await {
+                    Ok(()) => true,
                     Err(e) => {
-                        tracing::error!(error = %e, "flush task failed");
+                        tracing::error!(error = %e, "flush failed");
                         false
                     }
                 };

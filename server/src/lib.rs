@@ -72,7 +72,9 @@ impl RunningServer {
         if let Some(t) = self.task.take() {
             let _ = t.await;
         }
-        let _ = self.app.repo.store().flush();
+        if let Err(e) = self.app.repo.store().flush().await {
+            tracing::error!(error = %e, "final flush failed");
+        }
         self.app.flush.stop();
     }
 
@@ -88,9 +90,10 @@ impl RunningServer {
 /// Opens the data dir, binds `config.listen` and serves until [`RunningServer::shutdown`].
 pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     let listen = config.listen;
-    let app = App::open(config)?;
+    let app = App::open(config).await?;
     let setup_token = app
         .issue_setup_token()
+        .await
         .map_err(|e| StartError::Store(store::StoreError::Backend(e.message)))?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await

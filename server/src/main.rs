@@ -192,7 +192,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             if let Some(d) = data_dir {
                 config.data_dir = d;
             }
-            let app = App::open(config).map_err(|e| e.to_string())?;
+            let app = App::open(config).await.map_err(|e| e.to_string())?;
             let now_ms = twostep_server::clock::now_ms();
             let actor = Actor {
                 operator: format!(
@@ -209,7 +209,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             if let Some(v) = out {
                 println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
             }
-            let _ = app.repo.store().flush();
+            app.repo.store().flush().await.map_err(|e| e.to_string())?;
             Ok(())
         }
     }
@@ -264,9 +264,9 @@ async fn admin_cmd(
             };
             j(serde_json::to_value(admin::update_policy(app, &org, &upd, actor).await?))
         }
-        AdminCmd::ShowOrg { org } => j(serde_json::to_value(admin::get_org(app, &org)?)),
+        AdminCmd::ShowOrg { org } => j(serde_json::to_value(admin::get_org(app, &org).await?)),
         AdminCmd::ShowUser { username } => {
-            j(serde_json::to_value(admin::user_view(app, &username)?))
+            j(serde_json::to_value(admin::user_view(app, &username).await?))
         }
         AdminCmd::ResetTwoStep { username } => {
             j(serde_json::to_value(admin::reset_two_step(app, &username, actor).await?))
@@ -281,7 +281,8 @@ async fn admin_cmd(
             j(serde_json::to_value(admin::remove_forced(app, &org, actor).await?))
         }
         AdminCmd::Audit { user, after, limit } => {
-            let page = twostep_server::audit::page(&app.repo, after, limit, user.as_deref())?;
+            let page =
+                twostep_server::audit::page(&app.repo, after, limit, user.as_deref()).await?;
             for e in &page.events {
                 println!("{}", serde_json::to_string(e).unwrap_or_default());
             }

@@ -42,8 +42,12 @@ pub enum AccountGate {
 }
 
 /// Checks an account before an attempt.
-pub fn account_gate(repo: &Repo, username: &str, now: u64) -> Result<AccountGate, StoreError> {
-    let rec: Option<ThrottleRecord> = repo.get(Tree::Throttle, username.as_bytes())?;
+pub async fn account_gate(
+    repo: &Repo,
+    username: &str,
+    now: u64,
+) -> Result<AccountGate, StoreError> {
+    let rec: Option<ThrottleRecord> = repo.get(Tree::Throttle, username.as_bytes()).await?;
     Ok(match rec {
         Some(r) if r.locked => AccountGate::Locked,
         Some(r) if r.blocked_until > now => AccountGate::Wait(r.blocked_until - now),
@@ -52,32 +56,34 @@ pub fn account_gate(repo: &Repo, username: &str, now: u64) -> Result<AccountGate
 }
 
 /// Records a failure; returns the new state (whether this failure locked the account).
-pub fn account_failure(
+pub async fn account_failure(
     repo: &Repo,
     username: &str,
     now: u64,
 ) -> Result<ThrottleRecord, StoreError> {
-    let r = repo.update::<ThrottleRecord, (), _>(Tree::Throttle, username.as_bytes(), |cur| {
-        let mut r = cur.unwrap_or_default();
-        r.failures = r.failures.saturating_add(1);
-        r.blocked_until = now + delay_after(r.failures);
-        if r.failures >= LOCK_AFTER {
-            r.locked = true;
-        }
-        Change::Put(r)
-    })?;
+    let r = repo
+        .update::<ThrottleRecord, (), _>(Tree::Throttle, username.as_bytes(), |cur| {
+            let mut r = cur.unwrap_or_default();
+            r.failures = r.failures.saturating_add(1);
+            r.blocked_until = now + delay_after(r.failures);
+            if r.failures >= LOCK_AFTER {
+                r.locked = true;
+            }
+            Change::Put(r)
+        })
+        .await?;
     Ok(r.ok().flatten().unwrap_or_default())
 }
 
 /// Clears the failures after a successful sign-in or an operator's unlock.
-pub fn account_reset(repo: &Repo, username: &str) -> Result<(), StoreError> {
-    repo.remove(Tree::Throttle, username.as_bytes())?;
+pub async fn account_reset(repo: &Repo, username: &str) -> Result<(), StoreError> {
+    repo.remove(Tree::Throttle, username.as_bytes()).await?;
     Ok(())
 }
 
 /// The current failure record.
-pub fn account_state(repo: &Repo, username: &str) -> Result<ThrottleRecord, StoreError> {
-    Ok(repo.get(Tree::Throttle, username.as_bytes())?.unwrap_or_default())
+pub async fn account_state(repo: &Repo, username: &str) -> Result<ThrottleRecord, StoreError> {
+    Ok(repo.get(Tree::Throttle, username.as_bytes()).await?.unwrap_or_default())
 }
 
 /// Per-address failure windows.

@@ -174,7 +174,7 @@ impl FromRequestParts<Arc<App>> for AnySession {
     ) -> Result<Self, Self::Rejection> {
         let token = bearer(parts)
             .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized, "a bearer token is required"))?;
-        Ok(AnySession(sessions::authenticate(app, token, crate::clock::now())?))
+        Ok(AnySession(sessions::authenticate(app, token, crate::clock::now()).await?))
     }
 }
 
@@ -214,6 +214,8 @@ impl FromRequestParts<Arc<App>> for Operator {
         let token = bearer(parts).ok_or_else(|| {
             ApiError::new(ErrorCode::Unauthorized, "an operator bearer token is required")
         })?;
-        Ok(Operator(crate::service::admin::authenticate_operator(app, token, crate::clock::now())?))
+        Ok(Operator(
+            crate::service::admin::authenticate_operator(app, token, crate::clock::now()).await?,
+        ))
     }
 }

@@ -160,7 +160,7 @@ async fn device_challenge(
     o: Origin,
     JsonBody(req): JsonBody<DeviceChallengeRequest>,
 ) -> ApiResult<Json<DeviceChallenge>> {
-    devices::challenge(&app, &req, o.now).map(Json)
+    devices::challenge(&app, &req, o.now).await.map(Json)
 }
 
 async fn device_session(
@@ -176,7 +176,7 @@ async fn sign_out(State(app): S, o: Origin, AnySession(a): AnySession) -> ApiRes
 }
 
 async fn me(State(app): S, AnySession(a): AnySession) -> Json<MeResponse> {
-    Json(selfservice::me(&app, &a))
+    Json(selfservice::me(&app, &a).await)
 }
 
 async fn change_password(
@@ -189,7 +189,7 @@ async fn change_password(
 }
 
 async fn list_devices(State(app): S, FullSession(a): FullSession) -> ApiResult<Json<DeviceList>> {
-    selfservice::list_devices(&app, &a).map(Json)
+    selfservice::list_devices(&app, &a).await.map(Json)
 }
 
 async fn revoke_device(
@@ -340,7 +340,7 @@ async fn create_org(
 }
 
 async fn get_org(State(app): S, Operator(_): Operator, Seg(org): Seg) -> ApiResult<Json<OrgView>> {
-    admin::get_org(&app, &org).map(Json)
+    admin::get_org(&app, &org).await.map(Json)
 }
 
 async fn update_policy(
@@ -379,7 +379,7 @@ async fn get_user(
     Operator(_): Operator,
     Seg(u): Seg,
 ) -> ApiResult<Json<AdminUserView>> {
-    admin::user_view(&app, &u).map(Json)
+    admin::user_view(&app, &u).await.map(Json)
 }
 
 async fn reset_two_step(
@@ -433,5 +433,5 @@ async fn audit(
     Query(q): Query<AuditQuery>,
 ) -> ApiResult<Json<AuditPage>> {
     let user = q.user.as_deref().map(|u| normalize_username(u).unwrap_or_default());
-    Ok(Json(crate::audit::page(&app.repo, q.after, q.limit.unwrap_or(100), user.as_deref())?))
+    Ok(Json(crate::audit::page(&app.repo, q.after, q.limit.unwrap_or(100), user.as_deref()).await?))
 }

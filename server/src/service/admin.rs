@@ -57,10 +57,10 @@ pub async fn create_operator(
     check_password(password)?;
     let hash = app.hasher.hash(password).await?;
     let rec = OperatorRecord { name: name.clone(), password_hash: hash, created_at: actor.now };
-    if !app.repo.insert_new(Tree::Operators, name.as_bytes(), &rec)? {
+    if !app.repo.insert_new(Tree::Operators, name.as_bytes(), &rec).await? {
         return Err(ApiError::new(ErrorCode::Conflict, "an operator with that name exists"));
     }
-    app.audit(actor.now_ms, AuditKind::OperatorCreated, &actor.ctx(None, None), Some(name))?;
+    app.audit(actor.now_ms, AuditKind::OperatorCreated, &actor.ctx(None, None), Some(name)).await?;
     app.commit().await
 }
 
@@ -74,7 +74,7 @@ pub async fn bootstrap(
 ) -> ApiResult<()> {
     let expected = app.setup_token.lock().ok().and_then(|g| g.clone());
     let ok = expected.is_some_and(|mac| app.keys.code_matches("setup-token", token, &mac));
-    if !ok || app.has_operator()? {
+    if !ok || app.has_operator().await? {
         return Err(ApiError::new(
             ErrorCode::Unauthorized,
             "the setup token is invalid or was already used",
@@ -104,33 +104,33 @@ pub async fn operator_sign_in(
     }
     let throttle_key = format!("operator:{name}");
     if let Some(e) =
-        crate::app::gate_error(crate::throttle::account_gate(&app.repo, &throttle_key, now)?)
+        crate::app::gate_error(crate::throttle::account_gate(&app.repo, &throttle_key, now).await?)
     {
         return Err(e);
     }
-    let op: Option<OperatorRecord> = app.repo.get(Tree::Operators, name.as_bytes())?;
+    let op: Option<OperatorRecord> = app.repo.get(Tree::Operators, name.as_bytes()).await?;
     let ok =
         app.hasher.verify(&req.password, op.as_ref().map(|o| o.password_hash.as_str())).await?;
     let ctx =
         Ctx { operator: Some(name.clone()), address: Some(addr.to_string()), ..Ctx::default() };
     if !ok {
         app.addresses.failure(addr, now);
-        crate::throttle::account_failure(&app.repo, &throttle_key, now)?;
-        app.audit(now_ms, AuditKind::SignInFailed, &ctx, Some("operator".into()))?;
+        crate::throttle::account_failure(&app.repo, &throttle_key, now).await?;
+        app.audit(now_ms, AuditKind::SignInFailed, &ctx, Some("operator".into())).await?;
         app.commit().await?;
         return Err(ApiError::credentials());
     }
-    crate::throttle::account_reset(&app.repo, &throttle_key)?;
+    crate::throttle::account_reset(&app.repo, &throttle_key).await?;
     let token = random_token();
     let rec = OperatorSessionRecord { operator: name, expires_at: now + OPERATOR_SESSION_SECS };
-    app.repo.put(Tree::OperatorSessions, sha256_hex(token.as_bytes()).as_bytes(), &rec)?;
-    app.audit(now_ms, AuditKind::OperatorSignIn, &ctx, None)?;
+    app.repo.put(Tree::OperatorSessions, sha256_hex(token.as_bytes()).as_bytes(), &rec).await?;
+    app.audit(now_ms, AuditKind::OperatorSignIn, &ctx, None).await?;
     app.commit().await?;
     Ok(OperatorSession { token, expires_at: rec.expires_at })
 }
 
 /// Resolves an operator token.
-pub fn authenticate_operator(app: &App, token: &str, now: u64) -> ApiResult<String> {
+pub async fn authenticate_operator(app: &App, token: &str, now: u64) -> ApiResult<String> {
     let unauthorized =
         || ApiError::new(ErrorCode::Unauthorized, "missing, invalid or expired operator session");
     if token.len() > 128 {
@@ -138,7 +138,8 @@ pub fn authenticate_operator(app: &App, token: &str, now: u64) -> ApiResult<Stri
     }
     let rec: OperatorSessionRecord = app
         .repo
-        .get(Tree::OperatorSessions, sha256_hex(token.as_bytes()).as_bytes())?
+        .get(Tree::OperatorSessions, sha256_hex(token.as_bytes()).as_bytes())
+        .await?
         .ok_or_else(unauthorized)?;
     if rec.expires_at <= now {
         return Err(unauthorized());
@@ -179,9 +180,12 @@ fn apply_policy(p: &mut OrgPolicy, u: &PolicyUpdate) -> ApiResult<()> {
     Ok(())
 }
 
-fn org_view(app: &App, org: OrgRecord) -> ApiResult<OrgView> {
-    let users =
-        app.repo.get::<u64>(Tree::Meta, format!("orgcount:{}", org.name).as_bytes())?.unwrap_or(0);
+async fn org_view(app: &App, org: OrgRecord) -> ApiResult<OrgView> {
+    let users = app
+        .repo
+        .get::<u64>(Tree::Meta, format!("orgcount:{}", org.name).as_bytes())
+        .await?
+        .unwrap_or(0);
     Ok(OrgView { name: org.name, policy: org.policy, users })
 }
 
@@ -195,7 +199,7 @@ pub async fn create_org(app: &App, req: &CreateOrg, actor: &Actor) -> ApiResult<
         apply_policy(&mut policy, u)?;
     }
     let rec = OrgRecord { name: req.name.clone(), policy, created_at: actor.now };
-    if !app.repo.insert_new(Tree::Orgs, req.name.as_bytes(), &rec)? {
+    if !app.repo.insert_new(Tree::Orgs, req.name.as_bytes(), &rec).await? {
         return Err(ApiError::new(ErrorCode::Conflict, "an organization with that name exists"));
     }
     app.audit(
@@ -203,18 +207,20 @@ pub async fn create_org(app: &App, req: &CreateOrg, actor: &Actor) -> ApiResult<
         AuditKind::OrgCreated,
         &actor.ctx(None, Some(&req.name)),
         Some(format!("{:?}", rec.policy)),
-    )?;
+    )
+    .await?;
     app.commit().await?;
-    org_view(app, rec)
+    org_view(app, rec).await
 }
 
 /// `GET /v1/admin/orgs/{org}`.
-pub fn get_org(app: &App, name: &str) -> ApiResult<OrgView> {
+pub async fn get_org(app: &App, name: &str) -> ApiResult<OrgView> {
     let org: OrgRecord = app
         .repo
-        .get(Tree::Orgs, name.as_bytes())?
+        .get(Tree::Orgs, name.as_bytes())
+        .await?
         .ok_or_else(|| ApiError::not_found("organization"))?;
-    org_view(app, org)
+    org_view(app, org).await
 }
 
 /// `PATCH /v1/admin/orgs/{org}/policy`.
@@ -224,22 +230,28 @@ pub async fn update_policy(
     upd: &PolicyUpdate,
     actor: &Actor,
 ) -> ApiResult<OrgView> {
-    let r = app.repo.update::<OrgRecord, ApiError, _>(Tree::Orgs, name.as_bytes(), |cur| {
-        let Some(mut org) = cur else { return Change::Abort(ApiError::not_found("organization")) };
-        match apply_policy(&mut org.policy, upd) {
-            Ok(()) => Change::Put(org),
-            Err(e) => Change::Abort(e),
-        }
-    })??;
+    let r = app
+        .repo
+        .update::<OrgRecord, ApiError, _>(Tree::Orgs, name.as_bytes(), |cur| {
+            let Some(mut org) = cur else {
+                return Change::Abort(ApiError::not_found("organization"));
+            };
+            match apply_policy(&mut org.policy, upd) {
+                Ok(()) => Change::Put(org),
+                Err(e) => Change::Abort(e),
+            }
+        })
+        .await??;
     let org = r.ok_or_else(|| ApiError::not_found("organization"))?;
     app.audit(
         actor.now_ms,
         AuditKind::PolicyChanged,
         &actor.ctx(None, Some(name)),
         Some(format!("{upd:?}")),
-    )?;
+    )
+    .await?;
     app.commit().await?;
-    org_view(app, org)
+    org_view(app, org).await
 }
 
 /// `POST /v1/admin/orgs/{org}/users`.
@@ -253,8 +265,8 @@ pub async fn create_user(
         ApiError::field("username must be 1..=64 characters of a-z 0-9 . _ @ + -")
     })?;
     check_password(&req.password)?;
-    get_org(app, org)?;
-    if app.user(&username)?.is_some() {
+    get_org(app, org).await?;
+    if app.user(&username).await?.is_some() {
         return Err(ApiError::new(ErrorCode::Conflict, "a user with that name exists"));
     }
     let hash = app.hasher.hash(&req.password).await?;
@@ -267,47 +279,52 @@ pub async fn create_user(
         epoch: 0,
         two_step: TwoStepRecord::default(),
     };
-    if !app.repo.insert_new(Tree::Users, username.as_bytes(), &rec)? {
+    if !app.repo.insert_new(Tree::Users, username.as_bytes(), &rec).await? {
         return Err(ApiError::new(ErrorCode::Conflict, "a user with that name exists"));
     }
     let key = format!("orgcount:{org}");
     app.repo
-        .update::<u64, (), _>(Tree::Meta, key.as_bytes(), |n| Change::Put(n.unwrap_or(0) + 1))?
+        .update::<u64, (), _>(Tree::Meta, key.as_bytes(), |n| Change::Put(n.unwrap_or(0) + 1))
+        .await?
         .ok();
-    app.audit(actor.now_ms, AuditKind::UserCreated, &actor.ctx(Some(&username), Some(org)), None)?;
+    app.audit(actor.now_ms, AuditKind::UserCreated, &actor.ctx(Some(&username), Some(org)), None)
+        .await?;
     app.commit().await?;
-    user_view(app, &username)
+    user_view(app, &username).await
 }
 
 /// `GET /v1/admin/users/{username}`.
-pub fn user_view(app: &App, username: &str) -> ApiResult<AdminUserView> {
+pub async fn user_view(app: &App, username: &str) -> ApiResult<AdminUserView> {
     let u = app
-        .user_required(&normalize_username(username).ok_or_else(|| ApiError::not_found("user"))?)?;
-    let t = crate::throttle::account_state(&app.repo, &u.username)?;
-    let devices = devices::list(app, &u)?.iter().map(|d| views::device(d, u.epoch)).collect();
+        .user_required(&normalize_username(username).ok_or_else(|| ApiError::not_found("user"))?)
+        .await?;
+    let t = crate::throttle::account_state(&app.repo, &u.username).await?;
+    let devices = devices::list(app, &u).await?.iter().map(|d| views::device(d, u.epoch)).collect();
     Ok(AdminUserView {
         user: sessions::summary(&u),
-        two_step: views::settings(app, &u),
+        two_step: views::settings(app, &u).await,
         locked: t.locked,
         consecutive_failures: t.failures,
         devices,
     })
 }
 
-fn modify_user<F: FnMut(&mut UserRecord)>(
+async fn modify_user<F: FnMut(&mut UserRecord)>(
     app: &App,
     username: &str,
     mut f: F,
 ) -> ApiResult<UserRecord> {
     let name = normalize_username(username).ok_or_else(|| ApiError::not_found("user"))?;
-    let r =
-        app.repo.update::<UserRecord, (), _>(Tree::Users, name.as_bytes(), |cur| match cur {
+    let r = app
+        .repo
+        .update::<UserRecord, (), _>(Tree::Users, name.as_bytes(), |cur| match cur {
             Some(mut u) => {
                 f(&mut u);
                 Change::Put(u)
             }
             None => Change::Abort(()),
-        })?;
+        })
+        .await?;
     r.ok().flatten().ok_or_else(|| ApiError::not_found("user"))
 }
 
@@ -316,30 +333,34 @@ pub async fn reset_two_step(app: &App, username: &str, actor: &Actor) -> ApiResu
     let u = modify_user(app, username, |u| {
         u.two_step = TwoStepRecord::default();
         u.epoch += 1;
-    })?;
+    })
+    .await?;
     app.audit(
         actor.now_ms,
         AuditKind::AdminResetTwoStep,
         &actor.ctx(Some(&u.username), Some(&u.org)),
         Some("sessions and devices revoked".into()),
-    )?;
+    )
+    .await?;
     app.commit().await?;
-    user_view(app, &u.username)
+    user_view(app, &u.username).await
 }
 
 /// `POST /v1/admin/users/{username}/unlock`.
 pub async fn unlock(app: &App, username: &str, actor: &Actor) -> ApiResult<AdminUserView> {
     let u = app
-        .user_required(&normalize_username(username).ok_or_else(|| ApiError::not_found("user"))?)?;
-    crate::throttle::account_reset(&app.repo, &u.username)?;
+        .user_required(&normalize_username(username).ok_or_else(|| ApiError::not_found("user"))?)
+        .await?;
+    crate::throttle::account_reset(&app.repo, &u.username).await?;
     app.audit(
         actor.now_ms,
         AuditKind::AdminUnlock,
         &actor.ctx(Some(&u.username), Some(&u.org)),
         None,
-    )?;
+    )
+    .await?;
     app.commit().await?;
-    user_view(app, &u.username)
+    user_view(app, &u.username).await
 }
 
 /// `DELETE /v1/admin/users/{username}/devices[/{id}]`.
@@ -350,22 +371,24 @@ pub async fn revoke_devices(
     actor: &Actor,
 ) -> ApiResult<AdminUserView> {
     let u = app
-        .user_required(&normalize_username(username).ok_or_else(|| ApiError::not_found("user"))?)?;
-    let n = devices::revoke(app, &u, id)?;
+        .user_required(&normalize_username(username).ok_or_else(|| ApiError::not_found("user"))?)
+        .await?;
+    let n = devices::revoke(app, &u, id).await?;
     app.audit(
         actor.now_ms,
         AuditKind::DeviceRevoked,
         &actor.ctx(Some(&u.username), Some(&u.org)),
         Some(format!("{n} device(s){}", id.map(|i| format!(": {i}")).unwrap_or_default())),
-    )?;
+    )
+    .await?;
     app.commit().await?;
-    user_view(app, &u.username)
+    user_view(app, &u.username).await
 }
 
 /// `POST /v1/admin/orgs/{org}/remove-forced-two-step`: removes the enrollments that were
 /// made only because of the policy. Refused while the policy is on (they would be forced again).
 pub async fn remove_forced(app: &App, org: &str, actor: &Actor) -> ApiResult<RemovedCount> {
-    let o = get_org(app, org)?;
+    let o = get_org(app, org).await?;
     if o.policy.require_two_step {
         return Err(ApiError::new(
             ErrorCode::PolicyRequiresTwoStep,
@@ -376,7 +399,7 @@ pub async fn remove_forced(app: &App, org: &str, actor: &Actor) -> ApiResult<Rem
     let mut after: Option<Vec<u8>> = None;
     loop {
         let batch: Vec<(Vec<u8>, UserRecord)> =
-            app.repo.scan(Tree::Users, b"", after.as_deref(), 500)?;
+            app.repo.scan(Tree::Users, b"", after.as_deref(), 500).await?;
         let done = batch.len() < 500;
         for (k, u) in batch {
             after = Some(k);
@@ -386,17 +409,16 @@ pub async fn remove_forced(app: &App, org: &str, actor: &Actor) -> ApiResult<Rem
             {
                 continue;
             }
-            let r = app.repo.update::<UserRecord, (), _>(
-                Tree::Users,
-                u.username.as_bytes(),
-                |cur| match cur {
+            let r = app
+                .repo
+                .update::<UserRecord, (), _>(Tree::Users, u.username.as_bytes(), |cur| match cur {
                     Some(mut x) if x.two_step.origin == Some(TwoStepOrigin::Forced) => {
                         x.two_step = TwoStepRecord::default();
                         Change::Put(x)
                     }
                     _ => Change::Abort(()),
-                },
-            )?;
+                })
+                .await?;
             if r.is_ok() {
                 removed += 1;
                 app.audit(
@@ -404,7 +426,8 @@ pub async fn remove_forced(app: &App, org: &str, actor: &Actor) -> ApiResult<Rem
                     AuditKind::AdminRemovedForcedTwoStep,
                     &actor.ctx(Some(&u.username), Some(org)),
                     None,
-                )?;
+                )
+                .await?;
             }
         }
         if done {

@@ -32,7 +32,7 @@ pub fn decode_public_key(s: &str) -> ApiResult<Vec<u8>> {
 }
 
 /// Stores a new device for `user`.
-pub fn register(
+pub async fn register(
     app: &App,
     user: &UserRecord,
     d: &DeviceRegistration,
@@ -49,7 +49,7 @@ pub fn register(
         last_seen_at: now,
         revoked: false,
     };
-    app.repo.put(Tree::Devices, rec.id.as_bytes(), &rec)?;
+    app.repo.put(Tree::Devices, rec.id.as_bytes(), &rec).await?;
     Ok(rec)
 }
 
@@ -60,12 +60,13 @@ fn revoked() -> ApiError {
     )
 }
 
-fn live_device(app: &App, device_id: &str) -> ApiResult<(DeviceRecord, UserRecord)> {
+async fn live_device(app: &App, device_id: &str) -> ApiResult<(DeviceRecord, UserRecord)> {
     if device_id.len() > 128 {
         return Err(ApiError::field("device_id is too long"));
     }
-    let d: DeviceRecord = app.repo.get(Tree::Devices, device_id.as_bytes())?.ok_or_else(revoked)?;
-    let user = app.user(&d.username)?.filter(|u| u.id == d.user_id).ok_or_else(revoked)?;
+    let d: DeviceRecord =
+        app.repo.get(Tree::Devices, device_id.as_bytes()).await?.ok_or_else(revoked)?;
+    let user = app.user(&d.username).await?.filter(|u| u.id == d.user_id).ok_or_else(revoked)?;
     if d.revoked || d.epoch != user.epoch {
         return Err(revoked());
     }
@@ -73,12 +74,16 @@ fn live_device(app: &App, device_id: &str) -> ApiResult<(DeviceRecord, UserRecor
 }
 
 /// `POST /v1/device/challenge`.
-pub fn challenge(app: &App, req: &DeviceChallengeRequest, now: u64) -> ApiResult<DeviceChallenge> {
-    let (d, _) = live_device(app, &req.device_id)?;
+pub async fn challenge(
+    app: &App,
+    req: &DeviceChallengeRequest,
+    now: u64,
+) -> ApiResult<DeviceChallenge> {
+    let (d, _) = live_device(app, &req.device_id).await?;
     let nonce = random_token();
     let rec =
         NonceRecord { device_id: d.id, username: d.username, expires_at: now + NONCE_TTL_SECS };
-    app.repo.put(Tree::Nonces, nonce.as_bytes(), &rec)?;
+    app.repo.put(Tree::Nonces, nonce.as_bytes(), &rec).await?;
     Ok(DeviceChallenge { nonce, expires_at: rec.expires_at })
 }
 
@@ -87,7 +92,7 @@ pub async fn session(app: &App, req: DeviceSessionRequest, o: Origin) -> ApiResu
     if req.nonce.len() > 64 || req.signature.len() > 128 {
         return Err(ApiError::field("nonce or signature too long"));
     }
-    let (d, user) = live_device(app, &req.device_id)?;
+    let (d, user) = live_device(app, &req.device_id).await?;
     let expired = || {
         ApiError::new(
             ErrorCode::ChallengeExpired,
@@ -95,9 +100,9 @@ pub async fn session(app: &App, req: DeviceSessionRequest, o: Origin) -> ApiResu
         )
     };
     let nonce: NonceRecord =
-        app.repo.get(Tree::Nonces, req.nonce.as_bytes())?.ok_or_else(expired)?;
+        app.repo.get(Tree::Nonces, req.nonce.as_bytes()).await?.ok_or_else(expired)?;
     // Single use: whoever removes it first may use it.
-    if !app.repo.remove(Tree::Nonces, req.nonce.as_bytes())?
+    if !app.repo.remove(Tree::Nonces, req.nonce.as_bytes()).await?
         || nonce.device_id != d.id
         || nonce.expires_at <= o.now
     {
@@ -119,70 +124,69 @@ pub async fn session(app: &App, req: DeviceSessionRequest, o: Origin) -> ApiResu
         .verify(&msg, &sig)
         .is_err()
     {
-        app.audit(o.now_ms, AuditKind::SignInFailed, &c, Some("bad device signature".into()))?;
+        app.audit(o.now_ms, AuditKind::SignInFailed, &c, Some("bad device signature".into()))
+            .await?;
         app.commit().await?;
         return Err(ApiError::new(ErrorCode::BadSignature, "the device signature did not verify"));
     }
-    let org = app.org(&user.org)?;
+    let org = app.org(&user.org).await?;
     if org.policy.require_two_step && !user.two_step.enabled() {
         return Err(ApiError::new(
             ErrorCode::SetupRequired,
             "your organization requires two-step authentication; configure it in the web portal first",
         ));
     }
-    let _ = app.repo.update::<DeviceRecord, (), _>(
-        Tree::Devices,
-        d.id.as_bytes(),
-        |cur| match cur {
+    let _ = app
+        .repo
+        .update::<DeviceRecord, (), _>(Tree::Devices, d.id.as_bytes(), |cur| match cur {
             Some(mut r) => {
                 r.last_seen_at = o.now;
                 Change::Put(r)
             }
             None => Change::Abort(()),
-        },
-    )?;
+        })
+        .await?;
     let grant = DeviceGrant { device_id: d.id.clone(), passcode: app.passcode_policy(&org) };
-    let s =
-        sessions::issue(app, &user, ClientKind::Mobile, SessionScope::Full, Some(grant), o.now)?;
-    app.audit(o.now_ms, AuditKind::DeviceSession, &c, Some(d.id))?;
+    let s = sessions::issue(app, &user, ClientKind::Mobile, SessionScope::Full, Some(grant), o.now)
+        .await?;
+    app.audit(o.now_ms, AuditKind::DeviceSession, &c, Some(d.id)).await?;
     app.commit().await?;
     Ok(s)
 }
 
 /// A user's devices.
-pub fn list(app: &App, user: &UserRecord) -> ApiResult<Vec<DeviceRecord>> {
+pub async fn list(app: &App, user: &UserRecord) -> ApiResult<Vec<DeviceRecord>> {
     Ok(app
         .repo
-        .scan::<DeviceRecord>(Tree::Devices, &device_prefix(&user.id), None, 10_000)?
+        .scan::<DeviceRecord>(Tree::Devices, &device_prefix(&user.id), None, 10_000)
+        .await?
         .into_iter()
         .map(|(_, d)| d)
         .collect())
 }
 
 /// Revokes one device (or all when `id` is `None`); returns how many changed.
-pub fn revoke(app: &App, user: &UserRecord, id: Option<&str>) -> ApiResult<usize> {
+pub async fn revoke(app: &App, user: &UserRecord, id: Option<&str>) -> ApiResult<usize> {
     let mut n = 0;
-    for d in list(app, user)? {
+    for d in list(app, user).await? {
         if id.is_some_and(|i| i != d.id) || d.revoked {
             continue;
         }
-        let _ =
-            app.repo.update::<DeviceRecord, (), _>(
-                Tree::Devices,
-                d.id.as_bytes(),
-                |cur| match cur {
-                    Some(mut r) => {
-                        r.revoked = true;
-                        Change::Put(r)
-                    }
-                    None => Change::Abort(()),
-                },
-            )?;
+        let _ = app
+            .repo
+            .update::<DeviceRecord, (), _>(Tree::Devices, d.id.as_bytes(), |cur| match cur {
+                Some(mut r) => {
+                    r.revoked = true;
+                    Change::Put(r)
+                }
+                None => Change::Abort(()),
+            })
+            .await?;
         n += 1;
     }
     if let Some(i) = id
         && n == 0
-        && !list(app, user)?.iter().any(|d| d.id == i)
+        && !list(app, user).await?.iter().any(|d| d.id == i)
     {
         return Err(ApiError::not_found("device"));
     }

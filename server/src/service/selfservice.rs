@@ -25,24 +25,26 @@ fn ctx(a: &Authed, o: &Origin) -> Ctx {
 }
 
 /// Applies `f` to the user's record atomically.
-fn modify<F>(app: &App, username: &str, mut f: F) -> ApiResult<UserRecord>
+async fn modify<F>(app: &App, username: &str, mut f: F) -> ApiResult<UserRecord>
 where
     F: FnMut(&mut UserRecord) -> ApiResult<()>,
 {
-    let r =
-        app.repo.update::<UserRecord, ApiError, _>(Tree::Users, username.as_bytes(), |cur| {
+    let r = app
+        .repo
+        .update::<UserRecord, ApiError, _>(Tree::Users, username.as_bytes(), |cur| {
             let Some(mut u) = cur else { return Change::Abort(ApiError::not_found("user")) };
             match f(&mut u) {
                 Ok(()) => Change::Put(u),
                 Err(e) => Change::Abort(e),
             }
-        })?;
+        })
+        .await?;
     r?.ok_or_else(|| ApiError::not_found("user"))
 }
 
 /// `GET /v1/me`.
-pub fn me(app: &App, a: &Authed) -> MeResponse {
-    MeResponse { user: sessions::summary(&a.user), two_step: views::settings(app, &a.user) }
+pub async fn me(app: &App, a: &Authed) -> MeResponse {
+    MeResponse { user: sessions::summary(&a.user), two_step: views::settings(app, &a.user).await }
 }
 
 /// `POST /v1/me/two-step/totp`: a new pending secret.
@@ -63,8 +65,10 @@ pub async fn enroll_totp(app: &App, a: &Authed, o: Origin) -> ApiResult<TotpEnro
             created_at: o.now,
         });
         Ok(())
-    })?;
-    app.audit(o.now_ms, AuditKind::TwoStepEnrollmentStarted, &ctx(a, &o), Some("totp".into()))?;
+    })
+    .await?;
+    app.audit(o.now_ms, AuditKind::TwoStepEnrollmentStarted, &ctx(a, &o), Some("totp".into()))
+        .await?;
     app.commit().await?;
     let b32 = data_encoding::BASE32_NOPAD.encode(&secret);
     let uri = crate::totp::otpauth_uri(&app.config.issuer, &a.user.username, &b32);
@@ -124,16 +128,18 @@ async fn finish_enrollment(
     channel: Channel,
     recovery: Option<Vec<String>>,
 ) -> ApiResult<EnrollmentResult> {
-    let upgraded = a.session.scope == SessionScope::SetupOnly && sessions::upgrade(app, &a.key)?;
+    let upgraded =
+        a.session.scope == SessionScope::SetupOnly && sessions::upgrade(app, &a.key).await?;
     app.audit(
         o.now_ms,
         AuditKind::TwoStepEnrolled,
         &ctx(a, o),
         Some(format!("{} ({:?})", channel.as_str(), u.two_step.origin)),
-    )?;
+    )
+    .await?;
     app.commit().await?;
     Ok(EnrollmentResult {
-        two_step: views::settings(app, u),
+        two_step: views::settings(app, u).await,
         recovery_codes: recovery,
         session_upgraded: upgraded,
     })
@@ -158,7 +164,7 @@ pub async fn confirm_totp(
             "the code is incorrect; check the authenticator app and the device clock",
         )
     })?;
-    let required = app.org(&a.user.org)?.policy.require_two_step;
+    let required = app.org(&a.user.org).await?.policy.require_two_step;
     let mut recovery = None;
     let sealed = t.sealed_secret.clone();
     let u = modify(app, &a.user.username, |u| {
@@ -173,7 +179,8 @@ pub async fn confirm_totp(
         t.last_step = Some(step);
         recovery = confirm_channel(app, u, Channel::Totp, required);
         Ok(())
-    })?;
+    })
+    .await?;
     finish_enrollment(app, a, &o, &u, Channel::Totp, recovery).await
 }
 
@@ -209,16 +216,15 @@ pub async fn enroll_sent(
     let purpose = format!("enroll:{}:{}", a.user.id, channel.as_str());
     let (code, pending) = codes::new_pending(app, &purpose, o.now);
     let c = ctx(a, &o);
-    codes::deliver(app, channel, &dest, &code, "Enter it to confirm this destination.")
-        .await
-        .inspect_err(|_| {
-            let _ = app.audit(
-                o.now_ms,
-                AuditKind::CodeDeliveryFailed,
-                &c,
-                Some(channel.as_str().into()),
-            );
-        })?;
+    let delivered =
+        codes::deliver(app, channel, &dest, &code, "Enter it to confirm this destination.").await;
+    if let Err(e) = delivered {
+        // The delivery error is what the client needs to see; the audit is best effort.
+        let _ = app
+            .audit(o.now_ms, AuditKind::CodeDeliveryFailed, &c, Some(channel.as_str().into()))
+            .await;
+        return Err(e);
+    }
     let p = pending.clone();
     let d = dest.clone();
     modify(app, &a.user.username, |u| {
@@ -235,13 +241,15 @@ pub async fn enroll_sent(
         rec.pending_destination = Some(d.clone());
         rec.pending = Some(p.clone());
         Ok(())
-    })?;
+    })
+    .await?;
     app.audit(
         o.now_ms,
         AuditKind::TwoStepEnrollmentStarted,
         &c,
         Some(format!("{} to {}", channel.as_str(), crate::mask::destination(channel, &dest))),
-    )?;
+    )
+    .await?;
     app.commit().await?;
     Ok(PendingDelivery {
         channel,
@@ -262,15 +270,14 @@ pub async fn confirm_sent(
     let code = codes::normalize(&sub.code);
     codes::require_digits(&code, usize::from(SENT_CODE_DIGITS))?;
     let purpose = format!("enroll:{}:{}", a.user.id, channel.as_str());
-    let required = app.org(&a.user.org)?.policy.require_two_step;
+    let required = app.org(&a.user.org).await?.policy.require_two_step;
     enum Outcome {
         Ok(Box<UserRecord>, Option<Vec<String>>),
         Wrong(u32),
     }
-    let r = app.repo.update::<UserRecord, ApiError, _>(
-        Tree::Users,
-        a.user.username.as_bytes(),
-        |cur| {
+    let r = app
+        .repo
+        .update::<UserRecord, ApiError, _>(Tree::Users, a.user.username.as_bytes(), |cur| {
             let Some(mut u) = cur else { return Change::Abort(ApiError::not_found("user")) };
             let Some(s) = u.two_step.sent_mut(channel) else {
                 return Change::Abort(ApiError::new(
@@ -296,8 +303,8 @@ pub async fn confirm_sent(
                 p.tries_left -= 1;
             }
             Change::Put(u)
-        },
-    )??;
+        })
+        .await??;
     let u = r.ok_or_else(|| ApiError::not_found("user"))?;
     let outcome = match u.two_step.sent(channel) {
         Some(s) if s.pending.is_none() && s.confirmed => {
@@ -305,7 +312,7 @@ pub async fn confirm_sent(
             // here.
             let codes_out =
                 if u.two_step.confirmed_channels().len() == 1 && !a.user.two_step.enabled() {
-                    Some(regenerate_for(app, &u)?)
+                    Some(regenerate_for(app, &u).await?)
                 } else {
                     None
                 };
@@ -324,12 +331,13 @@ pub async fn confirm_sent(
 }
 
 /// Replaces the recovery codes of `u` and returns them (used right after confirmation).
-fn regenerate_for(app: &App, u: &UserRecord) -> ApiResult<Vec<String>> {
+async fn regenerate_for(app: &App, u: &UserRecord) -> ApiResult<Vec<String>> {
     let (codes, macs) = codes::new_recovery_codes(app, &u.id);
     modify(app, &u.username, |x| {
         x.two_step.recovery = macs.clone();
         Ok(())
-    })?;
+    })
+    .await?;
     Ok(codes)
 }
 
@@ -340,7 +348,7 @@ pub async fn remove_channel(
     channel: Channel,
     o: Origin,
 ) -> ApiResult<TwoStepSettings> {
-    let required = app.org(&a.user.org)?.policy.require_two_step;
+    let required = app.org(&a.user.org).await?.policy.require_two_step;
     let u = modify(app, &a.user.username, |u| {
         let mut next = u.two_step.clone();
         let existed = match channel {
@@ -370,20 +378,22 @@ pub async fn remove_channel(
         }
         u.two_step = next;
         Ok(())
-    })?;
+    })
+    .await?;
     app.audit(
         o.now_ms,
         AuditKind::TwoStepChannelRemoved,
         &ctx(a, &o),
         Some(channel.as_str().into()),
-    )?;
+    )
+    .await?;
     app.commit().await?;
-    Ok(views::settings(app, &u))
+    Ok(views::settings(app, &u).await)
 }
 
 /// `DELETE /v1/me/two-step`: turns two-step off (refused while the org requires it).
 pub async fn disable(app: &App, a: &Authed, o: Origin) -> ApiResult<TwoStepSettings> {
-    if app.org(&a.user.org)?.policy.require_two_step {
+    if app.org(&a.user.org).await?.policy.require_two_step {
         return Err(ApiError::new(
             ErrorCode::PolicyRequiresTwoStep,
             "your organization requires two-step authentication",
@@ -392,10 +402,11 @@ pub async fn disable(app: &App, a: &Authed, o: Origin) -> ApiResult<TwoStepSetti
     let u = modify(app, &a.user.username, |u| {
         u.two_step = TwoStepRecord::default();
         Ok(())
-    })?;
-    app.audit(o.now_ms, AuditKind::TwoStepDisabled, &ctx(a, &o), None)?;
+    })
+    .await?;
+    app.audit(o.now_ms, AuditKind::TwoStepDisabled, &ctx(a, &o), None).await?;
     app.commit().await?;
-    Ok(views::settings(app, &u))
+    Ok(views::settings(app, &u).await)
 }
 
 /// `PUT /v1/me/two-step/preferred`.
@@ -414,15 +425,17 @@ pub async fn set_preferred(
         }
         u.two_step.preferred = Some(channel);
         Ok(())
-    })?;
+    })
+    .await?;
     app.audit(
         o.now_ms,
         AuditKind::PreferredChannelChanged,
         &ctx(a, &o),
         Some(channel.as_str().into()),
-    )?;
+    )
+    .await?;
     app.commit().await?;
-    Ok(views::settings(app, &u))
+    Ok(views::settings(app, &u).await)
 }
 
 /// `POST /v1/me/two-step/recovery-codes`.
@@ -430,8 +443,8 @@ pub async fn regenerate_recovery(app: &App, a: &Authed, o: Origin) -> ApiResult<
     if !a.user.two_step.enabled() {
         return Err(ApiError::new(ErrorCode::Conflict, "configure two-step first"));
     }
-    let codes = regenerate_for(app, &a.user)?;
-    app.audit(o.now_ms, AuditKind::RecoveryCodesRegenerated, &ctx(a, &o), None)?;
+    let codes = regenerate_for(app, &a.user).await?;
+    app.audit(o.now_ms, AuditKind::RecoveryCodesRegenerated, &ctx(a, &o), None).await?;
     app.commit().await?;
     Ok(RecoveryCodes { codes })
 }
@@ -446,9 +459,9 @@ pub async fn verify(
     let code = codes::normalize(&sub.code);
     codes::require_digits(&code, crate::totp::DIGITS as usize)?;
     let c = ctx(a, &o);
-    if let Some(e) =
-        crate::app::gate_error(crate::throttle::account_gate(&app.repo, &a.user.username, o.now)?)
-    {
+    if let Some(e) = crate::app::gate_error(
+        crate::throttle::account_gate(&app.repo, &a.user.username, o.now).await?,
+    ) {
         return Err(e);
     }
     let t = a.user.two_step.totp.as_ref().filter(|t| t.confirmed).ok_or_else(|| {
@@ -457,17 +470,17 @@ pub async fn verify(
     let secret = codes::totp_secret(app, &a.user, t)?;
     crate::metrics::inc(&app.metrics.code_verifications_total);
     let ok = match crate::totp::matching_step(&secret, &code, o.now) {
-        Some(step) => accept_totp_step(app, &a.user.username, step)?,
+        Some(step) => accept_totp_step(app, &a.user.username, step).await?,
         None => false,
     };
     if ok {
-        app.audit(o.now_ms, AuditKind::StepUpVerified, &c, None)?;
+        app.audit(o.now_ms, AuditKind::StepUpVerified, &c, None).await?;
         app.commit().await?;
         return Ok(VerifyResult { verified: true, channel: Channel::Totp });
     }
     crate::metrics::inc(&app.metrics.code_failures_total);
-    let t = crate::throttle::account_failure(&app.repo, &a.user.username, o.now)?;
-    app.audit(o.now_ms, AuditKind::CodeRejected, &c, Some("step-up".into()))?;
+    let t = crate::throttle::account_failure(&app.repo, &a.user.username, o.now).await?;
+    app.audit(o.now_ms, AuditKind::CodeRejected, &c, Some("step-up".into())).await?;
     app.commit().await?;
     Err(ApiError::wrong_code(
         crate::throttle::FREE_FAILURES
@@ -497,27 +510,30 @@ pub async fn change_password(
         u.password_hash = hash.clone();
         u.epoch += 1;
         Ok(())
-    })?;
+    })
+    .await?;
     app.audit(
         o.now_ms,
         AuditKind::PasswordChanged,
         &ctx(a, &o),
         Some("sessions and devices revoked".into()),
-    )?;
+    )
+    .await?;
     app.commit().await
 }
 
 /// `POST /v1/signout`.
 pub async fn sign_out(app: &App, a: &Authed, o: Origin) -> ApiResult<()> {
-    sessions::revoke(app, &a.key)?;
-    app.audit(o.now_ms, AuditKind::SignedOut, &ctx(a, &o), None)?;
+    sessions::revoke(app, &a.key).await?;
+    app.audit(o.now_ms, AuditKind::SignedOut, &ctx(a, &o), None).await?;
     app.commit().await
 }
 
 /// `GET /v1/me/devices`.
-pub fn list_devices(app: &App, a: &Authed) -> ApiResult<DeviceList> {
+pub async fn list_devices(app: &App, a: &Authed) -> ApiResult<DeviceList> {
     Ok(DeviceList {
-        devices: devices::list(app, &a.user)?
+        devices: devices::list(app, &a.user)
+            .await?
             .iter()
             .map(|d| views::device(d, a.user.epoch))
             .collect(),
@@ -526,7 +542,7 @@ pub fn list_devices(app: &App, a: &Authed) -> ApiResult<DeviceList> {
 
 /// `DELETE /v1/me/devices/{id}`.
 pub async fn revoke_device(app: &App, a: &Authed, id: &str, o: Origin) -> ApiResult<()> {
-    devices::revoke(app, &a.user, Some(id))?;
-    app.audit(o.now_ms, AuditKind::DeviceRevoked, &ctx(a, &o), Some(id.to_owned()))?;
+    devices::revoke(app, &a.user, Some(id)).await?;
+    app.audit(o.now_ms, AuditKind::DeviceRevoked, &ctx(a, &o), Some(id.to_owned())).await?;
     app.commit().await
 }

@@ -17,7 +17,7 @@ pub struct Authed {
 }
 
 /// Creates a session for `user`.
-pub fn issue(
+pub async fn issue(
     app: &App,
     user: &UserRecord,
     client: ClientKind,
@@ -41,7 +41,7 @@ pub fn issue(
         created_at: now,
         expires_at: now + ttl,
     };
-    app.repo.put(Tree::Sessions, sha256_hex(token.as_bytes()).as_bytes(), &rec)?;
+    app.repo.put(Tree::Sessions, sha256_hex(token.as_bytes()).as_bytes(), &rec).await?;
     crate::metrics::inc(&app.metrics.sessions_issued_total);
     Ok(SessionGrant { token, expires_at: rec.expires_at, scope, user: summary(user), device })
 }
@@ -52,7 +52,7 @@ pub fn summary(u: &UserRecord) -> UserSummary {
 }
 
 /// Resolves a bearer token.
-pub fn authenticate(app: &App, token: &str, now: u64) -> ApiResult<Authed> {
+pub async fn authenticate(app: &App, token: &str, now: u64) -> ApiResult<Authed> {
     let unauthorized =
         || ApiError::new(ErrorCode::Unauthorized, "missing, invalid or expired session");
     if token.len() > 128 {
@@ -60,37 +60,36 @@ pub fn authenticate(app: &App, token: &str, now: u64) -> ApiResult<Authed> {
     }
     let key = sha256_hex(token.as_bytes());
     let session: SessionRecord =
-        app.repo.get(Tree::Sessions, key.as_bytes())?.ok_or_else(unauthorized)?;
+        app.repo.get(Tree::Sessions, key.as_bytes()).await?.ok_or_else(unauthorized)?;
     if session.expires_at <= now {
-        app.repo.remove(Tree::Sessions, key.as_bytes())?;
+        app.repo.remove(Tree::Sessions, key.as_bytes()).await?;
         return Err(unauthorized());
     }
-    let user = app.user(&session.username)?.ok_or_else(unauthorized)?;
+    let user = app.user(&session.username).await?.ok_or_else(unauthorized)?;
     if user.id != session.user_id || user.epoch != session.epoch {
-        app.repo.remove(Tree::Sessions, key.as_bytes())?;
+        app.repo.remove(Tree::Sessions, key.as_bytes()).await?;
         return Err(unauthorized());
     }
     Ok(Authed { key, session, user })
 }
 
 /// Ends a session.
-pub fn revoke(app: &App, key: &str) -> ApiResult<()> {
-    app.repo.remove(Tree::Sessions, key.as_bytes())?;
+pub async fn revoke(app: &App, key: &str) -> ApiResult<()> {
+    app.repo.remove(Tree::Sessions, key.as_bytes()).await?;
     Ok(())
 }
 
 /// Upgrades a setup-only session once two-step is configured.
-pub fn upgrade(app: &App, key: &str) -> ApiResult<bool> {
-    let r = app.repo.update::<SessionRecord, (), _>(
-        Tree::Sessions,
-        key.as_bytes(),
-        |cur| match cur {
+pub async fn upgrade(app: &App, key: &str) -> ApiResult<bool> {
+    let r = app
+        .repo
+        .update::<SessionRecord, (), _>(Tree::Sessions, key.as_bytes(), |cur| match cur {
             Some(mut s) if s.scope == SessionScope::SetupOnly => {
                 s.scope = SessionScope::Full;
                 crate::store::repo::Change::Put(s)
             }
             _ => crate::store::repo::Change::Abort(()),
-        },
-    )?;
+        })
+        .await?;
     Ok(r.is_ok())
 }

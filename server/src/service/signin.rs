@@ -66,12 +66,12 @@ fn check_device(client: ClientKind, device: Option<&DeviceRegistration>) -> ApiR
 }
 
 /// Checks the address and account gates before any work.
-fn gates(app: &App, username: &str, o: &Origin) -> ApiResult<()> {
+async fn gates(app: &App, username: &str, o: &Origin) -> ApiResult<()> {
     if let Some(wait) = app.addresses.check(o.addr, o.now) {
         inc(&app.metrics.rate_limited_total);
         return Err(ApiError::rate_limited(wait));
     }
-    if let Some(e) = gate_error(throttle::account_gate(&app.repo, username, o.now)?) {
+    if let Some(e) = gate_error(throttle::account_gate(&app.repo, username, o.now).await?) {
         inc(&app.metrics.rate_limited_total);
         return Err(e);
     }
@@ -79,11 +79,11 @@ fn gates(app: &App, username: &str, o: &Origin) -> ApiResult<()> {
 }
 
 /// Counts a failure against the account and the address.
-fn failure(app: &App, username: &str, c: &Ctx, o: &Origin) -> ApiResult<()> {
+async fn failure(app: &App, username: &str, c: &Ctx, o: &Origin) -> ApiResult<()> {
     app.addresses.failure(o.addr, o.now);
-    let t = throttle::account_failure(&app.repo, username, o.now)?;
+    let t = throttle::account_failure(&app.repo, username, o.now).await?;
     if t.locked && t.failures == throttle::LOCK_AFTER {
-        app.audit(o.now_ms, AuditKind::AccountLocked, c, None)?;
+        app.audit(o.now_ms, AuditKind::AccountLocked, c, None).await?;
     }
     Ok(())
 }
@@ -97,9 +97,9 @@ pub async fn sign_in(app: &App, req: SignInRequest, o: Origin) -> ApiResult<Sign
         return Err(ApiError::field(format!("password must be 1..={MAX_PASSWORD_LEN} bytes")));
     }
     check_device(req.client, req.device.as_ref())?;
-    gates(app, &username, &o)?;
+    gates(app, &username, &o).await?;
     inc(&app.metrics.signin_attempts_total);
-    let user = app.user(&username)?;
+    let user = app.user(&username).await?;
     inc(&app.metrics.password_hashes_total);
     let ok =
         app.hasher.verify(&req.password, user.as_ref().map(|u| u.password_hash.as_str())).await?;
@@ -108,33 +108,37 @@ pub async fn sign_in(app: &App, req: SignInRequest, o: Origin) -> ApiResult<Sign
         (true, Some(u)) => u,
         _ => {
             inc(&app.metrics.signin_failures_total);
-            failure(app, &username, &c, &o)?;
-            app.audit(o.now_ms, AuditKind::SignInFailed, &c, Some("invalid credentials".into()))?;
+            failure(app, &username, &c, &o).await?;
+            app.audit(o.now_ms, AuditKind::SignInFailed, &c, Some("invalid credentials".into()))
+                .await?;
             app.commit().await?;
             return Err(ApiError::credentials());
         }
     };
-    let org = app.org(&user.org)?;
+    let org = app.org(&user.org).await?;
     if !user.two_step.enabled() {
         if org.policy.require_two_step {
-            app.audit(o.now_ms, AuditKind::SetupRequired, &c, None)?;
+            app.audit(o.now_ms, AuditKind::SetupRequired, &c, None).await?;
             let message = "your organization requires two-step authentication; configure it in the web portal first".to_string();
             let session = if req.client == ClientKind::Web {
-                Some(sessions::issue(
-                    app,
-                    &user,
-                    ClientKind::Web,
-                    SessionScope::SetupOnly,
-                    None,
-                    o.now,
-                )?)
+                Some(
+                    sessions::issue(
+                        app,
+                        &user,
+                        ClientKind::Web,
+                        SessionScope::SetupOnly,
+                        None,
+                        o.now,
+                    )
+                    .await?,
+                )
             } else {
                 None
             };
             app.commit().await?;
             return Ok(SignInResponse::SetupRequired(SetupRequired { session, message }));
         }
-        let grant = complete(app, &user, req.client, req.device, &c, &o)?;
+        let grant = complete(app, &user, req.client, req.device, &c, &o).await?;
         app.commit().await?;
         return Ok(SignInResponse::Session(grant));
     }
@@ -156,9 +160,9 @@ pub async fn sign_in(app: &App, req: SignInRequest, o: Origin) -> ApiResult<Sign
         created_at: o.now,
         expires_at: o.now + CHALLENGE_TTL_SECS,
     };
-    app.audit(o.now_ms, AuditKind::CodeChallengeIssued, &c, Some(channel.as_str().into()))?;
+    app.audit(o.now_ms, AuditKind::CodeChallengeIssued, &c, Some(channel.as_str().into())).await?;
     send_if_needed(app, &user, &mut ch, &c, &o).await?;
-    app.repo.put(Tree::Challenges, ch.id.as_bytes(), &ch)?;
+    app.repo.put(Tree::Challenges, ch.id.as_bytes(), &ch).await?;
     app.commit().await?;
     Ok(SignInResponse::CodeRequired(challenge_view(app, &user, &ch)))
 }
@@ -176,24 +180,28 @@ async fn send_if_needed(
         return Ok(());
     };
     let (code, pending) = codes::new_pending(app, &format!("challenge:{}", ch.id), o.now);
-    codes::deliver(
+    let delivered = codes::deliver(
         app,
         ch.channel,
         &dest,
         &code,
         "If you did not try to sign in, change your password.",
     )
-    .await
-    .inspect_err(|_| {
-        let _ =
-            app.audit(o.now_ms, AuditKind::CodeDeliveryFailed, c, Some(ch.channel.as_str().into()));
-    })?;
+    .await;
+    if let Err(e) = delivered {
+        // The delivery error is what the client needs to see; the audit is best effort.
+        let _ = app
+            .audit(o.now_ms, AuditKind::CodeDeliveryFailed, c, Some(ch.channel.as_str().into()))
+            .await;
+        return Err(e);
+    }
     app.audit(
         o.now_ms,
         AuditKind::CodeSent,
         c,
         Some(format!("{} to {}", ch.channel.as_str(), crate::mask::destination(ch.channel, &dest))),
-    )?;
+    )
+    .await?;
     ch.code = Some(pending);
     ch.sends += 1;
     Ok(())
@@ -227,7 +235,7 @@ fn challenge_view(_app: &App, user: &UserRecord, ch: &ChallengeRecord) -> CodeCh
 }
 
 /// Issues the session (and registers the device for mobile) once every step passed.
-fn complete(
+async fn complete(
     app: &App,
     user: &UserRecord,
     client: ClientKind,
@@ -235,36 +243,38 @@ fn complete(
     c: &Ctx,
     o: &Origin,
 ) -> ApiResult<SessionGrant> {
-    let org = app.org(&user.org)?;
+    let org = app.org(&user.org).await?;
     let grant = match (client, device) {
         (ClientKind::Mobile, Some(d)) => {
-            let rec = devices::register(app, user, &d, o.now)?;
-            app.audit(o.now_ms, AuditKind::DeviceRegistered, c, Some(rec.id.clone()))?;
+            let rec = devices::register(app, user, &d, o.now).await?;
+            app.audit(o.now_ms, AuditKind::DeviceRegistered, c, Some(rec.id.clone())).await?;
             Some(DeviceGrant { device_id: rec.id, passcode: app.passcode_policy(&org) })
         }
         _ => None,
     };
-    throttle::account_reset(&app.repo, &user.username)?;
-    let s = sessions::issue(app, user, client, SessionScope::Full, grant, o.now)?;
-    app.audit(o.now_ms, AuditKind::SignInSucceeded, c, None)?;
+    throttle::account_reset(&app.repo, &user.username).await?;
+    let s = sessions::issue(app, user, client, SessionScope::Full, grant, o.now).await?;
+    app.audit(o.now_ms, AuditKind::SignInSucceeded, c, None).await?;
     Ok(s)
 }
 
 /// Loads an open challenge and its user.
-fn open_challenge(app: &App, id: &str, now: u64) -> ApiResult<(ChallengeRecord, UserRecord)> {
+async fn open_challenge(app: &App, id: &str, now: u64) -> ApiResult<(ChallengeRecord, UserRecord)> {
     let expired = || {
         ApiError::new(ErrorCode::ChallengeExpired, "this sign-in is no longer open; sign in again")
     };
     if id.len() > 64 {
         return Err(expired());
     }
-    let ch: ChallengeRecord = app.repo.get(Tree::Challenges, id.as_bytes())?.ok_or_else(expired)?;
+    let ch: ChallengeRecord =
+        app.repo.get(Tree::Challenges, id.as_bytes()).await?.ok_or_else(expired)?;
     if ch.expires_at <= now {
-        app.repo.remove(Tree::Challenges, id.as_bytes())?;
+        app.repo.remove(Tree::Challenges, id.as_bytes()).await?;
         return Err(expired());
     }
     let user = app
-        .user(&ch.username)?
+        .user(&ch.username)
+        .await?
         .filter(|u| u.id == ch.user_id && u.epoch == ch.epoch)
         .ok_or_else(expired)?;
     Ok((ch, user))
@@ -285,14 +295,14 @@ pub async fn submit_code(
     o: Origin,
 ) -> ApiResult<SignInResponse> {
     let code = normalize(&sub.code);
-    let (ch, user) = open_challenge(app, id, o.now)?;
+    let (ch, user) = open_challenge(app, id, o.now).await?;
     let digits = if ch.channel == Channel::Totp {
         crate::totp::DIGITS as usize
     } else {
         usize::from(SENT_CODE_DIGITS)
     };
     codes::require_digits(&code, digits)?;
-    gates(app, &user.username, &o)?;
+    gates(app, &user.username, &o).await?;
     let c = ctx(&user.username, Some(&user.org), ch.client, &o);
     inc(&app.metrics.code_verifications_total);
 
@@ -306,7 +316,7 @@ pub async fn submit_code(
         };
         let secret = codes::totp_secret(app, &user, t)?;
         match crate::totp::matching_step(&secret, &code, o.now) {
-            Some(step) => accept_totp_step(app, &user.username, step)?,
+            Some(step) => accept_totp_step(app, &user.username, step).await?,
             None => false,
         }
     } else {
@@ -314,8 +324,9 @@ pub async fn submit_code(
     };
 
     let purpose = format!("challenge:{}", ch.id);
-    let verdict =
-        app.repo.update::<ChallengeRecord, Verdict, _>(Tree::Challenges, id.as_bytes(), |cur| {
+    let verdict = app
+        .repo
+        .update::<ChallengeRecord, Verdict, _>(Tree::Challenges, id.as_bytes(), |cur| {
             let Some(mut cur) = cur else { return Change::Abort(Verdict::Gone) };
             if cur.channel != ch.channel {
                 return Change::Abort(Verdict::Gone);
@@ -340,7 +351,8 @@ pub async fn submit_code(
                     Change::Put(cur)
                 }
             }
-        })?;
+        })
+        .await?;
     let verdict = match verdict {
         Ok(None) if totp_ok || ch.channel != Channel::Totp => Verdict::Accept,
         Ok(None) => Verdict::Wrong(0),
@@ -351,15 +363,17 @@ pub async fn submit_code(
     };
     match verdict {
         Verdict::Accept => {
-            app.audit(o.now_ms, AuditKind::CodeAccepted, &c, Some(ch.channel.as_str().into()))?;
-            let grant = complete(app, &user, ch.client, ch.device, &c, &o)?;
+            app.audit(o.now_ms, AuditKind::CodeAccepted, &c, Some(ch.channel.as_str().into()))
+                .await?;
+            let grant = complete(app, &user, ch.client, ch.device, &c, &o).await?;
             app.commit().await?;
             Ok(SignInResponse::Session(grant))
         }
         Verdict::Wrong(left) => {
             inc(&app.metrics.code_failures_total);
-            failure(app, &user.username, &c, &o)?;
-            app.audit(o.now_ms, AuditKind::CodeRejected, &c, Some(ch.channel.as_str().into()))?;
+            failure(app, &user.username, &c, &o).await?;
+            app.audit(o.now_ms, AuditKind::CodeRejected, &c, Some(ch.channel.as_str().into()))
+                .await?;
             app.commit().await?;
             if left == 0 && ch.channel == Channel::Totp {
                 return Err(ApiError::new(
@@ -381,16 +395,19 @@ pub async fn submit_code(
 }
 
 /// Atomically records `step` as the user's last accepted TOTP step if it is newer.
-pub fn accept_totp_step(app: &App, username: &str, step: u64) -> ApiResult<bool> {
-    let r = app.repo.update::<UserRecord, (), _>(Tree::Users, username.as_bytes(), |cur| {
-        let Some(mut u) = cur else { return Change::Abort(()) };
-        let Some(t) = u.two_step.totp.as_mut() else { return Change::Abort(()) };
-        if t.last_step.is_some_and(|last| step <= last) {
-            return Change::Abort(());
-        }
-        t.last_step = Some(step);
-        Change::Put(u)
-    })?;
+pub async fn accept_totp_step(app: &App, username: &str, step: u64) -> ApiResult<bool> {
+    let r = app
+        .repo
+        .update::<UserRecord, (), _>(Tree::Users, username.as_bytes(), |cur| {
+            let Some(mut u) = cur else { return Change::Abort(()) };
+            let Some(t) = u.two_step.totp.as_mut() else { return Change::Abort(()) };
+            if t.last_step.is_some_and(|last| step <= last) {
+                return Change::Abort(());
+            }
+            t.last_step = Some(step);
+            Change::Put(u)
+        })
+        .await?;
     Ok(r.is_ok())
 }
 
@@ -401,11 +418,11 @@ pub async fn use_recovery(
     sub: CodeSubmission,
     o: Origin,
 ) -> ApiResult<SignInResponse> {
-    let (ch, user) = open_challenge(app, id, o.now)?;
+    let (ch, user) = open_challenge(app, id, o.now).await?;
     if sub.code.len() > 64 {
         return Err(ApiError::field("a recovery code is 10 characters"));
     }
-    gates(app, &user.username, &o)?;
+    gates(app, &user.username, &o).await?;
     let c = ctx(&user.username, Some(&user.org), ch.client, &o);
     let used = match codes::recovery_index(app, &user, &sub.code) {
         Some(_) => {
@@ -420,7 +437,8 @@ pub async fn use_recovery(
                         }
                         None => Change::Abort(()),
                     }
-                })?
+                })
+                .await?
                 .ok()
                 .flatten()
         }
@@ -428,31 +446,33 @@ pub async fn use_recovery(
     };
     match used {
         Some(fresh) => {
-            app.repo.remove(Tree::Challenges, id.as_bytes())?;
+            app.repo.remove(Tree::Challenges, id.as_bytes()).await?;
             app.audit(
                 o.now_ms,
                 AuditKind::RecoveryCodeUsed,
                 &c,
                 Some(format!("{} left", fresh.two_step.recovery.len())),
-            )?;
-            let grant = complete(app, &fresh, ch.client, ch.device, &c, &o)?;
+            )
+            .await?;
+            let grant = complete(app, &fresh, ch.client, ch.device, &c, &o).await?;
             app.commit().await?;
             Ok(SignInResponse::Session(grant))
         }
         None => {
-            let left = app.repo.update::<ChallengeRecord, (), _>(
-                Tree::Challenges,
-                id.as_bytes(),
-                |cur| match cur {
-                    Some(mut r) => {
-                        r.tries_left = r.tries_left.saturating_sub(1);
-                        if r.tries_left == 0 { Change::Remove } else { Change::Put(r) }
-                    }
-                    None => Change::Abort(()),
-                },
-            )?;
-            failure(app, &user.username, &c, &o)?;
-            app.audit(o.now_ms, AuditKind::CodeRejected, &c, Some("recovery".into()))?;
+            let left =
+                app.repo
+                    .update::<ChallengeRecord, (), _>(Tree::Challenges, id.as_bytes(), |cur| {
+                        match cur {
+                            Some(mut r) => {
+                                r.tries_left = r.tries_left.saturating_sub(1);
+                                if r.tries_left == 0 { Change::Remove } else { Change::Put(r) }
+                            }
+                            None => Change::Abort(()),
+                        }
+                    })
+                    .await?;
+            failure(app, &user.username, &c, &o).await?;
+            app.audit(o.now_ms, AuditKind::CodeRejected, &c, Some("recovery".into())).await?;
             app.commit().await?;
             Err(ApiError::wrong_code(left.ok().flatten().map(|r| r.tries_left).unwrap_or(0)))
         }
@@ -469,7 +489,7 @@ pub async fn resend(
     switch_to: Option<Channel>,
     o: Origin,
 ) -> ApiResult<CodeChallenge> {
-    let (mut ch, user) = open_challenge(app, id, o.now)?;
+    let (mut ch, user) = open_challenge(app, id, o.now).await?;
     let before = ch.clone();
     let c = ctx(&user.username, Some(&user.org), ch.client, &o);
     if let Some(target) = switch_to {
@@ -501,10 +521,9 @@ pub async fn resend(
     }
     send_if_needed(app, &user, &mut ch, &c, &o).await?;
     let new = ch.clone();
-    let swapped = app.repo.update::<ChallengeRecord, (), _>(
-        Tree::Challenges,
-        id.as_bytes(),
-        |cur| match cur {
+    let swapped = app
+        .repo
+        .update::<ChallengeRecord, (), _>(Tree::Challenges, id.as_bytes(), |cur| match cur {
             Some(cur)
                 if cur.channel == before.channel
                     && cur.code.as_ref().map(|p| &p.nonce)
@@ -513,8 +532,8 @@ pub async fn resend(
                 Change::Put(new.clone())
             }
             _ => Change::Abort(()),
-        },
-    )?;
+        })
+        .await?;
     if swapped.is_err() {
         return Err(ApiError::new(ErrorCode::Conflict, "the sign-in changed meanwhile; try again"));
     }
@@ -524,7 +543,7 @@ pub async fn resend(
 
 /// `DELETE /v1/signin/{id}`.
 pub async fn cancel(app: &App, id: &str, o: Origin) -> ApiResult<()> {
-    let (ch, _) = open_challenge(app, id, o.now)?;
-    app.repo.remove(Tree::Challenges, ch.id.as_bytes())?;
+    let (ch, _) = open_challenge(app, id, o.now).await?;
+    app.repo.remove(Tree::Challenges, ch.id.as_bytes()).await?;
     app.commit().await
 }

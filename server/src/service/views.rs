@@ -5,7 +5,7 @@ use crate::model::{DeviceRecord, UserRecord};
 use twostep_proto::{Channel, ChannelChoice, ChannelStatus, DeviceInfo, TwoStepSettings};
 
 /// A user's settings with destinations masked.
-pub fn settings(app: &App, user: &UserRecord) -> TwoStepSettings {
+pub async fn settings(app: &App, user: &UserRecord) -> TwoStepSettings {
     let ts = &user.two_step;
     let mut channels = Vec::new();
     if let Some(t) = &ts.totp {
@@ -29,7 +29,7 @@ pub fn settings(app: &App, user: &UserRecord) -> TwoStepSettings {
             });
         }
     }
-    let required = app.org(&user.org).map(|o| o.policy.require_two_step).unwrap_or(false);
+    let required = app.org(&user.org).await.map(|o| o.policy.require_two_step).unwrap_or(false);
     TwoStepSettings {
         enabled: ts.enabled(),
         origin: if ts.enabled() { ts.origin } else { None },

@@ -96,16 +96,18 @@ pub enum StoreError {
 /// Key-value pairs from a scan.
 pub type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
 
-/// The storage backend.
+/// The storage backend. Async, so that a network round trip (PostgreSQL) never blocks a
+/// tokio worker; the embedded sled store answers from memory and is cheap to await.
+#[async_trait::async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Reads a value.
-    fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+    async fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
     /// Writes a value.
-    fn put(&self, tree: Tree, key: &[u8], value: Vec<u8>) -> Result<(), StoreError>;
+    async fn put(&self, tree: Tree, key: &[u8], value: Vec<u8>) -> Result<(), StoreError>;
     /// Removes a value; returns whether it existed.
-    fn remove(&self, tree: Tree, key: &[u8]) -> Result<bool, StoreError>;
+    async fn remove(&self, tree: Tree, key: &[u8]) -> Result<bool, StoreError>;
     /// Atomically replaces `expected` with `new` (`None` = absent). False if the value differed.
-    fn compare_and_swap(
+    async fn compare_and_swap(
         &self,
         tree: Tree,
         key: &[u8],
@@ -113,7 +115,7 @@ pub trait Store: Send + Sync + 'static {
         new: Option<Vec<u8>>,
     ) -> Result<bool, StoreError>;
     /// Up to `limit` pairs whose key starts with `prefix` and sorts after `after`, in key order.
-    fn scan(
+    async fn scan(
         &self,
         tree: Tree,
         prefix: &[u8],
@@ -121,7 +123,7 @@ pub trait Store: Send + Sync + 'static {
         limit: usize,
     ) -> Result<Pairs, StoreError>;
     /// A unique, increasing id.
-    fn next_id(&self) -> Result<u64, StoreError>;
-    /// Makes every completed write durable (blocking; call off the async workers).
-    fn flush(&self) -> Result<(), StoreError>;
+    async fn next_id(&self) -> Result<u64, StoreError>;
+    /// Makes every completed write durable.
+    async fn flush(&self) -> Result<(), StoreError>;
 }

@@ -49,37 +49,42 @@ impl Repo {
     }
 
     /// Reads a record.
-    pub fn get<T: DeserializeOwned>(
+    pub async fn get<T: DeserializeOwned>(
         &self,
         tree: Tree,
         key: &[u8],
     ) -> Result<Option<T>, StoreError> {
-        self.store.get(tree, key)?.map(|b| decode(tree, &b)).transpose()
+        self.store.get(tree, key).await?.map(|b| decode(tree, &b)).transpose()
     }
 
     /// Writes a record.
-    pub fn put<T: Serialize>(&self, tree: Tree, key: &[u8], value: &T) -> Result<(), StoreError> {
-        self.store.put(tree, key, encode(value))
+    pub async fn put<T: Serialize>(
+        &self,
+        tree: Tree,
+        key: &[u8],
+        value: &T,
+    ) -> Result<(), StoreError> {
+        self.store.put(tree, key, encode(value)).await
     }
 
     /// Creates a record; false if the key exists.
-    pub fn insert_new<T: Serialize>(
+    pub async fn insert_new<T: Serialize>(
         &self,
         tree: Tree,
         key: &[u8],
         value: &T,
     ) -> Result<bool, StoreError> {
-        self.store.compare_and_swap(tree, key, None, Some(encode(value)))
+        self.store.compare_and_swap(tree, key, None, Some(encode(value))).await
     }
 
     /// Removes a record.
-    pub fn remove(&self, tree: Tree, key: &[u8]) -> Result<bool, StoreError> {
-        self.store.remove(tree, key)
+    pub async fn remove(&self, tree: Tree, key: &[u8]) -> Result<bool, StoreError> {
+        self.store.remove(tree, key).await
     }
 
     /// Atomic read-modify-write: `f` sees the current value and decides; retried on a
     /// concurrent change, so `f` must be pure. Returns what `f` decided last.
-    pub fn update<T, E, F>(
+    pub async fn update<T, E, F>(
         &self,
         tree: Tree,
         key: &[u8],
@@ -90,7 +95,7 @@ impl Repo {
         F: FnMut(Option<T>) -> Change<T, E>,
     {
         loop {
-            let raw = self.store.get(tree, key)?;
+            let raw = self.store.get(tree, key).await?;
             let current = raw.as_deref().map(|b| decode(tree, b)).transpose()?;
             let (new_raw, result) = match f(current) {
                 Change::Put(v) => {
@@ -103,14 +108,14 @@ impl Repo {
             if raw.is_none() && new_raw.is_none() {
                 return Ok(result);
             }
-            if self.store.compare_and_swap(tree, key, raw.as_deref(), new_raw)? {
+            if self.store.compare_and_swap(tree, key, raw.as_deref(), new_raw).await? {
                 return Ok(result);
             }
         }
     }
 
     /// Records under a prefix, in key order.
-    pub fn scan<T: DeserializeOwned>(
+    pub async fn scan<T: DeserializeOwned>(
         &self,
         tree: Tree,
         prefix: &[u8],
@@ -118,7 +123,8 @@ impl Repo {
         limit: usize,
     ) -> Result<Vec<(Vec<u8>, T)>, StoreError> {
         self.store
-            .scan(tree, prefix, after, limit)?
+            .scan(tree, prefix, after, limit)
+            .await?
             .into_iter()
             .map(|(k, v)| Ok((k, decode(tree, &v)?)))
             .collect()

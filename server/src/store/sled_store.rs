@@ -42,21 +42,22 @@ impl SledStore {
     }
 }
 
+#[async_trait::async_trait]
 impl Store for SledStore {
-    fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+    async fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.tree(tree).get(key).map_err(backend)?.map(|v| v.to_vec()))
     }
 
-    fn put(&self, tree: Tree, key: &[u8], value: Vec<u8>) -> Result<(), StoreError> {
+    async fn put(&self, tree: Tree, key: &[u8], value: Vec<u8>) -> Result<(), StoreError> {
         self.tree(tree).insert(key, value).map_err(backend)?;
         Ok(())
     }
 
-    fn remove(&self, tree: Tree, key: &[u8]) -> Result<bool, StoreError> {
+    async fn remove(&self, tree: Tree, key: &[u8]) -> Result<bool, StoreError> {
         Ok(self.tree(tree).remove(key).map_err(backend)?.is_some())
     }
 
-    fn compare_and_swap(
+    async fn compare_and_swap(
         &self,
         tree: Tree,
         key: &[u8],
@@ -66,7 +67,7 @@ impl Store for SledStore {
         Ok(self.tree(tree).compare_and_swap(key, expected, new).map_err(backend)?.is_ok())
     }
 
-    fn scan(
+    async fn scan(
         &self,
         tree: Tree,
         prefix: &[u8],
@@ -99,12 +100,17 @@ impl Store for SledStore {
         Ok(out)
     }
 
-    fn next_id(&self) -> Result<u64, StoreError> {
+    async fn next_id(&self) -> Result<u64, StoreError> {
         self.db.generate_id().map_err(backend)
     }
 
-    fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush().map_err(backend)?;
+    async fn flush(&self) -> Result<(), StoreError> {
+        // fsync blocks: run it on the blocking pool, never on an async worker.
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || db.flush())
+            .await
+            .map_err(|e| StoreError::Backend(format!("flush task: {e}")))?
+            .map_err(backend)?;
         Ok(())
     }
 }
@@ -113,22 +119,24 @@ impl Store for SledStore {
 mod tests {
     use super::*;
 
-    #[test]
-    fn cas_and_scan_behave() {
+    #[tokio::test]
+    async fn cas_and_scan_behave() {
         let dir = std::env::temp_dir().join(format!("twostep-sled-{}", std::process::id()));
         let s = SledStore::open(&dir).unwrap();
-        assert!(s.compare_and_swap(Tree::Users, b"a", None, Some(b"1".to_vec())).unwrap());
-        assert!(!s.compare_and_swap(Tree::Users, b"a", None, Some(b"2".to_vec())).unwrap());
-        assert!(s.compare_and_swap(Tree::Users, b"a", Some(b"1"), Some(b"2".to_vec())).unwrap());
+        assert!(s.compare_and_swap(Tree::Users, b"a", None, Some(b"1".to_vec())).await.unwrap());
+        assert!(!s.compare_and_swap(Tree::Users, b"a", None, Some(b"2".to_vec())).await.unwrap());
+        assert!(
+            s.compare_and_swap(Tree::Users, b"a", Some(b"1"), Some(b"2".to_vec())).await.unwrap()
+        );
         for k in ["x\x001", "x\x002", "x\x003", "y\x001"] {
-            s.put(Tree::Devices, k.as_bytes(), b"v".to_vec()).unwrap();
+            s.put(Tree::Devices, k.as_bytes(), b"v".to_vec()).await.unwrap();
         }
-        let all = s.scan(Tree::Devices, b"x\0", None, 10).unwrap();
+        let all = s.scan(Tree::Devices, b"x\0", None, 10).await.unwrap();
         assert_eq!(all.len(), 3);
-        let after = s.scan(Tree::Devices, b"x\0", Some(b"x\x001"), 10).unwrap();
+        let after = s.scan(Tree::Devices, b"x\0", Some(b"x\x001"), 10).await.unwrap();
         assert_eq!(after.len(), 2);
-        let a = s.next_id().unwrap();
-        assert!(s.next_id().unwrap() > a);
+        let a = s.next_id().await.unwrap();
+        assert!(s.next_id().await.unwrap() > a);
         drop(s);
         let _ = std::fs::remove_dir_all(dir);
     }

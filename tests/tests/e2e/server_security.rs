@@ -166,7 +166,9 @@ async fn the_hundredth_failure_locks_the_account_until_an_operator_unlocks_it() 
     let app = h.app().clone();
     // 99 failures long ago (their delays have passed), then one more over HTTP.
     for i in 0..99u64 {
-        twostep_server::throttle::account_failure(&app.repo, "carol", now() - 200_000 + i).unwrap();
+        twostep_server::throttle::account_failure(&app.repo, "carol", now() - 200_000 + i)
+            .await
+            .unwrap();
     }
     let (s, _) = h
         .call(
@@ -265,7 +267,7 @@ async fn secrets_never_reach_the_data_directory_in_the_clear() {
     h.create_user("acme", "dora", "dora-password").await;
     let token = h.web_token("dora", "dora-password").await;
     let secret = h.enroll_totp("dora", "dora-password").await;
-    h.app().repo.store().flush().unwrap();
+    h.app().repo.store().flush().await.unwrap();
     let raw = data_encoding::BASE32_NOPAD.decode(secret.as_bytes()).unwrap();
     let db = h.data_dir().join("db");
     let mut stack = vec![db];
