@@ -1,5 +1,7 @@
-// The twostep Android library as a standalone Gradle build (include it in an app's build
-// with `includeBuild("path/to/twostep/android")`, or publish it as an AAR).
+// The twostep Android build: the library (this directory, `io.twostep:twostep-android`) and
+// `for-unit-tests` (`io.twostep:twostep-android-forUnitTests`, the host libraries for app
+// teams' JVM unit tests). Include it in an app's build with
+// `includeBuild("path/to/twostep/android")`, or publish it (README.md).
 pluginManagement {
     repositories {
         google()
@@ -17,3 +19,4 @@ dependencyResolutionManagement {
 }
 
 rootProject.name = "twostep-android"
+include(":for-unit-tests")

@@ -17,8 +17,8 @@ cargo rustc --locked -q --profile mobile -p twostep-ffi --features bench --lib -
 cargo build --locked -q -p uniffi-bindgen
 rm -rf "$OUT" && mkdir -p "$OUT/generated" "$OUT/classes" "$OUT/lib"
 cp "$TARGET/mobile/libtwostep_ffi.so" "$TARGET/mobile/libtwostep_ffi.a" "$OUT/lib/"
-# The stripped .so has no symbol table left for uniffi's metadata; the static library of
-# the same build does.
+# Metadata from the static library of the same build (a shipped, stripped .so has no symbol
+# table left for uniffi to read).
 "$TARGET/debug/uniffi-bindgen" generate --library "$OUT/lib/libtwostep_ffi.a" --language kotlin --out-dir "$OUT/generated" --no-format
 
 CP="/usr/share/java/jna.jar:$KLIB/kotlinx-coroutines-core-jvm.jar"
