@@ -3,11 +3,16 @@
 #   1. builds twostep-ffi (the host libtwostep_ffi.so) and twostep-server, debug;
 #   2. generates the Kotlin bindings from the library with the pinned uniffi-bindgen
 #      (bindings/uniffi.toml, without `android = true`);
-#   3. compiles them, the idiomatic layer (android/src/main/kotlin) and the JVM tests
-#      (android/src/test/kotlin) in one kotlinc run; the Android-only sources
-#      (android/src/android/kotlin) are left out;
-#   4. runs JUnit 5 (console launcher) with JNA loading target/debug/libtwostep_ffi.so; the
-#      tests start target/debug/twostep-server on 127.0.0.1 with temp data dirs themselves.
+#   3. checks that the library's segments are 16 KB-aligned (and those of any Android build
+#      under android/build/rust), scripts/check-elf-alignment.py;
+#   4. compiles the bindings, the idiomatic layer (android/src/main/kotlin) and the JVM tests
+#      (android/src/test/kotlin) in one kotlinc run, at the Kotlin language and API version
+#      the AAR is built with (android/gradle/libs.versions.toml: one minor back); the
+#      Android-only sources (android/src/android/kotlin) are left out;
+#   5. packs the library into a jar in JNA's resource layout (linux-x86-64/libtwostep_ffi.so),
+#      as the io.twostep:twostep-android-forUnitTests artifact does, and runs JUnit 5 (console
+#      launcher) with only that jar to find it; the tests start target/debug/twostep-server
+#      on 127.0.0.1 with temp data dirs themselves.
 # Exits non-zero when anything fails. Tools: scripts/ci-install.sh (run here if missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,15 +37,30 @@ cp "$TARGET/debug/libtwostep_ffi.so" "$TARGET/debug/twostep-server" "$OUT/lib/"
 LIB="$OUT/lib/libtwostep_ffi.so"
 SERVER="$OUT/lib/twostep-server"
 
+echo "== test-kotlin: 16 KB segment alignment"
+ALIGN_PATHS=("$LIB")
+[ -d android/build/rust ] && ALIGN_PATHS+=(android/build/rust)
+python3 scripts/check-elf-alignment.py "${ALIGN_PATHS[@]}"
+
 echo "== test-kotlin: uniffi-bindgen generate --language kotlin"
 "$TARGET/debug/uniffi-bindgen" generate --library "$LIB" --language kotlin --out-dir "$OUT/generated" --no-format
 
-echo "== test-kotlin: kotlinc $(cat "$KOTLIN_HOME/build.txt") (generated + android/src/main + android/src/test)"
+KOTLIN_API=$(python3 -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb"))["versions"]["kotlinApi"])' android/gradle/libs.versions.toml)
+echo "== test-kotlin: kotlinc $(cat "$KOTLIN_HOME/build.txt") at Kotlin $KOTLIN_API (generated + android/src/main + android/src/test)"
 CP="/usr/share/java/jna.jar:$KLIB/kotlinx-coroutines-core-jvm.jar:$JUNIT"
 mapfile -t SOURCES < <(find "$OUT/generated" android/src/main/kotlin android/src/test/kotlin -name '*.kt' | sort)
-"$KOTLIN_HOME/bin/kotlinc" -jvm-target 17 -nowarn -cp "$CP" -d "$OUT/classes" "${SOURCES[@]}"
+"$KOTLIN_HOME/bin/kotlinc" -jvm-target 17 -language-version "$KOTLIN_API" -api-version "$KOTLIN_API" -nowarn \
+  -cp "$CP" -d "$OUT/classes" "${SOURCES[@]}"
 
-echo "== test-kotlin: JUnit 5 (JNA -> $LIB, server $SERVER)"
-exec java -Djna.library.path="$OUT/lib" -Dtwostep.server="$SERVER" \
+# The host library as JNA finds it in io.twostep:twostep-android-forUnitTests: a classpath
+# resource under JNA's platform prefix (com.sun.jna.Platform.RESOURCE_PREFIX).
+case "$(uname -m)" in x86_64 | amd64) ARCH=x86-64 ;; aarch64 | arm64) ARCH=aarch64 ;; *) ARCH=$(uname -m) ;; esac
+mkdir -p "$OUT/for-unit-tests/linux-$ARCH"
+cp "$LIB" "$OUT/for-unit-tests/linux-$ARCH/"
+(cd "$OUT/for-unit-tests" && jar --create --file ../twostep-android-forUnitTests.jar "linux-$ARCH")
+NATIVE_JAR="$OUT/twostep-android-forUnitTests.jar"
+
+echo "== test-kotlin: JUnit 5 (JNA -> $NATIVE_JAR!/linux-$ARCH/libtwostep_ffi.so, server $SERVER)"
+exec java -Dtwostep.server="$SERVER" -Djna.tmpdir="$OUT/jna-tmp" \
   -jar "$JUNIT" --disable-banner --disable-ansi-colors --details=tree --fail-if-no-tests \
-  --class-path "$OUT/classes:$KLIB/kotlin-stdlib.jar:$CP" --scan-class-path "$OUT/classes"
+  --class-path "$OUT/classes:$KLIB/kotlin-stdlib.jar:$CP:$NATIVE_JAR" --scan-class-path "$OUT/classes"
