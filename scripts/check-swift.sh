@@ -6,7 +6,8 @@
 #      (Package.swift, Sources, Tests) with the tree-sitter Swift grammar;
 #   3. compiles ios/scripts/header-check.c against the generated header with gcc, links it
 #      with the static library and runs it (one real call through the C ABI).
-# On macOS, ios/scripts/build-xcframework.sh and `swift test` do the real thing.
+# Where a Swift compiler exists, scripts/test-swift.sh runs `swift test` instead (it falls back
+# to this script without one); scripts/tests/test_ios_release.py checks the release manifest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/tool-versions.sh
@@ -23,7 +24,8 @@ cp "$TARGET/debug/libtwostep_ffi.so" "$TARGET/debug/libtwostep_ffi.a" "$OUT/lib/
 "$TARGET/debug/uniffi-bindgen" generate --library "$OUT/lib/libtwostep_ffi.so" --language swift --out-dir "$OUT/generated" --no-format
 
 echo "== check-swift: tree-sitter-swift $TREE_SITTER_SWIFT_VERSION syntax check"
-mapfile -t FILES < <(find "$OUT/generated" ios -name '*.swift' -not -path 'ios/Sources/TwostepFFI/*' -not -path 'ios/build/*' | sort)
+mapfile -t FILES < <(find "$OUT/generated" ios -name '*.swift' -not -path 'ios/Sources/TwostepFFI/*' \
+  -not -path 'ios/build/*' -not -path 'ios/.build/*' | sort)
 "$TOOLS_VENV/bin/python" scripts/swift-syntax-check.py "${FILES[@]}"
 
 echo "== check-swift: C header against the static library (gcc)"

@@ -8,11 +8,12 @@ cd "$(dirname "$0")/.."
 # What the Kotlin and Swift checks need (apt/npm/pip); skips whatever is already installed.
 scripts/ci-install.sh
 cargo test --workspace --locked
-# Swift: syntax and C ABI checks (no Swift compiler here); before Kotlin, so that the
-# output ends with JUnit's summary.
-if [ -x scripts/check-swift.sh ]; then
-  scripts/check-swift.sh
-fi
+# Packaging: the ELF alignment and symbol-split tools, the Android build files, the iOS
+# release package (scripts/tests, Python standard library only).
+scripts/test-packaging.sh
+# Swift: `swift test` where a Swift toolchain exists, else the syntax and C ABI checks; before
+# Kotlin, so that the output ends with JUnit's summary.
+scripts/test-swift.sh
 if [ -x scripts/test-kotlin.sh ]; then
   scripts/test-kotlin.sh
 fi

@@ -3,6 +3,11 @@
 //
 // The generated API is already Swift-shaped: `async throws` for everything slow, structs
 // and enums with associated values, `Date` for times, `TimeInterval` for durations.
+//
+// Cancellation: uniffi's Swift futures do not observe `Task` cancellation. Cancelling the
+// task that awaits a call neither stops the operation nor ends the wait: the call returns (or
+// throws) when the library has finished, and local state matches what the server saw. Check
+// `Task.isCancelled` after the call if the result is no longer wanted.
 
 @_exported import TwostepFFI
 import Foundation
@@ -11,7 +16,9 @@ import UIKit
 #endif
 
 extension Twostep {
-    /// Opens (creating on first use) the twostep state in `directory` for `serverURL`.
+    #if canImport(Security) && canImport(CryptoKit)
+    /// Opens (creating on first use) the twostep state in `directory` for `serverURL`, with the
+    /// Keychain as key store by default.
     ///
     /// The key store is called on the library's own threads, never the caller's. Keep the
     /// result for the life of the app; release it before opening the same directory again.
@@ -22,11 +29,36 @@ extension Twostep {
         deviceName: String? = nil,
         clock: Clock? = nil
     ) async throws -> Twostep {
-        let config = TwostepConfig(
-            dataDir: directory.path,
-            serverUrl: serverURL.absoluteString,
-            deviceName: deviceName ?? Twostep.defaultDeviceName()
-        )
+        try await openWith(directory, serverURL, keyStore, deviceName, clock)
+    }
+    #else
+    /// Opens (creating on first use) the twostep state in `directory` for `serverURL`. Without
+    /// the Keychain (Linux) the caller brings the key store.
+    public static func open(
+        directory: URL,
+        serverURL: URL,
+        keyStore: PlatformKeyStore,
+        deviceName: String? = nil,
+        clock: Clock? = nil
+    ) async throws -> Twostep {
+        try await openWith(directory, serverURL, keyStore, deviceName, clock)
+    }
+    #endif
+
+    private static func openWith(
+        _ directory: URL,
+        _ serverURL: URL,
+        _ keyStore: PlatformKeyStore,
+        _ deviceName: String?,
+        _ clock: Clock?
+    ) async throws -> Twostep {
+        let name: String
+        if let deviceName {
+            name = deviceName
+        } else {
+            name = await Twostep.defaultDeviceName()
+        }
+        let config = TwostepConfig(dataDir: directory.path, serverUrl: serverURL.absoluteString, deviceName: name)
         return try await Twostep.open(config: config, keyStore: keyStore, clock: clock)
     }
 
@@ -37,18 +69,24 @@ extension Twostep {
         var url = try FileManager.default.url(for: .applicationSupportDirectory, in: .userDomainMask, appropriateFor: nil, create: true)
             .appendingPathComponent("twostep", isDirectory: true)
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        #if canImport(Darwin)
         var values = URLResourceValues()
         values.isExcludedFromBackup = true
         try url.setResourceValues(values)
+        #endif
         return url
     }
 
-    /// The name this device registers under.
-    public static func defaultDeviceName() -> String {
+    /// The name this device registers under. `UIDevice` belongs to the main actor, so this hops
+    /// there (and back); since iOS 16 it is the model ("iPhone") unless the app has the
+    /// user-assigned-device-name entitlement.
+    public static func defaultDeviceName() async -> String {
         #if canImport(UIKit)
-        return UIDevice.current.name
-        #else
+        return await MainActor.run { UIDevice.current.name }
+        #elseif os(macOS)
         return Host.current().localizedName ?? "Mac"
+        #else
+        return ProcessInfo.processInfo.hostName
         #endif
     }
 }

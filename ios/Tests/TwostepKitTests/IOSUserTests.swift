@@ -1,11 +1,12 @@
-#if os(macOS)
+#if os(macOS) || os(Linux)
 import Foundation
 import TwostepKit
 import XCTest
 
 /// "An iOS user": the Swift API over the real library against the real server binary,
 /// the same scenario as the Kotlin tests (android/src/test/kotlin). Runs with `swift test`
-/// on macOS (the server is a macOS process).
+/// on macOS and on Linux (scripts/test-swift.sh); it starts the server as a process, which an
+/// iOS simulator cannot.
 final class IOSUserTests: XCTestCase {
     private var server: TestServer!
 

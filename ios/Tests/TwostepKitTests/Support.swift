@@ -1,24 +1,29 @@
-import CryptoKit
 import Foundation
 import TwostepKit
 import XCTest
 
-/// A platform key store whose wrapping key lives in memory: one instance is one device.
+/// A platform key store that keeps the keys it wrapped in memory: one instance is one device.
+/// A wrapped value is a random handle; it opens only in the store that issued it and only for
+/// the label it was wrapped under (no CryptoKit, so the tests run on Linux too).
 final class MemoryKeyStore: PlatformKeyStore, @unchecked Sendable {
-    private let key = SymmetricKey(size: .bits256)
+    private let lock = NSLock()
+    private var keys: [Data: (label: String, key: Data)] = [:]
 
     func wrapKey(label: String, key data: Data) throws -> Data {
-        let box = try AES.GCM.seal(data, using: key, authenticating: Data(label.utf8))
-        guard let combined = box.combined else { throw PlatformKeyError.Failed(detail: "no combined box") }
-        return combined
+        let handle = Data(UUID().uuidString.utf8)
+        lock.lock()
+        defer { lock.unlock() }
+        keys[handle] = (label, data)
+        return handle
     }
 
     func unwrapKey(label: String, wrapped: Data) throws -> Data {
-        do {
-            return try AES.GCM.open(AES.GCM.SealedBox(combined: wrapped), using: key, authenticating: Data(label.utf8))
-        } catch {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let entry = keys[wrapped], entry.label == label else {
             throw PlatformKeyError.Rejected(detail: "does not open with this key store")
         }
+        return entry.key
     }
 }
 

@@ -1,11 +1,15 @@
-#if os(macOS)
+#if os(macOS) || os(Linux)
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking // URLSession on Linux
+#endif
 import XCTest
 
 /// The real `twostep-server` binary on 127.0.0.1 with a fresh data directory and the first
 /// operator, as the Kotlin tests and the Rust harness use it. The binary comes from
 /// `TWOSTEP_SERVER`, else `<repo>/target/debug/twostep-server` (build it with
-/// `cargo build -p twostep-server`). Email codes are read from the server's outbox.
+/// `cargo build -p twostep-server`). Email codes are read from the server's outbox. Runs on
+/// macOS and Linux (a process; not on iOS).
 final class TestServer {
     static let operatorName = "operator"
     static let operatorPassword = "operator-password-1"
@@ -127,13 +131,27 @@ final class TestServer {
         if let body {
             request.httpBody = try JSONSerialization.data(withJSONObject: body)
         }
-        let (data, response) = try await URLSession.shared.data(for: request)
+        let (data, response) = try await Self.send(request)
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
         guard status == expect else {
             throw TestServerError.failed("\(method) \(path): HTTP \(status) \(String(decoding: data, as: UTF8.self))")
         }
         return json
+    }
+
+    /// `URLSession.data(for:)` through the completion-handler API, which Linux's Foundation has
+    /// in every version.
+    private static func send(_ request: URLRequest) async throws -> (Data, URLResponse) {
+        try await withCheckedThrowingContinuation { continuation in
+            URLSession.shared.dataTask(with: request) { data, response, error in
+                if let data, let response {
+                    continuation.resume(returning: (data, response))
+                } else {
+                    continuation.resume(throwing: error ?? TestServerError.failed("no response to \(request)"))
+                }
+            }.resume()
+        }
     }
 
     private func operatorSignIn() async throws {
