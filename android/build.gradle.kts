@@ -61,17 +61,17 @@ val androidRustTargets = mapOf(
 )
 
 /**
- * The ABIs of a debug build: `-Ptwostep.abis=arm64-v8a,...` if given, else the ABIs of the
- * device Android Studio deploys to (it passes `android.injected.build.abi`), else the
- * emulator ABI that matches this machine.
+ * The ABIs of a debug build: `-Ptwostep.abis=arm64-v8a,...` if given, else the device's
+ * preferred ABI when Android Studio deploys (it passes the device's ABIs as
+ * `android.injected.build.abi`), else the emulator ABI that matches this machine.
  */
 val debugAbis: List<String> = run {
-    val asked = providers.gradleProperty("twostep.abis")
-        .orElse(providers.gradleProperty("android.injected.build.abi")).orNull
-    val wanted = asked?.split(',')?.map { it.trim() }?.filter { it in androidRustTargets }.orEmpty()
+    fun supported(list: String?) = list?.split(',')?.map { it.trim() }?.filter { it in androidRustTargets }.orEmpty()
+    val asked = providers.gradleProperty("twostep.abis").orNull
+    val device = supported(providers.gradleProperty("android.injected.build.abi").orNull)
     when {
-        asked != null && wanted.isEmpty() -> error("no supported ABI in '$asked' (supported: ${androidRustTargets.keys})")
-        wanted.isNotEmpty() -> listOf(wanted.first())
+        asked != null -> supported(asked).ifEmpty { error("no supported ABI in twostep.abis='$asked' (${androidRustTargets.keys})") }
+        device.isNotEmpty() -> listOf(device.first())
         System.getProperty("os.arch") in setOf("aarch64", "arm64") -> listOf("arm64-v8a")
         else -> listOf("x86_64")
     }
