@@ -3,7 +3,8 @@
 # and without questions. Idempotent: whatever is already there is left alone.
 #
 #   Debian   libjna-java (JNA, how the Kotlin bindings call the library on the JVM),
-#            junit5 (JUnit 5 with the console launcher), a JDK if java is missing
+#            junit5 (JUnit 5 with the console launcher), a JDK if java or jar is missing,
+#            zip, unzip, binutils if missing (the packaging tests)
 #   npm      kotlin-compiler@$KOTLIN_COMPILER_VERSION into .tools/kotlin (kotlinc, kotlin-stdlib,
 #            kotlin-test, kotlinx-coroutines)
 #   PyPI     tree-sitter + tree-sitter-swift into .tools/venv (the Swift syntax check)
@@ -13,7 +14,11 @@ source scripts/tool-versions.sh
 export DEBIAN_FRONTEND=noninteractive
 
 missing=()
-command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
+command -v java >/dev/null 2>&1 && command -v jar >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
+# The packaging tests: zip/unzip (iOS release package), objcopy/nm/addr2line (symbols).
+command -v zip >/dev/null 2>&1 || missing+=(zip)
+command -v unzip >/dev/null 2>&1 || missing+=(unzip)
+command -v objcopy >/dev/null 2>&1 && command -v addr2line >/dev/null 2>&1 || missing+=(binutils)
 [ -f /usr/share/java/jna.jar ] || missing+=(libjna-java)
 [ -f /usr/share/java/junit-platform-console-standalone.jar ] || missing+=(junit5)
 if [ ${#missing[@]} -gt 0 ]; then
