@@ -80,7 +80,9 @@ if [ -n "$XCFRAMEWORK" ]; then
   fi
 else
   [ -f "$XCFRAMEWORK_ZIP" ] || fail "no zip at $XCFRAMEWORK_ZIP"
-  unzip -l "$XCFRAMEWORK_ZIP" | grep -q ' TwostepFFIC\.xcframework/Info\.plist$' \
+  # The listing first: `unzip | grep -q` under pipefail fails when grep stops reading early.
+  listing=$(unzip -Z1 "$XCFRAMEWORK_ZIP") || fail "$XCFRAMEWORK_ZIP is not a zip archive"
+  grep -qx 'TwostepFFIC\.xcframework/Info\.plist' <<<"$listing" \
     || fail "$XCFRAMEWORK_ZIP does not hold TwostepFFIC.xcframework/Info.plist at its top"
   cp "$XCFRAMEWORK_ZIP" "$ZIP"
 fi
