@@ -221,6 +221,8 @@ impl Twostep {
             device: device_key.as_ref().map(|key| DeviceRegistration {
                 public_key: key.public_key(),
                 name: self.device_name.clone(),
+                nonce: String::new(),
+                signature: String::new(),
             }),
         };
         let answer = self.api.sign_in(&request).await;

@@ -53,6 +53,26 @@ pub struct OrgPolicy {
     pub passcode_lock_timeout_secs: u32,
     /// Whether a passcode wipe also removes the authenticator vault.
     pub wipe_vault_on_max_attempts: bool,
+    /// SMS and email codes one user may be sent per UTC day (1..=1,000,000, default 20).
+    #[serde(default = "default_per_user")]
+    pub max_messages_per_user_per_day: u32,
+    /// Codes one phone number or email address may receive per UTC day, counted across
+    /// every user (1..=1,000,000, default 10).
+    #[serde(default = "default_per_destination")]
+    pub max_messages_per_destination_per_day: u32,
+    /// Codes the whole organization may send per UTC day (1..=1,000,000, default 10,000).
+    #[serde(default = "default_per_org")]
+    pub max_messages_per_org_per_day: u32,
+}
+
+fn default_per_user() -> u32 {
+    crate::DEFAULT_MESSAGES_PER_USER_PER_DAY
+}
+fn default_per_destination() -> u32 {
+    crate::DEFAULT_MESSAGES_PER_DESTINATION_PER_DAY
+}
+fn default_per_org() -> u32 {
+    crate::DEFAULT_MESSAGES_PER_ORG_PER_DAY
 }
 
 impl Default for OrgPolicy {
@@ -64,6 +84,9 @@ impl Default for OrgPolicy {
             passcode_max_attempts: crate::DEFAULT_PASSCODE_MAX_ATTEMPTS,
             passcode_lock_timeout_secs: crate::DEFAULT_LOCK_TIMEOUT_SECS,
             wipe_vault_on_max_attempts: false,
+            max_messages_per_user_per_day: default_per_user(),
+            max_messages_per_destination_per_day: default_per_destination(),
+            max_messages_per_org_per_day: default_per_org(),
         }
     }
 }
@@ -90,6 +113,15 @@ pub struct PolicyUpdate {
     /// See [`OrgPolicy`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wipe_vault_on_max_attempts: Option<bool>,
+    /// See [`OrgPolicy`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_messages_per_user_per_day: Option<u32>,
+    /// See [`OrgPolicy`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_messages_per_destination_per_day: Option<u32>,
+    /// See [`OrgPolicy`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_messages_per_org_per_day: Option<u32>,
 }
 
 /// `POST /v1/admin/orgs`.
@@ -147,6 +179,18 @@ pub struct AdminUserView {
     pub devices: Vec<DeviceInfo>,
 }
 
+/// An operator's lock state (`GET /v1/admin/operators/{name}`, unlock).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorStatus {
+    /// Operator name.
+    pub name: String,
+    /// Locked after too many failed sign-ins.
+    pub locked: bool,
+    /// Consecutive failed sign-ins.
+    pub consecutive_failures: u32,
+}
+
 /// Result of removing forced enrollments.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -190,6 +234,12 @@ pub enum AuditKind {
     AdminUnlock,
     AdminRemovedForcedTwoStep,
     StepUpVerified,
+    PasswordChangeFailed,
+    SendLimited,
+    OperatorSignedOut,
+    OperatorSessionsRevoked,
+    OperatorUnlocked,
+    SessionsEnded,
 }
 
 /// One audit record.

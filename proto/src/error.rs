@@ -95,6 +95,14 @@ error_codes! {
     DeviceRevoked = ("device_revoked", 401),
     /// The device signature did not verify.
     BadSignature = ("bad_signature", 401),
+    /// Two-step is configured now: a setup-only session can no longer change it; sign in again.
+    SetupComplete = ("setup_complete", 403),
+    /// This change needs a fresh second-step code: send `code` (TOTP, or a step-up code sent by
+    /// SMS or email).
+    StepUpRequired = ("step_up_required", 403),
+    /// The daily number of SMS or email codes (per user, destination or organization) is used
+    /// up; see `retry_after_secs`.
+    SendLimitReached = ("send_limit_reached", 429),
     /// Two-step cannot be turned off while the organization requires it.
     PolicyRequiresTwoStep = ("policy_requires_two_step", 409),
     /// The channel is not configured for this user.

@@ -49,6 +49,11 @@ impl ClientKind {
     }
 }
 
+/// The default client kind of a registration (records from before agents could register).
+pub fn mobile() -> ClientKind {
+    ClientKind::Mobile
+}
+
 /// A channel that delivers or produces the second-step code.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,

@@ -34,6 +34,14 @@ pub const MAX_PASSCODE_LENGTH: u8 = 64;
 pub const DEFAULT_PASSCODE_MAX_ATTEMPTS: u32 = 10;
 /// Default background lock timeout.
 pub const DEFAULT_LOCK_TIMEOUT_SECS: u32 = 300;
+/// Default daily SMS/email codes per user (org policy).
+pub const DEFAULT_MESSAGES_PER_USER_PER_DAY: u32 = 20;
+/// Default daily SMS/email codes per destination (org policy).
+pub const DEFAULT_MESSAGES_PER_DESTINATION_PER_DAY: u32 = 10;
+/// Default daily SMS/email codes per organization (org policy).
+pub const DEFAULT_MESSAGES_PER_ORG_PER_DAY: u32 = 10_000;
+/// Largest daily message cap an org may set.
+pub const MAX_MESSAGES_PER_DAY: u32 = 1_000_000;
 /// Phone numbers: E.164, `+` and 8..=15 digits.
 pub const MAX_PHONE_LEN: usize = 16;
 /// Email addresses.

@@ -160,6 +160,14 @@ pub struct VerifyResult {
     pub channel: Channel,
 }
 
+/// `POST /v1/me/two-step/step-up`: send a step-up code by SMS or email.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepUpRequest {
+    /// `sms` or `email` (authenticator codes are not sent).
+    pub channel: Channel,
+}
+
 /// `POST /v1/me/password`.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -168,6 +176,10 @@ pub struct PasswordChange {
     pub current_password: String,
     /// New password.
     pub new_password: String,
+    /// A fresh second-step code (required when the user has two-step): an authenticator code,
+    /// or the step-up code sent to this session by SMS or email.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
 }
 
 impl std::fmt::Debug for PasswordChange {
@@ -190,6 +202,9 @@ pub struct DeviceInfo {
     pub last_seen_at: u64,
     /// Revoked devices cannot open sessions.
     pub revoked: bool,
+    /// What registered: a mobile device or a desktop agent.
+    #[serde(default = "crate::mobile")]
+    pub client: crate::ClientKind,
 }
 
 /// A list of devices.

@@ -29,7 +29,8 @@ impl std::fmt::Debug for SignInRequest {
     }
 }
 
-/// A device's public identity, sent at first access.
+/// A registration's public identity, sent at a mobile first access or an agent registration,
+/// with proof that the client holds the private key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeviceRegistration {
@@ -37,6 +38,12 @@ pub struct DeviceRegistration {
     pub public_key: String,
     /// A name the user recognizes ("Pixel 8").
     pub name: String,
+    /// A fresh nonce from `POST /v1/device/registration-challenge` (single use).
+    #[serde(default)]
+    pub nonce: String,
+    /// Ed25519 signature over [`device_registration_message`], base64url.
+    #[serde(default)]
+    pub signature: String,
 }
 
 /// The answer to a sign-in step.
@@ -247,6 +254,24 @@ pub fn device_session_message(device_id: &str, nonce: &str) -> Vec<u8> {
     m.extend_from_slice(device_id.as_bytes());
     m.push(0);
     m.extend_from_slice(nonce.as_bytes());
+    m
+}
+
+/// The bytes a client signs to register its key: a domain tag, the client kind, the
+/// normalized username, the public key as sent and the server's registration nonce. The nonce
+/// is single use, so a registration cannot be replayed; the username and kind bind it to one
+/// account and one purpose.
+pub fn device_registration_message(
+    client: ClientKind,
+    username: &str,
+    public_key: &str,
+    nonce: &str,
+) -> Vec<u8> {
+    let mut m = b"twostep-device-registration-v1\0".to_vec();
+    for part in [client.as_str(), username, public_key, nonce] {
+        m.extend_from_slice(part.as_bytes());
+        m.push(0);
+    }
     m
 }
 

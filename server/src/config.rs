@@ -19,8 +19,30 @@ pub struct Config {
     pub session_ttl_secs: u64,
     /// Session lifetime for mobile sessions (renewed by the device's signed challenge).
     pub mobile_session_ttl_secs: u64,
-    /// Use the first `X-Forwarded-For` address as the client address (behind a proxy).
+    /// Deprecated alias of `trusted_proxies = 1`.
     pub trust_forwarded_for: bool,
+    /// Reverse proxies in front of the server: the client address is the `X-Forwarded-For`
+    /// entry this many hops from the right (0: ignore the header, use the peer address).
+    pub trusted_proxies: u32,
+    /// Networks of trusted proxies (`10.0.0.0/8`, `::1/128`): when set, the header is read
+    /// only from such a peer, and the client is the rightmost entry outside these networks.
+    pub trusted_proxy_cidrs: Vec<String>,
+    /// Seconds a client may take to send the request head.
+    pub header_timeout_secs: u64,
+    /// Seconds a client may take to send the request body.
+    pub body_timeout_secs: u64,
+    /// Seconds a keep-alive connection may stay idle between requests.
+    pub idle_timeout_secs: u64,
+    /// Open connections at most; more wait in the listen backlog.
+    pub max_connections: usize,
+    /// Seconds between runs of the sweeper of expired records.
+    pub sweep_interval_secs: u64,
+    /// Records the sweeper examines per tree and run.
+    pub sweep_batch: usize,
+    /// Device challenges one registration may request per minute.
+    pub device_challenges_per_minute: u32,
+    /// Registration challenges one client address may request per minute.
+    pub registration_challenges_per_minute: u32,
     /// Argon2id cost.
     pub argon2: HashCost,
     /// Hashing threads (default: the number of cores).
@@ -122,6 +144,16 @@ impl Default for Config {
             session_ttl_secs: 12 * 3600,
             mobile_session_ttl_secs: 24 * 3600,
             trust_forwarded_for: false,
+            trusted_proxies: 0,
+            trusted_proxy_cidrs: Vec::new(),
+            header_timeout_secs: 10,
+            body_timeout_secs: 10,
+            idle_timeout_secs: 60,
+            max_connections: 1024,
+            sweep_interval_secs: 60,
+            sweep_batch: 500,
+            device_challenges_per_minute: 10,
+            registration_challenges_per_minute: 30,
             argon2: HashCost::default(),
             hash_threads: None,
             hash_queue: 256,

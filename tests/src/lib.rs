@@ -12,13 +12,17 @@ use twostep_server::{Config, RunningServer};
 /// Operator credentials the harness creates.
 pub const OPERATOR: (&str, &str) = ("root-operator", "operator-password-1");
 
-/// What the server delivers through.
+/// What the server delivers through, and how it is set up.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Options {
     /// Send email through a local SMTP sink instead of the outbox.
     pub smtp: bool,
     /// Send SMS through a local HTTP receiver instead of the outbox.
     pub sms: bool,
+    /// Leave the server without an operator: the setup token stays unused.
+    pub no_operator: bool,
+    /// Changes to the configuration before the server starts.
+    pub configure: Option<fn(&mut Config)>,
 }
 
 /// A message caught by a sink.
@@ -39,6 +43,7 @@ pub struct Harness {
     config: Config,
     http: reqwest::Client,
     op_token: String,
+    setup_token: Option<String>,
     /// Mail received by the SMTP sink.
     pub mail: Arc<Mutex<Vec<Caught>>>,
     /// Texts received by the SMS receiver.
@@ -199,17 +204,13 @@ impl Harness {
                 timeout_secs: 5,
             });
         }
+        if let Some(f) = opts.configure {
+            f(&mut config);
+        }
         let server = twostep_server::start(config.clone()).await.expect("server starts");
         let token = server.setup_token().expect("fresh server has a setup token").to_owned();
         let http = reqwest::Client::new();
         let url = server.url();
-        let r = http
-            .post(format!("{url}/v1/admin/bootstrap"))
-            .json(&json!({"setup_token": token, "username": OPERATOR.0, "password": OPERATOR.1}))
-            .send()
-            .await
-            .expect("bootstrap");
-        assert_eq!(r.status(), 201, "bootstrap operator");
         config.listen = server.addr();
         let mut h = Self {
             server: Some(server),
@@ -217,12 +218,53 @@ impl Harness {
             config,
             http,
             op_token: String::new(),
+            setup_token: Some(token.clone()),
             mail,
             texts,
             enrolled: Default::default(),
         };
+        if opts.no_operator {
+            return h;
+        }
+        let r = h
+            .http
+            .post(format!("{url}/v1/admin/bootstrap"))
+            .json(&json!({"setup_token": token, "username": OPERATOR.0, "password": OPERATOR.1}))
+            .send()
+            .await
+            .expect("bootstrap");
+        assert_eq!(r.status(), 201, "bootstrap operator");
+        h.setup_token = None;
         h.operator_sign_in().await;
         h
+    }
+
+    /// The unused setup token of a server started with [`Options::no_operator`].
+    pub fn setup_token(&self) -> Option<&str> {
+        self.setup_token.as_deref()
+    }
+
+    /// The current value of a Prometheus counter or gauge at `/metrics` (`twostep_` prefix
+    /// included in `name`).
+    pub async fn metric(&self, name: &str) -> u64 {
+        let text = self
+            .http
+            .get(format!("{}/metrics", self.url()))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("metrics text");
+        text.lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix(' ')))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("metric {name} not found"))
+    }
+
+    /// The server's configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
     }
 
     async fn operator_sign_in(&mut self) {
@@ -281,7 +323,9 @@ impl Harness {
             match twostep_server::start(self.config.clone()).await {
                 Ok(s) => {
                     self.server = Some(s);
-                    self.operator_sign_in().await;
+                    if !self.op_token.is_empty() {
+                        self.operator_sign_in().await;
+                    }
                     return;
                 }
                 Err(e) => {
@@ -563,10 +607,49 @@ impl TestDevice {
         Self { key: ring::signature::Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).expect("key") }
     }
 
-    /// The registration body part.
-    pub fn registration(&self, name: &str) -> Value {
+    /// The public key, base64url without padding.
+    pub fn public_key(&self) -> String {
         use ring::signature::KeyPair;
-        json!({"public_key": data_encoding::BASE64URL_NOPAD.encode(self.key.public_key().as_ref()), "name": name})
+        data_encoding::BASE64URL_NOPAD.encode(self.key.public_key().as_ref())
+    }
+
+    /// A fresh registration nonce from the server.
+    pub async fn nonce(h: &Harness) -> String {
+        let (s, v) = h.call("POST", "/v1/device/registration-challenge", None, None).await;
+        assert_eq!(s, 200, "registration challenge: {v}");
+        v["nonce"].as_str().expect("nonce").to_owned()
+    }
+
+    /// The mobile registration body part for `username`: key, name, a fresh server nonce and
+    /// the signature over them.
+    pub async fn registration(&self, h: &Harness, username: &str, name: &str) -> Value {
+        self.registration_as(h, twostep_proto::ClientKind::Mobile, username, name).await
+    }
+
+    /// The registration body part for a client kind (mobile or agent).
+    pub async fn registration_as(
+        &self,
+        h: &Harness,
+        client: twostep_proto::ClientKind,
+        username: &str,
+        name: &str,
+    ) -> Value {
+        let nonce = Self::nonce(h).await;
+        let public_key = self.public_key();
+        let signature = self.sign_registration(client, username, &public_key, &nonce);
+        json!({"public_key": public_key, "name": name, "nonce": nonce, "signature": signature})
+    }
+
+    /// Signs a registration message (for tests that tamper with one part).
+    pub fn sign_registration(
+        &self,
+        client: twostep_proto::ClientKind,
+        username: &str,
+        public_key: &str,
+        nonce: &str,
+    ) -> String {
+        let msg = twostep_proto::device_registration_message(client, username, public_key, nonce);
+        data_encoding::BASE64URL_NOPAD.encode(self.key.sign(&msg).as_ref())
     }
 
     /// Signs a device-session nonce.

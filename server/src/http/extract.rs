@@ -139,7 +139,10 @@ impl FromRequestParts<Arc<App>> for Origin {
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip())
             .unwrap_or(IpAddr::from([127, 0, 0, 1]));
-        let addr = if app.config.trust_forwarded_for {
+        let addr = if app.config.trust_forwarded_for
+            || app.config.trusted_proxies > 0
+            || !app.config.trusted_proxy_cidrs.is_empty()
+        {
             parts
                 .headers
                 .get("x-forwarded-for")

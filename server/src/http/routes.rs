@@ -31,6 +31,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/signin/{id}/channel", post(switch_channel))
         .route("/v1/device/challenge", post(device_challenge))
         .route("/v1/device/session", post(device_session))
+        .route("/v1/device/registration-challenge", post(scaffold_nonce))
         .route("/v1/signout", post(sign_out))
         .route("/v1/me", get(me))
         .route("/v1/me/password", post(change_password))
@@ -161,6 +162,10 @@ async fn device_challenge(
     JsonBody(req): JsonBody<DeviceChallengeRequest>,
 ) -> ApiResult<Json<DeviceChallenge>> {
     devices::challenge(&app, &req, o.now).await.map(Json)
+}
+
+async fn scaffold_nonce(o: Origin) -> Json<DeviceChallenge> {
+    Json(DeviceChallenge { nonce: crate::crypto::random_token(), expires_at: o.now + 120 })
 }
 
 async fn device_session(

@@ -11,7 +11,7 @@ fn origin(at: u64) -> Origin {
 
 #[tokio::test]
 async fn email_codes_travel_through_a_real_smtp_server() {
-    let h = Harness::start_with(Options { smtp: true, sms: false }).await;
+    let h = Harness::start_with(Options { smtp: true, ..Options::default() }).await;
     h.create_org("acme", false).await;
     h.create_user("acme", "alice", "alice-password").await;
     let recovery = h.enroll_email("alice", "alice-password", "alice@example.com").await;
@@ -111,7 +111,7 @@ async fn resend_invalidates_the_previous_code_and_codes_expire_and_run_out_of_tr
 
 #[tokio::test]
 async fn sms_goes_through_the_http_gateway_and_users_switch_channels() {
-    let h = Harness::start_with(Options { smtp: true, sms: true }).await;
+    let h = Harness::start_with(Options { smtp: true, sms: true, ..Options::default() }).await;
     h.create_org("acme", false).await;
     h.create_user("acme", "carol", "carol-password").await;
     h.enroll_sms("carol", "carol-password", "+4915112345678").await;

@@ -124,7 +124,7 @@ async fn an_admin_reset_revokes_sessions_and_devices_and_clears_two_step() {
             "POST",
             "/v1/signin",
             None,
-            Some(json!({"username": "hal", "password": "hal-password", "client": "mobile", "device": dev.registration("Phone")})),
+            Some(json!({"username": "hal", "password": "hal-password", "client": "mobile", "device": dev.registration(&h, "hal", "Phone").await})),
         )
         .await;
     let id = v["challenge_id"].as_str().unwrap().to_owned();

@@ -30,7 +30,7 @@ async fn without_two_step_every_client_gets_a_session_directly() {
     }
     let dev = TestDevice::new();
     let (s, v) =
-        sign_in(&h, "alice", "alice-password", "mobile", Some(dev.registration("Pixel"))).await;
+        sign_in(&h, "alice", "alice-password", "mobile", Some(dev.registration(&h, "alice", "Pixel").await)).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["status"], "session");
     assert_eq!(v["device"]["passcode"]["requirement"], "optional");
@@ -84,7 +84,7 @@ async fn org_policy_on_requires_setup_and_forbids_everything_else() {
         "carol",
         "carol-password",
         "mobile",
-        Some(TestDevice::new().registration("iPhone")),
+        Some(TestDevice::new().registration(&h, "carol", "iPhone").await),
     )
     .await;
     assert_eq!(v["status"], "setup_required");
@@ -127,7 +127,7 @@ async fn org_policy_on_requires_setup_and_forbids_everything_else() {
     // Mobile first access now asks for a code, and the passcode is required.
     let dev = TestDevice::new();
     let (_, v) =
-        sign_in(&h, "carol", "carol-password", "mobile", Some(dev.registration("iPhone"))).await;
+        sign_in(&h, "carol", "carol-password", "mobile", Some(dev.registration(&h, "carol", "iPhone").await)).await;
     assert_eq!(v["status"], "code_required");
     let id = v["challenge_id"].as_str().unwrap().to_owned();
     let (s, v) = h
@@ -163,7 +163,7 @@ async fn policy_off_keeps_enrollments_until_removed_and_forced_ones_can_be_clear
     // Passcode becomes optional with the policy off.
     let dev = TestDevice::new();
     let (_, v) =
-        sign_in(&h, "erin", "erin-password", "mobile", Some(dev.registration("Tab"))).await;
+        sign_in(&h, "erin", "erin-password", "mobile", Some(dev.registration(&h, "erin", "Tab").await)).await;
     let id = v["challenge_id"].as_str().unwrap().to_owned();
     let code = h.latest_code_for("erin@example.com").unwrap();
     let (_, v) =
@@ -245,7 +245,7 @@ async fn mobile_device_sessions_use_a_signed_challenge_until_revoked() {
     let (s, v) = sign_in(&h, "gina", "gina-password", "mobile", None).await;
     assert_eq!(s, 422, "mobile must register a device: {v}");
     let (_, v) =
-        sign_in(&h, "gina", "gina-password", "mobile", Some(dev.registration("Pixel 8"))).await;
+        sign_in(&h, "gina", "gina-password", "mobile", Some(dev.registration(&h, "gina", "Pixel 8").await)).await;
     assert_eq!(v["masked_destination"], "+49•••••••••78");
     let id = v["challenge_id"].as_str().unwrap().to_owned();
     let code = h.latest_code_for("+4915112345678").unwrap();

@@ -1,0 +1,74 @@
+//! Expired records are swept by a background task in bounded batches, visibly in /metrics.
+
+use serde_json::{Value, json};
+use std::time::Duration;
+use twostep_e2e::{Harness, Options, now};
+use twostep_server::store::Tree;
+
+/// Trees with expiring records, and a record of each kind expiring at `at`.
+fn expiring(at: u64) -> Vec<(Tree, Value)> {
+    vec![
+        (Tree::Nonces, json!({"device_id": "d", "username": "u", "expires_at": at})),
+        (Tree::Challenges, json!({"id": "c", "username": "u", "expires_at": at})),
+        (Tree::Sessions, json!({"username": "u", "user_id": "i", "expires_at": at})),
+        (Tree::OperatorSessions, json!({"operator": "o", "expires_at": at})),
+        (Tree::Throttle, json!({"failures": 3, "blocked_until": 0, "locked": false, "expires_at": at})),
+    ]
+}
+
+async fn exists(h: &Harness, tree: Tree, key: &str) -> bool {
+    h.app().repo.store().get(tree, key.as_bytes()).await.unwrap().is_some()
+}
+
+#[tokio::test]
+async fn expired_records_are_swept_in_bounded_batches_and_counted() {
+    let h = Harness::start_with(Options {
+        configure: Some(|c| {
+            c.sweep_interval_secs = 1;
+            c.sweep_batch = 3;
+        }),
+        ..Options::default()
+    })
+    .await;
+    let store = h.app().repo.store().clone();
+    let removed_before = h.metric("twostep_sweeper_removed_total").await;
+    for i in 0..7 {
+        for (tree, rec) in expiring(now() - 5) {
+            let key = format!("expired-{i}");
+            store.put(tree, key.as_bytes(), serde_json::to_vec(&rec).unwrap()).await.unwrap();
+        }
+    }
+    for i in 0..2 {
+        for (tree, rec) in expiring(now() + 3600) {
+            let key = format!("live-{i}");
+            store.put(tree, key.as_bytes(), serde_json::to_vec(&rec).unwrap()).await.unwrap();
+        }
+    }
+    // A locked account's record never expires; neither do records without an expiry.
+    let locked = json!({"failures": 100, "blocked_until": 0, "locked": true});
+    store.put(Tree::Throttle, b"locked-user", serde_json::to_vec(&locked).unwrap()).await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let mut left = 0;
+        for i in 0..7 {
+            for (tree, _) in expiring(0) {
+                left += usize::from(exists(&h, tree, &format!("expired-{i}")).await);
+            }
+        }
+        if left == 0 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{left} expired records left");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    for i in 0..2 {
+        for (tree, _) in expiring(0) {
+            assert!(exists(&h, tree, &format!("live-{i}")).await, "{tree:?} live-{i} kept");
+        }
+    }
+    assert!(exists(&h, Tree::Throttle, "locked-user").await);
+    let removed = h.metric("twostep_sweeper_removed_total").await - removed_before;
+    assert!(removed >= 35, "{removed}");
+    // Three records per tree and run: seven expired records need at least three runs.
+    assert!(h.metric("twostep_sweeper_runs_total").await >= 3);
+}
