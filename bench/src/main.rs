@@ -136,6 +136,7 @@ async fn seed(data_dir: PathBuf, totp_users: usize, password_users: usize, out: 
             password_hash: hash.clone(),
             created_at: now(),
             epoch: 0,
+            second_step_epoch: 0,
             two_step: TwoStepRecord {
                 origin: Some(TwoStepOrigin::Chosen),
                 preferred: Some(twostep_proto::Channel::Totp),
@@ -155,6 +156,7 @@ async fn seed(data_dir: PathBuf, totp_users: usize, password_users: usize, out: 
             ClientKind::Web,
             SessionScope::Full,
             None,
+            twostep_server::service::sessions::Basis::SecondStep,
             now(),
         )
         .await
@@ -170,6 +172,7 @@ async fn seed(data_dir: PathBuf, totp_users: usize, password_users: usize, out: 
             password_hash: hash.clone(),
             created_at: now(),
             epoch: 0,
+            second_step_epoch: 0,
             two_step: TwoStepRecord::default(),
         };
         app.repo.put(Tree::Users, username.as_bytes(), &user).await.unwrap();

@@ -299,6 +299,11 @@ impl ApiClient {
         self.call(Method::POST, &["v1", "device", "challenge"], None, Some(body)).await
     }
 
+    /// `POST /v1/device/registration-challenge`: the nonce a new registration signs.
+    pub(crate) async fn registration_challenge(&self) -> Result<DeviceChallenge, Error> {
+        self.call(Method::POST, &["v1", "device", "registration-challenge"], None, None).await
+    }
+
     /// `POST /v1/device/session`.
     pub(crate) async fn device_session(
         &self,

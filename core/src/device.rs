@@ -51,6 +51,18 @@ impl DeviceKey {
         B64.encode(self.pair.public_key().as_ref())
     }
 
+    /// Signs the registration of this key for `username` over the server's `nonce` (proof
+    /// of possession, see `twostep_proto::device_registration_message`).
+    pub(crate) fn sign_registration(&self, username: &str, nonce: &str) -> String {
+        let message = twostep_proto::device_registration_message(
+            twostep_proto::ClientKind::Mobile,
+            username,
+            &self.public_key(),
+            nonce,
+        );
+        B64.encode(self.pair.sign(&message).as_ref())
+    }
+
     /// Signs the device-session message for `device_id` and the server's `nonce`.
     pub(crate) fn sign_session(&self, device_id: &str, nonce: &str) -> String {
         let message = twostep_proto::device_session_message(device_id, nonce);

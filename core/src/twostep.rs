@@ -214,17 +214,21 @@ impl Twostep {
             ClientKind::Mobile => Some(DeviceKey::generate()?),
             _ => None,
         };
-        let mut request = SignInRequest {
-            username: username.clone(),
-            password: password.to_owned(),
-            client,
-            device: device_key.as_ref().map(|key| DeviceRegistration {
-                public_key: key.public_key(),
-                name: self.device_name.clone(),
-                nonce: String::new(),
-                signature: String::new(),
-            }),
+        // A registration proves possession of the key by signing a fresh server nonce.
+        let device = match &device_key {
+            Some(key) => {
+                let nonce = self.api.registration_challenge().await?.nonce;
+                Some(DeviceRegistration {
+                    public_key: key.public_key(),
+                    name: self.device_name.clone(),
+                    signature: key.sign_registration(&username, &nonce),
+                    nonce,
+                })
+            }
+            None => None,
         };
+        let mut request =
+            SignInRequest { username: username.clone(), password: password.to_owned(), client, device };
         let answer = self.api.sign_in(&request).await;
         let stored = self.store_clock_offset(now);
         let response = match (answer, stored) {

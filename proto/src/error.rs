@@ -67,6 +67,8 @@ error_codes! {
     InvalidField = ("invalid_field", 422),
     /// The request body is larger than the server accepts.
     PayloadTooLarge = ("payload_too_large", 413),
+    /// The request body did not arrive within the server's body timeout.
+    RequestTimeout = ("request_timeout", 408),
     /// The request body is not `application/json`.
     UnsupportedMediaType = ("unsupported_media_type", 415),
     /// No such resource or route.

@@ -39,10 +39,8 @@ pub struct DeviceRegistration {
     /// A name the user recognizes ("Pixel 8").
     pub name: String,
     /// A fresh nonce from `POST /v1/device/registration-challenge` (single use).
-    #[serde(default)]
     pub nonce: String,
     /// Ed25519 signature over [`device_registration_message`], base64url.
-    #[serde(default)]
     pub signature: String,
 }
 

@@ -9,10 +9,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::metrics::Metrics;
 use crate::model::{OrgRecord, UserRecord};
 use crate::passwords::Hasher;
+use crate::http::client_addr::ProxyTrust;
 use crate::store::{Repo, SledStore, Store, StoreError, Tree};
-use crate::throttle::AddressLimiter;
 use std::sync::Arc;
-use std::sync::Mutex;
 use twostep_proto::{AuditKind, ErrorCode, OrgPolicy, PasscodePolicy, PasscodeRequirement};
 
 /// Stored schema version.
@@ -27,9 +26,8 @@ pub struct App {
     pub hasher: Hasher,
     pub delivery: Delivery,
     pub metrics: Metrics,
-    pub addresses: AddressLimiter,
-    /// MAC of the one-time setup token that creates the first operator.
-    pub setup_token: Mutex<Option<String>>,
+    /// How the client address is read behind reverse proxies.
+    pub proxies: ProxyTrust,
 }
 
 impl std::fmt::Debug for App {
@@ -51,16 +49,24 @@ pub enum StartError {
     Delivery(#[from] crate::delivery::DeliveryError),
     #[error("the data directory was written by a newer server (schema {0}); refusing to open it")]
     NewerSchema(u64),
+    #[error(
+        "data directory {path} has mode {mode:o}: others can write to it, so its contents cannot \
+         be trusted; check them, then `chmod 700 {path}`"
+    )]
+    InsecureDataDir { path: String, mode: u32 },
 }
 
 impl App {
     /// Opens the data dir and builds the state. Must run inside a tokio runtime.
     pub async fn open(config: Config) -> Result<Arc<Self>, StartError> {
         config.validate()?;
+        let proxies = ProxyTrust::from_config(&config)?;
         let io = |source| StartError::Io { path: config.data_dir.display().to_string(), source };
-        std::fs::create_dir_all(&config.data_dir).map_err(io)?;
+        crate::datadir::prepare(&config.data_dir)?;
         let master = crate::crypto::load_or_create_master_key(&config.data_dir).map_err(io)?;
-        let store: Arc<dyn Store> = Arc::new(SledStore::open(&config.data_dir.join("db"))?);
+        let db = config.data_dir.join("db");
+        let store: Arc<dyn Store> = Arc::new(SledStore::open(&db)?);
+        crate::datadir::tighten(&db).map_err(io)?;
         let repo = Repo::new(store.clone());
         match repo.get::<u64>(Tree::Meta, b"schema").await? {
             Some(v) if v > SCHEMA_VERSION => return Err(StartError::NewerSchema(v)),
@@ -79,7 +85,6 @@ impl App {
             config.sms.as_ref(),
             config.data_dir.join("outbox"),
         )?;
-        let addresses = AddressLimiter::new(config.address_failures_per_minute);
         Ok(Arc::new(Self {
             keys: Keys::derive(&master),
             flush: GroupFlush::start(store),
@@ -87,8 +92,7 @@ impl App {
             hasher,
             delivery,
             metrics: Metrics::default(),
-            addresses,
-            setup_token: Mutex::new(None),
+            proxies,
             config,
         }))
     }
@@ -151,16 +155,19 @@ impl App {
         Ok(!self.repo.store().scan(Tree::Operators, b"", None, 1).await?.is_empty())
     }
 
-    /// Creates a one-time setup token for the first operator (when none exists).
-    pub async fn issue_setup_token(&self) -> ApiResult<Option<String>> {
+    /// Creates a one-time setup token for the first operator (when none exists). It lives in
+    /// the store, so any replica accepts it, once; the newest one printed is the one that works.
+    pub async fn issue_setup_token(&self, now: u64) -> ApiResult<Option<String>> {
+        use crate::service::operators::SETUP_TOKEN_KEY;
         if self.has_operator().await? {
+            self.repo.remove(Tree::Setup, SETUP_TOKEN_KEY).await?;
             return Ok(None);
         }
         let token = crate::crypto::random_token();
         let mac = self.keys.code_mac("setup-token", &token);
-        if let Ok(mut g) = self.setup_token.lock() {
-            *g = Some(mac);
-        }
+        let rec = crate::model::SetupTokenRecord { mac, created_at: now };
+        self.repo.put(Tree::Setup, SETUP_TOKEN_KEY, &rec).await?;
+        self.commit().await?;
         Ok(Some(token))
     }
 }

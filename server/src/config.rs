@@ -191,8 +191,44 @@ impl Config {
                 "TWOSTEP_SESSION_TTL_SECS" => {
                     self.session_ttl_secs = v.parse().map_err(|_| bad(&k))?
                 }
+                "TWOSTEP_MOBILE_SESSION_TTL_SECS" => {
+                    self.mobile_session_ttl_secs = v.parse().map_err(|_| bad(&k))?
+                }
                 "TWOSTEP_TRUST_FORWARDED_FOR" => {
                     self.trust_forwarded_for = v.parse().map_err(|_| bad(&k))?
+                }
+                "TWOSTEP_TRUSTED_PROXIES" => self.trusted_proxies = v.parse().map_err(|_| bad(&k))?,
+                "TWOSTEP_TRUSTED_PROXY_CIDRS" => {
+                    self.trusted_proxy_cidrs = v
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                }
+                "TWOSTEP_HEADER_TIMEOUT_SECS" => {
+                    self.header_timeout_secs = v.parse().map_err(|_| bad(&k))?
+                }
+                "TWOSTEP_BODY_TIMEOUT_SECS" => {
+                    self.body_timeout_secs = v.parse().map_err(|_| bad(&k))?
+                }
+                "TWOSTEP_IDLE_TIMEOUT_SECS" => {
+                    self.idle_timeout_secs = v.parse().map_err(|_| bad(&k))?
+                }
+                "TWOSTEP_MAX_CONNECTIONS" => self.max_connections = v.parse().map_err(|_| bad(&k))?,
+                "TWOSTEP_SWEEP_INTERVAL_SECS" => {
+                    self.sweep_interval_secs = v.parse().map_err(|_| bad(&k))?
+                }
+                "TWOSTEP_SWEEP_BATCH" => self.sweep_batch = v.parse().map_err(|_| bad(&k))?,
+                "TWOSTEP_HASH_QUEUE" => self.hash_queue = v.parse().map_err(|_| bad(&k))?,
+                "TWOSTEP_ADDRESS_FAILURES_PER_MINUTE" => {
+                    self.address_failures_per_minute = v.parse().map_err(|_| bad(&k))?
+                }
+                "TWOSTEP_DEVICE_CHALLENGES_PER_MINUTE" => {
+                    self.device_challenges_per_minute = v.parse().map_err(|_| bad(&k))?
+                }
+                "TWOSTEP_REGISTRATION_CHALLENGES_PER_MINUTE" => {
+                    self.registration_challenges_per_minute = v.parse().map_err(|_| bad(&k))?
                 }
                 "TWOSTEP_HASH_THREADS" => self.hash_threads = Some(v.parse().map_err(|_| bad(&k))?),
                 "TWOSTEP_SMTP_HOST" => self.smtp_mut().host = v,
@@ -243,6 +279,23 @@ impl Config {
         if self.session_ttl_secs == 0 || self.mobile_session_ttl_secs == 0 {
             return Err(ConfigError("session lifetimes must be positive".into()));
         }
+        let positive = [
+            (self.header_timeout_secs, "header_timeout_secs"),
+            (self.body_timeout_secs, "body_timeout_secs"),
+            (self.idle_timeout_secs, "idle_timeout_secs"),
+            (self.max_connections as u64, "max_connections"),
+            (self.sweep_interval_secs, "sweep_interval_secs"),
+            (self.sweep_batch as u64, "sweep_batch"),
+            (u64::from(self.address_failures_per_minute), "address_failures_per_minute"),
+            (u64::from(self.device_challenges_per_minute), "device_challenges_per_minute"),
+            (
+                u64::from(self.registration_challenges_per_minute),
+                "registration_challenges_per_minute",
+            ),
+        ];
+        if let Some((_, name)) = positive.iter().find(|(v, _)| *v == 0) {
+            return Err(ConfigError(format!("{name} must be positive")));
+        }
         if let Some(s) = &self.smtp
             && s.host.is_empty()
         {
@@ -274,5 +327,16 @@ mod tests {
         assert!(c.apply_env(vec![("TWOSTEP_LISTEN".into(), "nope".into())].into_iter()).is_err());
         assert!(toml::from_str::<Config>("bogus = 1").is_err());
         c.validate().unwrap();
+        let env = [
+            ("TWOSTEP_TRUSTED_PROXY_CIDRS", "10.0.0.0/8, ::1/128"),
+            ("TWOSTEP_TRUSTED_PROXIES", "2"),
+            ("TWOSTEP_HEADER_TIMEOUT_SECS", "5"),
+            ("TWOSTEP_MAX_CONNECTIONS", "64"),
+        ];
+        c.apply_env(env.iter().map(|(k, v)| (k.to_string(), v.to_string()))).unwrap();
+        assert_eq!(c.trusted_proxy_cidrs, vec!["10.0.0.0/8", "::1/128"]);
+        assert_eq!((c.trusted_proxies, c.header_timeout_secs, c.max_connections), (2, 5, 64));
+        c.max_connections = 0;
+        assert!(c.validate().is_err());
     }
 }

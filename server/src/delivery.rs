@@ -1,7 +1,8 @@
 //! Sending SMS and email codes: SMTP, an HTTP SMS gateway, or the outbox directory.
 //!
 //! Without SMTP or SMS settings (the default), each message is written as a JSON file to
-//! `DATA_DIR/outbox/`, so a person trying the server — or a test — can read the code.
+//! `DATA_DIR/outbox/` (0700, files 0600), so a person trying the server — or a test — can
+//! read the code.
 
 use crate::config::{SmsConfig, SmtpConfig, SmtpTls};
 use std::path::PathBuf;
@@ -155,9 +156,16 @@ impl Delivery {
         let dir = self.outbox.clone();
         let bytes = serde_json::to_vec_pretty(&body).unwrap_or_default();
         tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-            std::fs::create_dir_all(&dir)?;
+            crate::datadir::create_private_dir(&dir)?;
             let tmp = dir.join(format!(".{name}.tmp"));
-            std::fs::write(&tmp, &bytes)?;
+            let mut opts = std::fs::OpenOptions::new();
+            opts.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                opts.mode(0o600);
+            }
+            std::io::Write::write_all(&mut opts.open(&tmp)?, &bytes)?;
             std::fs::rename(&tmp, dir.join(&name))
         })
         .await

@@ -8,16 +8,20 @@ pub mod audit;
 pub mod clock;
 pub mod config;
 pub mod crypto;
+pub mod datadir;
 pub mod delivery;
 pub mod durability;
 pub mod error;
 pub mod http;
+pub mod limits;
 pub mod mask;
 pub mod metrics;
 pub mod model;
 pub mod passwords;
+pub mod server;
 pub mod service;
 pub mod store;
+pub mod sweeper;
 pub mod throttle;
 pub mod totp;
 
@@ -35,6 +39,7 @@ pub struct RunningServer {
     setup_token: Option<String>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    sweeper: tokio::task::JoinHandle<()>,
 }
 
 impl std::fmt::Debug for RunningServer {
@@ -66,6 +71,7 @@ impl RunningServer {
 
     /// Stops accepting, finishes in-flight requests, flushes and closes the store.
     pub async fn shutdown(mut self) {
+        self.sweeper.abort();
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
         }
@@ -92,7 +98,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     let listen = config.listen;
     let app = App::open(config).await?;
     let setup_token = app
-        .issue_setup_token()
+        .issue_setup_token(clock::now())
         .await
         .map_err(|e| StartError::Store(store::StoreError::Backend(e.message)))?;
     let listener = tokio::net::TcpListener::bind(listen)
@@ -103,13 +109,8 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         .map_err(|source| StartError::Io { path: listen.to_string(), source })?;
     let router = http::routes::router(app.clone());
     let (tx, rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move {
-                let _ = rx.await;
-            })
-            .await
-    });
+    let task = tokio::spawn(server::serve(listener, router, app.clone(), rx));
+    let sweeper = sweeper::start(&app);
     tracing::info!(%addr, "listening");
-    Ok(RunningServer { addr, app, setup_token, stop: Some(tx), task: Some(task) })
+    Ok(RunningServer { addr, app, setup_token, stop: Some(tx), task: Some(task), sweeper })
 }

@@ -5,6 +5,7 @@ use std::io::Read;
 use std::path::PathBuf;
 use twostep_proto::{CreateOrg, CreateUser, PolicyUpdate};
 use twostep_server::service::admin::{self, Actor};
+use twostep_server::service::operators;
 use twostep_server::{App, Config};
 
 #[derive(Parser, Debug)]
@@ -65,6 +66,12 @@ enum AdminCmd {
         passcode_lock_timeout_secs: Option<u32>,
         #[arg(long)]
         wipe_vault_on_max_attempts: Option<bool>,
+        #[arg(long)]
+        max_messages_per_user_per_day: Option<u32>,
+        #[arg(long)]
+        max_messages_per_destination_per_day: Option<u32>,
+        #[arg(long)]
+        max_messages_per_org_per_day: Option<u32>,
     },
     /// Show an organization.
     ShowOrg { org: String },
@@ -74,6 +81,10 @@ enum AdminCmd {
     ResetTwoStep { username: String },
     /// Unlock a user locked after failed attempts.
     Unlock { username: String },
+    /// Unlock an operator locked after failed sign-ins.
+    UnlockOperator { name: String },
+    /// Revoke every token of an operator.
+    RevokeOperatorSessions { name: String },
     /// Revoke a user's devices (one with --device).
     RevokeDevices {
         username: String,
@@ -122,8 +133,19 @@ fn read_password() -> Result<String, String> {
     Ok(s.trim_end_matches(['\r', '\n']).to_owned())
 }
 
+/// New files and directories are private to the server's user (the data dir holds keys).
+#[allow(unsafe_code)]
+fn private_umask() {
+    #[cfg(unix)]
+    // SAFETY: umask only sets the process's file mode creation mask; no pointers involved.
+    unsafe {
+        libc::umask(0o077);
+    }
+}
+
 #[tokio::main]
 async fn main() {
+    private_umask();
     let cli = Cli::parse();
     init_logs();
     let code = match run(cli).await {
@@ -152,7 +174,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             eprintln!("twostep-server listening on {url} (data in {})", data_dir.display());
             if let Some(token) = server.setup_token() {
                 eprintln!(
-                    "\nNo operator exists yet. Create the first one (this one-time token works until the server stops):\n\n  \
+                    "\nNo operator exists yet. Create the first one (this one-time token works once, until an operator exists):\n\n  \
                      curl -s -X POST {url}/v1/admin/bootstrap -H 'content-type: application/json' \\\n    \
                      -d '{{\"setup_token\":\"{token}\",\"username\":\"admin\",\"password\":\"choose-a-long-password\"}}'\n\n\
                      Then sign in as the operator and create an organization and a user:\n\n  \
@@ -253,6 +275,9 @@ async fn admin_cmd(
             passcode_max_attempts,
             passcode_lock_timeout_secs,
             wipe_vault_on_max_attempts,
+            max_messages_per_user_per_day,
+            max_messages_per_destination_per_day,
+            max_messages_per_org_per_day,
         } => {
             let upd = PolicyUpdate {
                 require_two_step,
@@ -261,6 +286,9 @@ async fn admin_cmd(
                 passcode_max_attempts,
                 passcode_lock_timeout_secs,
                 wipe_vault_on_max_attempts,
+                max_messages_per_user_per_day,
+                max_messages_per_destination_per_day,
+                max_messages_per_org_per_day,
             };
             j(serde_json::to_value(admin::update_policy(app, &org, &upd, actor).await?))
         }
@@ -273,6 +301,13 @@ async fn admin_cmd(
         }
         AdminCmd::Unlock { username } => {
             j(serde_json::to_value(admin::unlock(app, &username, actor).await?))
+        }
+        AdminCmd::UnlockOperator { name } => {
+            j(serde_json::to_value(operators::unlock(app, &name, actor).await?))
+        }
+        AdminCmd::RevokeOperatorSessions { name } => {
+            operators::revoke_sessions(app, &name, actor).await?;
+            Ok(None)
         }
         AdminCmd::RevokeDevices { username, device } => j(serde_json::to_value(
             admin::revoke_devices(app, &username, device.as_deref(), actor).await?,

@@ -24,6 +24,10 @@ pub struct UserRecord {
     pub created_at: u64,
     /// Bumped to revoke every session and device (password change, admin reset).
     pub epoch: u64,
+    /// Bumped when two-step is first confirmed: ends every session opened with the password
+    /// alone (including setup-only ones).
+    #[serde(default)]
+    pub second_step_epoch: u64,
     pub two_step: TwoStepRecord,
 }
 
@@ -161,9 +165,26 @@ pub struct SessionRecord {
     pub epoch: u64,
     pub scope: SessionScope,
     pub client: ClientKind,
+    /// The registration (device or agent) this session is a child of.
     pub device_id: Option<String>,
     pub created_at: u64,
     pub expires_at: u64,
+    /// Opened with the password alone (no second step, no registration).
+    #[serde(default)]
+    pub password_only: bool,
+    /// The user's `second_step_epoch` when this session was opened.
+    #[serde(default)]
+    pub second_step_epoch: u64,
+    /// A step-up code sent to this session's user by SMS or email.
+    #[serde(default)]
+    pub step_up: Option<StepUpCode>,
+}
+
+/// A step-up code sent by SMS or email for one session.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct StepUpCode {
+    pub channel: Channel,
+    pub code: PendingCode,
 }
 
 /// A registered device.
@@ -179,6 +200,9 @@ pub struct DeviceRecord {
     pub registered_at: u64,
     pub last_seen_at: u64,
     pub revoked: bool,
+    /// A mobile device or a desktop agent.
+    #[serde(default = "twostep_proto::mobile")]
+    pub client: ClientKind,
 }
 
 /// A device sign-in nonce.
@@ -189,12 +213,21 @@ pub struct NonceRecord {
     pub expires_at: u64,
 }
 
+/// A registration nonce (device or agent), single use.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RegistrationNonceRecord {
+    pub expires_at: u64,
+}
+
 /// An operator.
 #[derive(Clone, Serialize, Deserialize)]
 pub struct OperatorRecord {
     pub name: String,
     pub password_hash: String,
     pub created_at: u64,
+    /// Bumped to revoke every token of this operator.
+    #[serde(default)]
+    pub epoch: u64,
 }
 
 impl std::fmt::Debug for OperatorRecord {
@@ -208,6 +241,23 @@ impl std::fmt::Debug for OperatorRecord {
 pub struct OperatorSessionRecord {
     pub operator: String,
     pub expires_at: u64,
+    /// The operator's epoch when the token was issued.
+    #[serde(default)]
+    pub epoch: u64,
+}
+
+/// The one-time setup token (its MAC), valid until used or an operator exists.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct SetupTokenRecord {
+    pub mac: String,
+    pub created_at: u64,
+}
+
+/// A per-destination resend cooldown.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CooldownRecord {
+    pub until: u64,
+    pub expires_at: u64,
 }
 
 /// Per-account failure state (kept for unknown usernames too, so they look the same).
@@ -216,6 +266,9 @@ pub struct ThrottleRecord {
     pub failures: u32,
     pub blocked_until: u64,
     pub locked: bool,
+    /// When the record may be forgotten (`None`: kept, e.g. while locked).
+    #[serde(default)]
+    pub expires_at: Option<u64>,
 }
 
 /// Device ids are `user_id.random`, so a user's devices share a key prefix.
@@ -233,4 +286,12 @@ macro_rules! opaque_debug {
         }
     )*};
 }
-opaque_debug!(TwoStepRecord, TotpRecord, SentChannelRecord, PendingCode, ChallengeRecord);
+opaque_debug!(
+    TwoStepRecord,
+    TotpRecord,
+    SentChannelRecord,
+    PendingCode,
+    ChallengeRecord,
+    StepUpCode,
+    SetupTokenRecord
+);

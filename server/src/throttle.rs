@@ -1,24 +1,27 @@
-//! Throttling of failed attempts, per account (durable) and per client address (memory).
+//! Throttling of failed attempts per account, durable in the store.
 //!
-//! Per account: failures 1–4 cost nothing; from the 5th the account waits
-//! 30 s · 2^(n−5), at most an hour; the 100th consecutive failure locks the account
-//! until an operator unlocks it. Unknown usernames get exactly the same treatment, so
-//! throttling cannot be used to find out which accounts exist. A full sign-in resets
-//! the count; a correct password alone does not (it would reset code guessing).
+//! Failures 1–4 cost nothing; from the 5th the account waits 30 s · 2^(n−5), at most an
+//! hour; the 100th consecutive failure locks the account until an operator unlocks it.
+//! Unknown usernames get exactly the same treatment, so throttling cannot be used to find
+//! out which accounts exist. A full sign-in resets the count; a correct password alone does
+//! not (it would reset code guessing).
 //!
-//! Per address: more than N failures in a minute answers `429` until the minute is over.
+//! An attempt is *reserved* — counted as a failure, atomically — before the password hash
+//! or the code check it pays for ([`account_reserve`]); a correct answer hands it back
+//! ([`account_refund`]). So N concurrent wrong attempts meet the gate exactly as N
+//! sequential ones would. A record is forgotten 30 days after its last failure (locked
+//! records are kept until an operator unlocks them).
 
 use crate::model::ThrottleRecord;
 use crate::store::repo::Change;
 use crate::store::{Repo, StoreError, Tree};
-use std::collections::HashMap;
-use std::net::IpAddr;
-use std::sync::Mutex;
 
 /// Failures after which the account is locked for good.
 pub const LOCK_AFTER: u32 = 100;
 /// Failures allowed before delays start.
 pub const FREE_FAILURES: u32 = 4;
+/// Seconds a failure record is kept after its last failure.
+pub const FAILURE_MEMORY_SECS: u64 = 30 * 86_400;
 
 /// Delay after `failures` consecutive failures.
 pub fn delay_after(failures: u32) -> u64 {
@@ -41,34 +44,113 @@ pub enum AccountGate {
     Locked,
 }
 
-/// Checks an account before an attempt.
-pub async fn account_gate(
-    repo: &Repo,
-    username: &str,
-    now: u64,
-) -> Result<AccountGate, StoreError> {
-    let rec: Option<ThrottleRecord> = repo.get(Tree::Throttle, username.as_bytes()).await?;
-    Ok(match rec {
-        Some(r) if r.locked => AccountGate::Locked,
-        Some(r) if r.blocked_until > now => AccountGate::Wait(r.blocked_until - now),
-        _ => AccountGate::Open,
-    })
+fn gate_of(r: &ThrottleRecord, now: u64) -> AccountGate {
+    if r.locked {
+        AccountGate::Locked
+    } else if r.blocked_until > now {
+        AccountGate::Wait(r.blocked_until - now)
+    } else {
+        AccountGate::Open
+    }
 }
 
-/// Records a failure; returns the new state (whether this failure locked the account).
+/// One more failure on `r` at `now`.
+fn count(r: &mut ThrottleRecord, now: u64) {
+    r.failures = r.failures.saturating_add(1);
+    r.blocked_until = now + delay_after(r.failures);
+    if r.failures >= LOCK_AFTER {
+        r.locked = true;
+    }
+    r.expires_at = (!r.locked).then_some(r.blocked_until + FAILURE_MEMORY_SECS);
+}
+
+/// Checks an account before an attempt (a read; nothing is counted).
+pub async fn account_gate(repo: &Repo, key: &str, now: u64) -> Result<AccountGate, StoreError> {
+    let rec: Option<ThrottleRecord> = repo.get(Tree::Throttle, key.as_bytes()).await?;
+    Ok(rec.map_or(AccountGate::Open, |r| gate_of(&r, now)))
+}
+
+/// An attempt counted before its check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reservation {
+    key: String,
+    /// The failure count including this attempt.
+    pub failures: u32,
+    blocked_until: u64,
+    previous_blocked_until: u64,
+    /// This attempt locked the account (if it turns out to be a failure).
+    pub locks: bool,
+}
+
+/// Counts an attempt as a failure if the gate is open; otherwise the closed gate.
+pub async fn account_reserve(
+    repo: &Repo,
+    key: &str,
+    now: u64,
+) -> Result<Result<Reservation, AccountGate>, StoreError> {
+    let mut previous = 0;
+    let r = repo
+        .update::<ThrottleRecord, AccountGate, _>(Tree::Throttle, key.as_bytes(), |cur| {
+            let mut r = cur.unwrap_or_default();
+            match gate_of(&r, now) {
+                AccountGate::Open => {}
+                closed => return Change::Abort(closed),
+            }
+            previous = r.blocked_until;
+            count(&mut r, now);
+            Change::Put(r)
+        })
+        .await?;
+    Ok(r.map(|rec| {
+        let rec = rec.unwrap_or_default();
+        Reservation {
+            key: key.to_owned(),
+            failures: rec.failures,
+            blocked_until: rec.blocked_until,
+            previous_blocked_until: previous,
+            locks: rec.locked && rec.failures == LOCK_AFTER,
+        }
+    }))
+}
+
+/// Hands back a reserved attempt that turned out not to be a failure. If nothing was
+/// counted after it, the record is exactly as before; otherwise the later attempts' waits
+/// stand.
+pub async fn account_refund(repo: &Repo, res: &Reservation) -> Result<(), StoreError> {
+    repo.update::<ThrottleRecord, (), _>(Tree::Throttle, res.key.as_bytes(), |cur| {
+        let Some(mut r) = cur else { return Change::Abort(()) };
+        if r.failures == 0 {
+            return Change::Abort(());
+        }
+        let latest = r.failures == res.failures && r.blocked_until == res.blocked_until;
+        r.failures -= 1;
+        if latest {
+            r.blocked_until = res.previous_blocked_until;
+            if res.locks {
+                r.locked = false;
+            }
+        }
+        if r.failures == 0 && !r.locked {
+            return Change::Remove;
+        }
+        r.expires_at = (!r.locked).then_some(r.blocked_until + FAILURE_MEMORY_SECS);
+        Change::Put(r)
+    })
+    .await?
+    .ok();
+    Ok(())
+}
+
+/// Records a failure unconditionally; returns the new state.
 pub async fn account_failure(
     repo: &Repo,
-    username: &str,
+    key: &str,
     now: u64,
 ) -> Result<ThrottleRecord, StoreError> {
     let r = repo
-        .update::<ThrottleRecord, (), _>(Tree::Throttle, username.as_bytes(), |cur| {
+        .update::<ThrottleRecord, (), _>(Tree::Throttle, key.as_bytes(), |cur| {
             let mut r = cur.unwrap_or_default();
-            r.failures = r.failures.saturating_add(1);
-            r.blocked_until = now + delay_after(r.failures);
-            if r.failures >= LOCK_AFTER {
-                r.locked = true;
-            }
+            count(&mut r, now);
             Change::Put(r)
         })
         .await?;
@@ -76,50 +158,14 @@ pub async fn account_failure(
 }
 
 /// Clears the failures after a successful sign-in or an operator's unlock.
-pub async fn account_reset(repo: &Repo, username: &str) -> Result<(), StoreError> {
-    repo.remove(Tree::Throttle, username.as_bytes()).await?;
+pub async fn account_reset(repo: &Repo, key: &str) -> Result<(), StoreError> {
+    repo.remove(Tree::Throttle, key.as_bytes()).await?;
     Ok(())
 }
 
 /// The current failure record.
-pub async fn account_state(repo: &Repo, username: &str) -> Result<ThrottleRecord, StoreError> {
-    Ok(repo.get(Tree::Throttle, username.as_bytes()).await?.unwrap_or_default())
-}
-
-/// Per-address failure windows.
-#[derive(Debug)]
-pub struct AddressLimiter {
-    per_minute: u32,
-    windows: Mutex<HashMap<IpAddr, (u64, u32)>>,
-}
-
-impl AddressLimiter {
-    /// A limiter allowing `per_minute` failures per address per minute.
-    pub fn new(per_minute: u32) -> Self {
-        Self { per_minute: per_minute.max(1), windows: Mutex::new(HashMap::new()) }
-    }
-
-    /// Seconds to wait, if the address is over its budget.
-    pub fn check(&self, addr: IpAddr, now: u64) -> Option<u64> {
-        let w = self.windows.lock().ok()?;
-        match w.get(&addr) {
-            Some(&(start, n)) if now < start + 60 && n >= self.per_minute => Some(start + 60 - now),
-            _ => None,
-        }
-    }
-
-    /// Counts a failure from `addr`.
-    pub fn failure(&self, addr: IpAddr, now: u64) {
-        let Ok(mut w) = self.windows.lock() else { return };
-        if w.len() > 100_000 {
-            w.retain(|_, (start, _)| now < *start + 60);
-        }
-        let e = w.entry(addr).or_insert((now, 0));
-        if now >= e.0 + 60 {
-            *e = (now, 0);
-        }
-        e.1 = e.1.saturating_add(1);
-    }
+pub async fn account_state(repo: &Repo, key: &str) -> Result<ThrottleRecord, StoreError> {
+    Ok(repo.get(Tree::Throttle, key.as_bytes()).await?.unwrap_or_default())
 }
 
 #[cfg(test)]
@@ -136,15 +182,25 @@ mod tests {
         assert_eq!(delay_after(99), 3600);
     }
 
-    #[test]
-    fn address_budget_resets_each_minute() {
-        let l = AddressLimiter::new(3);
-        let a: IpAddr = "127.0.0.1".parse().unwrap();
-        for _ in 0..3 {
-            assert_eq!(l.check(a, 100), None);
-            l.failure(a, 100);
+    #[tokio::test]
+    async fn a_refund_restores_the_record_and_later_failures_stand() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repo::new(std::sync::Arc::new(crate::store::SledStore::open(dir.path()).unwrap()));
+        for t in 0..4 {
+            assert!(account_reserve(&repo, "a", 100 + t).await.unwrap().is_ok());
         }
-        assert_eq!(l.check(a, 110), Some(50));
-        assert_eq!(l.check(a, 160), None);
+        let before = account_state(&repo, "a").await.unwrap();
+        let r = account_reserve(&repo, "a", 200).await.unwrap().unwrap();
+        assert_eq!(account_gate(&repo, "a", 201).await.unwrap(), AccountGate::Wait(29));
+        account_refund(&repo, &r).await.unwrap();
+        let after = account_state(&repo, "a").await.unwrap();
+        assert_eq!((after.failures, after.blocked_until), (before.failures, before.blocked_until));
+        // Two reserved at once, the first handed back: the second still counts.
+        let a = account_reserve(&repo, "b", 300).await.unwrap().unwrap();
+        let b = account_reserve(&repo, "b", 300).await.unwrap().unwrap();
+        account_refund(&repo, &a).await.unwrap();
+        assert_eq!(account_state(&repo, "b").await.unwrap().failures, 1);
+        account_refund(&repo, &b).await.unwrap();
+        assert!(repo.get::<ThrottleRecord>(Tree::Throttle, b"b").await.unwrap().is_none());
     }
 }

@@ -36,10 +36,17 @@ impl Scripted {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let log = seen.clone();
         tokio::spawn(async move {
-            for (status, body) in answers {
+            let mut answers = answers.into_iter().peekable();
+            while answers.peek().is_some() {
                 let (mut socket, _) = listener.accept().await.unwrap();
                 let request = read_request(&mut socket).await;
-                log.lock().unwrap().push(request);
+                // Registration nonces are answered on the side, outside the script.
+                let (status, body) = if request.path == "/v1/device/registration-challenge" {
+                    (200, json!({"nonce": "registration-nonce", "expires_at": NOW + 120}))
+                } else {
+                    log.lock().unwrap().push(request);
+                    answers.next().unwrap()
+                };
                 let body = if status == 204 { String::new() } else { body.to_string() };
                 let response = format!(
                     "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
@@ -220,6 +227,17 @@ async fn mobile_first_access_with_an_email_code_registers_the_device_and_survive
     assert_eq!(seen[0].body["client"], "mobile");
     assert_eq!(seen[0].body["device"]["name"], "Test phone");
     let public_key = seen[0].body["device"]["public_key"].as_str().unwrap().to_owned();
+    assert_eq!(seen[0].body["device"]["nonce"], "registration-nonce");
+    let signature = base64_decode(seen[0].body["device"]["signature"].as_str().unwrap());
+    let message = twostep_proto::device_registration_message(
+        ClientKind::Mobile,
+        "alice",
+        &public_key,
+        "registration-nonce",
+    );
+    ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, base64_decode(&public_key))
+        .verify(&message, &signature)
+        .expect("the registration is signed by the registered key");
     assert_eq!(public_key.len(), 43, "32 bytes, base64url without padding");
     assert_eq!(seen[1].path, "/v1/signin/ch-1/code");
     assert_eq!(seen[2].body["code"], "123 456");

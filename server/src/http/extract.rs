@@ -2,6 +2,7 @@
 
 use crate::app::App;
 use crate::error::ApiError;
+use crate::service::operators::{OperatorAuth, authenticate_operator};
 use crate::service::sessions::{self, Authed};
 use crate::service::signin::Origin;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
@@ -12,9 +13,14 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use twostep_proto::{ErrorCode, SessionScope};
 
-/// A JSON body: `application/json`, bounded, valid UTF-8, no unknown fields.
+/// A JSON body: `application/json`, bounded, valid UTF-8, no unknown fields, and arriving
+/// within the body timeout.
 #[derive(Debug)]
 pub struct JsonBody<T>(pub T);
+
+/// How long a request body may take to arrive (a request extension set by the router).
+#[derive(Debug, Clone, Copy)]
+pub struct BodyDeadline(pub std::time::Duration);
 
 fn describe(e: &serde_json::Error) -> String {
     use serde_json::error::Category;
@@ -56,7 +62,15 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
                 "the body must be application/json",
             ));
         }
-        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| {
+        let deadline = req.extensions().get::<BodyDeadline>().map(|d| d.0);
+        let read = axum::body::Bytes::from_request(req, state);
+        let read = match deadline {
+            Some(d) => tokio::time::timeout(d, read).await.map_err(|_| {
+                ApiError::new(ErrorCode::RequestTimeout, "the request body did not arrive in time")
+            })?,
+            None => read.await,
+        };
+        let bytes = read.map_err(|e| {
             if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::new(
                     ErrorCode::PayloadTooLarge,
@@ -139,20 +153,7 @@ impl FromRequestParts<Arc<App>> for Origin {
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip())
             .unwrap_or(IpAddr::from([127, 0, 0, 1]));
-        let addr = if app.config.trust_forwarded_for
-            || app.config.trusted_proxies > 0
-            || !app.config.trusted_proxy_cidrs.is_empty()
-        {
-            parts
-                .headers
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
-                .and_then(|v| v.trim().parse().ok())
-                .unwrap_or(peer)
-        } else {
-            peer
-        };
+        let addr = app.proxies.client_addr(peer, &parts.headers);
         let now_ms = crate::clock::now_ms();
         Ok(Origin { addr, now: now_ms / 1000, now_ms })
     }
@@ -203,11 +204,15 @@ impl FromRequestParts<Arc<App>> for FullSession {
     }
 }
 
-/// An operator session.
+/// An operator session: the operator's name.
 #[derive(Debug)]
 pub struct Operator(pub String);
 
-impl FromRequestParts<Arc<App>> for Operator {
+/// An operator session with its token's key (for sign-out).
+#[derive(Debug)]
+pub struct OperatorToken(pub OperatorAuth);
+
+impl FromRequestParts<Arc<App>> for OperatorToken {
     type Rejection = ApiError;
 
     async fn from_request_parts(
@@ -217,8 +222,18 @@ impl FromRequestParts<Arc<App>> for Operator {
         let token = bearer(parts).ok_or_else(|| {
             ApiError::new(ErrorCode::Unauthorized, "an operator bearer token is required")
         })?;
-        Ok(Operator(
-            crate::service::admin::authenticate_operator(app, token, crate::clock::now()).await?,
-        ))
+        Ok(OperatorToken(authenticate_operator(app, token, crate::clock::now()).await?))
+    }
+}
+
+impl FromRequestParts<Arc<App>> for Operator {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &Arc<App>,
+    ) -> Result<Self, Self::Rejection> {
+        let OperatorToken(auth) = OperatorToken::from_request_parts(parts, app).await?;
+        Ok(Operator(auth.name))
     }
 }

@@ -1,11 +1,13 @@
 //! Routes and thin handlers: parse, call the service, answer.
 
-use super::extract::{AnySession, FullSession, JsonBody, Operator, Query, Seg, Seg2};
+use super::extract::{
+    AnySession, BodyDeadline, FullSession, JsonBody, Operator, OperatorToken, Query, Seg, Seg2,
+};
 use crate::app::App;
 use crate::error::{ApiError, ApiResult};
 use crate::service::admin::{self, Actor};
 use crate::service::signin::Origin;
-use crate::service::{devices, selfservice, signin};
+use crate::service::{devices, operators, selfservice, signin, stepup};
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
@@ -31,7 +33,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/signin/{id}/channel", post(switch_channel))
         .route("/v1/device/challenge", post(device_challenge))
         .route("/v1/device/session", post(device_session))
-        .route("/v1/device/registration-challenge", post(scaffold_nonce))
+        .route("/v1/device/registration-challenge", post(registration_challenge))
         .route("/v1/signout", post(sign_out))
         .route("/v1/me", get(me))
         .route("/v1/me/password", post(change_password))
@@ -47,9 +49,14 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/me/two-step/channels/{channel}", delete(remove_channel))
         .route("/v1/me/two-step/preferred", put(set_preferred))
         .route("/v1/me/two-step/recovery-codes", post(regenerate_recovery))
+        .route("/v1/me/two-step/step-up", post(step_up))
         .route("/v1/me/two-step/verify", post(verify))
         .route("/v1/admin/bootstrap", post(bootstrap))
         .route("/v1/admin/signin", post(operator_sign_in))
+        .route("/v1/admin/signout", post(operator_sign_out))
+        .route("/v1/admin/operators/{name}", get(operator_status))
+        .route("/v1/admin/operators/{name}/unlock", post(operator_unlock))
+        .route("/v1/admin/operators/{name}/sessions", delete(operator_revoke_sessions))
         .route("/v1/admin/orgs", post(create_org))
         .route("/v1/admin/orgs/{org}", get(get_org))
         .route("/v1/admin/orgs/{org}/policy", patch(update_policy))
@@ -68,8 +75,10 @@ pub fn router(app: Arc<App>) -> Router {
         .with_state(app)
 }
 
-/// Adds the server-time header and counts answers.
-async fn stamp(State(app): S, req: Request, next: Next) -> Response {
+/// Sets the body deadline, adds the server-time header and counts answers.
+async fn stamp(State(app): S, mut req: Request, next: Next) -> Response {
+    let body_timeout = std::time::Duration::from_secs(app.config.body_timeout_secs.max(1));
+    req.extensions_mut().insert(BodyDeadline(body_timeout));
     let mut resp = next.run(req).await;
     crate::metrics::inc(&app.metrics.http_requests_total);
     let s = resp.status();
@@ -164,8 +173,8 @@ async fn device_challenge(
     devices::challenge(&app, &req, o.now).await.map(Json)
 }
 
-async fn scaffold_nonce(o: Origin) -> Json<DeviceChallenge> {
-    Json(DeviceChallenge { nonce: crate::crypto::random_token(), expires_at: o.now + 120 })
+async fn registration_challenge(State(app): S, o: Origin) -> ApiResult<Json<DeviceChallenge>> {
+    devices::registration_challenge(&app, &o).await.map(Json)
 }
 
 async fn device_session(
@@ -190,7 +199,7 @@ async fn change_password(
     FullSession(a): FullSession,
     JsonBody(req): JsonBody<PasswordChange>,
 ) -> ApiResult<StatusCode> {
-    selfservice::change_password(&app, &a, req, o).await.map(|_| StatusCode::NO_CONTENT)
+    stepup::change_password(&app, &a, req, o).await.map(|_| StatusCode::NO_CONTENT)
 }
 
 async fn list_devices(State(app): S, FullSession(a): FullSession) -> ApiResult<Json<DeviceList>> {
@@ -300,7 +309,16 @@ async fn verify(
     FullSession(a): FullSession,
     JsonBody(req): JsonBody<CodeSubmission>,
 ) -> ApiResult<Json<VerifyResult>> {
-    selfservice::verify(&app, &a, req, o).await.map(Json)
+    stepup::verify(&app, &a, req, o).await.map(Json)
+}
+
+async fn step_up(
+    State(app): S,
+    o: Origin,
+    FullSession(a): FullSession,
+    JsonBody(req): JsonBody<StepUpRequest>,
+) -> ApiResult<Json<PendingDelivery>> {
+    stepup::send(&app, &a, &req, o).await.map(Json)
 }
 
 /// `POST /v1/admin/bootstrap` body.
@@ -332,7 +350,42 @@ async fn operator_sign_in(
     o: Origin,
     JsonBody(req): JsonBody<OperatorSignIn>,
 ) -> ApiResult<Json<OperatorSession>> {
-    admin::operator_sign_in(&app, &req, o.addr, o.now, o.now_ms).await.map(Json)
+    admin::operator_sign_in(&app, &req, &o).await.map(Json)
+}
+
+async fn operator_sign_out(
+    State(app): S,
+    o: Origin,
+    OperatorToken(auth): OperatorToken,
+) -> ApiResult<StatusCode> {
+    let a = actor(auth.name.clone(), &o);
+    operators::sign_out(&app, &auth, &a).await.map(|_| StatusCode::NO_CONTENT)
+}
+
+async fn operator_status(
+    State(app): S,
+    Operator(_): Operator,
+    Seg(name): Seg,
+) -> ApiResult<Json<OperatorStatus>> {
+    operators::status(&app, &name).await.map(Json)
+}
+
+async fn operator_unlock(
+    State(app): S,
+    o: Origin,
+    Operator(op): Operator,
+    Seg(name): Seg,
+) -> ApiResult<Json<OperatorStatus>> {
+    operators::unlock(&app, &name, &actor(op, &o)).await.map(Json)
+}
+
+async fn operator_revoke_sessions(
+    State(app): S,
+    o: Origin,
+    Operator(op): Operator,
+    Seg(name): Seg,
+) -> ApiResult<StatusCode> {
+    operators::revoke_sessions(&app, &name, &actor(op, &o)).await.map(|_| StatusCode::NO_CONTENT)
 }
 
 async fn create_org(

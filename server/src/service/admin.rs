@@ -4,15 +4,16 @@
 use super::{devices, sessions, views};
 use crate::app::App;
 use crate::audit::Ctx;
-use crate::crypto::{random_id, random_token, sha256_hex};
+use crate::crypto::random_id;
 use crate::error::{ApiError, ApiResult};
-use crate::model::{OperatorRecord, OperatorSessionRecord, OrgRecord, TwoStepRecord, UserRecord};
+use crate::model::{OrgRecord, TwoStepRecord, UserRecord};
 use crate::store::Tree;
 use crate::store::repo::Change;
 use twostep_proto::*;
 
-/// Seconds an operator token lives.
-pub const OPERATOR_SESSION_SECS: u64 = 3600;
+pub use super::operators::{
+    OPERATOR_SESSION_SECS, authenticate_operator, bootstrap, create_operator, operator_sign_in,
+};
 
 /// Who acts, from where.
 #[derive(Debug, Clone)]
@@ -24,7 +25,7 @@ pub struct Actor {
 }
 
 impl Actor {
-    fn ctx(&self, user: Option<&str>, org: Option<&str>) -> Ctx {
+    pub(crate) fn ctx(&self, user: Option<&str>, org: Option<&str>) -> Ctx {
         Ctx {
             user: user.map(str::to_owned),
             org: org.map(str::to_owned),
@@ -35,116 +36,13 @@ impl Actor {
     }
 }
 
-fn check_password(pw: &str) -> ApiResult<()> {
+pub(crate) fn check_password(pw: &str) -> ApiResult<()> {
     if pw.len() < MIN_PASSWORD_LEN || pw.len() > MAX_PASSWORD_LEN {
         return Err(ApiError::field(format!(
             "password must be {MIN_PASSWORD_LEN}..={MAX_PASSWORD_LEN} bytes"
         )));
     }
     Ok(())
-}
-
-/// Creates an operator (CLI, or the one-time bootstrap).
-pub async fn create_operator(
-    app: &App,
-    name: &str,
-    password: &str,
-    actor: &Actor,
-) -> ApiResult<()> {
-    let name = normalize_username(name).ok_or_else(|| {
-        ApiError::field("operator name must be 1..=64 characters of a-z 0-9 . _ @ + -")
-    })?;
-    check_password(password)?;
-    let hash = app.hasher.hash(password).await?;
-    let rec = OperatorRecord { name: name.clone(), password_hash: hash, created_at: actor.now };
-    if !app.repo.insert_new(Tree::Operators, name.as_bytes(), &rec).await? {
-        return Err(ApiError::new(ErrorCode::Conflict, "an operator with that name exists"));
-    }
-    app.audit(actor.now_ms, AuditKind::OperatorCreated, &actor.ctx(None, None), Some(name)).await?;
-    app.commit().await
-}
-
-/// `POST /v1/admin/bootstrap`: creates the first operator with the setup token printed at start.
-pub async fn bootstrap(
-    app: &App,
-    token: &str,
-    name: &str,
-    password: &str,
-    actor: &Actor,
-) -> ApiResult<()> {
-    let expected = app.setup_token.lock().ok().and_then(|g| g.clone());
-    let ok = expected.is_some_and(|mac| app.keys.code_matches("setup-token", token, &mac));
-    if !ok || app.has_operator().await? {
-        return Err(ApiError::new(
-            ErrorCode::Unauthorized,
-            "the setup token is invalid or was already used",
-        ));
-    }
-    create_operator(app, name, password, actor).await?;
-    if let Ok(mut g) = app.setup_token.lock() {
-        *g = None;
-    }
-    Ok(())
-}
-
-/// `POST /v1/admin/signin`.
-pub async fn operator_sign_in(
-    app: &App,
-    req: &OperatorSignIn,
-    addr: std::net::IpAddr,
-    now: u64,
-    now_ms: u64,
-) -> ApiResult<OperatorSession> {
-    let name = normalize_username(&req.username).ok_or_else(ApiError::credentials)?;
-    if req.password.len() > MAX_PASSWORD_LEN {
-        return Err(ApiError::credentials());
-    }
-    if let Some(wait) = app.addresses.check(addr, now) {
-        return Err(ApiError::rate_limited(wait));
-    }
-    let throttle_key = format!("operator:{name}");
-    if let Some(e) =
-        crate::app::gate_error(crate::throttle::account_gate(&app.repo, &throttle_key, now).await?)
-    {
-        return Err(e);
-    }
-    let op: Option<OperatorRecord> = app.repo.get(Tree::Operators, name.as_bytes()).await?;
-    let ok =
-        app.hasher.verify(&req.password, op.as_ref().map(|o| o.password_hash.as_str())).await?;
-    let ctx =
-        Ctx { operator: Some(name.clone()), address: Some(addr.to_string()), ..Ctx::default() };
-    if !ok {
-        app.addresses.failure(addr, now);
-        crate::throttle::account_failure(&app.repo, &throttle_key, now).await?;
-        app.audit(now_ms, AuditKind::SignInFailed, &ctx, Some("operator".into())).await?;
-        app.commit().await?;
-        return Err(ApiError::credentials());
-    }
-    crate::throttle::account_reset(&app.repo, &throttle_key).await?;
-    let token = random_token();
-    let rec = OperatorSessionRecord { operator: name, expires_at: now + OPERATOR_SESSION_SECS };
-    app.repo.put(Tree::OperatorSessions, sha256_hex(token.as_bytes()).as_bytes(), &rec).await?;
-    app.audit(now_ms, AuditKind::OperatorSignIn, &ctx, None).await?;
-    app.commit().await?;
-    Ok(OperatorSession { token, expires_at: rec.expires_at })
-}
-
-/// Resolves an operator token.
-pub async fn authenticate_operator(app: &App, token: &str, now: u64) -> ApiResult<String> {
-    let unauthorized =
-        || ApiError::new(ErrorCode::Unauthorized, "missing, invalid or expired operator session");
-    if token.len() > 128 {
-        return Err(unauthorized());
-    }
-    let rec: OperatorSessionRecord = app
-        .repo
-        .get(Tree::OperatorSessions, sha256_hex(token.as_bytes()).as_bytes())
-        .await?
-        .ok_or_else(unauthorized)?;
-    if rec.expires_at <= now {
-        return Err(unauthorized());
-    }
-    Ok(rec.operator)
 }
 
 fn apply_policy(p: &mut OrgPolicy, u: &PolicyUpdate) -> ApiResult<()> {
@@ -176,6 +74,24 @@ fn apply_policy(p: &mut OrgPolicy, u: &PolicyUpdate) -> ApiResult<()> {
     }
     if let Some(v) = u.wipe_vault_on_max_attempts {
         p.wipe_vault_on_max_attempts = v;
+    }
+    for (value, slot, name) in [
+        (u.max_messages_per_user_per_day, &mut p.max_messages_per_user_per_day, "user"),
+        (
+            u.max_messages_per_destination_per_day,
+            &mut p.max_messages_per_destination_per_day,
+            "destination",
+        ),
+        (u.max_messages_per_org_per_day, &mut p.max_messages_per_org_per_day, "org"),
+    ] {
+        if let Some(v) = value {
+            if !(1..=MAX_MESSAGES_PER_DAY).contains(&v) {
+                return Err(ApiError::field(format!(
+                    "max_messages_per_{name}_per_day must be 1..={MAX_MESSAGES_PER_DAY}"
+                )));
+            }
+            *slot = v;
+        }
     }
     Ok(())
 }
@@ -277,6 +193,7 @@ pub async fn create_user(
         password_hash: hash,
         created_at: actor.now,
         epoch: 0,
+        second_step_epoch: 0,
         two_step: TwoStepRecord::default(),
     };
     if !app.repo.insert_new(Tree::Users, username.as_bytes(), &rec).await? {

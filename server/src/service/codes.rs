@@ -1,6 +1,9 @@
 //! One-time codes: sending SMS/email codes, checking them, TOTP secrets, recovery codes.
 
+use super::signin::Origin;
 use crate::app::App;
+use crate::audit::Ctx;
+use crate::limits::messages::{self, Cooldown};
 use crate::crypto::{hex, random_bytes, random_digits};
 use crate::delivery::Message;
 use crate::error::{ApiError, ApiResult};
@@ -86,6 +89,32 @@ pub async fn deliver(
                 ErrorCode::DeliveryFailed,
                 "the code could not be sent; try again or use another channel",
             ))
+        }
+    }
+}
+
+/// Sends a code within the send limits: the destination's cooldown (when asked) and the
+/// daily caps are reserved first and handed back if the delivery fails.
+#[allow(clippy::too_many_arguments)]
+pub async fn send_limited(
+    app: &App,
+    user: &UserRecord,
+    channel: Channel,
+    to: &str,
+    code: &str,
+    why: &str,
+    cooldown: Cooldown,
+    ctx: &Ctx,
+    o: &Origin,
+) -> ApiResult<()> {
+    let org = app.org(&user.org).await?;
+    let now = (o.now, o.now_ms);
+    let slot = messages::reserve(app, &org, &user.username, channel, to, cooldown, ctx, now).await?;
+    match deliver(app, channel, to, code, why).await {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            messages::release(app, slot).await?;
+            Err(e)
         }
     }
 }

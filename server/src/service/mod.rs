@@ -2,9 +2,13 @@
 //! argument; handlers read the clock.
 
 pub mod admin;
+pub mod attempts;
+pub mod challenge_codes;
 pub mod codes;
 pub mod devices;
+pub mod operators;
 pub mod selfservice;
 pub mod sessions;
 pub mod signin;
+pub mod stepup;
 pub mod views;

@@ -2,7 +2,7 @@
 
 use super::codes;
 use super::sessions::{self, Authed};
-use super::signin::{Origin, accept_totp_step};
+use super::signin::Origin;
 use super::{devices, views};
 use crate::app::App;
 use crate::audit::Ctx;
@@ -10,6 +10,7 @@ use crate::crypto::random_bytes;
 use crate::error::{ApiError, ApiResult};
 use crate::model::{SentChannelRecord, TotpRecord, TwoStepRecord, UserRecord};
 use crate::store::Tree;
+use crate::limits::messages::Cooldown;
 use crate::store::repo::Change;
 use twostep_proto::*;
 use zeroize::Zeroizing;
@@ -24,8 +25,20 @@ fn ctx(a: &Authed, o: &Origin) -> Ctx {
     }
 }
 
+/// A setup-only session may only configure the *first* channel: once the user has
+/// two-step (configured from another session), it can do nothing more.
+fn setup_still_open(a: &Authed, u: &UserRecord) -> ApiResult<()> {
+    if a.session.scope == SessionScope::SetupOnly && u.two_step.enabled() {
+        return Err(ApiError::new(
+            ErrorCode::SetupComplete,
+            "two-step authentication is already configured; sign in again",
+        ));
+    }
+    Ok(())
+}
+
 /// Applies `f` to the user's record atomically.
-async fn modify<F>(app: &App, username: &str, mut f: F) -> ApiResult<UserRecord>
+pub(crate) async fn modify<F>(app: &App, username: &str, mut f: F) -> ApiResult<UserRecord>
 where
     F: FnMut(&mut UserRecord) -> ApiResult<()>,
 {
@@ -52,6 +65,7 @@ pub async fn enroll_totp(app: &App, a: &Authed, o: Origin) -> ApiResult<TotpEnro
     let secret = Zeroizing::new(random_bytes(20));
     let sealed = codes::seal_totp(app, &a.user.id, &secret);
     modify(app, &a.user.username, |u| {
+        setup_still_open(a, u)?;
         if u.two_step.totp.as_ref().is_some_and(|t| t.confirmed) {
             return Err(ApiError::new(
                 ErrorCode::Conflict,
@@ -109,6 +123,18 @@ fn confirm_channel(
         }
     }
     if first {
+        // Every session opened with the password alone ends here (see `sessions`), and so do
+        // the enrollments such sessions may have started.
+        u.second_step_epoch += 1;
+        let ts = &mut u.two_step;
+        if ts.totp.as_ref().is_some_and(|t| !t.confirmed) {
+            ts.totp = None;
+        }
+        for slot in [&mut ts.sms, &mut ts.email] {
+            if slot.as_ref().is_some_and(|s| !s.confirmed) {
+                *slot = None;
+            }
+        }
         u.two_step.origin =
             Some(if required { TwoStepOrigin::Forced } else { TwoStepOrigin::Chosen });
         u.two_step.preferred = Some(channel);
@@ -128,8 +154,16 @@ async fn finish_enrollment(
     channel: Channel,
     recovery: Option<Vec<String>>,
 ) -> ApiResult<EnrollmentResult> {
-    let upgraded =
-        a.session.scope == SessionScope::SetupOnly && sessions::upgrade(app, &a.key).await?;
+    // Recovery codes come with the user's first channel, which ended every password-only
+    // session but this one.
+    let upgraded = if recovery.is_some() {
+        let upgraded = sessions::confirm_second_step(app, &a.key, u.second_step_epoch).await?;
+        let detail = "sessions opened with the password alone ended".to_owned();
+        app.audit(o.now_ms, AuditKind::SessionsEnded, &ctx(a, o), Some(detail)).await?;
+        upgraded
+    } else {
+        false
+    };
     app.audit(
         o.now_ms,
         AuditKind::TwoStepEnrolled,
@@ -168,6 +202,7 @@ pub async fn confirm_totp(
     let mut recovery = None;
     let sealed = t.sealed_secret.clone();
     let u = modify(app, &a.user.username, |u| {
+        setup_still_open(a, u)?;
         let t = u
             .two_step
             .totp
@@ -204,6 +239,7 @@ pub async fn enroll_sent(
             _ => "email address is not valid",
         }));
     }
+    setup_still_open(a, &a.user)?;
     if let Some(wait) =
         a.user.two_step.sent(channel).and_then(|s| codes::resend_wait(s.pending.as_ref(), o.now))
     {
@@ -216,8 +252,10 @@ pub async fn enroll_sent(
     let purpose = format!("enroll:{}:{}", a.user.id, channel.as_str());
     let (code, pending) = codes::new_pending(app, &purpose, o.now);
     let c = ctx(a, &o);
+    let why = "Enter it to confirm this destination.";
     let delivered =
-        codes::deliver(app, channel, &dest, &code, "Enter it to confirm this destination.").await;
+        codes::send_limited(app, &a.user, channel, &dest, &code, why, Cooldown::Apply, &c, &o)
+            .await;
     if let Err(e) = delivered {
         // The delivery error is what the client needs to see; the audit is best effort.
         let _ = app
@@ -228,6 +266,7 @@ pub async fn enroll_sent(
     let p = pending.clone();
     let d = dest.clone();
     modify(app, &a.user.username, |u| {
+        setup_still_open(a, u)?;
         let slot = match channel {
             Channel::Sms => &mut u.two_step.sms,
             _ => &mut u.two_step.email,
@@ -271,14 +310,15 @@ pub async fn confirm_sent(
     codes::require_digits(&code, usize::from(SENT_CODE_DIGITS))?;
     let purpose = format!("enroll:{}:{}", a.user.id, channel.as_str());
     let required = app.org(&a.user.org).await?.policy.require_two_step;
-    enum Outcome {
-        Ok(Box<UserRecord>, Option<Vec<String>>),
-        Wrong(u32),
-    }
+    let (mut recovery, mut accepted) = (None, false);
     let r = app
         .repo
         .update::<UserRecord, ApiError, _>(Tree::Users, a.user.username.as_bytes(), |cur| {
+            (recovery, accepted) = (None, false);
             let Some(mut u) = cur else { return Change::Abort(ApiError::not_found("user")) };
+            if let Err(e) = setup_still_open(a, &u) {
+                return Change::Abort(e);
+            }
             let Some(s) = u.two_step.sent_mut(channel) else {
                 return Change::Abort(ApiError::new(
                     ErrorCode::Conflict,
@@ -298,7 +338,8 @@ pub async fn confirm_sent(
                 ));
             }
             if codes::pending_matches(app, &purpose, p, &code) {
-                confirm_channel(app, &mut u, channel, required);
+                recovery = confirm_channel(app, &mut u, channel, required);
+                accepted = true;
             } else {
                 p.tries_left -= 1;
             }
@@ -306,28 +347,12 @@ pub async fn confirm_sent(
         })
         .await??;
     let u = r.ok_or_else(|| ApiError::not_found("user"))?;
-    let outcome = match u.two_step.sent(channel) {
-        Some(s) if s.pending.is_none() && s.confirmed => {
-            // Recovery codes are only shown on the first confirmed channel; regenerate to get them
-            // here.
-            let codes_out =
-                if u.two_step.confirmed_channels().len() == 1 && !a.user.two_step.enabled() {
-                    Some(regenerate_for(app, &u).await?)
-                } else {
-                    None
-                };
-            Outcome::Ok(Box::new(u), codes_out)
-        }
-        Some(s) => Outcome::Wrong(s.pending.as_ref().map(|p| p.tries_left).unwrap_or(0)),
-        None => Outcome::Wrong(0),
-    };
-    match outcome {
-        Outcome::Ok(u, recovery) => finish_enrollment(app, a, &o, &u, channel, recovery).await,
-        Outcome::Wrong(left) => {
-            app.commit().await?;
-            Err(ApiError::wrong_code(left))
-        }
+    if accepted {
+        return finish_enrollment(app, a, &o, &u, channel, recovery).await;
     }
+    app.commit().await?;
+    let left = u.two_step.sent(channel).and_then(|s| s.pending.as_ref()).map_or(0, |p| p.tries_left);
+    Err(ApiError::wrong_code(left))
 }
 
 /// Replaces the recovery codes of `u` and returns them (used right after confirmation).
@@ -447,79 +472,6 @@ pub async fn regenerate_recovery(app: &App, a: &Authed, o: Origin) -> ApiResult<
     app.audit(o.now_ms, AuditKind::RecoveryCodesRegenerated, &ctx(a, &o), None).await?;
     app.commit().await?;
     Ok(RecoveryCodes { codes })
-}
-
-/// `POST /v1/me/two-step/verify`: step-up check of an authenticator code (replay-protected).
-pub async fn verify(
-    app: &App,
-    a: &Authed,
-    sub: CodeSubmission,
-    o: Origin,
-) -> ApiResult<VerifyResult> {
-    let code = codes::normalize(&sub.code);
-    codes::require_digits(&code, crate::totp::DIGITS as usize)?;
-    let c = ctx(a, &o);
-    if let Some(e) = crate::app::gate_error(
-        crate::throttle::account_gate(&app.repo, &a.user.username, o.now).await?,
-    ) {
-        return Err(e);
-    }
-    let t = a.user.two_step.totp.as_ref().filter(|t| t.confirmed).ok_or_else(|| {
-        ApiError::new(ErrorCode::ChannelNotConfigured, "no authenticator app is configured")
-    })?;
-    let secret = codes::totp_secret(app, &a.user, t)?;
-    crate::metrics::inc(&app.metrics.code_verifications_total);
-    let ok = match crate::totp::matching_step(&secret, &code, o.now) {
-        Some(step) => accept_totp_step(app, &a.user.username, step).await?,
-        None => false,
-    };
-    if ok {
-        app.audit(o.now_ms, AuditKind::StepUpVerified, &c, None).await?;
-        app.commit().await?;
-        return Ok(VerifyResult { verified: true, channel: Channel::Totp });
-    }
-    crate::metrics::inc(&app.metrics.code_failures_total);
-    let t = crate::throttle::account_failure(&app.repo, &a.user.username, o.now).await?;
-    app.audit(o.now_ms, AuditKind::CodeRejected, &c, Some("step-up".into())).await?;
-    app.commit().await?;
-    Err(ApiError::wrong_code(
-        crate::throttle::FREE_FAILURES
-            .saturating_sub(t.failures.min(crate::throttle::FREE_FAILURES)),
-    ))
-}
-
-/// `POST /v1/me/password`: changes the password and revokes every session and device.
-pub async fn change_password(
-    app: &App,
-    a: &Authed,
-    req: PasswordChange,
-    o: Origin,
-) -> ApiResult<()> {
-    if req.new_password.len() < MIN_PASSWORD_LEN || req.new_password.len() > MAX_PASSWORD_LEN {
-        return Err(ApiError::field(format!(
-            "the new password must be {MIN_PASSWORD_LEN}..={MAX_PASSWORD_LEN} bytes"
-        )));
-    }
-    if req.current_password.len() > MAX_PASSWORD_LEN
-        || !app.hasher.verify(&req.current_password, Some(&a.user.password_hash)).await?
-    {
-        return Err(ApiError::credentials());
-    }
-    let hash = app.hasher.hash(&req.new_password).await?;
-    modify(app, &a.user.username, |u| {
-        u.password_hash = hash.clone();
-        u.epoch += 1;
-        Ok(())
-    })
-    .await?;
-    app.audit(
-        o.now_ms,
-        AuditKind::PasswordChanged,
-        &ctx(a, &o),
-        Some("sessions and devices revoked".into()),
-    )
-    .await?;
-    app.commit().await
 }
 
 /// `POST /v1/signout`.

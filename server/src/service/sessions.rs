@@ -1,5 +1,10 @@
 //! Bearer sessions: 256-bit random tokens stored only as SHA-256, with expiry, scope,
 //! and the user's epoch (bumped on password change and admin reset, which revokes them).
+//!
+//! A session is a capability, checked on every request: a session opened with the password
+//! alone (setup-only ones included) ends when the user's first two-step channel is
+//! confirmed; a session that is a child of a registration (device, agent) ends when that
+//! registration is revoked.
 
 use crate::app::App;
 use crate::crypto::{random_token, sha256_hex};
@@ -16,6 +21,17 @@ pub struct Authed {
     pub user: UserRecord,
 }
 
+/// What a session was opened with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Basis {
+    /// The password alone (the user had no two-step).
+    Password,
+    /// The password and a second step (code or recovery code).
+    SecondStep,
+    /// A registration's signature (device or agent).
+    Registration,
+}
+
 /// Creates a session for `user`.
 pub async fn issue(
     app: &App,
@@ -23,6 +39,7 @@ pub async fn issue(
     client: ClientKind,
     scope: SessionScope,
     device: Option<DeviceGrant>,
+    basis: Basis,
     now: u64,
 ) -> ApiResult<SessionGrant> {
     let token = random_token();
@@ -40,6 +57,9 @@ pub async fn issue(
         device_id: device.as_ref().map(|d| d.device_id.clone()),
         created_at: now,
         expires_at: now + ttl,
+        password_only: basis == Basis::Password,
+        second_step_epoch: user.second_step_epoch,
+        step_up: None,
     };
     app.repo.put(Tree::Sessions, sha256_hex(token.as_bytes()).as_bytes(), &rec).await?;
     crate::metrics::inc(&app.metrics.sessions_issued_total);
@@ -66,9 +86,18 @@ pub async fn authenticate(app: &App, token: &str, now: u64) -> ApiResult<Authed>
         return Err(unauthorized());
     }
     let user = app.user(&session.username).await?.ok_or_else(unauthorized)?;
-    if user.id != session.user_id || user.epoch != session.epoch {
+    let ended = user.id != session.user_id
+        || user.epoch != session.epoch
+        || (session.password_only && session.second_step_epoch != user.second_step_epoch);
+    if ended {
         app.repo.remove(Tree::Sessions, key.as_bytes()).await?;
         return Err(unauthorized());
+    }
+    if let Some(device) = &session.device_id
+        && let Err(e) = super::devices::check_live(app, device, &user).await
+    {
+        app.repo.remove(Tree::Sessions, key.as_bytes()).await?;
+        return Err(e);
     }
     Ok(Authed { key, session, user })
 }
@@ -79,17 +108,23 @@ pub async fn revoke(app: &App, key: &str) -> ApiResult<()> {
     Ok(())
 }
 
-/// Upgrades a setup-only session once two-step is configured.
-pub async fn upgrade(app: &App, key: &str) -> ApiResult<bool> {
-    let r = app
-        .repo
+/// After this session confirmed the user's first channel (which ended every other
+/// password-only session): it proved the second step, so it is a full session of the new
+/// epoch. Returns whether it was a setup-only session (upgraded).
+pub async fn confirm_second_step(app: &App, key: &str, second_step_epoch: u64) -> ApiResult<bool> {
+    let mut was_setup = false;
+    app.repo
         .update::<SessionRecord, (), _>(Tree::Sessions, key.as_bytes(), |cur| match cur {
-            Some(mut s) if s.scope == SessionScope::SetupOnly => {
+            Some(mut s) => {
+                was_setup = s.scope == SessionScope::SetupOnly;
                 s.scope = SessionScope::Full;
+                s.password_only = false;
+                s.second_step_epoch = second_step_epoch;
                 crate::store::repo::Change::Put(s)
             }
-            _ => crate::store::repo::Change::Abort(()),
+            None => crate::store::repo::Change::Abort(()),
         })
-        .await?;
-    Ok(r.is_ok())
+        .await?
+        .ok();
+    Ok(was_setup)
 }

@@ -7,21 +7,30 @@
 //! | outlook | code at registration, every new session, after a password change | refused |
 //! | mobile  | code at first access (device registration); later: signed challenge | refused |
 //!
-//! Without two-step and without the policy, every client gets a session directly.
+//! Without two-step and without the policy, every client gets a session directly. A mobile
+//! sign-in registers a device; an agent sign-in may register the agent (then later agent
+//! sessions are opened by its signature, see [`super::devices`]).
+//!
+//! The attempt is counted (account and address) before the Argon2id hash; a correct password
+//! hands it back ([`super::attempts`]).
 
-use super::codes::{self, normalize};
-use super::{devices, sessions, views};
-use crate::app::{App, gate_error};
+use super::codes;
+use super::sessions::{self, Basis};
+use super::{attempts, devices, views};
+use crate::app::App;
 use crate::audit::Ctx;
 use crate::crypto::random_id;
 use crate::error::{ApiError, ApiResult};
+use crate::limits::messages::Cooldown;
 use crate::metrics::inc;
 use crate::model::{ChallengeRecord, UserRecord};
 use crate::store::Tree;
 use crate::store::repo::Change;
-use crate::throttle;
 use std::net::IpAddr;
 use twostep_proto::*;
+use zeroize::Zeroizing;
+
+pub use super::challenge_codes::{accept_totp_step, submit_code, use_recovery};
 
 /// Where and when a request happens.
 #[derive(Debug, Clone, Copy)]
@@ -31,7 +40,7 @@ pub struct Origin {
     pub now_ms: u64,
 }
 
-fn ctx(user: &str, org: Option<&str>, client: ClientKind, o: &Origin) -> Ctx {
+pub(crate) fn ctx(user: &str, org: Option<&str>, client: ClientKind, o: &Origin) -> Ctx {
     Ctx {
         user: Some(user.to_owned()),
         org: org.map(str::to_owned),
@@ -41,51 +50,23 @@ fn ctx(user: &str, org: Option<&str>, client: ClientKind, o: &Origin) -> Ctx {
     }
 }
 
-/// Validates the device registration of a mobile sign-in.
-fn check_device(client: ClientKind, device: Option<&DeviceRegistration>) -> ApiResult<()> {
+/// Validates the registration of a mobile or agent sign-in (pure; see
+/// [`devices::check_registration`]).
+fn check_device(
+    client: ClientKind,
+    username: &str,
+    device: Option<&DeviceRegistration>,
+) -> ApiResult<()> {
     match (client, device) {
         (ClientKind::Mobile, None) => {
             Err(ApiError::field("a mobile sign-in registers a device: `device` is required"))
         }
-        (ClientKind::Mobile, Some(d)) => {
-            devices::decode_public_key(&d.public_key)?;
-            let name = d.name.trim();
-            if name.is_empty()
-                || name.chars().count() > MAX_DEVICE_NAME_LEN
-                || name.chars().any(char::is_control)
-            {
-                return Err(ApiError::field(format!(
-                    "device name must be 1..={MAX_DEVICE_NAME_LEN} printable characters"
-                )));
-            }
-            Ok(())
+        (ClientKind::Mobile | ClientKind::Agent, Some(d)) => {
+            devices::check_registration(client, username, d)
         }
-        (_, Some(_)) => Err(ApiError::field("only mobile sign-ins carry a device")),
+        (_, Some(_)) => Err(ApiError::field("only mobile and agent sign-ins carry a registration")),
         (_, None) => Ok(()),
     }
-}
-
-/// Checks the address and account gates before any work.
-async fn gates(app: &App, username: &str, o: &Origin) -> ApiResult<()> {
-    if let Some(wait) = app.addresses.check(o.addr, o.now) {
-        inc(&app.metrics.rate_limited_total);
-        return Err(ApiError::rate_limited(wait));
-    }
-    if let Some(e) = gate_error(throttle::account_gate(&app.repo, username, o.now).await?) {
-        inc(&app.metrics.rate_limited_total);
-        return Err(e);
-    }
-    Ok(())
-}
-
-/// Counts a failure against the account and the address.
-async fn failure(app: &App, username: &str, c: &Ctx, o: &Origin) -> ApiResult<()> {
-    app.addresses.failure(o.addr, o.now);
-    let t = throttle::account_failure(&app.repo, username, o.now).await?;
-    if t.locked && t.failures == throttle::LOCK_AFTER {
-        app.audit(o.now_ms, AuditKind::AccountLocked, c, None).await?;
-    }
-    Ok(())
 }
 
 /// `POST /v1/signin`.
@@ -96,19 +77,32 @@ pub async fn sign_in(app: &App, req: SignInRequest, o: Origin) -> ApiResult<Sign
     if req.password.is_empty() || req.password.len() > MAX_PASSWORD_LEN {
         return Err(ApiError::field(format!("password must be 1..={MAX_PASSWORD_LEN} bytes")));
     }
-    check_device(req.client, req.device.as_ref())?;
-    gates(app, &username, &o).await?;
+    check_device(req.client, &username, req.device.as_ref())?;
+    let attempt = attempts::reserve(app, &username, &o).await?;
+    if let Some(d) = &req.device
+        && let Err(e) = devices::consume_registration_nonce(app, &d.nonce, o.now).await
+    {
+        attempt.refund(app).await?;
+        return Err(e);
+    }
     inc(&app.metrics.signin_attempts_total);
     let user = app.user(&username).await?;
     inc(&app.metrics.password_hashes_total);
     let ok =
-        app.hasher.verify(&req.password, user.as_ref().map(|u| u.password_hash.as_str())).await?;
+        app.hasher.verify(&req.password, user.as_ref().map(|u| u.password_hash.as_str())).await;
     let c = ctx(&username, user.as_ref().map(|u| u.org.as_str()), req.client, &o);
     let user = match (ok, user) {
-        (true, Some(u)) => u,
+        (Ok(true), Some(u)) => {
+            attempt.refund(app).await?;
+            u
+        }
+        (Err(busy), _) => {
+            attempt.refund(app).await?;
+            return Err(busy.into());
+        }
         _ => {
             inc(&app.metrics.signin_failures_total);
-            failure(app, &username, &c, &o).await?;
+            attempt.failed(app, &c, o.now_ms).await?;
             app.audit(o.now_ms, AuditKind::SignInFailed, &c, Some("invalid credentials".into()))
                 .await?;
             app.commit().await?;
@@ -121,24 +115,16 @@ pub async fn sign_in(app: &App, req: SignInRequest, o: Origin) -> ApiResult<Sign
             app.audit(o.now_ms, AuditKind::SetupRequired, &c, None).await?;
             let message = "your organization requires two-step authentication; configure it in the web portal first".to_string();
             let session = if req.client == ClientKind::Web {
-                Some(
-                    sessions::issue(
-                        app,
-                        &user,
-                        ClientKind::Web,
-                        SessionScope::SetupOnly,
-                        None,
-                        o.now,
-                    )
-                    .await?,
-                )
+                let scope = SessionScope::SetupOnly;
+                let web = ClientKind::Web;
+                Some(sessions::issue(app, &user, web, scope, None, Basis::Password, o.now).await?)
             } else {
                 None
             };
             app.commit().await?;
             return Ok(SignInResponse::SetupRequired(SetupRequired { session, message }));
         }
-        let grant = complete(app, &user, req.client, req.device, &c, &o).await?;
+        let grant = complete(app, &user, req.client, req.device, Basis::Password, &c, &o).await?;
         app.commit().await?;
         return Ok(SignInResponse::Session(grant));
     }
@@ -161,49 +147,54 @@ pub async fn sign_in(app: &App, req: SignInRequest, o: Origin) -> ApiResult<Sign
         expires_at: o.now + CHALLENGE_TTL_SECS,
     };
     app.audit(o.now_ms, AuditKind::CodeChallengeIssued, &c, Some(channel.as_str().into())).await?;
-    send_if_needed(app, &user, &mut ch, &c, &o).await?;
+    if let Some(send) = prepare_code(app, &user, &mut ch, o.now) {
+        deliver_code(app, &user, channel, send, &c, &o).await?;
+    }
     app.repo.put(Tree::Challenges, ch.id.as_bytes(), &ch).await?;
     app.commit().await?;
     Ok(SignInResponse::CodeRequired(challenge_view(app, &user, &ch)))
 }
 
-/// For SMS/email challenges, creates and sends a new code (replacing the previous one).
-async fn send_if_needed(
+/// For SMS/email challenges: a new code in `ch` (replacing the previous one) and where to
+/// send it. Pure; [`deliver_code`] sends it.
+fn prepare_code(
     app: &App,
     user: &UserRecord,
     ch: &mut ChallengeRecord,
+    now: u64,
+) -> Option<(String, Zeroizing<String>)> {
+    let Some(dest) = user.two_step.sent(ch.channel).map(|s| s.destination.clone()) else {
+        ch.code = None;
+        return None;
+    };
+    let (code, pending) = codes::new_pending(app, &format!("challenge:{}", ch.id), now);
+    ch.code = Some(pending);
+    ch.sends += 1;
+    Some((dest, code))
+}
+
+/// Sends a prepared code within the daily caps and audits it.
+async fn deliver_code(
+    app: &App,
+    user: &UserRecord,
+    channel: Channel,
+    (dest, code): (String, Zeroizing<String>),
     c: &Ctx,
     o: &Origin,
 ) -> ApiResult<()> {
-    let Some(dest) = user.two_step.sent(ch.channel).map(|s| s.destination.clone()) else {
-        ch.code = None;
-        return Ok(());
-    };
-    let (code, pending) = codes::new_pending(app, &format!("challenge:{}", ch.id), o.now);
-    let delivered = codes::deliver(
-        app,
-        ch.channel,
-        &dest,
-        &code,
-        "If you did not try to sign in, change your password.",
-    )
-    .await;
+    let why = "If you did not try to sign in, change your password.";
+    let delivered =
+        codes::send_limited(app, user, channel, &dest, &code, why, Cooldown::Skip, c, o).await;
     if let Err(e) = delivered {
         // The delivery error is what the client needs to see; the audit is best effort.
         let _ = app
-            .audit(o.now_ms, AuditKind::CodeDeliveryFailed, c, Some(ch.channel.as_str().into()))
+            .audit(o.now_ms, AuditKind::CodeDeliveryFailed, c, Some(channel.as_str().into()))
             .await;
         return Err(e);
     }
-    app.audit(
-        o.now_ms,
-        AuditKind::CodeSent,
-        c,
-        Some(format!("{} to {}", ch.channel.as_str(), crate::mask::destination(ch.channel, &dest))),
-    )
-    .await?;
-    ch.code = Some(pending);
-    ch.sends += 1;
+    let masked = crate::mask::destination(channel, &dest);
+    let detail = format!("{} to {masked}", channel.as_str());
+    app.audit(o.now_ms, AuditKind::CodeSent, c, Some(detail)).await?;
     Ok(())
 }
 
@@ -234,32 +225,35 @@ fn challenge_view(_app: &App, user: &UserRecord, ch: &ChallengeRecord) -> CodeCh
     }
 }
 
-/// Issues the session (and registers the device for mobile) once every step passed.
-async fn complete(
+/// Issues the session (and stores the registration of a mobile device or an agent) once
+/// every step passed.
+pub(crate) async fn complete(
     app: &App,
     user: &UserRecord,
     client: ClientKind,
     device: Option<DeviceRegistration>,
+    basis: Basis,
     c: &Ctx,
     o: &Origin,
 ) -> ApiResult<SessionGrant> {
     let org = app.org(&user.org).await?;
     let grant = match (client, device) {
-        (ClientKind::Mobile, Some(d)) => {
-            let rec = devices::register(app, user, &d, o.now).await?;
-            app.audit(o.now_ms, AuditKind::DeviceRegistered, c, Some(rec.id.clone())).await?;
+        (ClientKind::Mobile | ClientKind::Agent, Some(d)) => {
+            let rec = devices::register(app, user, &d, client, o.now).await?;
+            let detail = format!("{} {}", client.as_str(), rec.id);
+            app.audit(o.now_ms, AuditKind::DeviceRegistered, c, Some(detail)).await?;
             Some(DeviceGrant { device_id: rec.id, passcode: app.passcode_policy(&org) })
         }
         _ => None,
     };
-    throttle::account_reset(&app.repo, &user.username).await?;
-    let s = sessions::issue(app, user, client, SessionScope::Full, grant, o.now).await?;
+    crate::throttle::account_reset(&app.repo, &user.username).await?;
+    let s = sessions::issue(app, user, client, SessionScope::Full, grant, basis, o.now).await?;
     app.audit(o.now_ms, AuditKind::SignInSucceeded, c, None).await?;
     Ok(s)
 }
 
 /// Loads an open challenge and its user.
-async fn open_challenge(app: &App, id: &str, now: u64) -> ApiResult<(ChallengeRecord, UserRecord)> {
+pub(crate) async fn open_challenge(app: &App, id: &str, now: u64) -> ApiResult<(ChallengeRecord, UserRecord)> {
     let expired = || {
         ApiError::new(ErrorCode::ChallengeExpired, "this sign-in is no longer open; sign in again")
     };
@@ -280,217 +274,20 @@ async fn open_challenge(app: &App, id: &str, now: u64) -> ApiResult<(ChallengeRe
     Ok((ch, user))
 }
 
-enum Verdict {
-    Accept,
-    Wrong(u32),
-    Expired,
-    Gone,
-}
-
-/// `POST /v1/signin/{id}/code`.
-pub async fn submit_code(
-    app: &App,
-    id: &str,
-    sub: CodeSubmission,
-    o: Origin,
-) -> ApiResult<SignInResponse> {
-    let code = normalize(&sub.code);
-    let (ch, user) = open_challenge(app, id, o.now).await?;
-    let digits = if ch.channel == Channel::Totp {
-        crate::totp::DIGITS as usize
-    } else {
-        usize::from(SENT_CODE_DIGITS)
-    };
-    codes::require_digits(&code, digits)?;
-    gates(app, &user.username, &o).await?;
-    let c = ctx(&user.username, Some(&user.org), ch.client, &o);
-    inc(&app.metrics.code_verifications_total);
-
-    // TOTP: the user's last accepted step is the atomic point — one code, one success.
-    let totp_ok = if ch.channel == Channel::Totp {
-        let Some(t) = user.two_step.totp.as_ref().filter(|t| t.confirmed) else {
-            return Err(ApiError::new(
-                ErrorCode::ChannelNotConfigured,
-                "the authenticator app is no longer configured",
-            ));
-        };
-        let secret = codes::totp_secret(app, &user, t)?;
-        match crate::totp::matching_step(&secret, &code, o.now) {
-            Some(step) => accept_totp_step(app, &user.username, step).await?,
-            None => false,
-        }
-    } else {
-        false
-    };
-
-    let purpose = format!("challenge:{}", ch.id);
-    let verdict = app
-        .repo
-        .update::<ChallengeRecord, Verdict, _>(Tree::Challenges, id.as_bytes(), |cur| {
-            let Some(mut cur) = cur else { return Change::Abort(Verdict::Gone) };
-            if cur.channel != ch.channel {
-                return Change::Abort(Verdict::Gone);
-            }
-            match cur.channel {
-                Channel::Totp => {
-                    if totp_ok {
-                        return Change::Remove;
-                    }
-                    cur.tries_left = cur.tries_left.saturating_sub(1);
-                    if cur.tries_left == 0 { Change::Remove } else { Change::Put(cur) }
-                }
-                _ => {
-                    let Some(p) = cur.code.as_mut() else { return Change::Abort(Verdict::Expired) };
-                    if p.expires_at <= o.now || p.tries_left == 0 {
-                        return Change::Abort(Verdict::Expired);
-                    }
-                    if codes::pending_matches(app, &purpose, p, &code) {
-                        return Change::Remove;
-                    }
-                    p.tries_left -= 1;
-                    Change::Put(cur)
-                }
-            }
-        })
-        .await?;
-    let verdict = match verdict {
-        Ok(None) if totp_ok || ch.channel != Channel::Totp => Verdict::Accept,
-        Ok(None) => Verdict::Wrong(0),
-        Ok(Some(rec)) => {
-            Verdict::Wrong(rec.code.as_ref().map(|p| p.tries_left).unwrap_or(rec.tries_left))
-        }
-        Err(v) => v,
-    };
-    match verdict {
-        Verdict::Accept => {
-            app.audit(o.now_ms, AuditKind::CodeAccepted, &c, Some(ch.channel.as_str().into()))
-                .await?;
-            let grant = complete(app, &user, ch.client, ch.device, &c, &o).await?;
-            app.commit().await?;
-            Ok(SignInResponse::Session(grant))
-        }
-        Verdict::Wrong(left) => {
-            inc(&app.metrics.code_failures_total);
-            failure(app, &user.username, &c, &o).await?;
-            app.audit(o.now_ms, AuditKind::CodeRejected, &c, Some(ch.channel.as_str().into()))
-                .await?;
-            app.commit().await?;
-            if left == 0 && ch.channel == Channel::Totp {
-                return Err(ApiError::new(
-                    ErrorCode::ChallengeExpired,
-                    "too many wrong codes; sign in again",
-                ));
-            }
-            Err(ApiError::wrong_code(left))
-        }
-        Verdict::Expired => Err(ApiError::new(
-            ErrorCode::CodeExpired,
-            "the code has expired or was tried too often; request a new one",
-        )),
-        Verdict::Gone => Err(ApiError::new(
-            ErrorCode::ChallengeExpired,
-            "this sign-in is no longer open; sign in again",
-        )),
-    }
-}
-
-/// Atomically records `step` as the user's last accepted TOTP step if it is newer.
-pub async fn accept_totp_step(app: &App, username: &str, step: u64) -> ApiResult<bool> {
-    let r = app
-        .repo
-        .update::<UserRecord, (), _>(Tree::Users, username.as_bytes(), |cur| {
-            let Some(mut u) = cur else { return Change::Abort(()) };
-            let Some(t) = u.two_step.totp.as_mut() else { return Change::Abort(()) };
-            if t.last_step.is_some_and(|last| step <= last) {
-                return Change::Abort(());
-            }
-            t.last_step = Some(step);
-            Change::Put(u)
-        })
-        .await?;
-    Ok(r.is_ok())
-}
-
-/// `POST /v1/signin/{id}/recovery`.
-pub async fn use_recovery(
-    app: &App,
-    id: &str,
-    sub: CodeSubmission,
-    o: Origin,
-) -> ApiResult<SignInResponse> {
-    let (ch, user) = open_challenge(app, id, o.now).await?;
-    if sub.code.len() > 64 {
-        return Err(ApiError::field("a recovery code is 10 characters"));
-    }
-    gates(app, &user.username, &o).await?;
-    let c = ctx(&user.username, Some(&user.org), ch.client, &o);
-    let used = match codes::recovery_index(app, &user, &sub.code) {
-        Some(_) => {
-            let code = sub.code.clone();
-            app.repo
-                .update::<UserRecord, (), _>(Tree::Users, user.username.as_bytes(), |cur| {
-                    let Some(mut u) = cur else { return Change::Abort(()) };
-                    match codes::recovery_index(app, &u, &code) {
-                        Some(i) => {
-                            u.two_step.recovery.remove(i);
-                            Change::Put(u)
-                        }
-                        None => Change::Abort(()),
-                    }
-                })
-                .await?
-                .ok()
-                .flatten()
-        }
-        None => None,
-    };
-    match used {
-        Some(fresh) => {
-            app.repo.remove(Tree::Challenges, id.as_bytes()).await?;
-            app.audit(
-                o.now_ms,
-                AuditKind::RecoveryCodeUsed,
-                &c,
-                Some(format!("{} left", fresh.two_step.recovery.len())),
-            )
-            .await?;
-            let grant = complete(app, &fresh, ch.client, ch.device, &c, &o).await?;
-            app.commit().await?;
-            Ok(SignInResponse::Session(grant))
-        }
-        None => {
-            let left =
-                app.repo
-                    .update::<ChallengeRecord, (), _>(Tree::Challenges, id.as_bytes(), |cur| {
-                        match cur {
-                            Some(mut r) => {
-                                r.tries_left = r.tries_left.saturating_sub(1);
-                                if r.tries_left == 0 { Change::Remove } else { Change::Put(r) }
-                            }
-                            None => Change::Abort(()),
-                        }
-                    })
-                    .await?;
-            failure(app, &user.username, &c, &o).await?;
-            app.audit(o.now_ms, AuditKind::CodeRejected, &c, Some("recovery".into())).await?;
-            app.commit().await?;
-            Err(ApiError::wrong_code(left.ok().flatten().map(|r| r.tries_left).unwrap_or(0)))
-        }
-    }
-}
-
 /// Most codes one challenge may send (SMS pumping protection).
 pub const MAX_SENDS_PER_CHALLENGE: u32 = 5;
 
-/// `POST /v1/signin/{id}/resend` and `/channel`.
+/// `POST /v1/signin/{id}/resend` and `/channel`. The new code and the send count are
+/// written to the challenge (compare-and-swap) before the code is sent, so concurrent
+/// resends of one sign-in send one code.
 pub async fn resend(
     app: &App,
     id: &str,
     switch_to: Option<Channel>,
     o: Origin,
 ) -> ApiResult<CodeChallenge> {
-    let (mut ch, user) = open_challenge(app, id, o.now).await?;
-    let before = ch.clone();
+    let (before, user) = open_challenge(app, id, o.now).await?;
+    let mut ch = before.clone();
     let c = ctx(&user.username, Some(&user.org), ch.client, &o);
     if let Some(target) = switch_to {
         if !user.two_step.confirmed_channels().contains(&target) {
@@ -519,23 +316,27 @@ pub async fn resend(
     if ch.channel != Channel::Totp && ch.sends >= MAX_SENDS_PER_CHALLENGE {
         return Err(ApiError::rate_limited(ch.expires_at.saturating_sub(o.now)));
     }
-    send_if_needed(app, &user, &mut ch, &c, &o).await?;
-    let new = ch.clone();
-    let swapped = app
-        .repo
-        .update::<ChallengeRecord, (), _>(Tree::Challenges, id.as_bytes(), |cur| match cur {
-            Some(cur)
-                if cur.channel == before.channel
-                    && cur.code.as_ref().map(|p| &p.nonce)
-                        == before.code.as_ref().map(|p| &p.nonce) =>
-            {
-                Change::Put(new.clone())
-            }
-            _ => Change::Abort(()),
-        })
-        .await?;
-    if swapped.is_err() {
+    let send = prepare_code(app, &user, &mut ch, o.now);
+    let unchanged = |cur: &ChallengeRecord, was: &ChallengeRecord| {
+        cur.channel == was.channel
+            && cur.code.as_ref().map(|p| &p.nonce) == was.code.as_ref().map(|p| &p.nonce)
+    };
+    let swap = |from: ChallengeRecord, to: ChallengeRecord| async move {
+        app.repo
+            .update::<ChallengeRecord, (), _>(Tree::Challenges, id.as_bytes(), |cur| match cur {
+                Some(cur) if unchanged(&cur, &from) => Change::Put(to.clone()),
+                _ => Change::Abort(()),
+            })
+            .await
+    };
+    if swap(before.clone(), ch.clone()).await?.is_err() {
         return Err(ApiError::new(ErrorCode::Conflict, "the sign-in changed meanwhile; try again"));
+    }
+    if let Some(send) = send
+        && let Err(e) = deliver_code(app, &user, ch.channel, send, &c, &o).await
+    {
+        swap(ch.clone(), before).await?.ok();
+        return Err(e);
     }
     app.commit().await?;
     Ok(challenge_view(app, &user, &ch))

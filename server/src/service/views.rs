@@ -58,6 +58,6 @@ pub fn device(d: &DeviceRecord, user_epoch: u64) -> DeviceInfo {
         registered_at: d.registered_at,
         last_seen_at: d.last_seen_at,
         revoked: d.revoked || d.epoch != user_epoch,
-        client: twostep_proto::ClientKind::Mobile,
+        client: d.client,
     }
 }

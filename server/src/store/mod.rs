@@ -5,13 +5,16 @@
 //! ids, flush — so that a shared database (PostgreSQL, one table per tree, CAS as a
 //! conditional `UPDATE`) can replace the embedded sled store when several stateless
 //! replicas must share state. Atomic read-modify-write (replay protection, attempt
-//! counters) is built on compare-and-swap in [`Repo::update`].
+//! counters) is built on compare-and-swap in [`Repo::update`]. Expired records are removed
+//! by [`Store::sweep_expired`], which a shared database may implement natively.
 
 pub mod repo;
 mod sled_store;
+pub mod sweep;
 
 pub use repo::Repo;
 pub use sled_store::SledStore;
+pub use sweep::SweepBatch;
 
 /// The named trees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -38,11 +41,22 @@ pub enum Tree {
     Throttle,
     /// Audit events by big-endian id.
     Audit,
+    /// Per-client-address failure windows, by address.
+    AddressFailures,
+    /// Request-rate windows (device challenges per registration, registration challenges
+    /// per address).
+    Rates,
+    /// SMS/email send limits: per-destination cooldowns and daily counters.
+    MessageLimits,
+    /// Single-use registration nonces for devices and agents.
+    RegistrationNonces,
+    /// The one-time setup token that creates the first operator.
+    Setup,
 }
 
 impl Tree {
     /// All trees.
-    pub const ALL: [Tree; 11] = [
+    pub const ALL: [Tree; 16] = [
         Tree::Meta,
         Tree::Orgs,
         Tree::Users,
@@ -54,6 +68,24 @@ impl Tree {
         Tree::Nonces,
         Tree::Throttle,
         Tree::Audit,
+        Tree::AddressFailures,
+        Tree::Rates,
+        Tree::MessageLimits,
+        Tree::RegistrationNonces,
+        Tree::Setup,
+    ];
+
+    /// Trees whose records carry an `expires_at` and are swept once it has passed.
+    pub const EXPIRING: [Tree; 9] = [
+        Tree::Nonces,
+        Tree::RegistrationNonces,
+        Tree::Challenges,
+        Tree::Sessions,
+        Tree::OperatorSessions,
+        Tree::Throttle,
+        Tree::AddressFailures,
+        Tree::Rates,
+        Tree::MessageLimits,
     ];
 
     /// Storage name.
@@ -70,6 +102,11 @@ impl Tree {
             Tree::Nonces => "nonces",
             Tree::Throttle => "throttle",
             Tree::Audit => "audit",
+            Tree::AddressFailures => "address_failures",
+            Tree::Rates => "rates",
+            Tree::MessageLimits => "message_limits",
+            Tree::RegistrationNonces => "registration_nonces",
+            Tree::Setup => "setup",
         }
     }
 }
@@ -126,4 +163,17 @@ pub trait Store: Send + Sync + 'static {
     async fn next_id(&self) -> Result<u64, StoreError>;
     /// Makes every completed write durable.
     async fn flush(&self) -> Result<(), StoreError>;
+    /// Removes records of `tree` whose own `expires_at` is at or before `now`, examining at
+    /// most `limit` records in key order after `after`. Each removal is a compare-and-swap of
+    /// exactly the value examined, so a record renewed meanwhile stays, and several sweepers
+    /// (replicas) may run at once. The default scans; a database may use an index instead.
+    async fn sweep_expired(
+        &self,
+        tree: Tree,
+        after: Option<&[u8]>,
+        limit: usize,
+        now: u64,
+    ) -> Result<SweepBatch, StoreError> {
+        sweep::by_scan(self, tree, after, limit, now).await
+    }
 }

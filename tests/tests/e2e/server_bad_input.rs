@@ -90,7 +90,7 @@ async fn malformed_requests_get_typed_errors_and_write_nothing() {
             "POST",
             "/v1/signin",
             j,
-            br#"{"username":"alice","password":"alice-password","client":"web","device":{"public_key":"AAAA","name":"x"}}"#.to_vec(),
+            br#"{"username":"alice","password":"alice-password","client":"web","device":{"public_key":"AAAA","name":"x","nonce":"n","signature":"s"}}"#.to_vec(),
             422,
             "invalid_field",
         ),
@@ -98,7 +98,7 @@ async fn malformed_requests_get_typed_errors_and_write_nothing() {
             "POST",
             "/v1/signin",
             j,
-            br#"{"username":"alice","password":"alice-password","client":"mobile","device":{"public_key":"not-base64!!","name":"x"}}"#
+            br#"{"username":"alice","password":"alice-password","client":"mobile","device":{"public_key":"not-base64!!","name":"x","nonce":"n","signature":"s"}}"#
                 .to_vec(),
             422,
             "invalid_field",

@@ -213,21 +213,31 @@ async fn outlook_asks_again_after_a_password_change_and_old_sessions_die() {
     let (s, v) = h
         .call(
             "POST",
-            "/v1/me/password",
+            "/v1/me/two-step/step-up",
             Some(&web),
-            Some(json!({"current_password": "wrong-password", "new_password": "frank-password-2"})),
+            Some(json!({"channel": "email"})),
         )
         .await;
-    assert_eq!(s, 401, "{v}");
-    let (s, _) = h
+    assert_eq!(s, 200, "{v}");
+    let code = h.latest_code_for("frank@example.com").unwrap();
+    let (s, v) = h
         .call(
             "POST",
             "/v1/me/password",
             Some(&web),
-            Some(json!({"current_password": "frank-password", "new_password": "frank-password-2"})),
+            Some(json!({"current_password": "wrong-password", "new_password": "frank-password-2", "code": code})),
         )
         .await;
-    assert_eq!(s, 204);
+    assert_eq!(s, 401, "{v}");
+    let (s, v) = h
+        .call(
+            "POST",
+            "/v1/me/password",
+            Some(&web),
+            Some(json!({"current_password": "frank-password", "new_password": "frank-password-2", "code": code})),
+        )
+        .await;
+    assert_eq!(s, 204, "{v}");
     let (s, v) = h.call("GET", "/v1/me", Some(&outlook_token), None).await;
     assert_eq!(s, 401);
     assert_eq!(v["error"]["code"], "unauthorized");

@@ -1,0 +1,57 @@
+//! The sweeper: a background task that removes expired records (nonces, challenges,
+//! sessions, operator sessions, throttle records, rate and message-limit windows).
+//!
+//! Each run asks the store for one bounded batch per tree ([`Store::sweep_expired`]),
+//! continuing where the previous run stopped, so a run's cost is bounded however large the
+//! trees grow. Removal is a compare-and-swap of the exact record read, decided by the
+//! record's own `expires_at`, so several replicas may sweep at once. Counters:
+//! `twostep_sweeper_runs_total`, `_scanned_total`, `_removed_total`.
+//!
+//! [`Store::sweep_expired`]: crate::store::Store::sweep_expired
+
+use crate::app::App;
+use crate::metrics::{add, inc};
+use crate::store::{StoreError, Tree};
+use std::collections::HashMap;
+use std::sync::{Arc, Weak};
+
+/// Where each tree's next batch starts.
+#[derive(Debug, Default)]
+pub struct Cursors(HashMap<Tree, Vec<u8>>);
+
+/// One run over every expiring tree; returns how many records it removed.
+pub async fn sweep_once(app: &App, cursors: &mut Cursors, now: u64) -> Result<usize, StoreError> {
+    let batch = app.config.sweep_batch.max(1);
+    let mut removed = 0;
+    for tree in Tree::EXPIRING {
+        let after = cursors.0.get(&tree).cloned();
+        let b = app.repo.store().sweep_expired(tree, after.as_deref(), batch, now).await?;
+        match b.next {
+            Some(next) => cursors.0.insert(tree, next),
+            None => cursors.0.remove(&tree),
+        };
+        add(&app.metrics.sweeper_scanned_total, b.scanned as u64);
+        add(&app.metrics.sweeper_removed_total, b.removed as u64);
+        removed += b.removed;
+    }
+    inc(&app.metrics.sweeper_runs_total);
+    Ok(removed)
+}
+
+/// Starts the background task; it ends when the app is dropped or the handle is aborted.
+pub fn start(app: &Arc<App>) -> tokio::task::JoinHandle<()> {
+    let weak: Weak<App> = Arc::downgrade(app);
+    let every = std::time::Duration::from_secs(app.config.sweep_interval_secs.max(1));
+    tokio::spawn(async move {
+        let mut cursors = Cursors::default();
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let Some(app) = weak.upgrade() else { return };
+            if let Err(e) = sweep_once(&app, &mut cursors, crate::clock::now()).await {
+                tracing::warn!(error = %e, "sweeping expired records failed");
+            }
+        }
+    })
+}
