@@ -227,8 +227,12 @@ impl Twostep {
             }
             None => None,
         };
-        let mut request =
-            SignInRequest { username: username.clone(), password: password.to_owned(), client, device };
+        let mut request = SignInRequest {
+            username: username.clone(),
+            password: password.to_owned(),
+            client,
+            device,
+        };
         let answer = self.api.sign_in(&request).await;
         let stored = self.store_clock_offset(now);
         let response = match (answer, stored) {

@@ -197,7 +197,9 @@ impl Config {
                 "TWOSTEP_TRUST_FORWARDED_FOR" => {
                     self.trust_forwarded_for = v.parse().map_err(|_| bad(&k))?
                 }
-                "TWOSTEP_TRUSTED_PROXIES" => self.trusted_proxies = v.parse().map_err(|_| bad(&k))?,
+                "TWOSTEP_TRUSTED_PROXIES" => {
+                    self.trusted_proxies = v.parse().map_err(|_| bad(&k))?
+                }
                 "TWOSTEP_TRUSTED_PROXY_CIDRS" => {
                     self.trusted_proxy_cidrs = v
                         .split(',')
@@ -215,7 +217,9 @@ impl Config {
                 "TWOSTEP_IDLE_TIMEOUT_SECS" => {
                     self.idle_timeout_secs = v.parse().map_err(|_| bad(&k))?
                 }
-                "TWOSTEP_MAX_CONNECTIONS" => self.max_connections = v.parse().map_err(|_| bad(&k))?,
+                "TWOSTEP_MAX_CONNECTIONS" => {
+                    self.max_connections = v.parse().map_err(|_| bad(&k))?
+                }
                 "TWOSTEP_SWEEP_INTERVAL_SECS" => {
                     self.sweep_interval_secs = v.parse().map_err(|_| bad(&k))?
                 }

@@ -1,12 +1,11 @@
 //! Serving HTTP/1.1 with the limits a public server needs and `axum::serve` lacks.
 //!
-//! - **Connection cap**: at most `max_connections` are open; the accept loop waits for a
-//!   free slot (others queue in the kernel's listen backlog), so file descriptors and memory
-//!   stay bounded.
-//! - **Header timeout**: a request head must arrive within `header_timeout_secs` (hyper's
-//!   timer). It also bounds how long a keep-alive connection waits for its next request.
-//! - **Body timeout**: a JSON body must arrive within `body_timeout_secs` (in the body
-//!   extractor: `408 request_timeout`).
+//! - **Connection cap**: at most `max_connections` are open; the accept loop waits for a free slot
+//!   (others queue in the kernel's listen backlog), so file descriptors and memory stay bounded.
+//! - **Header timeout**: a request head must arrive within `header_timeout_secs` (hyper's timer).
+//!   It also bounds how long a keep-alive connection waits for its next request.
+//! - **Body timeout**: a JSON body must arrive within `body_timeout_secs` (in the body extractor:
+//!   `408 request_timeout`).
 //! - **Idle timeout**: a connection on which no byte moves in either direction for
 //!   `idle_timeout_secs` is closed (slow readers, stalled peers).
 //!

@@ -44,7 +44,7 @@ pub fn start(app: &Arc<App>) -> tokio::task::JoinHandle<()> {
     let every = std::time::Duration::from_secs(app.config.sweep_interval_secs.max(1));
     tokio::spawn(async move {
         let mut cursors = Cursors::default();
-        let mut tick = tokio::time::interval(every);
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;

@@ -185,7 +185,8 @@ mod tests {
     #[tokio::test]
     async fn a_refund_restores_the_record_and_later_failures_stand() {
         let dir = tempfile::tempdir().unwrap();
-        let repo = Repo::new(std::sync::Arc::new(crate::store::SledStore::open(dir.path()).unwrap()));
+        let repo =
+            Repo::new(std::sync::Arc::new(crate::store::SledStore::open(dir.path()).unwrap()));
         for t in 0..4 {
             assert!(account_reserve(&repo, "a", 100 + t).await.unwrap().is_ok());
         }

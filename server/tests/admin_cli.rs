@@ -82,3 +82,36 @@ fn operators_manage_orgs_users_and_read_the_audit_log_from_the_cli() {
     }
     assert!(!out.contains("alice-password") && !out.contains("operator-password"));
 }
+
+#[test]
+fn operators_are_unlocked_and_their_tokens_revoked_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("data");
+    let (ok, _, err) = admin(&d, &["create-operator", "admin"], Some("operator-password\n"));
+    assert!(ok, "{err}");
+    // Lock the operator through the library (100 failures), with the CLI's process gone.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let config = twostep_server::Config { data_dir: d.clone(), ..Default::default() };
+        let app = twostep_server::App::open(config).await.unwrap();
+        for i in 0..100 {
+            twostep_server::throttle::account_failure(&app.repo, "operator:admin", 1_000 + i)
+                .await
+                .unwrap();
+        }
+        app.repo.store().flush().await.unwrap();
+    });
+    let (ok, out, err) = admin(&d, &["unlock-operator", "admin"], None);
+    assert!(ok, "{err}");
+    let status: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (status["locked"].as_bool(), status["consecutive_failures"].as_u64()),
+        (Some(false), Some(0))
+    );
+    let (ok, _, err) = admin(&d, &["revoke-operator-sessions", "admin"], None);
+    assert!(ok, "{err}");
+    let (ok, _, err) = admin(&d, &["unlock-operator", "nobody"], None);
+    assert!(!ok && err.contains("not_found"), "{err}");
+    let (ok, out, _) = admin(&d, &["audit"], None);
+    assert!(ok && out.contains("operator_unlocked") && out.contains("operator_sessions_revoked"));
+}

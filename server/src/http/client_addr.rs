@@ -4,8 +4,8 @@
 //! entries our own proxies appended can be trusted — the left part is whatever the client
 //! sent. So the address is read from the right:
 //!
-//! - `trusted_proxies = N`: the entry N hops from the right (the address the outermost of
-//!   our N proxies saw). With fewer entries, the leftmost one.
+//! - `trusted_proxies = N`: the entry N hops from the right (the address the outermost of our N
+//!   proxies saw). With fewer entries, the leftmost one.
 //! - `trusted_proxy_cidrs`: only when the peer itself is in one of these networks; then the
 //!   rightmost entry *outside* them (an unparsable entry ends the walk at the last good one).
 //! - neither: the header is ignored; the peer address is the client.
@@ -73,8 +73,9 @@ impl ProxyTrust {
             .trusted_proxy_cidrs
             .iter()
             .map(|s| {
-                Cidr::parse(s)
-                    .ok_or_else(|| ConfigError(format!("trusted_proxy_cidrs: `{s}` is not a network")))
+                Cidr::parse(s).ok_or_else(|| {
+                    ConfigError(format!("trusted_proxy_cidrs: `{s}` is not a network"))
+                })
             })
             .collect::<Result<Vec<_>, _>>()?;
         let hops = (c.trusted_proxies as usize).max(usize::from(c.trust_forwarded_for));
@@ -138,7 +139,10 @@ mod tests {
         assert_eq!(two.client_addr(peer, &h), "6.6.6.6".parse::<IpAddr>().unwrap());
         let split = headers(&["6.6.6.6", "1.2.3.4, 10.0.0.1"]);
         assert_eq!(two.client_addr(peer, &split), "1.2.3.4".parse::<IpAddr>().unwrap());
-        assert_eq!(two.client_addr(peer, &headers(&["9.9.9.9"])), "9.9.9.9".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            two.client_addr(peer, &headers(&["9.9.9.9"])),
+            "9.9.9.9".parse::<IpAddr>().unwrap()
+        );
         assert_eq!(one.client_addr(peer, &HeaderMap::new()), peer);
         let nets = ProxyTrust { hops: 0, cidrs: vec![Cidr::parse("10.0.0.0/8").unwrap()] };
         let h = headers(&["6.6.6.6, 1.2.3.4, 10.9.9.9"]);

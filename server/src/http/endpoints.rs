@@ -507,4 +507,3 @@ pub const ENDPOINTS: &[Endpoint] = &[
         &[E::Unauthorized, E::InvalidRequest]
     ),
 ];
-

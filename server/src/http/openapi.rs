@@ -1,9 +1,9 @@
 //! The OpenAPI 3.1 document at `/openapi.json`, built from one table of endpoints so
 //! that a test can check it against the router.
 
+use ErrorCode as E;
 use serde_json::{Value, json};
 use twostep_proto::ErrorCode;
-use ErrorCode as E;
 
 /// Who may call an endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -21,8 +21,15 @@ pub async fn reserve(
     per_minute: u32,
     now: u64,
 ) -> Result<Result<Counted, u64>, StoreError> {
-    window::hit(repo, Tree::AddressFailures, &key(addr), per_minute, Span::Rolling(WINDOW_SECS), now)
-        .await
+    window::hit(
+        repo,
+        Tree::AddressFailures,
+        &key(addr),
+        per_minute,
+        Span::Rolling(WINDOW_SECS),
+        now,
+    )
+    .await
 }
 
 /// Seconds to wait, if the address has spent its budget (a read only).

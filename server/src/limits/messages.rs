@@ -49,18 +49,18 @@ pub async fn reserve(
     let dest = destination_key(channel, destination);
     if cooldown == Cooldown::Apply {
         let key = format!("cooldown:{dest}");
-        let r = app
-            .repo
-            .update::<CooldownRecord, u64, _>(Tree::MessageLimits, key.as_bytes(), |cur| {
-                match cur {
-                    Some(c) if c.until > now => Change::Abort(c.until - now),
-                    _ => {
-                        let until = now + RESEND_AFTER_SECS;
-                        Change::Put(CooldownRecord { until, expires_at: until })
+        let r =
+            app.repo
+                .update::<CooldownRecord, u64, _>(Tree::MessageLimits, key.as_bytes(), |cur| {
+                    match cur {
+                        Some(c) if c.until > now => Change::Abort(c.until - now),
+                        _ => {
+                            let until = now + RESEND_AFTER_SECS;
+                            Change::Put(CooldownRecord { until, expires_at: until })
+                        }
                     }
-                }
-            })
-            .await?;
+                })
+                .await?;
         if let Err(wait) = r {
             return Err(ApiError::new(
                 ErrorCode::ResendTooSoon,

@@ -60,7 +60,9 @@ pub async fn submit_code(
     let right = match (&ch.code, step) {
         (_, Some(_)) => true,
         (Some(p), None) => {
-            p.expires_at > o.now && p.tries_left > 0 && codes::pending_matches(app, &purpose, p, &code)
+            p.expires_at > o.now
+                && p.tries_left > 0
+                && codes::pending_matches(app, &purpose, p, &code)
         }
         (None, None) => false,
     };
@@ -134,7 +136,7 @@ pub async fn submit_code(
                     a.failed(app, &c, o.now_ms).await?;
                 }
                 // Passed the gates as right, then lost the code to a concurrent use.
-                None if !(ch.channel == Channel::Totp && !totp_ok) => {
+                None if ch.channel != Channel::Totp || totp_ok => {
                     attempts::count_anyway(app, &user.username, &c, &o).await?
                 }
                 None => {}

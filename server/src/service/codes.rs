@@ -3,10 +3,10 @@
 use super::signin::Origin;
 use crate::app::App;
 use crate::audit::Ctx;
-use crate::limits::messages::{self, Cooldown};
 use crate::crypto::{hex, random_bytes, random_digits};
 use crate::delivery::Message;
 use crate::error::{ApiError, ApiResult};
+use crate::limits::messages::{self, Cooldown};
 use crate::model::{PendingCode, TotpRecord, UserRecord};
 use twostep_proto::{
     Channel, ErrorCode, RESEND_AFTER_SECS, SENT_CODE_DIGITS, SENT_CODE_TTL_SECS, TRIES_PER_CODE,
@@ -109,7 +109,8 @@ pub async fn send_limited(
 ) -> ApiResult<()> {
     let org = app.org(&user.org).await?;
     let now = (o.now, o.now_ms);
-    let slot = messages::reserve(app, &org, &user.username, channel, to, cooldown, ctx, now).await?;
+    let slot =
+        messages::reserve(app, &org, &user.username, channel, to, cooldown, ctx, now).await?;
     match deliver(app, channel, to, code, why).await {
         Ok(()) => Ok(()),
         Err(e) => {

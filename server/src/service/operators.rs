@@ -36,7 +36,12 @@ fn operator_name(name: &str) -> ApiResult<String> {
 }
 
 async fn insert_operator(app: &App, name: &str, hash: String, actor: &Actor) -> ApiResult<()> {
-    let rec = OperatorRecord { name: name.to_owned(), password_hash: hash, created_at: actor.now, epoch: 0 };
+    let rec = OperatorRecord {
+        name: name.to_owned(),
+        password_hash: hash,
+        created_at: actor.now,
+        epoch: 0,
+    };
     if !app.repo.insert_new(Tree::Operators, name.as_bytes(), &rec).await? {
         return Err(ApiError::new(ErrorCode::Conflict, "an operator with that name exists"));
     }
@@ -177,7 +182,10 @@ pub async fn sign_out(app: &App, auth: &OperatorAuth, actor: &Actor) -> ApiResul
 
 async fn operator(app: &App, name: &str) -> ApiResult<OperatorRecord> {
     let name = normalize_username(name).ok_or_else(|| ApiError::not_found("operator"))?;
-    app.repo.get(Tree::Operators, name.as_bytes()).await?.ok_or_else(|| ApiError::not_found("operator"))
+    app.repo
+        .get(Tree::Operators, name.as_bytes())
+        .await?
+        .ok_or_else(|| ApiError::not_found("operator"))
 }
 
 /// `GET /v1/admin/operators/{name}`.

@@ -8,9 +8,9 @@ use crate::app::App;
 use crate::audit::Ctx;
 use crate::crypto::random_bytes;
 use crate::error::{ApiError, ApiResult};
+use crate::limits::messages::Cooldown;
 use crate::model::{SentChannelRecord, TotpRecord, TwoStepRecord, UserRecord};
 use crate::store::Tree;
-use crate::limits::messages::Cooldown;
 use crate::store::repo::Change;
 use twostep_proto::*;
 use zeroize::Zeroizing;
@@ -351,7 +351,8 @@ pub async fn confirm_sent(
         return finish_enrollment(app, a, &o, &u, channel, recovery).await;
     }
     app.commit().await?;
-    let left = u.two_step.sent(channel).and_then(|s| s.pending.as_ref()).map_or(0, |p| p.tries_left);
+    let left =
+        u.two_step.sent(channel).and_then(|s| s.pending.as_ref()).map_or(0, |p| p.tries_left);
     Err(ApiError::wrong_code(left))
 }
 

@@ -253,7 +253,11 @@ pub(crate) async fn complete(
 }
 
 /// Loads an open challenge and its user.
-pub(crate) async fn open_challenge(app: &App, id: &str, now: u64) -> ApiResult<(ChallengeRecord, UserRecord)> {
+pub(crate) async fn open_challenge(
+    app: &App,
+    id: &str,
+    now: u64,
+) -> ApiResult<(ChallengeRecord, UserRecord)> {
     let expired = || {
         ApiError::new(ErrorCode::ChallengeExpired, "this sign-in is no longer open; sign in again")
     };

@@ -120,7 +120,9 @@ pub async fn check_code(app: &App, a: &Authed, code: &str, o: &Origin) -> ApiRes
     // The verdict first (pure), then the atomic step that may reveal it.
     let by_sent = sent.filter(|s| codes::pending_matches(app, &purpose(a), &s.code, &code));
     let step = match (by_sent, totp) {
-        (None, Some(t)) => crate::totp::matching_step(&codes::totp_secret(app, &a.user, t)?, &code, o.now),
+        (None, Some(t)) => {
+            crate::totp::matching_step(&codes::totp_secret(app, &a.user, t)?, &code, o.now)
+        }
         _ => None,
     };
     if by_sent.is_some() || step.is_some() {

@@ -27,9 +27,12 @@ async fn concurrent_wrong_passwords_are_limited_like_sequential_ones() {
     h.create_org("acme", false).await;
     h.create_user("acme", "bob", PW).await;
     let hashes = h.metric("twostep_password_hashes_total").await;
-    let statuses = burst(&h, 40, "/v1/signin", |_| {
-        json!({"username": "bob", "password": "wrong-password", "client": "web"})
-    })
+    let statuses = burst(
+        &h,
+        40,
+        "/v1/signin",
+        |_| json!({"username": "bob", "password": "wrong-password", "client": "web"}),
+    )
     .await;
     // Sequentially: four free failures, the fifth starts a 30 s wait, the sixth waits.
     assert_eq!((count(&statuses, 401), count(&statuses, 429)), (5, 35), "{statuses:?}");
@@ -40,9 +43,12 @@ async fn concurrent_wrong_passwords_are_limited_like_sequential_ones() {
 #[tokio::test]
 async fn concurrent_wrong_operator_passwords_are_limited_like_sequential_ones() {
     let h = Harness::start().await;
-    let statuses = burst(&h, 40, "/v1/admin/signin", |_| {
-        json!({"username": OPERATOR.0, "password": "wrong-password"})
-    })
+    let statuses = burst(
+        &h,
+        40,
+        "/v1/admin/signin",
+        |_| json!({"username": OPERATOR.0, "password": "wrong-password"}),
+    )
     .await;
     assert_eq!((count(&statuses, 401), count(&statuses, 429)), (5, 35), "{statuses:?}");
     let (s, v) = h.admin("GET", &format!("/v1/admin/operators/{}", OPERATOR.0), None).await;
@@ -53,9 +59,12 @@ async fn concurrent_wrong_operator_passwords_are_limited_like_sequential_ones() 
 async fn concurrent_failures_from_one_address_are_limited_exactly() {
     let h = Harness::start().await;
     let hashes = h.metric("twostep_password_hashes_total").await;
-    let statuses = burst(&h, 40, "/v1/signin", |i| {
-        json!({"username": format!("ghost{i}"), "password": "wrong-password", "client": "web"})
-    })
+    let statuses = burst(
+        &h,
+        40,
+        "/v1/signin",
+        |i| json!({"username": format!("ghost{i}"), "password": "wrong-password", "client": "web"}),
+    )
     .await;
     assert_eq!((count(&statuses, 401), count(&statuses, 429)), (30, 10), "{statuses:?}");
     assert_eq!(h.metric("twostep_password_hashes_total").await - hashes, 30);
@@ -102,7 +111,12 @@ async fn parallel_enrollments_send_one_code_per_cooldown_and_daily_caps_hold() {
     h.create_user("strict", "alice", PW).await;
     // A setup-only session is subject to the limits too.
     let (_, v) = h
-        .call("POST", "/v1/signin", None, Some(json!({"username": "alice", "password": PW, "client": "web"})))
+        .call(
+            "POST",
+            "/v1/signin",
+            None,
+            Some(json!({"username": "alice", "password": PW, "client": "web"})),
+        )
         .await;
     let t = v["session"]["token"].as_str().unwrap().to_owned();
     let calls = (0..20).map(|_| {
@@ -172,7 +186,12 @@ async fn parallel_enrollments_send_one_code_per_cooldown_and_daily_caps_hold() {
     limited(send(t.clone(), "+4915100000125").await); // the user's 6th
     h.create_user("strict", "bob", PW).await;
     let (_, v) = h
-        .call("POST", "/v1/signin", None, Some(json!({"username": "bob", "password": PW, "client": "web"})))
+        .call(
+            "POST",
+            "/v1/signin",
+            None,
+            Some(json!({"username": "bob", "password": PW, "client": "web"})),
+        )
         .await;
     let bob = v["session"]["token"].as_str().unwrap().to_owned();
     send(bob.clone(), "+4915100000126").await.unwrap();
@@ -196,8 +215,10 @@ async fn step_up_failures_count_toward_the_address_limit() {
     h.create_user("acme", "ivan", PW).await;
     let secret = h.enroll_totp("ivan", PW).await;
     let t = h.web_token("ivan", PW).await;
-    let valid: Vec<String> = [-30i64, 0, 30].iter().map(|d| totp_code(&secret, (now() as i64 + d) as u64)).collect();
-    let wrong = (0..10).map(|i| format!("{i}{i}{i}{i}{i}{i}")).find(|c| !valid.contains(c)).unwrap();
+    let valid: Vec<String> =
+        [-30i64, 0, 30].iter().map(|d| totp_code(&secret, (now() as i64 + d) as u64)).collect();
+    let wrong =
+        (0..10).map(|i| format!("{i}{i}{i}{i}{i}{i}")).find(|c| !valid.contains(c)).unwrap();
     for _ in 0..4 {
         let (s, v) =
             h.call("POST", "/v1/me/two-step/verify", Some(&t), Some(json!({"code": wrong}))).await;
@@ -233,5 +254,9 @@ async fn device_challenges_are_rate_limited_per_device() {
     let id = v["device"]["device_id"].as_str().unwrap().to_owned();
     let statuses = burst(&h, 40, "/v1/device/challenge", |_| json!({"device_id": id})).await;
     let per_minute = h.config().device_challenges_per_minute as usize;
-    assert_eq!((count(&statuses, 200), count(&statuses, 429)), (per_minute, 40 - per_minute), "{statuses:?}");
+    assert_eq!(
+        (count(&statuses, 200), count(&statuses, 429)),
+        (per_minute, 40 - per_minute),
+        "{statuses:?}"
+    );
 }

@@ -107,7 +107,8 @@ async fn a_registration_must_prove_possession_and_cannot_be_replayed() {
     let (s, _) = mobile_sign_in(&h, "bob", as_agent).await;
     assert_eq!(s, 401);
     // Without proof at all.
-    let (s, v) = mobile_sign_in(&h, "bob", json!({"public_key": dev.public_key(), "name": "P"})).await;
+    let (s, v) =
+        mobile_sign_in(&h, "bob", json!({"public_key": dev.public_key(), "name": "P"})).await;
     assert_eq!((s, v["error"]["code"].as_str()), (400, Some("invalid_request")), "{v}");
     // An unknown nonce.
     let made_up = "A".repeat(43);
@@ -177,7 +178,12 @@ async fn an_agent_registers_once_and_later_sessions_need_no_code_until_revoked()
     // Outlook still asks at every new session; an unregistered agent still asks too.
     for client in ["outlook", "outlook", "agent"] {
         let (_, v) = h
-            .call("POST", "/v1/signin", None, Some(json!({"username": "carl", "password": PW, "client": client})))
+            .call(
+                "POST",
+                "/v1/signin",
+                None,
+                Some(json!({"username": "carl", "password": PW, "client": client})),
+            )
             .await;
         assert_eq!(v["status"], "code_required", "{client}");
     }
@@ -205,9 +211,13 @@ async fn operators_can_be_unlocked_sign_out_and_have_their_tokens_revoked() {
         .unwrap();
     // 99 failures long ago, then the 100th over HTTP: locked.
     for i in 0..99u64 {
-        twostep_server::throttle::account_failure(&app.repo, "operator:op2", twostep_e2e::now() - 200_000 + i)
-            .await
-            .unwrap();
+        twostep_server::throttle::account_failure(
+            &app.repo,
+            "operator:op2",
+            twostep_e2e::now() - 200_000 + i,
+        )
+        .await
+        .unwrap();
     }
     let signin = |pw: &'static str| {
         h.call("POST", "/v1/admin/signin", None, Some(json!({"username": "op2", "password": pw})))

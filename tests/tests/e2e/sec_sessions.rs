@@ -37,7 +37,12 @@ async fn a_setup_only_session_ends_when_the_first_channel_is_confirmed_elsewhere
     // Someone who knows the password holds a setup-only session, and starts an SMS enrollment.
     let attacker = setup_session(&h, "alice").await;
     let (s, v) = h
-        .call("POST", "/v1/me/two-step/sms", Some(&attacker), Some(json!({"phone": "+4915100000666"})))
+        .call(
+            "POST",
+            "/v1/me/two-step/sms",
+            Some(&attacker),
+            Some(json!({"phone": "+4915100000666"})),
+        )
         .await;
     assert_eq!(s, 200, "{v}");
     // The real user configures an authenticator from their own setup-only session.
@@ -80,10 +85,9 @@ async fn two_setup_only_sessions_confirming_at_once_upgrade_exactly_one() {
     h.create_user("strict", "bob", PW).await;
     let a = setup_session(&h, "bob").await;
     let b = setup_session(&h, "bob").await;
-    for (t, field, dest, ch) in [
-        (&a, "phone", "+4915100000001", "sms"),
-        (&b, "email", "bob@example.com", "email"),
-    ] {
+    for (t, field, dest, ch) in
+        [(&a, "phone", "+4915100000001", "sms"), (&b, "email", "bob@example.com", "email")]
+    {
         let (s, v) = h
             .call("POST", &format!("/v1/me/two-step/{ch}"), Some(t), Some(json!({ field: dest })))
             .await;
@@ -96,7 +100,10 @@ async fn two_setup_only_sessions_confirming_at_once_upgrade_exactly_one() {
         h.call("POST", "/v1/me/two-step/email/confirm", Some(&b), Some(json!({"code": code_b}))),
     );
     let wins = [&ra, &rb].iter().filter(|(s, _)| *s == 200).count();
-    assert_eq!(wins, 1, "exactly one setup-only session may configure the first channel: {ra:?} {rb:?}");
+    assert_eq!(
+        wins, 1,
+        "exactly one setup-only session may configure the first channel: {ra:?} {rb:?}"
+    );
     let loser = if ra.0 == 200 { &rb } else { &ra };
     assert!(
         matches!(
@@ -106,7 +113,16 @@ async fn two_setup_only_sessions_confirming_at_once_upgrade_exactly_one() {
         "{loser:?}"
     );
     let view = h.user_view("bob").await;
-    assert_eq!(view["two_step"]["channels"].as_array().unwrap().iter().filter(|c| c["confirmed"] == true).count(), 1, "{view}");
+    assert_eq!(
+        view["two_step"]["channels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["confirmed"] == true)
+            .count(),
+        1,
+        "{view}"
+    );
 }
 
 #[tokio::test]
@@ -118,7 +134,12 @@ async fn password_only_sessions_end_when_the_user_turns_two_step_on() {
     let stolen = v["token"].as_str().unwrap().to_owned();
     let own = h.web_token("carol", PW).await;
     let (s, _) = h
-        .call("POST", "/v1/me/two-step/email", Some(&own), Some(json!({"email": "carol@example.com"})))
+        .call(
+            "POST",
+            "/v1/me/two-step/email",
+            Some(&own),
+            Some(json!({"email": "carol@example.com"})),
+        )
         .await;
     assert_eq!(s, 200);
     let code = h.latest_code_for("carol@example.com").unwrap();
@@ -248,9 +269,8 @@ async fn password_change_needs_a_fresh_code_from_the_users_channel() {
     assert_eq!((s, v["error"]["code"].as_str()), (403, Some("step_up_required")), "{v}");
     // Only SMS is configured: the step-up code comes by SMS.
     let sent = h.codes_for("+4915100000777").len();
-    let (s, v) = h
-        .call("POST", "/v1/me/two-step/step-up", Some(&t), Some(json!({"channel": "sms"})))
-        .await;
+    let (s, v) =
+        h.call("POST", "/v1/me/two-step/step-up", Some(&t), Some(json!({"channel": "sms"}))).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["masked_destination"], "+49•••••••••77");
     assert_eq!(h.codes_for("+4915100000777").len(), sent + 1);
@@ -259,7 +279,8 @@ async fn password_change_needs_a_fresh_code_from_the_users_channel() {
     let (s, v) =
         h.call("POST", "/v1/me/password", Some(&t), Some(change(Some(wrong.into())))).await;
     assert_eq!((s, v["error"]["code"].as_str()), (401, Some("invalid_code")), "{v}");
-    let (s, v) = h.call("POST", "/v1/me/password", Some(&t), Some(change(Some(code.clone())))).await;
+    let (s, v) =
+        h.call("POST", "/v1/me/password", Some(&t), Some(change(Some(code.clone())))).await;
     assert_eq!(s, 204, "{v}");
     let (s, _) = h.call("GET", "/v1/me", Some(&t), None).await;
     assert_eq!(s, 401, "the change ends every session");

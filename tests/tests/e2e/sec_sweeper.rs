@@ -1,5 +1,6 @@
 //! Expired records are swept by a background task in bounded batches, visibly in /metrics.
 
+use futures::future::join_all;
 use serde_json::{Value, json};
 use std::time::Duration;
 use twostep_e2e::{Harness, Options, now};
@@ -12,7 +13,14 @@ fn expiring(at: u64) -> Vec<(Tree, Value)> {
         (Tree::Challenges, json!({"id": "c", "username": "u", "expires_at": at})),
         (Tree::Sessions, json!({"username": "u", "user_id": "i", "expires_at": at})),
         (Tree::OperatorSessions, json!({"operator": "o", "expires_at": at})),
-        (Tree::Throttle, json!({"failures": 3, "blocked_until": 0, "locked": false, "expires_at": at})),
+        (
+            Tree::Throttle,
+            json!({"failures": 3, "blocked_until": 0, "locked": false, "expires_at": at}),
+        ),
+        (Tree::RegistrationNonces, json!({"expires_at": at})),
+        (Tree::AddressFailures, json!({"start": 0, "count": 3, "expires_at": at})),
+        (Tree::Rates, json!({"start": 0, "count": 3, "expires_at": at})),
+        (Tree::MessageLimits, json!({"until": at, "expires_at": at})),
     ]
 }
 
@@ -68,7 +76,30 @@ async fn expired_records_are_swept_in_bounded_batches_and_counted() {
     }
     assert!(exists(&h, Tree::Throttle, "locked-user").await);
     let removed = h.metric("twostep_sweeper_removed_total").await - removed_before;
-    assert!(removed >= 35, "{removed}");
+    assert!(removed >= 63, "{removed}");
     // Three records per tree and run: seven expired records need at least three runs.
     assert!(h.metric("twostep_sweeper_runs_total").await >= 3);
+}
+
+#[tokio::test]
+async fn sweepers_running_at_once_remove_each_expired_record_once() {
+    // As if several replicas swept the same store: each record is removed exactly once.
+    let h = Harness::start().await;
+    let app = h.app().clone();
+    let store = app.repo.store().clone();
+    for i in 0..40 {
+        let rec = json!({"device_id": "d", "username": "u", "expires_at": now() - 1});
+        let key = format!("n-{i:02}");
+        store.put(Tree::Nonces, key.as_bytes(), serde_json::to_vec(&rec).unwrap()).await.unwrap();
+    }
+    let runs = (0..4).map(|_| {
+        let app = app.clone();
+        async move {
+            let mut cursors = twostep_server::sweeper::Cursors::default();
+            twostep_server::sweeper::sweep_once(&app, &mut cursors, now()).await.unwrap()
+        }
+    });
+    let removed: usize = join_all(runs).await.into_iter().sum();
+    assert_eq!(removed, 40);
+    assert!(store.scan(Tree::Nonces, b"n-", None, 100).await.unwrap().is_empty());
 }

@@ -117,7 +117,8 @@ async fn slow_and_idle_connections_are_cut_while_health_and_sign_in_answer() {
     // The server cuts them: headers and bodies that do not arrive, and idle keep-alives.
     let cut = join_all(held.into_iter().map(|s| closed_by_server(s, Duration::from_secs(6)))).await;
     assert_eq!(cut.iter().filter(|c| **c).count(), 300, "every half-sent request was cut");
-    let cut = join_all(slow_bodies.into_iter().map(|s| closed_by_server(s, Duration::from_secs(6))));
+    let cut =
+        join_all(slow_bodies.into_iter().map(|s| closed_by_server(s, Duration::from_secs(6))));
     assert!(cut.await.iter().all(|c| *c), "slow bodies were cut");
     let cut = join_all(idle.into_iter().map(|s| closed_by_server(s, Duration::from_secs(6)))).await;
     assert!(cut.iter().all(|c| *c), "idle keep-alive connections were closed");

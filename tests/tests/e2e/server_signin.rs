@@ -29,8 +29,14 @@ async fn without_two_step_every_client_gets_a_session_directly() {
         assert_eq!(v["scope"], "full");
     }
     let dev = TestDevice::new();
-    let (s, v) =
-        sign_in(&h, "alice", "alice-password", "mobile", Some(dev.registration(&h, "alice", "Pixel").await)).await;
+    let (s, v) = sign_in(
+        &h,
+        "alice",
+        "alice-password",
+        "mobile",
+        Some(dev.registration(&h, "alice", "Pixel").await),
+    )
+    .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["status"], "session");
     assert_eq!(v["device"]["passcode"]["requirement"], "optional");
@@ -126,8 +132,14 @@ async fn org_policy_on_requires_setup_and_forbids_everything_else() {
 
     // Mobile first access now asks for a code, and the passcode is required.
     let dev = TestDevice::new();
-    let (_, v) =
-        sign_in(&h, "carol", "carol-password", "mobile", Some(dev.registration(&h, "carol", "iPhone").await)).await;
+    let (_, v) = sign_in(
+        &h,
+        "carol",
+        "carol-password",
+        "mobile",
+        Some(dev.registration(&h, "carol", "iPhone").await),
+    )
+    .await;
     assert_eq!(v["status"], "code_required");
     let id = v["challenge_id"].as_str().unwrap().to_owned();
     let (s, v) = h
@@ -162,8 +174,14 @@ async fn policy_off_keeps_enrollments_until_removed_and_forced_ones_can_be_clear
     assert_eq!(v["status"], "code_required");
     // Passcode becomes optional with the policy off.
     let dev = TestDevice::new();
-    let (_, v) =
-        sign_in(&h, "erin", "erin-password", "mobile", Some(dev.registration(&h, "erin", "Tab").await)).await;
+    let (_, v) = sign_in(
+        &h,
+        "erin",
+        "erin-password",
+        "mobile",
+        Some(dev.registration(&h, "erin", "Tab").await),
+    )
+    .await;
     let id = v["challenge_id"].as_str().unwrap().to_owned();
     let code = h.latest_code_for("erin@example.com").unwrap();
     let (_, v) =
@@ -211,12 +229,7 @@ async fn outlook_asks_again_after_a_password_change_and_old_sessions_die() {
         h.call("POST", &format!("/v1/signin/{id}/code"), None, Some(json!({"code": code}))).await;
     let web = v["token"].as_str().unwrap().to_owned();
     let (s, v) = h
-        .call(
-            "POST",
-            "/v1/me/two-step/step-up",
-            Some(&web),
-            Some(json!({"channel": "email"})),
-        )
+        .call("POST", "/v1/me/two-step/step-up", Some(&web), Some(json!({"channel": "email"})))
         .await;
     assert_eq!(s, 200, "{v}");
     let code = h.latest_code_for("frank@example.com").unwrap();
@@ -254,8 +267,14 @@ async fn mobile_device_sessions_use_a_signed_challenge_until_revoked() {
     let dev = TestDevice::new();
     let (s, v) = sign_in(&h, "gina", "gina-password", "mobile", None).await;
     assert_eq!(s, 422, "mobile must register a device: {v}");
-    let (_, v) =
-        sign_in(&h, "gina", "gina-password", "mobile", Some(dev.registration(&h, "gina", "Pixel 8").await)).await;
+    let (_, v) = sign_in(
+        &h,
+        "gina",
+        "gina-password",
+        "mobile",
+        Some(dev.registration(&h, "gina", "Pixel 8").await),
+    )
+    .await;
     assert_eq!(v["masked_destination"], "+49•••••••••78");
     let id = v["challenge_id"].as_str().unwrap().to_owned();
     let code = h.latest_code_for("+4915112345678").unwrap();
