@@ -203,6 +203,13 @@ pub struct DeviceRecord {
     /// A mobile device or a desktop agent.
     #[serde(default = "twostep_proto::mobile")]
     pub client: ClientKind,
+    /// Registered with the password alone (the user had no two-step then): revoked when the
+    /// user's first channel is confirmed, like password-only sessions.
+    #[serde(default)]
+    pub password_only: bool,
+    /// The user's `second_step_epoch` at registration.
+    #[serde(default)]
+    pub second_step_epoch: u64,
 }
 
 /// A device sign-in nonce.

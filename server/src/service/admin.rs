@@ -216,7 +216,7 @@ pub async fn user_view(app: &App, username: &str) -> ApiResult<AdminUserView> {
         .user_required(&normalize_username(username).ok_or_else(|| ApiError::not_found("user"))?)
         .await?;
     let t = crate::throttle::account_state(&app.repo, &u.username).await?;
-    let devices = devices::list(app, &u).await?.iter().map(|d| views::device(d, u.epoch)).collect();
+    let devices = devices::list(app, &u).await?.iter().map(|d| views::device(d, &u)).collect();
     Ok(AdminUserView {
         user: sessions::summary(&u),
         two_step: views::settings(app, &u).await,

@@ -3,7 +3,8 @@
 //! [`device_registration_message`] over a single-use server nonce; later sessions are opened
 //! by signing a fresh, single-use server nonce — no code, no password. Revoking the
 //! registration (by its user, an operator, a password change or an admin reset) ends that,
-//! and ends its open sessions at once.
+//! and ends its open sessions at once. A registration made with the password alone (the
+//! user had no two-step yet) ends when the user's first channel is confirmed.
 //!
 //! Keys are checked strictly: small-order ("weak") keys and non-canonical encodings are
 //! refused, and signatures are verified with `verify_strict`, so no constant signature can
@@ -130,6 +131,7 @@ pub async fn register(
     user: &UserRecord,
     d: &DeviceRegistration,
     client: ClientKind,
+    basis: Basis,
     now: u64,
 ) -> ApiResult<DeviceRecord> {
     let rec = DeviceRecord {
@@ -143,6 +145,8 @@ pub async fn register(
         last_seen_at: now,
         revoked: false,
         client,
+        password_only: basis == Basis::Password,
+        second_step_epoch: user.second_step_epoch,
     };
     app.repo.put(Tree::Devices, rec.id.as_bytes(), &rec).await?;
     Ok(rec)
@@ -156,7 +160,15 @@ fn revoked() -> ApiError {
 }
 
 fn is_live(d: &DeviceRecord, user: &UserRecord) -> bool {
-    !d.revoked && d.user_id == user.id && d.epoch == user.epoch
+    !d.revoked
+        && d.user_id == user.id
+        && d.epoch == user.epoch
+        && !(d.password_only && d.second_step_epoch != user.second_step_epoch)
+}
+
+/// Whether a registration is revoked as its user sees it (listing).
+pub fn is_revoked(d: &DeviceRecord, user: &UserRecord) -> bool {
+    !is_live(d, user)
 }
 
 /// Whether the registration `device_id` of `user` still stands (`device_revoked` if not).

@@ -488,7 +488,7 @@ pub async fn list_devices(app: &App, a: &Authed) -> ApiResult<DeviceList> {
         devices: devices::list(app, &a.user)
             .await?
             .iter()
-            .map(|d| views::device(d, a.user.epoch))
+            .map(|d| views::device(d, &a.user))
             .collect(),
     })
 }

@@ -86,18 +86,20 @@ pub async fn authenticate(app: &App, token: &str, now: u64) -> ApiResult<Authed>
         return Err(unauthorized());
     }
     let user = app.user(&session.username).await?.ok_or_else(unauthorized)?;
-    let ended = user.id != session.user_id
-        || user.epoch != session.epoch
-        || (session.password_only && session.second_step_epoch != user.second_step_epoch);
-    if ended {
+    if user.id != session.user_id || user.epoch != session.epoch {
         app.repo.remove(Tree::Sessions, key.as_bytes()).await?;
         return Err(unauthorized());
     }
+    // A registration's child says so: the client then forgets the registration.
     if let Some(device) = &session.device_id
         && let Err(e) = super::devices::check_live(app, device, &user).await
     {
         app.repo.remove(Tree::Sessions, key.as_bytes()).await?;
         return Err(e);
+    }
+    if session.password_only && session.second_step_epoch != user.second_step_epoch {
+        app.repo.remove(Tree::Sessions, key.as_bytes()).await?;
+        return Err(unauthorized());
     }
     Ok(Authed { key, session, user })
 }

@@ -239,7 +239,7 @@ pub(crate) async fn complete(
     let org = app.org(&user.org).await?;
     let grant = match (client, device) {
         (ClientKind::Mobile | ClientKind::Agent, Some(d)) => {
-            let rec = devices::register(app, user, &d, client, o.now).await?;
+            let rec = devices::register(app, user, &d, client, basis, o.now).await?;
             let detail = format!("{} {}", client.as_str(), rec.id);
             app.audit(o.now_ms, AuditKind::DeviceRegistered, c, Some(detail)).await?;
             Some(DeviceGrant { device_id: rec.id, passcode: app.passcode_policy(&org) })

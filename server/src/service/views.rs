@@ -51,13 +51,13 @@ pub fn masked(user: &UserRecord, c: Channel) -> Option<String> {
 }
 
 /// A device as listed.
-pub fn device(d: &DeviceRecord, user_epoch: u64) -> DeviceInfo {
+pub fn device(d: &DeviceRecord, user: &UserRecord) -> DeviceInfo {
     DeviceInfo {
         id: d.id.clone(),
         name: d.name.clone(),
         registered_at: d.registered_at,
         last_seen_at: d.last_seen_at,
-        revoked: d.revoked || d.epoch != user_epoch,
+        revoked: super::devices::is_revoked(d, user),
         client: d.client,
     }
 }

@@ -132,6 +132,9 @@ async fn password_only_sessions_end_when_the_user_turns_two_step_on() {
     h.create_user("acme", "carol", PW).await;
     let (_, v) = sign_in(&h, "carol", PW, "outlook").await;
     let stolen = v["token"].as_str().unwrap().to_owned();
+    // A device registered with the password alone, too.
+    let dev = TestDevice::new();
+    let (device_id, device_token) = mobile(&h, "carol", &dev).await;
     let own = h.web_token("carol", PW).await;
     let (s, _) = h
         .call(
@@ -151,6 +154,13 @@ async fn password_only_sessions_end_when_the_user_turns_two_step_on() {
     assert_eq!(s, 401, "a session opened with the password alone ends when two-step begins");
     let (s, _) = h.call("GET", "/v1/me", Some(&own), None).await;
     assert_eq!(s, 200, "the session that proved the new channel carries on");
+    // The password-only registration ends with its sessions: the device must register again,
+    // now with a code.
+    let (s, v) = h.call("GET", "/v1/me", Some(&device_token), None).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (401, Some("device_revoked")), "{v}");
+    let (s, v) =
+        h.call("POST", "/v1/device/challenge", None, Some(json!({"device_id": device_id}))).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (401, Some("device_revoked")), "{v}");
 }
 
 /// A mobile device registered for `user` (no two-step): its id and first session token.
