@@ -10,7 +10,9 @@ cargo build --release -q -p twostep-server -p twostep-bench
 DIR="$(mktemp -d)"
 trap 'kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; rm -rf "$DIR"' EXIT
 target/release/twostep-loadgen seed --data-dir "$DIR/data" --totp-users 100000 --password-users 64 --out "$DIR/users.json"
-TWOSTEP_LOG=warn target/release/twostep-server serve --listen "127.0.0.1:$PORT" --data-dir "$DIR/data" 2>"$DIR/server.log" &
+# Every request comes from one address (the load generator): lift the per-address failure
+# budget, which counts sign-ins in flight, so the sign-in phases measure the server.
+TWOSTEP_ADDRESS_FAILURES_PER_MINUTE=1000000 TWOSTEP_LOG=warn target/release/twostep-server serve --listen "127.0.0.1:$PORT" --data-dir "$DIR/data" 2>"$DIR/server.log" &
 SERVER=$!
 for _ in $(seq 1 100); do curl -sf "$URL/healthz" >/dev/null && break; sleep 0.1; done
 echo "== machine: $(nproc) cores, $(uname -m)"
