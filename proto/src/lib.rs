@@ -38,6 +38,11 @@ impl ClientKind {
     /// All kinds, for documentation and tests.
     pub const ALL: [ClientKind; 4] = [Self::Web, Self::Agent, Self::Outlook, Self::Mobile];
 
+    /// The kind of a registration stored before agents could register (serde default).
+    pub fn registration_default() -> Self {
+        Self::Mobile
+    }
+
     /// The wire name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -47,11 +52,6 @@ impl ClientKind {
             Self::Mobile => "mobile",
         }
     }
-}
-
-/// The default client kind of a registration (records from before agents could register).
-pub fn mobile() -> ClientKind {
-    ClientKind::Mobile
 }
 
 /// A channel that delivers or produces the second-step code.

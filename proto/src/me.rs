@@ -203,7 +203,7 @@ pub struct DeviceInfo {
     /// Revoked devices cannot open sessions.
     pub revoked: bool,
     /// What registered: a mobile device or a desktop agent.
-    #[serde(default = "crate::mobile")]
+    #[serde(default = "crate::ClientKind::registration_default")]
     pub client: crate::ClientKind,
 }
 

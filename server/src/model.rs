@@ -201,7 +201,7 @@ pub struct DeviceRecord {
     pub last_seen_at: u64,
     pub revoked: bool,
     /// A mobile device or a desktop agent.
-    #[serde(default = "twostep_proto::mobile")]
+    #[serde(default = "ClientKind::registration_default")]
     pub client: ClientKind,
     /// Registered with the password alone (the user had no two-step then): revoked when the
     /// user's first channel is confirmed, like password-only sessions.
