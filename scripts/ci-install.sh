@@ -4,7 +4,8 @@
 #
 #   Debian   libjna-java (JNA, how the Kotlin bindings call the library on the JVM),
 #            junit5 (JUnit 5 with the console launcher), a JDK if java or jar is missing,
-#            zip, unzip, binutils if missing (the packaging tests)
+#            zip, unzip, binutils if missing (the packaging tests),
+#            chromium + chromium-driver (the web pages' browser tests)
 #   npm      kotlin-compiler@$KOTLIN_COMPILER_VERSION into .tools/kotlin (kotlinc, kotlin-stdlib,
 #            kotlin-test, kotlinx-coroutines)
 #   PyPI     tree-sitter + tree-sitter-swift into .tools/venv (the Swift syntax check)
@@ -21,6 +22,8 @@ command -v unzip >/dev/null 2>&1 || missing+=(unzip)
 command -v objcopy >/dev/null 2>&1 && command -v addr2line >/dev/null 2>&1 || missing+=(binutils)
 [ -f /usr/share/java/jna.jar ] || missing+=(libjna-java)
 [ -f /usr/share/java/junit-platform-console-standalone.jar ] || missing+=(junit5)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "ci-install: apt-get install ${missing[*]}"
   apt-get update -qq
@@ -41,4 +44,4 @@ if [ "$have" != "$(echo "$want" | tr ' ' '\n' | sort | tr '\n' ' ')" ]; then
   [ -x "$TOOLS_VENV/bin/python" ] || python3 -m venv "$TOOLS_VENV"
   "$TOOLS_VENV/bin/python" -m pip install --quiet --disable-pip-version-check $want
 fi
-echo "ci-install: kotlinc $(cat "$KOTLIN_HOME/build.txt"), JNA $(basename "$(readlink -f /usr/share/java/jna.jar)"), $want"
+echo "ci-install: $(chromedriver --version | cut -d' ' -f1-2), kotlinc $(cat "$KOTLIN_HOME/build.txt"), JNA $(basename "$(readlink -f /usr/share/java/jna.jar)"), $want"

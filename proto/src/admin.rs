@@ -242,6 +242,97 @@ pub enum AuditKind {
     SessionsEnded,
 }
 
+impl AuditKind {
+    /// Every kind, in declaration order (for filters and documentation).
+    pub const ALL: [AuditKind; 37] = [
+        Self::SignInSucceeded,
+        Self::SignInFailed,
+        Self::CodeChallengeIssued,
+        Self::CodeSent,
+        Self::CodeDeliveryFailed,
+        Self::CodeAccepted,
+        Self::CodeRejected,
+        Self::RecoveryCodeUsed,
+        Self::RateLimited,
+        Self::AccountLocked,
+        Self::SetupRequired,
+        Self::TwoStepEnrollmentStarted,
+        Self::TwoStepEnrolled,
+        Self::TwoStepChannelRemoved,
+        Self::TwoStepDisabled,
+        Self::RecoveryCodesRegenerated,
+        Self::PreferredChannelChanged,
+        Self::PasswordChanged,
+        Self::DeviceRegistered,
+        Self::DeviceSession,
+        Self::DeviceRevoked,
+        Self::SignedOut,
+        Self::PolicyChanged,
+        Self::OrgCreated,
+        Self::UserCreated,
+        Self::OperatorCreated,
+        Self::OperatorSignIn,
+        Self::AdminResetTwoStep,
+        Self::AdminUnlock,
+        Self::AdminRemovedForcedTwoStep,
+        Self::StepUpVerified,
+        Self::PasswordChangeFailed,
+        Self::SendLimited,
+        Self::OperatorSignedOut,
+        Self::OperatorSessionsRevoked,
+        Self::OperatorUnlocked,
+        Self::SessionsEnded,
+    ];
+
+    /// The wire name (`sign_in_failed`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SignInSucceeded => "sign_in_succeeded",
+            Self::SignInFailed => "sign_in_failed",
+            Self::CodeChallengeIssued => "code_challenge_issued",
+            Self::CodeSent => "code_sent",
+            Self::CodeDeliveryFailed => "code_delivery_failed",
+            Self::CodeAccepted => "code_accepted",
+            Self::CodeRejected => "code_rejected",
+            Self::RecoveryCodeUsed => "recovery_code_used",
+            Self::RateLimited => "rate_limited",
+            Self::AccountLocked => "account_locked",
+            Self::SetupRequired => "setup_required",
+            Self::TwoStepEnrollmentStarted => "two_step_enrollment_started",
+            Self::TwoStepEnrolled => "two_step_enrolled",
+            Self::TwoStepChannelRemoved => "two_step_channel_removed",
+            Self::TwoStepDisabled => "two_step_disabled",
+            Self::RecoveryCodesRegenerated => "recovery_codes_regenerated",
+            Self::PreferredChannelChanged => "preferred_channel_changed",
+            Self::PasswordChanged => "password_changed",
+            Self::DeviceRegistered => "device_registered",
+            Self::DeviceSession => "device_session",
+            Self::DeviceRevoked => "device_revoked",
+            Self::SignedOut => "signed_out",
+            Self::PolicyChanged => "policy_changed",
+            Self::OrgCreated => "org_created",
+            Self::UserCreated => "user_created",
+            Self::OperatorCreated => "operator_created",
+            Self::OperatorSignIn => "operator_sign_in",
+            Self::AdminResetTwoStep => "admin_reset_two_step",
+            Self::AdminUnlock => "admin_unlock",
+            Self::AdminRemovedForcedTwoStep => "admin_removed_forced_two_step",
+            Self::StepUpVerified => "step_up_verified",
+            Self::PasswordChangeFailed => "password_change_failed",
+            Self::SendLimited => "send_limited",
+            Self::OperatorSignedOut => "operator_signed_out",
+            Self::OperatorSessionsRevoked => "operator_sessions_revoked",
+            Self::OperatorUnlocked => "operator_unlocked",
+            Self::SessionsEnded => "sessions_ended",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
 /// One audit record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -272,7 +363,7 @@ pub struct AuditEvent {
     pub detail: Option<String>,
 }
 
-/// `GET /v1/admin/audit?after=ID&limit=N&user=NAME`.
+/// `GET /v1/admin/audit?after=ID&limit=N&user=NAME&kind=KIND&from_ms=T&to_ms=T`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuditPage {
@@ -281,4 +372,62 @@ pub struct AuditPage {
     /// Pass as `after` for the next page.
     #[serde(default)]
     pub next_after: Option<u64>,
+}
+
+/// `GET /v1/admin/orgs`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrgList {
+    /// Every organization, by name.
+    pub orgs: Vec<OrgView>,
+}
+
+/// A user in a list (`GET /v1/admin/users`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserListItem {
+    /// Who.
+    pub user: UserSummary,
+    /// Two-step is on (at least one confirmed channel).
+    pub two_step_enabled: bool,
+    /// Why it is on: `forced` (set up under the org policy) or `chosen`.
+    #[serde(default)]
+    pub origin: Option<crate::TwoStepOrigin>,
+    /// Confirmed channels.
+    pub channels: Vec<crate::Channel>,
+    /// Locked after too many failures.
+    pub locked: bool,
+}
+
+/// `GET /v1/admin/users?q=TEXT&org=ORG&after=NAME&limit=N`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserList {
+    /// Matching users, by username.
+    pub users: Vec<UserListItem>,
+    /// Pass as `after` for the next page.
+    #[serde(default)]
+    pub next_after: Option<String>,
+}
+
+/// `POST /v1/admin/orgs/{org}/policy/preview`: what a policy change would do, before it is
+/// saved (the body is a [`PolicyUpdate`]; nothing changes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyPreview {
+    /// The organization.
+    pub org: String,
+    /// The policy now.
+    pub current: OrgPolicy,
+    /// The policy after the change (validated).
+    pub proposed: OrgPolicy,
+    /// Users in the organization.
+    pub users: u64,
+    /// Users without two-step: asked to set it up at their next web sign-in while the
+    /// policy is on, and refused on the agent, Outlook and mobile until then.
+    pub without_two_step: u64,
+    /// Users whose two-step was set up under the policy (`forced`).
+    pub forced: u64,
+    /// Users who set up two-step by their own choice.
+    pub chosen: u64,
 }

@@ -118,4 +118,54 @@ mod tests {
         }
         assert_eq!(Channel::parse("carrier-pigeon"), None);
     }
+
+    #[test]
+    fn audit_kinds_match_wire_names_and_list_every_variant() {
+        for kind in AuditKind::ALL {
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(json, format!("\"{}\"", kind.as_str()));
+            assert_eq!(AuditKind::parse(kind.as_str()), Some(kind));
+            // A new variant must be added to `ALL` (this match stops compiling otherwise).
+            match kind {
+                AuditKind::SignInSucceeded
+                | AuditKind::SignInFailed
+                | AuditKind::CodeChallengeIssued
+                | AuditKind::CodeSent
+                | AuditKind::CodeDeliveryFailed
+                | AuditKind::CodeAccepted
+                | AuditKind::CodeRejected
+                | AuditKind::RecoveryCodeUsed
+                | AuditKind::RateLimited
+                | AuditKind::AccountLocked
+                | AuditKind::SetupRequired
+                | AuditKind::TwoStepEnrollmentStarted
+                | AuditKind::TwoStepEnrolled
+                | AuditKind::TwoStepChannelRemoved
+                | AuditKind::TwoStepDisabled
+                | AuditKind::RecoveryCodesRegenerated
+                | AuditKind::PreferredChannelChanged
+                | AuditKind::PasswordChanged
+                | AuditKind::DeviceRegistered
+                | AuditKind::DeviceSession
+                | AuditKind::DeviceRevoked
+                | AuditKind::SignedOut
+                | AuditKind::PolicyChanged
+                | AuditKind::OrgCreated
+                | AuditKind::UserCreated
+                | AuditKind::OperatorCreated
+                | AuditKind::OperatorSignIn
+                | AuditKind::AdminResetTwoStep
+                | AuditKind::AdminUnlock
+                | AuditKind::AdminRemovedForcedTwoStep
+                | AuditKind::StepUpVerified
+                | AuditKind::PasswordChangeFailed
+                | AuditKind::SendLimited
+                | AuditKind::OperatorSignedOut
+                | AuditKind::OperatorSessionsRevoked
+                | AuditKind::OperatorUnlocked
+                | AuditKind::SessionsEnded => {}
+            }
+        }
+        assert_eq!(AuditKind::parse("nope"), None);
+    }
 }

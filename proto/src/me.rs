@@ -214,3 +214,30 @@ pub struct DeviceList {
     /// The devices.
     pub devices: Vec<DeviceInfo>,
 }
+
+/// One place where the user is signed in (`GET /v1/me/sessions`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionInfo {
+    /// Opaque id for `DELETE /v1/me/sessions/{id}` (not the token, nor its stored hash).
+    pub id: String,
+    /// Web portal, agent, Outlook add-in or mobile app.
+    pub client: crate::ClientKind,
+    /// The mobile device it belongs to, if any.
+    #[serde(default)]
+    pub device_id: Option<String>,
+    /// Unix seconds.
+    pub created_at: u64,
+    /// Unix seconds.
+    pub expires_at: u64,
+    /// The session making this request.
+    pub current: bool,
+}
+
+/// The user's live sessions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionList {
+    /// Oldest first.
+    pub sessions: Vec<SessionInfo>,
+}

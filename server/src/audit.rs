@@ -38,12 +38,46 @@ pub async fn record(
     repo.put(Tree::Audit, &id.to_be_bytes(), &ev).await
 }
 
+/// Which events to read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// Only events about this (normalized) username.
+    pub user: Option<String>,
+    /// Only events of this kind.
+    pub kind: Option<AuditKind>,
+    /// Only events at or after this Unix millisecond.
+    pub from_ms: Option<u64>,
+    /// Only events before this Unix millisecond.
+    pub to_ms: Option<u64>,
+}
+
+impl AuditFilter {
+    fn matches(&self, ev: &AuditEvent) -> bool {
+        self.user.as_deref().is_none_or(|u| ev.user.as_deref() == Some(u))
+            && self.kind.is_none_or(|k| ev.kind == k)
+            && self.from_ms.is_none_or(|t| ev.at_ms >= t)
+            && self.to_ms.is_none_or(|t| ev.at_ms < t)
+    }
+}
+
 /// Reads events after `after`, optionally for one user, oldest first.
 pub async fn page(
     repo: &Repo,
     after: Option<u64>,
     limit: usize,
     user: Option<&str>,
+) -> Result<AuditPage, StoreError> {
+    search(repo, after, limit, &AuditFilter { user: user.map(str::to_owned), ..Default::default() })
+        .await
+}
+
+/// Reads the events after `after` that match `filter`, oldest first, at most `limit`
+/// (1..=1000); `next_after` is set when more may follow.
+pub async fn search(
+    repo: &Repo,
+    after: Option<u64>,
+    limit: usize,
+    filter: &AuditFilter,
 ) -> Result<AuditPage, StoreError> {
     let limit = limit.clamp(1, 1000);
     let mut events = Vec::new();
@@ -54,7 +88,7 @@ pub async fn page(
         let done = batch.len() < 500;
         for (k, ev) in batch {
             cursor = Some(k);
-            if user.is_none_or(|u| ev.user.as_deref() == Some(u)) {
+            if filter.matches(&ev) {
                 events.push(ev);
                 if events.len() >= limit {
                     let next = events.last().map(|e| e.id);

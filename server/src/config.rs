@@ -55,6 +55,9 @@ pub struct Config {
     pub smtp: Option<SmtpConfig>,
     /// HTTP gateway for SMS codes; without it, texts go to the outbox directory.
     pub sms: Option<SmsConfig>,
+    /// The web pages are reached over HTTPS (usually a TLS proxy in front): cookies get
+    /// `Secure` and the `__Host-` prefix.
+    pub secure_cookies: bool,
 }
 
 /// How to reach the SMTP server.
@@ -160,6 +163,7 @@ impl Default for Config {
             address_failures_per_minute: 30,
             smtp: None,
             sms: None,
+            secure_cookies: false,
         }
     }
 }
@@ -234,6 +238,7 @@ impl Config {
                 "TWOSTEP_REGISTRATION_CHALLENGES_PER_MINUTE" => {
                     self.registration_challenges_per_minute = v.parse().map_err(|_| bad(&k))?
                 }
+                "TWOSTEP_SECURE_COOKIES" => self.secure_cookies = v.parse().map_err(|_| bad(&k))?,
                 "TWOSTEP_HASH_THREADS" => self.hash_threads = Some(v.parse().map_err(|_| bad(&k))?),
                 "TWOSTEP_SMTP_HOST" => self.smtp_mut().host = v,
                 "TWOSTEP_SMTP_PORT" => self.smtp_mut().port = v.parse().map_err(|_| bad(&k))?,

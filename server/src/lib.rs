@@ -24,6 +24,7 @@ pub mod store;
 pub mod sweeper;
 pub mod throttle;
 pub mod totp;
+pub mod web;
 
 pub use app::{App, StartError};
 pub use config::Config;

@@ -172,12 +172,14 @@ async fn run(cli: Cli) -> Result<(), String> {
             let server = twostep_server::start(config).await.map_err(|e| e.to_string())?;
             let url = server.url();
             eprintln!("twostep-server listening on {url} (data in {})", data_dir.display());
+            eprintln!("  sign-in and Account Settings: {url}/   operators' console: {url}/admin");
             if let Some(token) = server.setup_token() {
                 eprintln!(
                     "\nNo operator exists yet. Create the first one (this one-time token works once, until an operator exists):\n\n  \
                      curl -s -X POST {url}/v1/admin/bootstrap -H 'content-type: application/json' \\\n    \
                      -d '{{\"setup_token\":\"{token}\",\"username\":\"admin\",\"password\":\"choose-a-long-password\"}}'\n\n\
-                     Then sign in as the operator and create an organization and a user:\n\n  \
+                     Then sign in at {url}/admin (the operators' console) to create an organization and a user,\n\
+                     or do it with the API:\n\n  \
                      TOKEN=$(curl -s -X POST {url}/v1/admin/signin -H 'content-type: application/json' \\\n    \
                      -d '{{\"username\":\"admin\",\"password\":\"choose-a-long-password\"}}' | sed 's/.*\"token\":\"\\([^\"]*\\)\".*/\\1/')\n  \
                      curl -s -X POST {url}/v1/admin/orgs -H \"authorization: Bearer $TOKEN\" -H 'content-type: application/json' -d '{{\"name\":\"acme\"}}'\n  \

@@ -128,6 +128,15 @@ pub const ENDPOINTS: &[Endpoint] = &[
         &[E::ChallengeExpired]
     ),
     ep!(
+        "get",
+        "/v1/signin/{id}",
+        "The open code challenge as the prompt shows it (sends nothing)",
+        None,
+        None,
+        "CodeChallenge",
+        &[E::ChallengeExpired]
+    ),
+    ep!(
         "post",
         "/v1/signin/{id}/code",
         "Submit the second-step code",
@@ -223,6 +232,24 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ),
     ep!("get", "/v1/me/devices", "The user's devices", Session, None, "DeviceList", AUTH),
     ep!(
+        "get",
+        "/v1/me/sessions",
+        "Where the user is signed in: web, agent, Outlook and mobile sessions",
+        Session,
+        None,
+        "SessionList",
+        AUTH
+    ),
+    ep!(
+        "delete",
+        "/v1/me/sessions/{id}",
+        "End one of the user's sessions",
+        Session,
+        None,
+        "Empty",
+        &[E::Unauthorized, E::Forbidden, E::DeviceRevoked, E::NotFound]
+    ),
+    ep!(
         "delete",
         "/v1/me/devices/{id}",
         "Unregister a device or agent; its sessions end",
@@ -239,6 +266,15 @@ pub const ENDPOINTS: &[Endpoint] = &[
         None,
         "TwoStepSettings",
         &[E::Unauthorized, E::Forbidden, E::PolicyRequiresTwoStep]
+    ),
+    ep!(
+        "get",
+        "/v1/me/two-step/totp",
+        "The pending authenticator enrollment again (null when none is pending)",
+        AnySession,
+        None,
+        "TotpEnrollment",
+        AUTH
     ),
     ep!(
         "post",
@@ -407,6 +443,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "Empty",
         ADMIN
     ),
+    ep!("get", "/v1/admin/orgs", "Every organization", Operator, None, "OrgList", ADMIN),
     ep!(
         "post",
         "/v1/admin/orgs",
@@ -424,6 +461,15 @@ pub const ENDPOINTS: &[Endpoint] = &[
         None,
         "OrgView",
         ADMIN
+    ),
+    ep!(
+        "post",
+        "/v1/admin/orgs/{org}/policy/preview",
+        "What a policy change would do (users affected), without saving it",
+        Operator,
+        Some("PolicyUpdate"),
+        "PolicyPreview",
+        ADMIN_BODY
     ),
     ep!(
         "patch",
@@ -451,6 +497,15 @@ pub const ENDPOINTS: &[Endpoint] = &[
         None,
         "RemovedCount",
         &[E::Unauthorized, E::NotFound, E::PolicyRequiresTwoStep]
+    ),
+    ep!(
+        "get",
+        "/v1/admin/users",
+        "Users by name (query: q, org, after, limit)",
+        Operator,
+        None,
+        "UserList",
+        &[E::Unauthorized, E::NotFound, E::InvalidRequest, E::InvalidField]
     ),
     ep!(
         "get",
@@ -500,7 +555,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ep!(
         "get",
         "/v1/admin/audit",
-        "Audit events (query: after, limit, user)",
+        "Audit events, oldest first (query: after, limit, user, kind, from_ms, to_ms)",
         Operator,
         None,
         "AuditPage",

@@ -7,7 +7,7 @@ use crate::app::App;
 use crate::error::{ApiError, ApiResult};
 use crate::service::admin::{self, Actor};
 use crate::service::signin::Origin;
-use crate::service::{devices, operators, selfservice, signin, stepup};
+use crate::service::{devices, directory, operators, selfservice, signed_in, signin, stepup};
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
@@ -26,7 +26,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
         .route("/v1/signin", post(sign_in))
-        .route("/v1/signin/{id}", delete(cancel))
+        .route("/v1/signin/{id}", get(challenge).delete(cancel))
         .route("/v1/signin/{id}/code", post(submit_code))
         .route("/v1/signin/{id}/recovery", post(recovery))
         .route("/v1/signin/{id}/resend", post(resend))
@@ -38,9 +38,11 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/me", get(me))
         .route("/v1/me/password", post(change_password))
         .route("/v1/me/devices", get(list_devices))
+        .route("/v1/me/sessions", get(list_sessions))
+        .route("/v1/me/sessions/{id}", delete(revoke_session))
         .route("/v1/me/devices/{id}", delete(revoke_device))
         .route("/v1/me/two-step", delete(disable))
-        .route("/v1/me/two-step/totp", post(enroll_totp))
+        .route("/v1/me/two-step/totp", get(pending_totp).post(enroll_totp))
         .route("/v1/me/two-step/totp/confirm", post(confirm_totp))
         .route("/v1/me/two-step/sms", post(enroll_sms))
         .route("/v1/me/two-step/sms/confirm", post(confirm_sms))
@@ -57,17 +59,20 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/admin/operators/{name}", get(operator_status))
         .route("/v1/admin/operators/{name}/unlock", post(operator_unlock))
         .route("/v1/admin/operators/{name}/sessions", delete(operator_revoke_sessions))
-        .route("/v1/admin/orgs", post(create_org))
+        .route("/v1/admin/orgs", get(list_orgs).post(create_org))
         .route("/v1/admin/orgs/{org}", get(get_org))
         .route("/v1/admin/orgs/{org}/policy", patch(update_policy))
+        .route("/v1/admin/orgs/{org}/policy/preview", post(policy_preview))
         .route("/v1/admin/orgs/{org}/users", post(create_user))
         .route("/v1/admin/orgs/{org}/remove-forced-two-step", post(remove_forced))
+        .route("/v1/admin/users", get(list_users))
         .route("/v1/admin/users/{username}", get(get_user))
         .route("/v1/admin/users/{username}/reset-two-step", post(reset_two_step))
         .route("/v1/admin/users/{username}/unlock", post(unlock))
         .route("/v1/admin/users/{username}/devices", delete(revoke_all_devices))
         .route("/v1/admin/users/{username}/devices/{id}", delete(revoke_one_device))
         .route("/v1/admin/audit", get(audit))
+        .merge(crate::web::router(app.clone()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -161,6 +166,10 @@ async fn switch_channel(
     signin::resend(&app, &id, Some(req.channel), o).await.map(Json)
 }
 
+async fn challenge(State(app): S, o: Origin, Seg(id): Seg) -> ApiResult<Json<CodeChallenge>> {
+    signin::challenge(&app, &id, o.now).await.map(Json)
+}
+
 async fn cancel(State(app): S, o: Origin, Seg(id): Seg) -> ApiResult<StatusCode> {
     signin::cancel(&app, &id, o).await.map(|_| StatusCode::NO_CONTENT)
 }
@@ -206,6 +215,23 @@ async fn list_devices(State(app): S, FullSession(a): FullSession) -> ApiResult<J
     selfservice::list_devices(&app, &a).await.map(Json)
 }
 
+async fn list_sessions(
+    State(app): S,
+    o: Origin,
+    FullSession(a): FullSession,
+) -> ApiResult<Json<SessionList>> {
+    signed_in::list(&app, &a, o.now).await.map(Json)
+}
+
+async fn revoke_session(
+    State(app): S,
+    o: Origin,
+    FullSession(a): FullSession,
+    Seg(id): Seg,
+) -> ApiResult<StatusCode> {
+    signed_in::revoke(&app, &a, &id, o).await.map(|_| StatusCode::NO_CONTENT)
+}
+
 async fn revoke_device(
     State(app): S,
     o: Origin,
@@ -221,6 +247,13 @@ async fn disable(
     FullSession(a): FullSession,
 ) -> ApiResult<Json<TwoStepSettings>> {
     selfservice::disable(&app, &a, o).await.map(Json)
+}
+
+async fn pending_totp(
+    State(app): S,
+    AnySession(a): AnySession,
+) -> ApiResult<Json<Option<TotpEnrollment>>> {
+    selfservice::pending_totp(&app, &a).map(Json)
 }
 
 async fn enroll_totp(
@@ -388,6 +421,43 @@ async fn operator_revoke_sessions(
     operators::revoke_sessions(&app, &name, &actor(op, &o)).await.map(|_| StatusCode::NO_CONTENT)
 }
 
+async fn list_orgs(State(app): S, Operator(_): Operator) -> ApiResult<Json<OrgList>> {
+    directory::list_orgs(&app).await.map(Json)
+}
+
+async fn policy_preview(
+    State(app): S,
+    Operator(_): Operator,
+    Seg(org): Seg,
+    JsonBody(req): JsonBody<PolicyUpdate>,
+) -> ApiResult<Json<PolicyPreview>> {
+    directory::policy_preview(&app, &org, &req).await.map(Json)
+}
+
+/// `GET /v1/admin/users` query.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UsersQuery {
+    q: Option<String>,
+    org: Option<String>,
+    after: Option<String>,
+    limit: Option<usize>,
+}
+
+async fn list_users(
+    State(app): S,
+    Operator(_): Operator,
+    Query(q): Query<UsersQuery>,
+) -> ApiResult<Json<UserList>> {
+    let query = directory::UserQuery {
+        text: q.q,
+        org: q.org,
+        after: q.after,
+        limit: q.limit.unwrap_or(50),
+    };
+    directory::list_users(&app, &query).await.map(Json)
+}
+
 async fn create_org(
     State(app): S,
     o: Origin,
@@ -483,6 +553,9 @@ struct AuditQuery {
     after: Option<u64>,
     limit: Option<usize>,
     user: Option<String>,
+    kind: Option<AuditKind>,
+    from_ms: Option<u64>,
+    to_ms: Option<u64>,
 }
 
 async fn audit(
@@ -490,6 +563,11 @@ async fn audit(
     Operator(_): Operator,
     Query(q): Query<AuditQuery>,
 ) -> ApiResult<Json<AuditPage>> {
-    let user = q.user.as_deref().map(|u| normalize_username(u).unwrap_or_default());
-    Ok(Json(crate::audit::page(&app.repo, q.after, q.limit.unwrap_or(100), user.as_deref()).await?))
+    let filter = crate::audit::AuditFilter {
+        user: q.user.as_deref().map(|u| normalize_username(u).unwrap_or_default()),
+        kind: q.kind,
+        from_ms: q.from_ms,
+        to_ms: q.to_ms,
+    };
+    Ok(Json(crate::audit::search(&app.repo, q.after, q.limit.unwrap_or(100), &filter).await?))
 }

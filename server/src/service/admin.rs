@@ -45,7 +45,7 @@ pub(crate) fn check_password(pw: &str) -> ApiResult<()> {
     Ok(())
 }
 
-fn apply_policy(p: &mut OrgPolicy, u: &PolicyUpdate) -> ApiResult<()> {
+pub(crate) fn apply_policy(p: &mut OrgPolicy, u: &PolicyUpdate) -> ApiResult<()> {
     if let Some(v) = u.require_two_step {
         p.require_two_step = v;
     }
@@ -96,7 +96,7 @@ fn apply_policy(p: &mut OrgPolicy, u: &PolicyUpdate) -> ApiResult<()> {
     Ok(())
 }
 
-async fn org_view(app: &App, org: OrgRecord) -> ApiResult<OrgView> {
+pub(crate) async fn org_view(app: &App, org: OrgRecord) -> ApiResult<OrgView> {
     let users = app
         .repo
         .get::<u64>(Tree::Meta, format!("orgcount:{}", org.name).as_bytes())

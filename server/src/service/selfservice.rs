@@ -84,8 +84,24 @@ pub async fn enroll_totp(app: &App, a: &Authed, o: Origin) -> ApiResult<TotpEnro
     app.audit(o.now_ms, AuditKind::TwoStepEnrollmentStarted, &ctx(a, &o), Some("totp".into()))
         .await?;
     app.commit().await?;
-    let b32 = data_encoding::BASE32_NOPAD.encode(&secret);
-    let uri = crate::totp::otpauth_uri(&app.config.issuer, &a.user.username, &b32);
+    totp_enrollment(app, &a.user.username, &secret)
+}
+
+/// `GET /v1/me/two-step/totp`: the pending (not yet confirmed) authenticator enrollment
+/// again, e.g. after a wrong confirmation code; `None` when none is pending.
+pub fn pending_totp(app: &App, a: &Authed) -> ApiResult<Option<TotpEnrollment>> {
+    match a.user.two_step.totp.as_ref().filter(|t| !t.confirmed) {
+        Some(t) => {
+            let secret = codes::totp_secret(app, &a.user, t)?;
+            totp_enrollment(app, &a.user.username, &secret).map(Some)
+        }
+        None => Ok(None),
+    }
+}
+
+fn totp_enrollment(app: &App, username: &str, secret: &[u8]) -> ApiResult<TotpEnrollment> {
+    let b32 = data_encoding::BASE32_NOPAD.encode(secret);
+    let uri = crate::totp::otpauth_uri(&app.config.issuer, username, &b32);
     let qr_svg =
         crate::totp::qr_svg(&uri).ok_or_else(|| ApiError::internal("QR encoding failed"))?;
     Ok(TotpEnrollment {
@@ -95,6 +111,19 @@ pub async fn enroll_totp(app: &App, a: &Authed, o: Origin) -> ApiResult<TotpEnro
         algorithm: "SHA1".into(),
         digits: crate::totp::DIGITS as u8,
         period: crate::totp::PERIOD,
+    })
+}
+
+/// The SMS or email confirmation waiting for its code, if any.
+pub fn pending_sent(a: &Authed, channel: Channel) -> Option<PendingDelivery> {
+    let s = a.user.two_step.sent(channel)?;
+    let p = s.pending.as_ref()?;
+    let dest = s.pending_destination.as_ref().unwrap_or(&s.destination);
+    Some(PendingDelivery {
+        channel,
+        masked_destination: crate::mask::destination(channel, dest),
+        resend_after: p.sent_at + RESEND_AFTER_SECS,
+        expires_at: p.expires_at,
     })
 }
 

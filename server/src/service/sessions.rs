@@ -86,22 +86,30 @@ pub async fn authenticate(app: &App, token: &str, now: u64) -> ApiResult<Authed>
         return Err(unauthorized());
     }
     let user = app.user(&session.username).await?.ok_or_else(unauthorized)?;
-    if user.id != session.user_id || user.epoch != session.epoch {
-        app.repo.remove(Tree::Sessions, key.as_bytes()).await?;
-        return Err(unauthorized());
-    }
-    // A registration's child says so: the client then forgets the registration.
-    if let Some(device) = &session.device_id
-        && let Err(e) = super::devices::check_live(app, device, &user).await
-    {
+    if let Err(e) = still_valid(app, &session, &user).await {
         app.repo.remove(Tree::Sessions, key.as_bytes()).await?;
         return Err(e);
     }
-    if session.password_only && session.second_step_epoch != user.second_step_epoch {
-        app.repo.remove(Tree::Sessions, key.as_bytes()).await?;
+    Ok(Authed { key, session, user })
+}
+
+/// Whether an unexpired `session` still stands for `user`: the same user and epoch, a live
+/// parent registration, and not a password-only session from before two-step began. The
+/// error is what the client is told.
+pub async fn still_valid(app: &App, session: &SessionRecord, user: &UserRecord) -> ApiResult<()> {
+    let unauthorized =
+        || ApiError::new(ErrorCode::Unauthorized, "missing, invalid or expired session");
+    if user.id != session.user_id || user.epoch != session.epoch {
         return Err(unauthorized());
     }
-    Ok(Authed { key, session, user })
+    // A registration's child says so: the client then forgets the registration.
+    if let Some(device) = &session.device_id {
+        super::devices::check_live(app, device, user).await?;
+    }
+    if session.password_only && session.second_step_epoch != user.second_step_epoch {
+        return Err(unauthorized());
+    }
+    Ok(())
 }
 
 /// Ends a session.

@@ -278,6 +278,12 @@ pub(crate) async fn open_challenge(
     Ok((ch, user))
 }
 
+/// `GET /v1/signin/{id}`: the open challenge as the prompt shows it (no code is sent).
+pub async fn challenge(app: &App, id: &str, now: u64) -> ApiResult<CodeChallenge> {
+    let (ch, user) = open_challenge(app, id, now).await?;
+    Ok(challenge_view(app, &user, &ch))
+}
+
 /// Most codes one challenge may send (SMS pumping protection).
 pub const MAX_SENDS_PER_CHALLENGE: u32 = 5;
 

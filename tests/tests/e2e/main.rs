@@ -16,6 +16,7 @@ mod sec_sweeper;
 mod sec_transport;
 mod server_bad_input;
 mod server_channels;
+mod server_directory;
 mod server_ops;
 mod server_security;
 mod server_signin;
