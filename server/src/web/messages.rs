@@ -28,6 +28,9 @@ pub fn human(e: &ApiError) -> String {
                                      Ask your administrator to unlock it."
             .into(),
         ErrorCode::InvalidCredentials => "The username or password is incorrect.".into(),
+        ErrorCode::StepUpRequired => "Enter a fresh code: from your authenticator app, or send \
+                                      yourself a code first."
+            .into(),
         ErrorCode::Unavailable => "The server is busy. Try again in a moment.".into(),
         ErrorCode::Internal => "Something went wrong on our side; nothing was changed.".into(),
         _ => {
@@ -71,6 +74,10 @@ pub fn notice(key: Option<&str>) -> Option<String> {
         "unlocked" => "The account is unlocked.",
         "forced_removed" => "Enrollments made because of the policy were removed.",
         "session" => "Please sign in.",
+        "password" => {
+            "Your password was changed and you were signed out everywhere. Sign in \
+                       with the new password."
+        }
         _ => return None,
     };
     Some(text.to_owned())

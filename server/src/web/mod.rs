@@ -20,6 +20,7 @@ mod enroll;
 mod headers;
 mod messages;
 mod page;
+mod password;
 mod session;
 mod signin;
 
@@ -51,6 +52,8 @@ pub fn router(app: Arc<App>) -> Router<Arc<App>> {
         .route("/account/two-step/remove", post(account::remove))
         .route("/account/two-step/disable", post(account::disable))
         .route("/account/two-step/recovery-codes", post(account::regenerate))
+        .route("/account/password", get(password::form).post(password::change))
+        .route("/account/password/code", post(password::send_code))
         .route("/account/devices/revoke", post(account::revoke_device))
         .route("/account/sessions/revoke", post(account::revoke_session))
         .route("/admin", get(admin::home))

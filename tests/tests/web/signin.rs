@@ -303,6 +303,35 @@ pub async fn email_code_from_the_smtp_sink_with_resend_and_switch(b: &Browser) {
         b.js("return document.querySelectorAll('#recovery-codes li').length").await,
         json!(10)
     );
+
+    // Change the password: with two-step it takes a fresh code (here a step-up code by
+    // SMS); then every session ends and the new password signs in.
+    b.goto(&format!("{base}/account")).await;
+    b.click_text("Change password").await;
+    b.page("password", true).await;
+    let texts = h.codes_for(phone).len();
+    b.click_text("Send a code by text message").await;
+    assert_eq!(b.path().await, "/account/password?n=sent");
+    let code = next_code(&h, phone, texts).await;
+    b.fill("#current_password", "not-my-password").await;
+    b.fill("#new_password", "bob-new-password-3").await;
+    b.fill("#repeat_password", "bob-new-password-3").await;
+    b.fill("#code", &code).await;
+    b.click_text("Change password").await;
+    assert_eq!(b.text("#form-error").await, "The username or password is incorrect.");
+    b.fill("#current_password", "bob-password-12").await;
+    b.fill("#new_password", "bob-new-password-3").await;
+    b.fill("#repeat_password", "bob-new-password-3").await;
+    b.fill("#code", &code).await;
+    b.click_text("Change password").await;
+    assert_eq!(b.path().await, "/?n=password");
+    b.goto(&format!("{base}/account")).await;
+    assert_eq!(b.path().await, "/?n=session", "the old session ended");
+    let texts = h.codes_for(phone).len();
+    sign_in(b, &base, "bob", "bob-new-password-3").await;
+    b.fill("#code", &next_code(&h, phone, texts).await).await;
+    b.click_text("Verify").await;
+    assert_eq!(b.path().await, "/account");
     h.stop().await;
 }
 
