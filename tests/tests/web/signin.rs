@@ -72,6 +72,22 @@ pub async fn device_alive(h: &Harness, device_id: &str) -> bool {
     s == 200
 }
 
+/// Unix seconds now, at least 3 s before the next 30 s step begins, so that a code computed
+/// now is checked by the server in the same step.
+async fn now_inside_step() -> u64 {
+    let ms = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0)
+    };
+    let into_step = ms() % 30_000;
+    if into_step > 27_000 {
+        tokio::time::sleep(std::time::Duration::from_millis(30_000 - into_step + 200)).await;
+    }
+    ms() / 1000
+}
+
 /// A 6-digit code that the authenticator does not show around now.
 fn wrong_code(otp: &twostep_otp::Otp) -> String {
     let t = now();
@@ -126,7 +142,7 @@ pub async fn totp_from_the_enrollment_qr_code(b: &Browser) {
     assert_eq!(b.attr("#qr", "data-otpauth-uri").await.unwrap(), uri, "same key shown again");
 
     // The previous step's code, so that the current one is still unused for sign-in.
-    b.fill("#code", &account.otp.code_at(now() - 30).unwrap()).await;
+    b.fill("#code", &account.otp.code_at(now_inside_step().await - 30).unwrap()).await;
     b.click_text("Turn on").await;
     let codes = b
         .js("return [...document.querySelectorAll('#recovery-codes li')].map(l => l.textContent.trim())")
@@ -153,7 +169,7 @@ pub async fn totp_from_the_enrollment_qr_code(b: &Browser) {
     b.click_text("Verify").await;
     assert_eq!(b.text("#form-error").await, "That code is not correct. 4 tries left.");
     b.page("code-wrong", false).await;
-    b.fill("#code", &account.otp.code_at(now()).unwrap()).await;
+    b.fill("#code", &account.otp.code_at(now_inside_step().await).unwrap()).await;
     b.click_text("Verify").await;
     assert_eq!(b.path().await, "/account");
 
