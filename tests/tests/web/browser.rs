@@ -167,7 +167,7 @@ impl Browser {
 
     /// Waits until the marked document was replaced by a fully loaded one.
     pub async fn wait_new_page(&self) {
-        for _ in 0..200 {
+        for _ in 0..600 {
             let done = self
                 .client
                 .execute(
@@ -182,7 +182,7 @@ impl Browser {
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
-        panic!("no new page after 5 s (at {})", self.path().await);
+        panic!("no new page after 15 s (at {})", self.path().await);
     }
 
     /// Clicks a link or button and waits for the page it leads to.

@@ -19,7 +19,7 @@ pub async fn sign_in(b: &Browser, base: &str, user: &str, password: &str) {
 
 /// Waits until `dest` has received more than `seen` codes; returns the newest.
 pub async fn next_code(h: &Harness, dest: &str, seen: usize) -> String {
-    for _ in 0..100 {
+    for _ in 0..300 {
         let codes = h.codes_for(dest);
         if codes.len() > seen {
             return codes.last().unwrap().clone();
