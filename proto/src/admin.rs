@@ -5,11 +5,13 @@ use serde::{Deserialize, Serialize};
 
 /// `POST /v1/admin/signin`.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OperatorSignIn {
     /// Operator name.
     pub username: String,
     /// Operator password.
+    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = crate::MAX_PASSWORD_LEN)))]
     pub password: String,
 }
 
@@ -19,11 +21,34 @@ impl std::fmt::Debug for OperatorSignIn {
     }
 }
 
+/// `POST /v1/admin/bootstrap`: the first operator, with the one-time setup token the server
+/// printed at start.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Bootstrap {
+    /// The setup token.
+    pub setup_token: String,
+    /// The operator's name.
+    pub username: String,
+    /// The operator's password (8..=256 bytes).
+    #[cfg_attr(feature = "schema", schemars(length(max = crate::MAX_PASSWORD_LEN)))]
+    pub password: String,
+}
+
+impl std::fmt::Debug for Bootstrap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bootstrap").field("username", &self.username).finish_non_exhaustive()
+    }
+}
+
 /// An operator token.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OperatorSession {
     /// Bearer token.
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = crate::schema::TOKEN_PATTERN)))]
     pub token: String,
     /// Unix seconds.
     pub expires_at: u64,
@@ -39,29 +64,36 @@ impl std::fmt::Debug for OperatorSession {
 
 /// An organization's policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OrgPolicy {
     /// "Require Two-Step Authentication".
     pub require_two_step: bool,
     /// Minimum passcode length (4..=64, default 6).
+    #[cfg_attr(feature = "schema", schemars(range(min = crate::MIN_PASSCODE_LENGTH, max = crate::MAX_PASSCODE_LENGTH)))]
     pub passcode_min_length: u8,
     /// Allow letters in passcodes.
     pub passcode_alphanumeric: bool,
     /// Failed passcode attempts before a wipe (1..=100, default 10).
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = crate::MAX_PASSCODE_MAX_ATTEMPTS)))]
     pub passcode_max_attempts: u32,
     /// Background lock timeout in seconds (0..=86400, default 300).
+    #[cfg_attr(feature = "schema", schemars(range(max = crate::MAX_LOCK_TIMEOUT_SECS)))]
     pub passcode_lock_timeout_secs: u32,
     /// Whether a passcode wipe also removes the authenticator vault.
     pub wipe_vault_on_max_attempts: bool,
     /// SMS and email codes one user may be sent per UTC day (1..=1,000,000, default 20).
     #[serde(default = "default_per_user")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = crate::MAX_MESSAGES_PER_DAY)))]
     pub max_messages_per_user_per_day: u32,
     /// Codes one phone number or email address may receive per UTC day, counted across
     /// every user (1..=1,000,000, default 10).
     #[serde(default = "default_per_destination")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = crate::MAX_MESSAGES_PER_DAY)))]
     pub max_messages_per_destination_per_day: u32,
     /// Codes the whole organization may send per UTC day (1..=1,000,000, default 10,000).
     #[serde(default = "default_per_org")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = crate::MAX_MESSAGES_PER_DAY)))]
     pub max_messages_per_org_per_day: u32,
 }
 
@@ -93,6 +125,7 @@ impl Default for OrgPolicy {
 
 /// `PATCH /v1/admin/orgs/{org}/policy`: only the given fields change.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PolicyUpdate {
     /// See [`OrgPolicy`].
@@ -100,35 +133,43 @@ pub struct PolicyUpdate {
     pub require_two_step: Option<bool>,
     /// See [`OrgPolicy`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(range(min = crate::MIN_PASSCODE_LENGTH, max = crate::MAX_PASSCODE_LENGTH)))]
     pub passcode_min_length: Option<u8>,
     /// See [`OrgPolicy`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub passcode_alphanumeric: Option<bool>,
     /// See [`OrgPolicy`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = crate::MAX_PASSCODE_MAX_ATTEMPTS)))]
     pub passcode_max_attempts: Option<u32>,
     /// See [`OrgPolicy`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(range(max = crate::MAX_LOCK_TIMEOUT_SECS)))]
     pub passcode_lock_timeout_secs: Option<u32>,
     /// See [`OrgPolicy`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wipe_vault_on_max_attempts: Option<bool>,
     /// See [`OrgPolicy`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = crate::MAX_MESSAGES_PER_DAY)))]
     pub max_messages_per_user_per_day: Option<u32>,
     /// See [`OrgPolicy`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = crate::MAX_MESSAGES_PER_DAY)))]
     pub max_messages_per_destination_per_day: Option<u32>,
     /// See [`OrgPolicy`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = crate::MAX_MESSAGES_PER_DAY)))]
     pub max_messages_per_org_per_day: Option<u32>,
 }
 
 /// `POST /v1/admin/orgs`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateOrg {
     /// `[a-z0-9._-]{1,64}`.
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = crate::schema::ORG_PATTERN)))]
     pub name: String,
     /// Initial policy changes from the defaults.
     #[serde(default)]
@@ -137,6 +178,7 @@ pub struct CreateOrg {
 
 /// An organization.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OrgView {
     /// Name.
@@ -149,11 +191,13 @@ pub struct OrgView {
 
 /// `POST /v1/admin/orgs/{org}/users`.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
     /// Username.
     pub username: String,
     /// Initial password.
+    #[cfg_attr(feature = "schema", schemars(length(max = crate::MAX_PASSWORD_LEN)))]
     pub password: String,
 }
 
@@ -165,6 +209,7 @@ impl std::fmt::Debug for CreateUser {
 
 /// A user as seen by an operator.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AdminUserView {
     /// Who.
@@ -181,6 +226,7 @@ pub struct AdminUserView {
 
 /// An operator's lock state (`GET /v1/admin/operators/{name}`, unlock).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OperatorStatus {
     /// Operator name.
@@ -193,6 +239,7 @@ pub struct OperatorStatus {
 
 /// Result of removing forced enrollments.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RemovedCount {
     /// How many users were changed.
@@ -201,6 +248,7 @@ pub struct RemovedCount {
 
 /// What happened, in the audit log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AuditKind {
     SignInSucceeded,
@@ -335,6 +383,7 @@ impl AuditKind {
 
 /// One audit record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AuditEvent {
     /// Monotonic id.
@@ -363,8 +412,34 @@ pub struct AuditEvent {
     pub detail: Option<String>,
 }
 
+/// The query of `GET /v1/admin/audit`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    /// Only events with a larger id (the previous page's `next_after`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<u64>,
+    /// At most this many events (default 100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<usize>,
+    /// Only events about this user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// Only events of this kind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<AuditKind>,
+    /// Only events at or after this time (Unix milliseconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_ms: Option<u64>,
+    /// Only events before this time (Unix milliseconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_ms: Option<u64>,
+}
+
 /// `GET /v1/admin/audit?after=ID&limit=N&user=NAME&kind=KIND&from_ms=T&to_ms=T`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AuditPage {
     /// Events, oldest first.

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// `{"error": {...}}`: the body of every error response.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ErrorBody {
     /// The error.
@@ -12,6 +13,7 @@ pub struct ErrorBody {
 
 /// What went wrong, in a form a UI can act on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ErrorDetail {
     /// Machine-readable code.
@@ -119,6 +121,24 @@ error_codes! {
     Internal = ("internal", 500),
     /// The server is shutting down or overloaded; retry later.
     Unavailable = ("unavailable", 503),
+}
+
+/// The codes the server sends (`Unknown` exists only on the client side, for codes it
+/// does not know yet).
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for ErrorCode {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ErrorCode".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let codes: Vec<&str> = Self::ALL.iter().map(|c| c.as_str()).collect();
+        schemars::json_schema!({
+            "type": "string",
+            "enum": codes,
+            "description": "Machine-readable error code; `info.x-error-codes` describes each.",
+        })
+    }
 }
 
 impl std::fmt::Display for ErrorCode {

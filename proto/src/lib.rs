@@ -8,6 +8,8 @@ mod admin;
 mod error;
 mod limits;
 mod me;
+#[cfg(feature = "schema")]
+mod schema;
 mod signin;
 
 pub use admin::*;
@@ -20,8 +22,19 @@ pub use signin::*;
 /// clients measure their clock offset.
 pub const HEADER_SERVER_TIME: &str = "x-twostep-server-time";
 
+/// `GET /healthz`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Health {
+    /// Always `ok` (a server that is not well does not answer).
+    #[cfg_attr(feature = "schema", schemars(extend("const" = "ok")))]
+    pub status: String,
+}
+
 /// Which kind of client signs in; each has its own second-step prompt rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ClientKind {
     /// The web portal: a code at every sign-in when the user has two-step.
@@ -58,6 +71,7 @@ impl ClientKind {
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
 )]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     /// An authenticator app (TOTP, RFC 6238).
@@ -89,6 +103,7 @@ impl Channel {
 
 /// Whether a user's two-step configuration was forced by the org policy or chosen by the user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TwoStepOrigin {
     /// Configured because the organization's "Require Two-Step Authentication" policy demanded it.

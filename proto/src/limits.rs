@@ -46,6 +46,20 @@ pub const MAX_MESSAGES_PER_DAY: u32 = 1_000_000;
 pub const MAX_PHONE_LEN: usize = 16;
 /// Email addresses.
 pub const MAX_EMAIL_LEN: usize = 254;
+/// A code as typed (spaces and dashes included): authenticator, sent and recovery codes.
+pub const MAX_CODE_INPUT_LEN: usize = 64;
+/// Device and registration nonces as sent back by a client.
+pub const MAX_NONCE_LEN: usize = 64;
+/// Ed25519 signatures as sent (base64url of 64 bytes is 86 characters).
+pub const MAX_SIGNATURE_LEN: usize = 128;
+/// Device ids as sent by a client.
+pub const MAX_DEVICE_ID_LEN: usize = 128;
+/// Largest `passcode_max_attempts` an org may set.
+pub const MAX_PASSCODE_MAX_ATTEMPTS: u32 = 100;
+/// Longest background lock timeout an org may set, in seconds.
+pub const MAX_LOCK_TIMEOUT_SECS: u32 = 86_400;
+/// Path parameters (ids, names) the server reads, in bytes.
+pub const MAX_PATH_SEGMENT_LEN: usize = 256;
 
 /// Normalizes a username (trim, lower-case) and checks its alphabet and length.
 pub fn normalize_username(raw: &str) -> Option<String> {

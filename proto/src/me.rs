@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// `GET /v1/me`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MeResponse {
     /// Who.
@@ -15,6 +16,7 @@ pub struct MeResponse {
 
 /// A user's two-step configuration as shown to them (destinations masked).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TwoStepSettings {
     /// At least one channel is confirmed.
@@ -35,6 +37,7 @@ pub struct TwoStepSettings {
 
 /// One channel of a user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ChannelStatus {
     /// Which.
@@ -48,19 +51,25 @@ pub struct ChannelStatus {
 
 /// `POST /v1/me/two-step/totp`: a new TOTP secret, shown once until confirmed.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TotpEnrollment {
     /// 160-bit secret, base32 without padding.
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = "^[A-Z2-7]{32}$")))]
     pub secret: String,
     /// `otpauth://totp/...` for authenticator apps.
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = "^otpauth://totp/")))]
     pub otpauth_uri: String,
     /// The URI as a QR code, an SVG document.
     pub qr_svg: String,
     /// Always `SHA1`.
+    #[cfg_attr(feature = "schema", schemars(extend("const" = "SHA1")))]
     pub algorithm: String,
     /// Always 6.
+    #[cfg_attr(feature = "schema", schemars(extend("const" = 6)))]
     pub digits: u8,
     /// Always 30.
+    #[cfg_attr(feature = "schema", schemars(extend("const" = 30)))]
     pub period: u64,
 }
 
@@ -76,22 +85,27 @@ impl std::fmt::Debug for TotpEnrollment {
 
 /// `POST /v1/me/two-step/sms`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PhoneEnrollment {
     /// E.164 phone number.
+    #[cfg_attr(feature = "schema", schemars(length(max = crate::MAX_PHONE_LEN)))]
     pub phone: String,
 }
 
 /// `POST /v1/me/two-step/email`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EmailEnrollment {
     /// Email address.
+    #[cfg_attr(feature = "schema", schemars(length(max = crate::MAX_EMAIL_LEN)))]
     pub email: String,
 }
 
 /// A code was sent to confirm a new SMS or email channel.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PendingDelivery {
     /// Which channel.
@@ -106,12 +120,14 @@ pub struct PendingDelivery {
 
 /// A channel was confirmed.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EnrollmentResult {
     /// The settings now.
     pub two_step: TwoStepSettings,
     /// On the first confirmed channel: a fresh set of recovery codes, shown once.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(length(min = crate::RECOVERY_CODE_COUNT, max = crate::RECOVERY_CODE_COUNT), inner(regex(pattern = crate::schema::RECOVERY_CODE_PATTERN))))]
     pub recovery_codes: Option<Vec<String>>,
     /// A setup-only session that is now a full session.
     #[serde(default)]
@@ -130,9 +146,11 @@ impl std::fmt::Debug for EnrollmentResult {
 
 /// `POST /v1/me/two-step/recovery-codes`: a new set; the old set stops working.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RecoveryCodes {
-    /// Ten single-use codes, `xxxx-xxxx-xx`.
+    /// Ten single-use codes, `xxxxx-xxxxx`.
+    #[cfg_attr(feature = "schema", schemars(length(min = crate::RECOVERY_CODE_COUNT, max = crate::RECOVERY_CODE_COUNT), inner(regex(pattern = crate::schema::RECOVERY_CODE_PATTERN))))]
     pub codes: Vec<String>,
 }
 
@@ -144,6 +162,7 @@ impl std::fmt::Debug for RecoveryCodes {
 
 /// `PUT /v1/me/two-step/preferred`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PreferredChannel {
     /// The channel to use first.
@@ -152,6 +171,7 @@ pub struct PreferredChannel {
 
 /// `POST /v1/me/two-step/verify`: step-up verification result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct VerifyResult {
     /// Always true (failures are errors).
@@ -162,6 +182,7 @@ pub struct VerifyResult {
 
 /// `POST /v1/me/two-step/step-up`: send a step-up code by SMS or email.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct StepUpRequest {
     /// `sms` or `email` (authenticator codes are not sent).
@@ -170,15 +191,19 @@ pub struct StepUpRequest {
 
 /// `POST /v1/me/password`.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {
     /// Current password.
+    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = crate::MAX_PASSWORD_LEN)))]
     pub current_password: String,
     /// New password.
+    #[cfg_attr(feature = "schema", schemars(length(max = crate::MAX_PASSWORD_LEN)))]
     pub new_password: String,
     /// A fresh second-step code (required when the user has two-step): an authenticator code,
     /// or the step-up code sent to this session by SMS or email.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(length(max = crate::MAX_CODE_INPUT_LEN)))]
     pub code: Option<String>,
 }
 
@@ -190,11 +215,14 @@ impl std::fmt::Debug for PasswordChange {
 
 /// A device as listed to its user or an operator.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DeviceInfo {
     /// Device id.
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = crate::schema::ID_PATTERN)))]
     pub id: String,
     /// Name given at registration.
+    #[cfg_attr(feature = "schema", schemars(length(max = crate::MAX_DEVICE_NAME_LEN)))]
     pub name: String,
     /// Unix seconds.
     pub registered_at: u64,
@@ -209,6 +237,7 @@ pub struct DeviceInfo {
 
 /// A list of devices.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DeviceList {
     /// The devices.

@@ -5,11 +5,13 @@ use serde::{Deserialize, Serialize};
 
 /// `POST /v1/signin`.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SignInRequest {
     /// Username (case-insensitive).
     pub username: String,
     /// Password.
+    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = crate::MAX_PASSWORD_LEN)))]
     pub password: String,
     /// Which client signs in.
     pub client: ClientKind,
@@ -32,20 +34,26 @@ impl std::fmt::Debug for SignInRequest {
 /// A registration's public identity, sent at a mobile first access or an agent registration,
 /// with proof that the client holds the private key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DeviceRegistration {
     /// Ed25519 public key, 32 bytes, base64url without padding.
+    #[cfg_attr(feature = "schema", schemars(length(max = 64)))]
     pub public_key: String,
     /// A name the user recognizes ("Pixel 8").
+    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = crate::MAX_DEVICE_NAME_LEN)))]
     pub name: String,
     /// A fresh nonce from `POST /v1/device/registration-challenge` (single use).
+    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = crate::MAX_NONCE_LEN)))]
     pub nonce: String,
     /// Ed25519 signature over [`device_registration_message`], base64url.
+    #[cfg_attr(feature = "schema", schemars(length(max = crate::MAX_SIGNATURE_LEN)))]
     pub signature: String,
 }
 
 /// The answer to a sign-in step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "status", rename_all = "snake_case", deny_unknown_fields)]
 pub enum SignInResponse {
     /// Signed in.
@@ -59,6 +67,7 @@ pub enum SignInResponse {
 
 /// See [`SignInResponse::SetupRequired`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SetupRequired {
     /// A setup-only session (web) or none.
@@ -70,6 +79,7 @@ pub struct SetupRequired {
 
 /// What a session may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SessionScope {
     /// Everything the user may do.
@@ -80,9 +90,11 @@ pub enum SessionScope {
 
 /// A bearer token and what comes with it.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SessionGrant {
     /// 256-bit random bearer token, base64url.
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = crate::schema::TOKEN_PATTERN)))]
     pub token: String,
     /// Unix seconds.
     pub expires_at: u64,
@@ -109,21 +121,27 @@ impl std::fmt::Debug for SessionGrant {
 
 /// The user behind a session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UserSummary {
     /// Stable id.
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = crate::schema::ID_PATTERN)))]
     pub id: String,
     /// Normalized username.
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = crate::schema::USERNAME_PATTERN)))]
     pub username: String,
     /// Organization name.
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = crate::schema::ORG_PATTERN)))]
     pub org: String,
 }
 
 /// A registered device and the passcode rules it must enforce.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DeviceGrant {
     /// Device id, used for later signed-challenge sessions.
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = crate::schema::ID_PATTERN)))]
     pub device_id: String,
     /// The passcode (PIN) policy.
     pub passcode: PasscodePolicy,
@@ -131,6 +149,7 @@ pub struct DeviceGrant {
 
 /// Whether the app must make the user set a passcode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PasscodeRequirement {
     /// Two-step comes from the org policy: a passcode must be set and cannot be removed.
@@ -141,17 +160,21 @@ pub enum PasscodeRequirement {
 
 /// Passcode (PIN) policy for a device.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PasscodePolicy {
     /// Required or optional.
     pub requirement: PasscodeRequirement,
     /// Minimum length (never under 4).
+    #[cfg_attr(feature = "schema", schemars(range(min = crate::MIN_PASSCODE_LENGTH, max = crate::MAX_PASSCODE_LENGTH)))]
     pub min_length: u8,
     /// Letters allowed (otherwise digits only).
     pub alphanumeric: bool,
     /// Failed attempts before local data is wiped (enforced when required).
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = crate::MAX_PASSCODE_MAX_ATTEMPTS)))]
     pub max_failed_attempts: u32,
     /// Seconds in background before the app locks.
+    #[cfg_attr(feature = "schema", schemars(range(max = crate::MAX_LOCK_TIMEOUT_SECS)))]
     pub lock_timeout_secs: u32,
     /// Whether a wipe also removes the authenticator vault.
     pub wipe_vault: bool,
@@ -159,9 +182,11 @@ pub struct PasscodePolicy {
 
 /// A pending second step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CodeChallenge {
     /// Challenge id for the follow-up calls.
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = crate::schema::ID_PATTERN)))]
     pub challenge_id: String,
     /// The channel the code comes from.
     pub channel: Channel,
@@ -176,6 +201,7 @@ pub struct CodeChallenge {
     /// Unix seconds when the current code expires (SMS/email) or the challenge closes.
     pub expires_at: u64,
     /// Tries left for the current code.
+    #[cfg_attr(feature = "schema", schemars(range(max = crate::TRIES_PER_CODE)))]
     pub attempts_left: u32,
     /// The other configured channels the user can switch to.
     pub other_channels: Vec<ChannelChoice>,
@@ -185,6 +211,7 @@ pub struct CodeChallenge {
 
 /// A channel the user can pick.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ChannelChoice {
     /// The channel.
@@ -196,9 +223,11 @@ pub struct ChannelChoice {
 
 /// `POST /v1/signin/{id}/code`, `/v1/signin/{id}/recovery`, `/v1/me/...` confirmations.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CodeSubmission {
     /// The code as typed (spaces and dashes are ignored).
+    #[cfg_attr(feature = "schema", schemars(length(max = crate::MAX_CODE_INPUT_LEN)))]
     pub code: String,
 }
 
@@ -210,6 +239,7 @@ impl std::fmt::Debug for CodeSubmission {
 
 /// `POST /v1/signin/{id}/channel`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ChannelSwitch {
     /// The channel to use instead.
@@ -218,17 +248,21 @@ pub struct ChannelSwitch {
 
 /// `POST /v1/device/challenge`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DeviceChallengeRequest {
     /// The registered device.
+    #[cfg_attr(feature = "schema", schemars(length(max = crate::MAX_DEVICE_ID_LEN)))]
     pub device_id: String,
 }
 
 /// A nonce for the device to sign.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DeviceChallenge {
     /// 32 random bytes, base64url.
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = crate::schema::NONCE_PATTERN)))]
     pub nonce: String,
     /// Unix seconds.
     pub expires_at: u64,
@@ -236,13 +270,17 @@ pub struct DeviceChallenge {
 
 /// `POST /v1/device/session`: the signature over [`device_session_message`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DeviceSessionRequest {
     /// The registered device.
+    #[cfg_attr(feature = "schema", schemars(length(max = crate::MAX_DEVICE_ID_LEN)))]
     pub device_id: String,
     /// The nonce from [`DeviceChallenge`].
+    #[cfg_attr(feature = "schema", schemars(length(max = crate::MAX_NONCE_LEN)))]
     pub nonce: String,
     /// Ed25519 signature, base64url.
+    #[cfg_attr(feature = "schema", schemars(length(max = crate::MAX_SIGNATURE_LEN)))]
     pub signature: String,
 }
 

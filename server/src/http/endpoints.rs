@@ -91,16 +91,8 @@ const DEVICE: &[E] = &[
 ];
 
 macro_rules! ep {
-    ($m:literal, $p:literal, $s:literal, $a:ident, $req:expr, $resp:literal, $e:expr) => {
-        Endpoint {
-            method: $m,
-            path: $p,
-            summary: $s,
-            auth: Auth::$a,
-            request: $req,
-            response: $resp,
-            errors: $e,
-        }
+    ($m:literal, $p:literal, $s:literal, $a:ident, $req:expr, $resp:literal, $e:expr $(, $field:ident = $v:expr)* $(,)?) => {
+        Endpoint { $($field: $v,)* ..Endpoint::new($m, $p, $s, Auth::$a, $req, $resp, $e) }
     };
 }
 
@@ -404,7 +396,8 @@ pub const ENDPOINTS: &[Endpoint] = &[
         None,
         Some("Bootstrap"),
         "Empty",
-        &[E::Unauthorized, E::InvalidField, E::Conflict, E::Unavailable]
+        &[E::Unauthorized, E::InvalidField, E::Conflict, E::Unavailable],
+        status = 201
     ),
     ep!(
         "post",
@@ -451,7 +444,8 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Operator,
         Some("CreateOrg"),
         "OrgView",
-        ADMIN_BODY
+        ADMIN_BODY,
+        status = 201
     ),
     ep!(
         "get",
@@ -487,7 +481,8 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Operator,
         Some("CreateUser"),
         "AdminUserView",
-        ADMIN_BODY
+        ADMIN_BODY,
+        status = 201
     ),
     ep!(
         "post",
@@ -559,6 +554,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Operator,
         None,
         "AuditPage",
-        &[E::Unauthorized, E::InvalidRequest]
+        &[E::Unauthorized, E::InvalidRequest],
+        query = Some("AuditQuery")
     ),
 ];

@@ -11,7 +11,7 @@ use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use twostep_proto::{ErrorCode, SessionScope};
+use twostep_proto::{ErrorCode, MAX_PATH_SEGMENT_LEN, SessionScope};
 
 /// A JSON body: `application/json`, bounded, valid UTF-8, no unknown fields, and arriving
 /// within the body timeout.
@@ -99,7 +99,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Seg {
             axum::extract::Path::<String>::from_request_parts(parts, state)
                 .await
                 .map_err(|_| ApiError::request("invalid path parameter"))?;
-        if v.len() > 256 {
+        if v.len() > MAX_PATH_SEGMENT_LEN {
             return Err(ApiError::request("path parameter too long"));
         }
         Ok(Seg(v))
@@ -118,7 +118,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Seg2 {
             axum::extract::Path::<(String, String)>::from_request_parts(parts, state)
                 .await
                 .map_err(|_| ApiError::request("invalid path parameter"))?;
-        if a.len() > 256 || b.len() > 256 {
+        if a.len() > MAX_PATH_SEGMENT_LEN || b.len() > MAX_PATH_SEGMENT_LEN {
             return Err(ApiError::request("path parameter too long"));
         }
         Ok(Seg2(a, b))

@@ -107,8 +107,8 @@ async fn method_not_allowed() -> ApiError {
     ApiError::new(ErrorCode::MethodNotAllowed, "method not allowed on this route")
 }
 
-async fn healthz() -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "status": "ok" }))
+async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok".into() })
 }
 
 async fn metrics(State(app): S) -> impl IntoResponse {
@@ -354,15 +354,6 @@ async fn step_up(
     stepup::send(&app, &a, &req, o).await.map(Json)
 }
 
-/// `POST /v1/admin/bootstrap` body.
-#[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Bootstrap {
-    setup_token: String,
-    username: String,
-    password: String,
-}
-
 fn actor(op: String, o: &Origin) -> Actor {
     Actor { operator: op, address: Some(o.addr.to_string()), now: o.now, now_ms: o.now_ms }
 }
@@ -544,18 +535,6 @@ async fn revoke_one_device(
     Seg2(u, id): Seg2,
 ) -> ApiResult<Json<AdminUserView>> {
     admin::revoke_devices(&app, &u, Some(&id), &actor(op, &o)).await.map(Json)
-}
-
-/// `GET /v1/admin/audit` query.
-#[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AuditQuery {
-    after: Option<u64>,
-    limit: Option<usize>,
-    user: Option<String>,
-    kind: Option<AuditKind>,
-    from_ms: Option<u64>,
-    to_ms: Option<u64>,
 }
 
 async fn audit(

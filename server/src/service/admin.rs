@@ -61,14 +61,18 @@ pub(crate) fn apply_policy(p: &mut OrgPolicy, u: &PolicyUpdate) -> ApiResult<()>
         p.passcode_alphanumeric = v;
     }
     if let Some(v) = u.passcode_max_attempts {
-        if !(1..=100).contains(&v) {
-            return Err(ApiError::field("passcode_max_attempts must be 1..=100"));
+        if !(1..=MAX_PASSCODE_MAX_ATTEMPTS).contains(&v) {
+            return Err(ApiError::field(format!(
+                "passcode_max_attempts must be 1..={MAX_PASSCODE_MAX_ATTEMPTS}"
+            )));
         }
         p.passcode_max_attempts = v;
     }
     if let Some(v) = u.passcode_lock_timeout_secs {
-        if v > 86_400 {
-            return Err(ApiError::field("passcode_lock_timeout_secs must be 0..=86400"));
+        if v > MAX_LOCK_TIMEOUT_SECS {
+            return Err(ApiError::field(format!(
+                "passcode_lock_timeout_secs must be 0..={MAX_LOCK_TIMEOUT_SECS}"
+            )));
         }
         p.passcode_lock_timeout_secs = v;
     }

@@ -196,7 +196,7 @@ pub async fn use_recovery(
     o: Origin,
 ) -> ApiResult<SignInResponse> {
     let (ch, user) = open_challenge(app, id, o.now).await?;
-    if sub.code.len() > 64 {
+    if sub.code.len() > MAX_CODE_INPUT_LEN {
         return Err(ApiError::field("a recovery code is 10 characters"));
     }
     let c = ctx(&user.username, Some(&user.org), ch.client, &o);

@@ -76,7 +76,8 @@ pub fn check_registration(
             "device name must be 1..={MAX_DEVICE_NAME_LEN} printable characters"
         )));
     }
-    if d.nonce.is_empty() || d.nonce.len() > 64 || d.signature.len() > 128 {
+    if d.nonce.is_empty() || d.nonce.len() > MAX_NONCE_LEN || d.signature.len() > MAX_SIGNATURE_LEN
+    {
         return Err(ApiError::field("device nonce or signature missing or too long"));
     }
     let key = decode_public_key(&d.public_key)?;
@@ -178,7 +179,7 @@ pub async fn check_live(app: &App, device_id: &str, user: &UserRecord) -> ApiRes
 }
 
 async fn live_device(app: &App, device_id: &str) -> ApiResult<(DeviceRecord, UserRecord)> {
-    if device_id.len() > 128 {
+    if device_id.len() > MAX_DEVICE_ID_LEN {
         return Err(ApiError::field("device_id is too long"));
     }
     let d: DeviceRecord =
@@ -215,7 +216,7 @@ pub async fn challenge(
 
 /// `POST /v1/device/session`.
 pub async fn session(app: &App, req: DeviceSessionRequest, o: Origin) -> ApiResult<SessionGrant> {
-    if req.nonce.len() > 64 || req.signature.len() > 128 {
+    if req.nonce.len() > MAX_NONCE_LEN || req.signature.len() > MAX_SIGNATURE_LEN {
         return Err(ApiError::field("nonce or signature too long"));
     }
     let (d, user) = live_device(app, &req.device_id).await?;

@@ -216,7 +216,7 @@ pub async fn change_password(
     if req.current_password.is_empty() || req.current_password.len() > MAX_PASSWORD_LEN {
         return Err(ApiError::credentials());
     }
-    if req.code.as_ref().is_some_and(|c| c.len() > 64) {
+    if req.code.as_ref().is_some_and(|c| c.len() > MAX_CODE_INPUT_LEN) {
         return Err(ApiError::field("the code is too long"));
     }
     if a.user.two_step.enabled() && req.code.is_none() {
