@@ -219,7 +219,7 @@ impl std::fmt::Debug for PasswordChange {
 #[serde(deny_unknown_fields)]
 pub struct DeviceInfo {
     /// Device id.
-    #[cfg_attr(feature = "schema", schemars(regex(pattern = crate::schema::ID_PATTERN)))]
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = crate::schema::DEVICE_ID_PATTERN)))]
     pub id: String,
     /// Name given at registration.
     #[cfg_attr(feature = "schema", schemars(length(max = crate::MAX_DEVICE_NAME_LEN)))]

@@ -141,7 +141,7 @@ pub struct UserSummary {
 #[serde(deny_unknown_fields)]
 pub struct DeviceGrant {
     /// Device id, used for later signed-challenge sessions.
-    #[cfg_attr(feature = "schema", schemars(regex(pattern = crate::schema::ID_PATTERN)))]
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = crate::schema::DEVICE_ID_PATTERN)))]
     pub device_id: String,
     /// The passcode (PIN) policy.
     pub passcode: PasscodePolicy,

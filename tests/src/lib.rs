@@ -2,6 +2,17 @@
 //! dir, an operator signed in over the admin HTTP API, a real SMTP sink (mailin-embedded)
 //! and an HTTP receiver standing in for the SMS gateway. Tests drive the server over HTTP
 //! exactly as clients do.
+//!
+//! Every exchange is checked against the server's OpenAPI document ([`contract`]): the
+//! harness's own calls ([`Harness::call`], [`Harness::send`], [`contract::Checker::send`])
+//! fail their test at the call; clients under test (the core) reach the server through a
+//! checking proxy ([`Harness::client_url`]) whose violations fail the test when the harness
+//! is dropped.
+
+pub mod contract;
+mod proxy;
+
+use contract::{Checker, Reply};
 
 use serde_json::{Value, json};
 use std::net::SocketAddr;
@@ -39,6 +50,9 @@ pub struct Caught {
 /// A running server plus everything around it.
 pub struct Harness {
     server: Option<RunningServer>,
+    proxy: Option<proxy::Proxy>,
+    proxy_addr: SocketAddr,
+    checker: Checker,
     dir: tempfile::TempDir,
     config: Config,
     http: reqwest::Client,
@@ -212,8 +226,16 @@ impl Harness {
         let http = reqwest::Client::new();
         let url = server.url();
         config.listen = server.addr();
+        let checker = Checker::new();
+        let proxy =
+            proxy::Proxy::start(SocketAddr::from(([127, 0, 0, 1], 0)), url.clone(), checker.clone())
+                .await
+                .expect("checking proxy starts");
         let mut h = Self {
             server: Some(server),
+            proxy_addr: proxy.addr(),
+            proxy: Some(proxy),
+            checker,
             dir,
             config,
             http,
@@ -227,13 +249,11 @@ impl Harness {
             return h;
         }
         let r = h
-            .http
-            .post(format!("{url}/v1/admin/bootstrap"))
-            .json(&json!({"setup_token": token, "username": OPERATOR.0, "password": OPERATOR.1}))
-            .send()
-            .await
-            .expect("bootstrap");
-        assert_eq!(r.status(), 201, "bootstrap operator");
+            .send(h.http.post(format!("{url}/v1/admin/bootstrap")).json(
+                &json!({"setup_token": token, "username": OPERATOR.0, "password": OPERATOR.1}),
+            ))
+            .await;
+        assert_eq!(r.status, 201, "bootstrap operator");
         h.setup_token = None;
         h.operator_sign_in().await;
         h
@@ -247,15 +267,7 @@ impl Harness {
     /// The current value of a Prometheus counter or gauge at `/metrics` (`twostep_` prefix
     /// included in `name`).
     pub async fn metric(&self, name: &str) -> u64 {
-        let text = self
-            .http
-            .get(format!("{}/metrics", self.url()))
-            .send()
-            .await
-            .expect("metrics")
-            .text()
-            .await
-            .expect("metrics text");
+        let text = self.send(self.http.get(format!("{}/metrics", self.url()))).await.text();
         text.lines()
             .find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix(' ')))
             .and_then(|v| v.trim().parse().ok())
@@ -268,22 +280,44 @@ impl Harness {
     }
 
     async fn operator_sign_in(&mut self) {
-        let v: Value = self
-            .http
-            .post(format!("{}/v1/admin/signin", self.url()))
-            .json(&json!({"username": OPERATOR.0, "password": OPERATOR.1}))
-            .send()
+        let v = self
+            .send(
+                self.http
+                    .post(format!("{}/v1/admin/signin", self.url()))
+                    .json(&json!({"username": OPERATOR.0, "password": OPERATOR.1})),
+            )
             .await
-            .expect("operator sign-in")
-            .json()
-            .await
-            .expect("operator session");
+            .json();
         self.op_token = v["token"].as_str().expect("token").to_owned();
     }
 
     /// `http://127.0.0.1:PORT` (stable across restarts).
     pub fn url(&self) -> String {
         format!("http://{}", self.config.listen)
+    }
+
+    /// The URL for clients under test (the core): the checking proxy in front of the server,
+    /// stable across restarts.
+    pub fn client_url(&self) -> String {
+        format!("http://{}", self.proxy_addr)
+    }
+
+    /// The contract checker of this harness (clone it into spawned tasks and send through
+    /// [`Checker::send`]).
+    pub fn checker(&self) -> Checker {
+        self.checker.clone()
+    }
+
+    /// Sends a request built on [`Harness::http`] and checks the exchange against the
+    /// document; a violation fails the test here.
+    pub async fn send(&self, rb: reqwest::RequestBuilder) -> Reply {
+        self.fail_on_proxied_violations();
+        self.checker.send(rb).await
+    }
+
+    fn fail_on_proxied_violations(&self) {
+        let v = self.checker.take_violations();
+        assert!(v.is_empty(), "{}", v.join("\n"));
     }
 
     /// The server's data dir.
@@ -303,13 +337,17 @@ impl Harness {
         self.server.as_ref().expect("server running").app()
     }
 
-    /// An HTTP client.
+    /// An HTTP client. Requests sent with it directly are not checked against the document:
+    /// send them through [`Harness::send`] unless they test the transport itself.
     pub fn http(&self) -> &reqwest::Client {
         &self.http
     }
 
     /// Stops the server (clients then see it as down).
     pub async fn stop(&mut self) {
+        if let Some(p) = self.proxy.take() {
+            p.stop().await;
+        }
         if let Some(s) = self.server.take() {
             s.shutdown().await;
         }
@@ -323,6 +361,7 @@ impl Harness {
             match twostep_server::start(self.config.clone()).await {
                 Ok(s) => {
                     self.server = Some(s);
+                    self.start_proxy_again().await;
                     if !self.op_token.is_empty() {
                         self.operator_sign_in().await;
                     }
@@ -337,7 +376,21 @@ impl Harness {
         panic!("server did not restart: {last:?}");
     }
 
-    /// Any JSON call; returns status and body (`Value::Null` when empty).
+    async fn start_proxy_again(&mut self) {
+        for _ in 0..50 {
+            let started =
+                proxy::Proxy::start(self.proxy_addr, self.url(), self.checker.clone()).await;
+            if let Ok(p) = started {
+                self.proxy = Some(p);
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("the checking proxy did not restart on {}", self.proxy_addr);
+    }
+
+    /// Any JSON call, checked against the document; returns status and body (`Value::Null`
+    /// when empty).
     pub async fn call(
         &self,
         method: &str,
@@ -353,10 +406,8 @@ impl Harness {
         if let Some(b) = body {
             req = req.json(&b);
         }
-        let resp = req.send().await.expect("request");
-        let status = resp.status().as_u16();
-        let text = resp.text().await.unwrap_or_default();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        let r = self.send(req).await;
+        (r.status, r.json())
     }
 
     /// A call as the operator.
@@ -579,6 +630,18 @@ impl Harness {
         let (s, v) = self.admin("GET", &format!("/v1/admin/users/{username}"), None).await;
         assert_eq!(s, 200, "user view: {v}");
         v
+    }
+}
+
+impl Drop for Harness {
+    /// Reports what the checker saw and fails the test with violations not reported yet
+    /// (those of the checking proxy).
+    fn drop(&mut self) {
+        self.checker.report();
+        let v = self.checker.take_violations();
+        if !v.is_empty() && !std::thread::panicking() {
+            panic!("{}", v.join("\n"));
+        }
     }
 }
 

@@ -31,7 +31,7 @@ impl Device {
         Self {
             dir: h.scratch(name),
             keys: Arc::new(MemoryKeyStore::new()),
-            url: h.url(),
+            url: h.client_url(),
             name: name.to_owned(),
         }
     }

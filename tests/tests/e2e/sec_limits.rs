@@ -12,7 +12,7 @@ const PW: &str = "correct-horse-1";
 async fn burst(h: &Harness, n: usize, path: &str, body: impl Fn(usize) -> Value) -> Vec<u16> {
     let calls = (0..n).map(|i| {
         let req = h.http().post(format!("{}{path}", h.url())).json(&body(i));
-        async move { req.send().await.unwrap().status().as_u16() }
+        async move { h.send(req).await.status }
     });
     join_all(calls).await
 }
@@ -125,11 +125,10 @@ async fn parallel_enrollments_send_one_code_per_cooldown_and_daily_caps_hold() {
             .post(format!("{}/v1/me/two-step/sms", h.url()))
             .bearer_auth(&t)
             .json(&json!({"phone": "+4915100000123"}));
+        let h = &h;
         async move {
-            let r = req.send().await.unwrap();
-            let s = r.status().as_u16();
-            let v: Value = r.json().await.unwrap_or(Value::Null);
-            (s, v["error"]["code"].as_str().unwrap_or("").to_owned())
+            let r = h.send(req).await;
+            (r.status, r.json()["error"]["code"].as_str().unwrap_or("").to_owned())
         }
     });
     let answers = join_all(calls).await;

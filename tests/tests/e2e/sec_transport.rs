@@ -8,15 +8,12 @@ use tokio::net::TcpStream;
 use twostep_e2e::{Harness, Options};
 
 async fn wrong_sign_in_from(h: &Harness, user: &str, forwarded: &str) -> u16 {
-    h.http()
+    let req = h
+        .http()
         .post(format!("{}/v1/signin", h.url()))
         .header("x-forwarded-for", forwarded)
-        .json(&json!({"username": user, "password": "wrong-password", "client": "web"}))
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
+        .json(&json!({"username": user, "password": "wrong-password", "client": "web"}));
+    h.send(req).await.status
 }
 
 async fn last_failure_address(h: &Harness, user: &str) -> String {

@@ -19,9 +19,8 @@ async fn raw(
     if let Some(t) = token {
         r = r.bearer_auth(t);
     }
-    let resp = r.send().await.unwrap();
-    let s = resp.status().as_u16();
-    (s, resp.json().await.unwrap_or(Value::Null))
+    let r = h.send(r).await;
+    (r.status, r.json())
 }
 
 fn code(v: &Value) -> &str {

@@ -48,9 +48,9 @@ async fn health_metrics_openapi_and_audit() {
     let h = Harness::start().await;
     let (s, v) = h.call("GET", "/healthz", None, None).await;
     assert_eq!((s, v["status"].as_str()), (200, Some("ok")));
-    let r = h.http().get(format!("{}/healthz", h.url())).send().await.unwrap();
+    let r = h.send(h.http().get(format!("{}/healthz", h.url()))).await;
     let server_ms: u64 =
-        r.headers()[twostep_proto::HEADER_SERVER_TIME].to_str().unwrap().parse().unwrap();
+        r.headers[twostep_proto::HEADER_SERVER_TIME].to_str().unwrap().parse().unwrap();
     assert!(server_ms / 1000 >= now() - 5 && server_ms / 1000 <= now() + 5);
 
     h.create_org("acme", false).await;
@@ -63,8 +63,7 @@ async fn health_metrics_openapi_and_audit() {
             Some(json!({"username": "bob", "password": "nope-nope", "client": "agent"})),
         )
         .await;
-    let text =
-        h.http().get(format!("{}/metrics", h.url())).send().await.unwrap().text().await.unwrap();
+    let text = h.send(h.http().get(format!("{}/metrics", h.url()))).await.text();
     assert!(text.contains("# TYPE twostep_signin_failures_total counter"));
     assert!(text.contains("twostep_signin_failures_total 1"), "{text}");
 
@@ -83,8 +82,7 @@ async fn health_metrics_openapi_and_audit() {
         );
         assert_ne!(s, 405, "{} {}", ep.method, ep.path);
     }
-    let enum_codes = doc["components"]["schemas"]["ErrorBody"]["properties"]["error"]["properties"]
-        ["code"]["enum"]
+    let enum_codes = doc["components"]["schemas"]["ErrorCode"]["enum"]
         .as_array()
         .unwrap()
         .clone();

@@ -27,11 +27,10 @@ async fn one_totp_code_submitted_concurrently_succeeds_exactly_once() {
     let tasks: Vec<_> = ids
         .iter()
         .map(|id| {
-            let (http, url, code) =
-                (h.http().clone(), format!("{}/v1/signin/{id}/code", h.url()), code.clone());
-            tokio::spawn(async move {
-                http.post(url).json(&json!({"code": code})).send().await.unwrap().status().as_u16()
-            })
+            let req =
+                h.http().post(format!("{}/v1/signin/{id}/code", h.url())).json(&json!({"code": code}));
+            let checker = h.checker();
+            tokio::spawn(async move { checker.send(req).await.status })
         })
         .collect();
     let mut ok = 0;
@@ -67,22 +66,13 @@ async fn one_totp_code_submitted_concurrently_succeeds_exactly_once() {
     let later = totp_code(&secret2, now() + 30);
     let tasks: Vec<_> = (0..32)
         .map(|_| {
-            let (http, url, code, t) = (
-                h.http().clone(),
-                format!("{}/v1/me/two-step/verify", h.url()),
-                later.clone(),
-                token.clone(),
-            );
-            tokio::spawn(async move {
-                http.post(url)
-                    .bearer_auth(t)
-                    .json(&json!({"code": code}))
-                    .send()
-                    .await
-                    .unwrap()
-                    .status()
-                    .as_u16()
-            })
+            let req = h
+                .http()
+                .post(format!("{}/v1/me/two-step/verify", h.url()))
+                .bearer_auth(&token)
+                .json(&json!({"code": later}));
+            let checker = h.checker();
+            tokio::spawn(async move { checker.send(req).await.status })
         })
         .collect();
     let mut ok = 0;
@@ -111,16 +101,16 @@ async fn failures_are_throttled_per_account_with_retry_after() {
         assert_eq!(s, 401, "{v}");
     }
     let r = h
-        .http()
-        .post(format!("{}/v1/signin", h.url()))
-        .json(&json!({"username": "bob", "password": "bob-password-1", "client": "web"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 429, "even the right password waits");
-    let retry: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+        .send(
+            h.http()
+                .post(format!("{}/v1/signin", h.url()))
+                .json(&json!({"username": "bob", "password": "bob-password-1", "client": "web"})),
+        )
+        .await;
+    assert_eq!(r.status, 429, "even the right password waits");
+    let retry: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=30).contains(&retry));
-    let v: serde_json::Value = r.json().await.unwrap();
+    let v = r.json();
     assert_eq!(v["error"]["code"], "rate_limited");
     assert_eq!(v["error"]["retry_after_secs"], retry);
     // An unknown username is throttled exactly the same way.
