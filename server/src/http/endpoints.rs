@@ -80,6 +80,18 @@ const ADMIN_BODY: &[E] = &[
     E::RequestTimeout,
     E::Conflict,
 ];
+/// Creating a user hashes the password: a full hash queue answers `unavailable`.
+const CREATE_USER: &[E] = &[
+    E::Unauthorized,
+    E::NotFound,
+    E::InvalidRequest,
+    E::InvalidField,
+    E::PayloadTooLarge,
+    E::UnsupportedMediaType,
+    E::RequestTimeout,
+    E::Conflict,
+    E::Unavailable,
+];
 const DEVICE: &[E] = &[
     E::InvalidRequest,
     E::InvalidField,
@@ -481,7 +493,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Operator,
         Some("CreateUser"),
         "AdminUserView",
-        ADMIN_BODY,
+        CREATE_USER,
         status = 201
     ),
     ep!(

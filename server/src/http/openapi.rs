@@ -312,9 +312,5 @@ pub fn document() -> Value {
 }
 
 #[cfg(test)]
-mod dump_tmp {
-    #[test]
-    fn dump() {
-        std::fs::write("/tmp/contract/openapi.json", serde_json::to_string_pretty(&super::document()).unwrap()).unwrap();
-    }
-}
+#[path = "openapi_tests.rs"]
+mod tests;
