@@ -84,10 +84,8 @@ impl Contract {
         let mut ops = Vec::new();
         for (path, item) in doc["paths"].as_object().expect("paths") {
             for (method, op) in item.as_object().expect("path item") {
-                let segments: Vec<Option<String>> = path
-                    .split('/')
-                    .map(|s| (!s.starts_with('{')).then(|| s.to_owned()))
-                    .collect();
+                let segments: Vec<Option<String>> =
+                    path.split('/').map(|s| (!s.starts_with('{')).then(|| s.to_owned())).collect();
                 let params = op["parameters"].as_array().cloned().unwrap_or_default();
                 let path_params = params
                     .iter()
@@ -112,10 +110,9 @@ impl Contract {
                     let body = match r["content"].as_object() {
                         None => Body::Empty,
                         Some(c) if c.contains_key("text/plain") => Body::Text,
-                        Some(c) => Body::Json(compile(
-                            &c["application/json"]["schema"],
-                            components,
-                        )),
+                        Some(c) => {
+                            Body::Json(compile(&c["application/json"]["schema"], components))
+                        }
                     };
                     responses.insert(status, body);
                 }

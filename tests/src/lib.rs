@@ -227,10 +227,13 @@ impl Harness {
         let url = server.url();
         config.listen = server.addr();
         let checker = Checker::new();
-        let proxy =
-            proxy::Proxy::start(SocketAddr::from(([127, 0, 0, 1], 0)), url.clone(), checker.clone())
-                .await
-                .expect("checking proxy starts");
+        let proxy = proxy::Proxy::start(
+            SocketAddr::from(([127, 0, 0, 1], 0)),
+            url.clone(),
+            checker.clone(),
+        )
+        .await
+        .expect("checking proxy starts");
         let mut h = Self {
             server: Some(server),
             proxy_addr: proxy.addr(),

@@ -30,7 +30,8 @@ fn code_only(src: &str) -> String {
         } else if let Some(hashes) = raw_string_start(rest) {
             let close = format!("\"{}", "#".repeat(hashes));
             let open = 2 + hashes;
-            let end = rest[open..].find(&close).map(|e| open + e + close.len()).unwrap_or(rest.len());
+            let end =
+                rest[open..].find(&close).map(|e| open + e + close.len()).unwrap_or(rest.len());
             out.push_str("\"\"");
             i += end;
         } else if b[i] == b'"' {
@@ -295,7 +296,10 @@ impl Analysis {
                 for (m, n) in self.resolve(module, &kind, &callee) {
                     for c in self.codes(&m, &n) {
                         if out.insert(c) {
-                            self.via.insert((module.to_owned(), name.to_owned(), c), (m.clone(), n.clone()));
+                            self.via.insert(
+                                (module.to_owned(), name.to_owned(), c),
+                                (m.clone(), n.clone()),
+                            );
                         }
                     }
                 }
@@ -322,8 +326,9 @@ fn sources() -> Vec<(String, String)> {
     walk(&root, &mut files);
     files
         .into_iter()
-        // The document's own code names every code but answers none. The extractors' codes come with each endpoint's auth and body (`error_codes`); the
-        // error type's conversions are the helpers above; the CLI answers no requests.
+        // The document's own code names every code but answers none. The extractors' codes come
+        // with each endpoint's auth and body (`error_codes`); the error type's conversions
+        // are the helpers above; the CLI answers no requests.
         .filter(|p| {
             !p.ends_with("http/extract.rs")
                 && !p.ends_with("http/openapi.rs")
@@ -479,12 +484,17 @@ fn every_code_the_source_can_answer_is_documented_for_its_endpoint() {
             gaps.push(format!("{k} can answer {c}: {chain}"));
         }
     }
-    assert!(gaps.is_empty(), "codes the source can answer but the document omits:\n{}", gaps.join("\n"));
+    assert!(
+        gaps.is_empty(),
+        "codes the source can answer but the document omits:\n{}",
+        gaps.join("\n")
+    );
     for (i, (op, code, _)) in UNREACHABLE.iter().enumerate() {
         assert!(excused.contains(&i), "{op} {code} is no longer found: remove it from UNREACHABLE");
     }
     // The analysis sees the codes (guards against it silently finding nothing).
-    for c in [ErrorCode::InvalidCredentials, ErrorCode::SendLimitReached, ErrorCode::SetupComplete] {
+    for c in [ErrorCode::InvalidCredentials, ErrorCode::SendLimitReached, ErrorCode::SetupComplete]
+    {
         assert!(found_anywhere.contains(&c), "the analysis found no {c}");
     }
 }

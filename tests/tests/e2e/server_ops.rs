@@ -82,10 +82,7 @@ async fn health_metrics_openapi_and_audit() {
         );
         assert_ne!(s, 405, "{} {}", ep.method, ep.path);
     }
-    let enum_codes = doc["components"]["schemas"]["ErrorCode"]["enum"]
-        .as_array()
-        .unwrap()
-        .clone();
+    let enum_codes = doc["components"]["schemas"]["ErrorCode"]["enum"].as_array().unwrap().clone();
     for c in twostep_proto::ErrorCode::ALL {
         assert!(enum_codes.contains(&json!(c.as_str())), "{c} missing");
     }

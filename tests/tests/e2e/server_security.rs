@@ -27,8 +27,10 @@ async fn one_totp_code_submitted_concurrently_succeeds_exactly_once() {
     let tasks: Vec<_> = ids
         .iter()
         .map(|id| {
-            let req =
-                h.http().post(format!("{}/v1/signin/{id}/code", h.url())).json(&json!({"code": code}));
+            let req = h
+                .http()
+                .post(format!("{}/v1/signin/{id}/code", h.url()))
+                .json(&json!({"code": code}));
             let checker = h.checker();
             tokio::spawn(async move { checker.send(req).await.status })
         })
