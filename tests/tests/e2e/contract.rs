@@ -52,7 +52,9 @@ fn the_checker_catches_answers_and_requests_that_drift_from_the_document() {
     bad_pattern["user"]["username"] = json!("Alice Smith");
     let error =
         |code: &str| serde_json::to_vec(&json!({"error": {"code": code, "message": "m"}})).unwrap();
-    let drift: Vec<(&str, &str, Vec<u8>, u16, Vec<u8>, &str)> = vec![
+    // method, path, request, status, answer, what the failure says
+    type Case<'a> = (&'a str, &'a str, Vec<u8>, u16, Vec<u8>, &'a str);
+    let drift: Vec<Case> = vec![
         (
             "POST",
             "/v1/signin",
