@@ -451,6 +451,7 @@ pub struct AuditPage {
 
 /// `GET /v1/admin/orgs`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OrgList {
     /// Every organization, by name.
@@ -459,6 +460,7 @@ pub struct OrgList {
 
 /// A user in a list (`GET /v1/admin/users`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UserListItem {
     /// Who.
@@ -474,8 +476,28 @@ pub struct UserListItem {
     pub locked: bool,
 }
 
+/// The query of `GET /v1/admin/users`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UsersQuery {
+    /// Only usernames containing this text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    /// Only users of this organization.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org: Option<String>,
+    /// Only usernames after this one (the previous page's `next_after`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+    /// At most this many users.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<usize>,
+}
+
 /// `GET /v1/admin/users?q=TEXT&org=ORG&after=NAME&limit=N`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UserList {
     /// Matching users, by username.
@@ -488,6 +510,7 @@ pub struct UserList {
 /// `POST /v1/admin/orgs/{org}/policy/preview`: what a policy change would do, before it is
 /// saved (the body is a [`PolicyUpdate`]; nothing changes).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PolicyPreview {
     /// The organization.

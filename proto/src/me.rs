@@ -246,6 +246,7 @@ pub struct DeviceList {
 
 /// One place where the user is signed in (`GET /v1/me/sessions`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SessionInfo {
     /// Opaque id for `DELETE /v1/me/sessions/{id}` (not the token, nor its stored hash).
@@ -265,6 +266,7 @@ pub struct SessionInfo {
 
 /// The user's live sessions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SessionList {
     /// Oldest first.

@@ -277,7 +277,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "The pending authenticator enrollment again (null when none is pending)",
         AnySession,
         None,
-        "TotpEnrollment",
+        "Option<TotpEnrollment>",
         AUTH
     ),
     ep!(
@@ -512,7 +512,8 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Operator,
         None,
         "UserList",
-        &[E::Unauthorized, E::NotFound, E::InvalidRequest, E::InvalidField]
+        &[E::Unauthorized, E::NotFound, E::InvalidRequest, E::InvalidField],
+        query = Some("UsersQuery")
     ),
     ep!(
         "get",

@@ -35,8 +35,8 @@ pub struct Endpoint {
     pub request: Option<&'static str>,
     /// The `twostep_proto` type whose fields are the query parameters.
     pub query: Option<&'static str>,
-    /// The success body's `twostep_proto` type; `Empty` (no body), `Metrics` (text) and
-    /// `OpenApi` (this document) are special.
+    /// The success body's `twostep_proto` type (`Option<T>`: `T` or `null`); `Empty` (no
+    /// body), `Metrics` (text) and `OpenApi` (this document) are special.
     pub response: &'static str,
     /// The success status.
     pub status: u16,
@@ -132,6 +132,9 @@ fn generator(inline: bool) -> SchemaGenerator {
 /// refers to to the generator's definitions).
 fn schema_ref(g: &mut SchemaGenerator, name: &str) -> Value {
     use twostep_proto as p;
+    if let Some(inner) = name.strip_prefix("Option<").and_then(|n| n.strip_suffix('>')) {
+        return json!({"anyOf": [schema_ref(g, inner), {"type": "null"}]});
+    }
     macro_rules! by_name {
         ($($t:ident),* $(,)?) => {
             match name {
@@ -176,6 +179,11 @@ fn schema_ref(g: &mut SchemaGenerator, name: &str) -> Value {
         RemovedCount,
         AuditQuery,
         AuditPage,
+        OrgList,
+        PolicyPreview,
+        UsersQuery,
+        UserList,
+        SessionList,
         ErrorBody,
         Channel,
     )

@@ -326,11 +326,13 @@ fn sources() -> Vec<(String, String)> {
     walk(&root, &mut files);
     files
         .into_iter()
-        // The document's own code names every code but answers none. The extractors' codes come
+        // The web pages answer HTML, not the API. The document's own code names every code
+        // but answers none. The extractors' codes come
         // with each endpoint's auth and body (`error_codes`); the error type's conversions
         // are the helpers above; the CLI answers no requests.
         .filter(|p| {
-            !p.ends_with("http/extract.rs")
+            !p.starts_with(root.join("web"))
+                && !p.ends_with("http/extract.rs")
                 && !p.ends_with("http/openapi.rs")
                 && !p.ends_with("http/endpoints.rs")
                 && !p.ends_with("error.rs")
@@ -345,15 +347,19 @@ fn sources() -> Vec<(String, String)> {
         .collect()
 }
 
-/// A route of the router: method, path, handler name.
+/// The routes of the router: method, path, handler name (`get(a).post(b)` is two).
 fn routes(routes_rs: &str) -> Vec<(String, String, String)> {
     let mut out = Vec::new();
     for part in routes_rs.split(".route(").skip(1) {
         let path = part.split('"').nth(1).unwrap_or_default().to_owned();
-        let call = part.split(',').nth(1).unwrap_or_default().trim();
-        let (method, rest) = call.split_once('(').unwrap_or_default();
-        let handler = rest.split(')').next().unwrap_or_default().to_owned();
-        out.push((method.to_owned(), path, handler));
+        let methods = part.split_once(',').map(|p| p.1).unwrap_or_default();
+        let methods = methods.split('\n').next().unwrap_or_default();
+        for call in methods.split(").") {
+            let call = call.trim().trim_end_matches(')').trim_end_matches(')');
+            if let Some((method, handler)) = call.split_once('(') {
+                out.push((method.trim().to_owned(), path.clone(), handler.trim().to_owned()));
+            }
+        }
     }
     out
 }
@@ -363,6 +369,25 @@ fn handler_sig_and_body(src: &str, name: &str) -> (String, String) {
     let brace = at + src[at..].find('{').expect("handler body");
     let end = matching_brace(src, brace).expect("handler end");
     (src[at..brace].to_owned(), src[brace..=end].to_owned())
+}
+
+/// The type argument after `open` (`Json<`), nested ones included.
+fn generic_arg<'a>(s: &'a str, open: &str) -> Option<&'a str> {
+    let at = s.find(open)? + open.len();
+    let mut depth = 1;
+    for (i, c) in s[at..].char_indices() {
+        match c {
+            '<' => depth += 1,
+            '>' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(&s[at..at + i]);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 fn between<'a>(s: &'a str, open: &str, close: char) -> Option<&'a str> {
@@ -392,7 +417,7 @@ fn described(sig: &str, body: &str) -> Described {
         Auth::None
     };
     let ret = sig.split("->").nth(1).unwrap_or_default();
-    let response = match between(ret, "Json<", '>') {
+    let response = match generic_arg(ret, "Json<") {
         Some("serde_json::Value") => "OpenApi",
         Some(t) => t,
         None if ret.contains("IntoResponse") => "Metrics",

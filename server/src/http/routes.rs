@@ -425,16 +425,6 @@ async fn policy_preview(
     directory::policy_preview(&app, &org, &req).await.map(Json)
 }
 
-/// `GET /v1/admin/users` query.
-#[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct UsersQuery {
-    q: Option<String>,
-    org: Option<String>,
-    after: Option<String>,
-    limit: Option<usize>,
-}
-
 async fn list_users(
     State(app): S,
     Operator(_): Operator,
