@@ -152,6 +152,9 @@ async fn every_operation_answers_as_documented() {
     // Operators.
     h.create_org("tour", false).await;
     ok(h.admin("GET", "/v1/admin/orgs/tour", None).await, "org");
+    ok(h.admin("GET", "/v1/admin/orgs", None).await, "orgs");
+    let preview = json!({"require_two_step": true});
+    ok(h.admin("POST", "/v1/admin/orgs/tour/policy/preview", Some(preview)).await, "preview");
     h.set_policy("tour", json!({"passcode_min_length": 6})).await;
     h.create_user("tour", "ann", PW).await;
     let second_op = ok(
@@ -172,6 +175,7 @@ async fn every_operation_answers_as_documented() {
     ok(h.admin("GET", &format!("/v1/admin/operators/{op}"), None).await, "operator status");
     ok(h.admin("POST", &format!("/v1/admin/operators/{op}/unlock"), None).await, "operator unlock");
     ok(h.admin("GET", "/v1/admin/audit?limit=5&user=ann", None).await, "audit");
+    ok(h.admin("GET", "/v1/admin/users?org=tour&limit=5", None).await, "users");
 
     // A user configures every channel.
     let web = h.web_token("ann", PW).await;
@@ -205,11 +209,14 @@ async fn every_operation_answers_as_documented() {
         "verify",
     );
     ok(h.call("GET", "/v1/me/devices", Some(&web), None).await, "devices");
+    let none = ok(h.call("GET", "/v1/me/two-step/totp", Some(&web), None).await, "pending");
+    assert_eq!(none, Value::Null, "no authenticator enrollment is pending");
 
     // Sign-in: switch channel, cancel; a recovery code.
     let signin = json!({"username": "ann", "password": PW, "client": "web"});
     let id = |v: Value| v["challenge_id"].as_str().unwrap().to_owned();
     let ch = id(ok(h.call("POST", "/v1/signin", None, Some(signin.clone())).await, "sign-in"));
+    ok(h.call("GET", &format!("/v1/signin/{ch}"), None, None).await, "prompt");
     ok(
         h.call(
             "POST",
@@ -234,20 +241,34 @@ async fn every_operation_answers_as_documented() {
     let grant =
         ok(h.call("POST", &format!("/v1/signin/{ch}/code"), None, Some(code)).await, "code");
     let device_id = grant["device"]["device_id"].as_str().unwrap().to_owned();
-    let nonce = ok(
-        h.call("POST", "/v1/device/challenge", None, Some(json!({"device_id": device_id}))).await,
-        "challenge",
-    )["nonce"]
+    let device_session = || async {
+        let body = json!({"device_id": device_id});
+        let nonce = ok(h.call("POST", "/v1/device/challenge", None, Some(body)).await, "challenge")
+            ["nonce"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let sig = dev.sign(&device_id, &nonce);
+        let body = json!({"device_id": device_id, "nonce": nonce, "signature": sig});
+        ok(h.call("POST", "/v1/device/session", None, Some(body)).await, "device session")["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    device_session().await;
+    let sessions = ok(h.call("GET", "/v1/me/sessions", Some(&web), None).await, "sessions");
+    let first_mobile = sessions["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["client"] == "mobile")
+        .expect("the mobile session is listed")["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    let body =
-        json!({"device_id": device_id, "nonce": nonce, "signature": dev.sign(&device_id, &nonce)});
-    let mobile = ok(h.call("POST", "/v1/device/session", None, Some(body)).await, "device session")
-        ["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let end = format!("/v1/me/sessions/{first_mobile}");
+    ok(h.call("DELETE", &end, Some(&web), None).await, "end a session");
+    let mobile = device_session().await;
     ok(h.call("POST", "/v1/signout", Some(&mobile), None).await, "sign-out");
     ok(
         h.call("DELETE", &format!("/v1/me/devices/{device_id}"), Some(&web), None).await,
