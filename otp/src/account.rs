@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::algorithm::{self, Algorithm, HotpKey, STEAM_DIGITS};
 use crate::error::{Error, Result, echo};
 use crate::secret::Secret;
+use crate::time::UnixTime;
 
 /// Shortest decimal code.
 pub const MIN_DIGITS: u8 = 6;
@@ -129,15 +130,15 @@ impl Otp {
         (self.kind == OtpKind::Hotp).then_some(self.counter)
     }
 
-    /// The time step at `unix_secs` (TOTP, Steam).
-    pub fn step_at(&self, unix_secs: u64) -> Option<u64> {
-        self.period().map(|period| unix_secs / u64::from(period))
+    /// The time step at `time` (TOTP, Steam).
+    pub fn step_at(&self, time: UnixTime) -> Option<u64> {
+        self.period().map(|period| time.as_secs() / u64::from(period))
     }
 
-    /// The code at `unix_secs` for TOTP and Steam; `None` for HOTP (use
-    /// [`Otp::hotp_code`] and advance the counter).
-    pub fn code_at(&self, unix_secs: u64) -> Option<String> {
-        let step = self.step_at(unix_secs)?;
+    /// The code at `time` for TOTP and Steam; `None` for HOTP (use [`Otp::hotp_code`] and
+    /// advance the counter).
+    pub fn code_at(&self, time: UnixTime) -> Option<String> {
+        let step = self.step_at(time)?;
         Some(self.format(HotpKey::new(self.algorithm, &self.secret).truncated(step)))
     }
 
@@ -255,44 +256,94 @@ impl TryFrom<OtpRecord> for Otp {
     }
 }
 
+/// Something about an account that the user should look at before trusting it. It stays
+/// on the account (in the vault, in exports) until the user acts on it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AccountWarning {
+    /// The otpauth URI's label named another issuer than its `issuer` parameter, and the
+    /// parameter was used. Some sites really do this (a renamed company), but it is also
+    /// what a phishing page that imitates a known issuer in the label looks like. Editing
+    /// the issuer clears it.
+    IssuerMismatch {
+        /// The issuer the label named (the parameter's is the account's issuer).
+        label_issuer: String,
+    },
+}
+
+impl AccountWarning {
+    /// A stable snake_case name (`issuer_mismatch`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::IssuerMismatch { .. } => "issuer_mismatch",
+        }
+    }
+}
+
+impl std::fmt::Display for AccountWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::IssuerMismatch { label_issuer } => write!(
+                f,
+                "the QR code's label names the issuer {label_issuer:?}, its issuer parameter \
+                 another; check that it really comes from this issuer"
+            ),
+        }
+    }
+}
+
 /// An account that is not in a vault yet: what a URI or an import entry describes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewAccount {
-    /// Who issued it ("GitHub"); may be empty.
-    pub issuer: String,
-    /// The account at the issuer ("alice@example.com"); may be empty if the issuer is not.
+    /// Who issued it ("GitHub"), if anyone said.
+    #[serde(default, deserialize_with = "blank_is_none", skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// The account at the issuer ("alice@example.com"); may be empty if there is an issuer.
     pub name: String,
     /// An optional group ("Work").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
     /// The generator.
     pub otp: Otp,
+    /// What the user should look at (see [`AccountWarning`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<AccountWarning>,
 }
 
 impl NewAccount {
-    /// An account with cleaned and checked labels (see [`clean_label`]).
+    /// An account with cleaned and checked labels (see [`clean_label`]); a blank issuer is
+    /// no issuer.
     pub fn new(issuer: &str, name: &str, group: Option<&str>, otp: Otp) -> Result<Self> {
-        let issuer = clean_label("issuer", issuer, MAX_ISSUER_CHARS)?;
+        let issuer = clean_issuer(Some(issuer))?;
         let name = clean_label("name", name, MAX_NAME_CHARS)?;
-        if issuer.is_empty() && name.is_empty() {
+        if issuer.is_none() && name.is_empty() {
             return Err(Error::MissingLabel);
         }
         let group = clean_group(group)?;
-        Ok(Self { issuer, name, group, otp })
+        Ok(Self { issuer, name, group, otp, warnings: vec![] })
     }
 
-    /// `issuer:name`, or whichever of them is not empty: what a list shows.
+    /// `issuer:name`, or whichever of them there is: what a list shows.
     pub fn label(&self) -> String {
-        label(&self.issuer, &self.name)
+        label(self.issuer.as_deref().unwrap_or(""), &self.name)
     }
+}
+
+/// Reads an absent, null or blank issuer as `None` (vaults and exports written before the
+/// issuer was optional have `""`).
+pub(crate) fn blank_is_none<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<Option<String>, D::Error> {
+    let text: Option<String> = Option::deserialize(deserializer)?;
+    Ok(text.filter(|t| !t.trim().is_empty()))
 }
 
 /// An account described field by field (an "enter the key manually" form). Borrowed, so
 /// that the caller keeps (and zeroizes) the secret text.
 #[derive(Clone, Copy)]
 pub struct AccountFields<'a> {
-    /// Who issued it; may be empty if `name` is not.
-    pub issuer: &'a str,
+    /// Who issued it; may be absent (or blank) if `name` is not empty.
+    pub issuer: Option<&'a str>,
     /// The account at the issuer; may be empty if `issuer` is not.
     pub name: &'a str,
     /// An optional group.
@@ -307,7 +358,7 @@ pub struct AccountFields<'a> {
     pub digits: Option<u8>,
     /// TOTP period, 1–3600 s (default 30).
     pub period: Option<u32>,
-    /// HOTP counter (default 0).
+    /// HOTP counter (default 0: a form shows it, unlike a URI that leaves it out).
     pub counter: Option<u64>,
 }
 
@@ -333,7 +384,7 @@ impl AccountFields<'_> {
             OtpKind::Hotp => Otp::hotp(secret, self.algorithm, digits, self.counter.unwrap_or(0))?,
             OtpKind::Steam => Otp::steam(secret),
         };
-        NewAccount::new(self.issuer, self.name, self.group, otp)
+        NewAccount::new(self.issuer.unwrap_or(""), self.name, self.group, otp)
     }
 }
 
@@ -362,6 +413,12 @@ pub fn clean_label(field: &'static str, text: &str, max_chars: usize) -> Result<
         });
     }
     Ok(trimmed.to_owned())
+}
+
+/// An issuer: trimmed and checked; absent or blank means none.
+pub(crate) fn clean_issuer(issuer: Option<&str>) -> Result<Option<String>> {
+    let issuer = clean_label("issuer", issuer.unwrap_or(""), MAX_ISSUER_CHARS)?;
+    Ok((!issuer.is_empty()).then_some(issuer))
 }
 
 /// A group name: trimmed, empty means none.
@@ -424,7 +481,7 @@ mod tests {
     #[test]
     fn hotp_has_no_time_code_and_advances() {
         let mut otp = Otp::hotp(secret(), Algorithm::Sha1, 6, 7).unwrap();
-        assert_eq!(otp.code_at(100), None);
+        assert_eq!(otp.code_at(UnixTime::from_secs(100)), None);
         assert_eq!(otp.period(), None);
         assert_eq!(otp.counter(), Some(7));
         assert!(otp.advance());
@@ -439,7 +496,7 @@ mod tests {
     fn steam_is_fixed_sha1_five_characters_thirty_seconds() {
         let otp = Otp::steam(secret());
         assert_eq!((otp.algorithm(), otp.digits(), otp.period()), (Algorithm::Sha1, 5, Some(30)));
-        assert_eq!(otp.code_at(0).unwrap().len(), 5);
+        assert_eq!(otp.code_at(UnixTime::EPOCH).unwrap().len(), 5);
     }
 
     #[test]
@@ -473,7 +530,7 @@ mod tests {
     #[test]
     fn fields_are_checked_like_a_uri() {
         let fields = AccountFields {
-            issuer: "Bank",
+            issuer: Some("Bank"),
             name: "me",
             group: Some("Money"),
             secret: "jbsw y3dp ehpk 3pxp",
@@ -509,10 +566,12 @@ mod tests {
         let otp = Otp::totp(secret(), Algorithm::Sha1, 6, 30).unwrap();
         let account = NewAccount::new(" GitHub ", " alice ", Some("  "), otp.clone()).unwrap();
         assert_eq!(
-            (account.issuer.as_str(), account.name.as_str(), account.group.as_deref()),
-            ("GitHub", "alice", None)
+            (account.issuer.as_deref(), account.name.as_str(), account.group.as_deref()),
+            (Some("GitHub"), "alice", None)
         );
         assert_eq!(account.label(), "GitHub:alice");
+        let bare = NewAccount::new("  ", "alice", None, otp.clone()).unwrap();
+        assert_eq!((bare.label(), bare.issuer), ("alice".to_owned(), None), "blank is absent");
         assert_eq!(NewAccount::new("", "", None, otp.clone()), Err(Error::MissingLabel));
         assert!(matches!(
             NewAccount::new(&"x".repeat(129), "a", None, otp.clone()),

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result, echo};
 use crate::secret::Secret;
+use crate::time::UnixTime;
 
 /// The HMAC hash function of an account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -153,16 +154,10 @@ pub fn hotp(algorithm: Algorithm, secret: &Secret, counter: u64, digits: u8) -> 
     decimal(HotpKey::new(algorithm, secret).truncated(counter), digits)
 }
 
-/// The TOTP code at `unix_secs` (RFC 6238, T0 = 0), `digits` long. A `period` of 0 is
-/// treated as 1.
-pub fn totp(
-    algorithm: Algorithm,
-    secret: &Secret,
-    unix_secs: u64,
-    period: u32,
-    digits: u8,
-) -> String {
-    hotp(algorithm, secret, unix_secs / u64::from(period.max(1)), digits)
+/// The TOTP code at `time` (RFC 6238, T0 = 0), `digits` long. A `period` of 0 is treated
+/// as 1.
+pub fn totp(algorithm: Algorithm, secret: &Secret, time: UnixTime, period: u32, digits: u8) -> String {
+    hotp(algorithm, secret, time.as_secs() / u64::from(period.max(1)), digits)
 }
 
 #[cfg(test)]
@@ -209,6 +204,7 @@ mod tests {
             (20000000000, "65353130", "77737706", "47863826"),
         ];
         for (time, c1, c256, c512) in table {
+            let time = UnixTime::from_secs(time);
             assert_eq!(totp(Algorithm::Sha1, &sha1, time, 30, 8), c1, "SHA1 at {time}");
             assert_eq!(totp(Algorithm::Sha256, &sha256, time, 30, 8), c256, "SHA256 at {time}");
             assert_eq!(totp(Algorithm::Sha512, &sha512, time, 30, 8), c512, "SHA512 at {time}");
@@ -218,8 +214,9 @@ mod tests {
     #[test]
     fn shorter_codes_are_the_low_digits() {
         let secret = Secret::from_bytes(b"12345678901234567890").unwrap();
-        assert_eq!(totp(Algorithm::Sha1, &secret, 59, 30, 6), "287082");
-        assert_eq!(totp(Algorithm::Sha1, &secret, 59, 30, 7), "4287082");
+        let t = UnixTime::from_secs(59);
+        assert_eq!(totp(Algorithm::Sha1, &secret, t, 30, 6), "287082");
+        assert_eq!(totp(Algorithm::Sha1, &secret, t, 30, 7), "4287082");
     }
 
     /// Steam Guard, checked against the reference algorithm (SteamAuth, steam-totp):

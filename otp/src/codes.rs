@@ -12,6 +12,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::account::OtpKind;
+use crate::time::UnixTime;
 use crate::vault::{Account, AccountId};
 
 /// Above this correction (either way) the list carries a warning.
@@ -46,11 +47,11 @@ impl ClockCorrection {
     /// No correction.
     pub const NONE: Self = Self { offset_ms: 0, source: OffsetSource::None };
 
-    /// `now` (device Unix seconds) corrected, in whole seconds.
-    pub fn apply(self, now: u64) -> u64 {
+    /// `now` (device time) corrected, in whole seconds.
+    pub fn apply(self, now: UnixTime) -> UnixTime {
         let offset = self.offset_ms.clamp(-MAX_OFFSET_MS, MAX_OFFSET_MS);
-        let millis = i128::from(now) * 1000 + i128::from(offset);
-        u64::try_from(millis.max(0) / 1000).unwrap_or(u64::MAX)
+        let millis = i128::from(now.as_secs()) * 1000 + i128::from(offset);
+        UnixTime::from_secs(u64::try_from(millis.max(0) / 1000).unwrap_or(u64::MAX))
     }
 
     /// Whether the device clock is off by more than [`OFFSET_WARNING_MS`].
@@ -81,8 +82,8 @@ pub struct AccountCode {
 /// Every account's code at one moment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CodeList {
-    /// The corrected Unix time the codes are for.
-    pub time: u64,
+    /// The corrected time the codes are for.
+    pub time: UnixTime,
     /// The correction applied.
     pub correction: ClockCorrection,
     /// The device clock is off by more than 15 s: suggest fixing it.
@@ -91,10 +92,10 @@ pub struct CodeList {
     pub codes: Vec<AccountCode>,
 }
 
-/// The codes of `accounts` at device time `now` (Unix seconds), corrected.
+/// The codes of `accounts` at device time `now`, corrected.
 pub fn codes<'a>(
     accounts: impl IntoIterator<Item = &'a Account>,
-    now: u64,
+    now: UnixTime,
     correction: ClockCorrection,
 ) -> CodeList {
     let time = correction.apply(now);
@@ -107,13 +108,13 @@ pub fn codes<'a>(
 }
 
 /// One account's code at corrected time `time`.
-pub fn code_for(account: &Account, time: u64) -> AccountCode {
+pub fn code_for(account: &Account, time: UnixTime) -> AccountCode {
     let otp = &account.otp;
     match otp.period() {
         Some(period) => {
-            let step = time / u64::from(period);
+            let step = time.as_secs() / u64::from(period);
             let key = otp.key();
-            let elapsed = (time % u64::from(period)) as u32;
+            let elapsed = (time.as_secs() % u64::from(period)) as u32;
             AccountCode {
                 id: account.id,
                 kind: otp.kind(),
@@ -186,19 +187,20 @@ mod tests {
     #[test]
     fn codes_next_codes_and_countdowns() {
         let vault = vault();
-        let list = codes(vault.accounts(), 59, ClockCorrection::NONE);
-        assert_eq!(list.time, 59);
+        let at = UnixTime::from_secs;
+        let list = codes(vault.accounts(), at(59), ClockCorrection::NONE);
+        assert_eq!(list.time, at(59));
         assert!(!list.offset_warning);
         let a = &list.codes[0];
         assert_eq!(a.code.as_deref(), Some("94287082"), "RFC 6238 at T=59");
         let rfc = Secret::from_bytes(b"12345678901234567890").unwrap();
-        assert_eq!(a.next_code, Some(crate::algorithm::totp(Algorithm::Sha1, &rfc, 60, 30, 8)));
+        assert_eq!(a.next_code, Some(crate::algorithm::totp(Algorithm::Sha1, &rfc, at(60), 30, 8)));
         assert_eq!(a.seconds_remaining, 1);
         assert_eq!(a.period, 30);
         let b = &list.codes[1];
         assert_eq!((b.code.as_ref(), b.counter, b.seconds_remaining), (None, Some(3), 0));
         assert_eq!(list.codes[2].seconds_remaining, 1);
-        let list = codes(vault.accounts(), 60, ClockCorrection::NONE);
+        let list = codes(vault.accounts(), at(60), ClockCorrection::NONE);
         assert_eq!(list.codes[0].seconds_remaining, 30);
         assert_eq!(list.codes[2].seconds_remaining, 60);
     }
@@ -207,8 +209,8 @@ mod tests {
     fn the_next_code_is_the_code_one_period_later() {
         let vault = vault();
         for now in [0u64, 29, 30, 59, 1_700_000_000] {
-            let here = codes(vault.accounts(), now, ClockCorrection::NONE);
-            let later = codes(vault.accounts(), now + 30, ClockCorrection::NONE);
+            let here = codes(vault.accounts(), UnixTime::from_secs(now), ClockCorrection::NONE);
+            let later = codes(vault.accounts(), UnixTime::from_secs(now + 30), ClockCorrection::NONE);
             assert_eq!(here.codes[0].next_code, later.codes[0].code, "at {now}");
         }
     }
@@ -217,17 +219,18 @@ mod tests {
     fn the_correction_moves_time_and_warns_past_fifteen_seconds() {
         let vault = vault();
         let server = |offset_ms| ClockCorrection { offset_ms, source: OffsetSource::Server };
-        let ahead = codes(vault.accounts(), 50, server(9_000));
-        assert_eq!(ahead.time, 59);
+        let at = UnixTime::from_secs;
+        let ahead = codes(vault.accounts(), at(50), server(9_000));
+        assert_eq!(ahead.time, at(59));
         assert_eq!(ahead.codes[0].code.as_deref(), Some("94287082"));
         assert!(!ahead.offset_warning);
-        assert!(!codes(vault.accounts(), 50, server(15_000)).offset_warning);
-        assert!(codes(vault.accounts(), 50, server(15_001)).offset_warning);
-        assert!(codes(vault.accounts(), 50, server(-15_001)).offset_warning);
+        assert!(!codes(vault.accounts(), at(50), server(15_000)).offset_warning);
+        assert!(codes(vault.accounts(), at(50), server(15_001)).offset_warning);
+        assert!(codes(vault.accounts(), at(50), server(-15_001)).offset_warning);
         // Sub-second offsets round down; time never goes below zero.
-        assert_eq!(server(-1).apply(10), 9);
-        assert_eq!(server(999).apply(10), 10);
-        assert_eq!(server(-60_000).apply(10), 0);
-        assert_eq!(server(i64::MAX).apply(0), 86_400);
+        assert_eq!(server(-1).apply(at(10)), at(9));
+        assert_eq!(server(999).apply(at(10)), at(10));
+        assert_eq!(server(-60_000).apply(at(10)), at(0));
+        assert_eq!(server(i64::MAX).apply(at(0)), at(86_400));
     }
 }

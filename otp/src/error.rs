@@ -60,6 +60,14 @@ pub enum Error {
         /// 1-based position of the first offending character.
         position: usize,
     },
+    /// The secret's base32 text has a length no encoder produces: its last group has 1, 3
+    /// or 6 characters (a character is missing or extra). Refused rather than cut short,
+    /// which would give wrong codes without a word.
+    #[error("the secret has {chars} base32 characters, a length no encoder produces (a character is missing or extra)")]
+    InvalidSecretLength {
+        /// The number of base32 characters (spaces, hyphens and padding not counted).
+        chars: usize,
+    },
     /// The secret is longer than this crate accepts.
     #[error("the secret is too long (at most {max} bytes)")]
     SecretTooLong {
@@ -90,6 +98,10 @@ pub enum Error {
         /// The value found (shortened).
         found: String,
     },
+    /// An HOTP URI without the `counter` parameter, which the Key Uri Format requires for
+    /// HOTP: guessing 0 could put the app out of step with the issuer for good.
+    #[error("an HOTP URI must give its counter (the counter parameter is missing)")]
+    MissingCounter,
     /// A parameter appears twice.
     #[error("the parameter {name:?} appears more than once")]
     DuplicateParameter {
@@ -268,48 +280,196 @@ impl std::fmt::Display for EntryError {
 }
 
 impl Error {
-    /// A stable snake_case name for programs (`invalid_base32`, `wrong_password`, ...).
-    pub fn code(&self) -> &'static str {
+    /// Which kind of failure this is, for programs to switch on.
+    pub fn kind(&self) -> ErrorKind {
         match self {
-            Self::TooLarge { .. } => "too_large",
+            Self::TooLarge { .. } => ErrorKind::TooLarge,
+            Self::NotOtpauth => ErrorKind::NotOtpauth,
+            Self::MigrationUri => ErrorKind::MigrationUri,
+            Self::MalformedUri { .. } => ErrorKind::MalformedUri,
+            Self::InvalidPercentEncoding { .. } => ErrorKind::InvalidPercentEncoding,
+            Self::UnknownType { .. } => ErrorKind::UnknownType,
+            Self::MissingSecret => ErrorKind::MissingSecret,
+            Self::InvalidBase32 { .. } => ErrorKind::InvalidBase32,
+            Self::InvalidSecretLength { .. } => ErrorKind::InvalidSecretLength,
+            Self::SecretTooLong { .. } => ErrorKind::SecretTooLong,
+            Self::UnknownAlgorithm { .. } => ErrorKind::UnknownAlgorithm,
+            Self::InvalidDigits { .. } => ErrorKind::InvalidDigits,
+            Self::InvalidPeriod { .. } => ErrorKind::InvalidPeriod,
+            Self::InvalidCounter { .. } => ErrorKind::InvalidCounter,
+            Self::MissingCounter => ErrorKind::MissingCounter,
+            Self::DuplicateParameter { .. } => ErrorKind::DuplicateParameter,
+            Self::MissingLabel => ErrorKind::MissingLabel,
+            Self::InvalidLabel { .. } => ErrorKind::InvalidLabel,
+            Self::Truncated { .. } => ErrorKind::Truncated,
+            Self::MalformedProtobuf { .. } => ErrorKind::MalformedProtobuf,
+            Self::InvalidMigration { .. } => ErrorKind::InvalidMigration,
+            Self::IncompleteExport { .. } => ErrorKind::IncompleteExport,
+            Self::MixedExports => ErrorKind::MixedExports,
+            Self::InvalidJson { .. } => ErrorKind::InvalidJson,
+            Self::UnsupportedFile { .. } => ErrorKind::UnsupportedFile,
+            Self::EmptyImport => ErrorKind::EmptyImport,
+            Self::InvalidEntries { .. } => ErrorKind::InvalidEntries,
+            Self::WeakPassword { .. } => ErrorKind::WeakPassword,
+            Self::WrongPassword => ErrorKind::WrongPassword,
+            Self::UnsupportedExportVersion { .. } => ErrorKind::UnsupportedExportVersion,
+            Self::MalformedExport { .. } => ErrorKind::MalformedExport,
+            Self::UnknownAccount { .. } => ErrorKind::UnknownAccount,
+            Self::Duplicate { .. } => ErrorKind::Duplicate,
+            Self::VaultFull { .. } => ErrorKind::VaultFull,
+            Self::NotHotp { .. } => ErrorKind::NotHotp,
+            Self::CounterExhausted { .. } => ErrorKind::CounterExhausted,
+            Self::InvalidOrder => ErrorKind::InvalidOrder,
+            Self::InvalidClockOffset { .. } => ErrorKind::InvalidClockOffset,
+            Self::CorruptVault { .. } => ErrorKind::CorruptVault,
+            Self::Internal { .. } => ErrorKind::Internal,
+        }
+    }
+
+    /// The kind's stable snake_case name (`invalid_base32`, `wrong_password`, ...).
+    pub fn code(&self) -> &'static str {
+        self.kind().as_str()
+    }
+}
+
+/// The kind of an [`Error`], without its details: one variant per variant of [`Error`], so
+/// that a program (a UI, the bindings) can switch on it. Serialized as its snake_case name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// `too_large`.
+    TooLarge,
+    /// `not_otpauth`.
+    NotOtpauth,
+    /// `migration_uri`.
+    MigrationUri,
+    /// `malformed_uri`.
+    MalformedUri,
+    /// `invalid_percent_encoding`.
+    InvalidPercentEncoding,
+    /// `unknown_type`.
+    UnknownType,
+    /// `missing_secret`.
+    MissingSecret,
+    /// `invalid_base32`.
+    InvalidBase32,
+    /// `invalid_secret_length`.
+    InvalidSecretLength,
+    /// `secret_too_long`.
+    SecretTooLong,
+    /// `unknown_algorithm`.
+    UnknownAlgorithm,
+    /// `invalid_digits`.
+    InvalidDigits,
+    /// `invalid_period`.
+    InvalidPeriod,
+    /// `invalid_counter`.
+    InvalidCounter,
+    /// `missing_counter`.
+    MissingCounter,
+    /// `duplicate_parameter`.
+    DuplicateParameter,
+    /// `missing_label`.
+    MissingLabel,
+    /// `invalid_label`.
+    InvalidLabel,
+    /// `truncated`.
+    Truncated,
+    /// `malformed_protobuf`.
+    MalformedProtobuf,
+    /// `invalid_migration`.
+    InvalidMigration,
+    /// `incomplete_export`.
+    IncompleteExport,
+    /// `mixed_exports`.
+    MixedExports,
+    /// `invalid_json`.
+    InvalidJson,
+    /// `unsupported_file`.
+    UnsupportedFile,
+    /// `empty_import`.
+    EmptyImport,
+    /// `invalid_entries`.
+    InvalidEntries,
+    /// `weak_password`.
+    WeakPassword,
+    /// `wrong_password`.
+    WrongPassword,
+    /// `unsupported_export_version`.
+    UnsupportedExportVersion,
+    /// `malformed_export`.
+    MalformedExport,
+    /// `unknown_account`.
+    UnknownAccount,
+    /// `duplicate`.
+    Duplicate,
+    /// `vault_full`.
+    VaultFull,
+    /// `not_hotp`.
+    NotHotp,
+    /// `counter_exhausted`.
+    CounterExhausted,
+    /// `invalid_order`.
+    InvalidOrder,
+    /// `invalid_clock_offset`.
+    InvalidClockOffset,
+    /// `corrupt_vault`.
+    CorruptVault,
+    /// `internal`.
+    Internal,
+}
+
+impl ErrorKind {
+    /// The stable snake_case name (`invalid_base32`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::TooLarge => "too_large",
             Self::NotOtpauth => "not_otpauth",
             Self::MigrationUri => "migration_uri",
-            Self::MalformedUri { .. } => "malformed_uri",
-            Self::InvalidPercentEncoding { .. } => "invalid_percent_encoding",
-            Self::UnknownType { .. } => "unknown_type",
+            Self::MalformedUri => "malformed_uri",
+            Self::InvalidPercentEncoding => "invalid_percent_encoding",
+            Self::UnknownType => "unknown_type",
             Self::MissingSecret => "missing_secret",
-            Self::InvalidBase32 { .. } => "invalid_base32",
-            Self::SecretTooLong { .. } => "secret_too_long",
-            Self::UnknownAlgorithm { .. } => "unknown_algorithm",
-            Self::InvalidDigits { .. } => "invalid_digits",
-            Self::InvalidPeriod { .. } => "invalid_period",
-            Self::InvalidCounter { .. } => "invalid_counter",
-            Self::DuplicateParameter { .. } => "duplicate_parameter",
+            Self::InvalidBase32 => "invalid_base32",
+            Self::InvalidSecretLength => "invalid_secret_length",
+            Self::SecretTooLong => "secret_too_long",
+            Self::UnknownAlgorithm => "unknown_algorithm",
+            Self::InvalidDigits => "invalid_digits",
+            Self::InvalidPeriod => "invalid_period",
+            Self::InvalidCounter => "invalid_counter",
+            Self::MissingCounter => "missing_counter",
+            Self::DuplicateParameter => "duplicate_parameter",
             Self::MissingLabel => "missing_label",
-            Self::InvalidLabel { .. } => "invalid_label",
-            Self::Truncated { .. } => "truncated",
-            Self::MalformedProtobuf { .. } => "malformed_protobuf",
-            Self::InvalidMigration { .. } => "invalid_migration",
-            Self::IncompleteExport { .. } => "incomplete_export",
+            Self::InvalidLabel => "invalid_label",
+            Self::Truncated => "truncated",
+            Self::MalformedProtobuf => "malformed_protobuf",
+            Self::InvalidMigration => "invalid_migration",
+            Self::IncompleteExport => "incomplete_export",
             Self::MixedExports => "mixed_exports",
-            Self::InvalidJson { .. } => "invalid_json",
-            Self::UnsupportedFile { .. } => "unsupported_file",
+            Self::InvalidJson => "invalid_json",
+            Self::UnsupportedFile => "unsupported_file",
             Self::EmptyImport => "empty_import",
-            Self::InvalidEntries { .. } => "invalid_entries",
-            Self::WeakPassword { .. } => "weak_password",
+            Self::InvalidEntries => "invalid_entries",
+            Self::WeakPassword => "weak_password",
             Self::WrongPassword => "wrong_password",
-            Self::UnsupportedExportVersion { .. } => "unsupported_export_version",
-            Self::MalformedExport { .. } => "malformed_export",
-            Self::UnknownAccount { .. } => "unknown_account",
-            Self::Duplicate { .. } => "duplicate",
-            Self::VaultFull { .. } => "vault_full",
-            Self::NotHotp { .. } => "not_hotp",
-            Self::CounterExhausted { .. } => "counter_exhausted",
+            Self::UnsupportedExportVersion => "unsupported_export_version",
+            Self::MalformedExport => "malformed_export",
+            Self::UnknownAccount => "unknown_account",
+            Self::Duplicate => "duplicate",
+            Self::VaultFull => "vault_full",
+            Self::NotHotp => "not_hotp",
+            Self::CounterExhausted => "counter_exhausted",
             Self::InvalidOrder => "invalid_order",
-            Self::InvalidClockOffset { .. } => "invalid_clock_offset",
-            Self::CorruptVault { .. } => "corrupt_vault",
-            Self::Internal { .. } => "internal",
+            Self::InvalidClockOffset => "invalid_clock_offset",
+            Self::CorruptVault => "corrupt_vault",
+            Self::Internal => "internal",
         }
+    }
+}
+
+impl std::fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

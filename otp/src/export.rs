@@ -13,8 +13,8 @@
 //! The key is Argon2id(password, salt) with the parameters in the header; the header's
 //! parameters are bound to the ciphertext as associated data (see [`associated_data`]),
 //! so changing any of them makes decryption fail. The plaintext is
-//! `{"accounts": [{"issuer", "name", "group"?, "otp": {"type", "secret", "algorithm",
-//! "digits", "period" | "counter"}}]}`.
+//! `{"accounts": [{"issuer"?, "name", "group"?, "otp": {"type", "secret", "algorithm",
+//! "digits", "period" | "counter"}, "warnings"?}]}`.
 //!
 //! Argon2id at the default parameters takes a noticeable fraction of a second and 64 MiB:
 //! never call [`encrypt`] or [`decrypt`] on a UI thread.
@@ -127,11 +127,14 @@ struct PayloadRef<'a> {
 
 #[derive(Serialize)]
 struct ExportedRef<'a> {
-    issuer: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    issuer: Option<&'a str>,
     name: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     group: Option<&'a str>,
     otp: &'a crate::account::Otp,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    warnings: &'a [crate::account::AccountWarning],
 }
 
 #[derive(Deserialize)]
@@ -166,10 +169,11 @@ pub fn encrypt(
         accounts: accounts
             .iter()
             .map(|a| ExportedRef {
-                issuer: &a.issuer,
+                issuer: a.issuer.as_deref(),
                 name: &a.name,
                 group: a.group.as_deref(),
                 otp: &a.otp,
+                warnings: &a.warnings,
             })
             .collect(),
     };
@@ -239,7 +243,9 @@ pub fn decrypt(bytes: &[u8], password: &str) -> Result<Vec<NewAccount>> {
         .enumerate()
         .map(|(index, a)| {
             let label = Some(a.label());
-            NewAccount::new(&a.issuer, &a.name, a.group.as_deref(), a.otp)
+            let issuer = a.issuer.as_deref().unwrap_or("");
+            NewAccount::new(issuer, &a.name, a.group.as_deref(), a.otp)
+                .map(|checked| NewAccount { warnings: a.warnings, ..checked })
                 .map_err(|e| import::entry_error(index + 1, label, e))
         })
         .collect();
@@ -412,6 +418,7 @@ mod tests {
                 name: a.name.clone(),
                 group: a.group.clone(),
                 otp: a.otp.clone(),
+                warnings: a.warnings.clone(),
             })
             .collect()
     }

@@ -12,6 +12,9 @@
 //!   otpauth URIs.
 //! - [`vault`]: the accounts with ids, groups and order; edit, delete, reorder, search; HOTP
 //!   counters; serialization for sealed storage.
+//! - [`Otp::verify`] (`verify.rs`): checking a typed code within a window of steps, in
+//!   constant time, returning the matched step: the twostep server's TOTP verification.
+//! - [`time`]: [`UnixTime`], the time type of the client's crates, and [`HumanDuration`].
 //!
 //! Every malformed input yields a typed [`Error`] and changes nothing. Secrets are
 //! zeroized on drop and redacted from `Debug`.
@@ -21,7 +24,7 @@
 //!
 //! let mut vault = Vault::new();
 //! let id = vault.add(uri::parse("otpauth://totp/ACME:alice?secret=JBSWY3DPEHPK3PXP&issuer=ACME")?)?;
-//! let list = vault.codes(1_700_000_000, ClockCorrection::NONE);
+//! let list = vault.codes(twostep_otp::UnixTime::from_secs(1_700_000_000), ClockCorrection::NONE);
 //! assert_eq!(list.codes[0].id, id);
 //! assert_eq!(list.codes[0].code.as_deref(), Some("324550"));
 //! # Ok::<(), twostep_otp::Error>(())
@@ -36,14 +39,18 @@ mod error;
 pub mod export;
 pub mod import;
 mod secret;
+pub mod time;
 pub mod uri;
 pub mod vault;
+mod verify;
 
-pub use account::{AccountFields, NewAccount, Otp, OtpKind};
+pub use account::{AccountFields, AccountWarning, NewAccount, Otp, OtpKind};
 pub use algorithm::Algorithm;
 pub use codes::{AccountCode, ClockCorrection, CodeList, OffsetSource};
-pub use error::{EntryError, Error, Result};
+pub use error::{EntryError, Error, ErrorKind, Result};
 pub use export::KdfParams;
 pub use import::{Detected, ImportFormat, MigrationBatches};
 pub use secret::{MAX_SECRET_BYTES, Secret};
+pub use time::{HumanDuration, UnixTime};
 pub use vault::{Account, AccountId, AccountInfo, DuplicateEntry, HotpCode, ImportReport, Vault};
+pub use verify::MAX_WINDOW;

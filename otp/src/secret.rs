@@ -4,6 +4,13 @@
 //! fours with spaces (`jbsw y3dp ehpk 3pxp`) or hyphens. All of those are accepted;
 //! anything else outside the RFC 4648 alphabet is an error that names the position of
 //! the first bad character, never the value.
+//!
+//! A length that no encoder produces is refused, never cut short: base32 writes 8
+//! characters per 5 bytes, and a last group of 1, 3 or 6 characters cannot end any byte
+//! string. `JBSWY3DPE` is such a typo (one character too many, or three too few); reading
+//! it as the 5 bytes of `JBSWY3DP` would give the user wrong codes without a word. The
+//! 2 to 4 bits left over after the last byte of a valid length are ignored, as every
+//! authenticator does (they are zero in what encoders write).
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use zeroize::Zeroizing;
@@ -38,8 +45,9 @@ impl Secret {
     }
 
     /// A secret from base32, leniently: case-insensitive, spaces, tabs, newlines and
-    /// hyphens ignored, trailing `=` padding optional. Bits left over after the last
-    /// whole byte are ignored, as Google Authenticator does.
+    /// hyphens ignored, trailing `=` padding optional. A length no encoder produces is
+    /// [`Error::InvalidSecretLength`]; the bits left over after the last whole byte of a
+    /// valid length are ignored.
     pub fn from_base32(text: &str) -> Result<Self> {
         if text.len() > MAX_SECRET_BYTES * 2 + 64 {
             return Err(Error::SecretTooLong { max: MAX_SECRET_BYTES });
@@ -48,6 +56,7 @@ impl Secret {
         let mut buffer: u32 = 0;
         let mut bits = 0u32;
         let mut padding = false;
+        let mut chars = 0usize;
         for (index, c) in text.chars().enumerate() {
             let position = index + 1;
             if matches!(c, ' ' | '\t' | '\r' | '\n' | '-') {
@@ -67,6 +76,7 @@ impl Secret {
                 '2'..='7' => upper as u32 - '2' as u32 + 26,
                 _ => return Err(Error::InvalidBase32 { position }),
             };
+            chars += 1;
             buffer = (buffer << 5) | value;
             bits += 5;
             if bits >= 8 {
@@ -75,8 +85,11 @@ impl Secret {
                 buffer &= (1 << bits) - 1;
             }
         }
-        if out.is_empty() {
+        if chars == 0 {
             return Err(Error::MissingSecret);
+        }
+        if matches!(chars % 8, 1 | 3 | 6) {
+            return Err(Error::InvalidSecretLength { chars });
         }
         if out.len() > MAX_SECRET_BYTES {
             return Err(Error::SecretTooLong { max: MAX_SECRET_BYTES });
@@ -187,7 +200,7 @@ mod tests {
         assert_eq!(Secret::from_base32("ÄBCD"), Err(Error::InvalidBase32 { position: 1 }));
         assert_eq!(Secret::from_base32(""), Err(Error::MissingSecret));
         assert_eq!(Secret::from_base32("  "), Err(Error::MissingSecret));
-        assert_eq!(Secret::from_base32("M"), Err(Error::MissingSecret), "5 bits are not a byte");
+        assert_eq!(Secret::from_base32("M"), Err(Error::InvalidSecretLength { chars: 1 }));
         assert_eq!(
             Secret::from_base32(&"A".repeat(1000)),
             Err(Error::SecretTooLong { max: MAX_SECRET_BYTES })
@@ -197,6 +210,32 @@ mod tests {
             Err(Error::SecretTooLong { max: MAX_SECRET_BYTES })
         );
         assert_eq!(Secret::from_bytes(&[]), Err(Error::MissingSecret));
+    }
+
+    #[test]
+    fn lengths_no_encoder_writes_are_refused_not_truncated() {
+        // One character too many after a whole 5-byte group: it used to read as JBSWY3DP.
+        assert_eq!(Secret::from_base32("JBSWY3DPE"), Err(Error::InvalidSecretLength { chars: 9 }));
+        assert_eq!(
+            Secret::from_base32("jbsw y3dp ehp"),
+            Err(Error::InvalidSecretLength { chars: 11 })
+        );
+        assert_eq!(
+            Secret::from_base32("JBSWY3DPEHPK3P"),
+            Err(Error::InvalidSecretLength { chars: 14 })
+        );
+        // Every length an encoder writes is accepted, for 1 to 10 bytes.
+        for n in 1..=10u8 {
+            let bytes: Vec<u8> = (1..=n).collect();
+            let text = Secret::from_bytes(&bytes).unwrap().to_base32();
+            assert_eq!(Secret::from_base32(&text).unwrap().expose(), bytes, "{} bytes", n);
+            for extra in ["A", "AA"] {
+                let longer = format!("{}{extra}", text.as_str());
+                if let Ok(secret) = Secret::from_base32(&longer) {
+                    assert!(secret.len() > bytes.len(), "{longer} must not read as {text:?}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -7,18 +7,27 @@
 //! Lenient where real issuers are: the scheme, type, parameter names and the algorithm
 //! are case-insensitive; the secret may be lower case, unpadded or grouped with spaces;
 //! the label separator may be `:` or `%3A`, with spaces after it; `+` in a parameter
-//! value is a space; unknown parameters (`image`, `color`, ...) are ignored; a missing
-//! HOTP counter is 0. When the label and the `issuer` parameter both name an issuer, the
-//! parameter wins. Steam Guard accounts are `otpauth://steam/...` or a TOTP URI with
-//! `encoder=steam`.
+//! value is a space; unknown parameters (`image`, `color`, ...) are ignored. Steam Guard
+//! accounts are `otpauth://steam/...` or a TOTP URI with `encoder=steam`.
 //!
-//! Strict where it matters: a missing or bad secret, digits other than 6–8, a period
-//! outside 1–3600, an unknown type or algorithm, a repeated parameter, invalid
-//! percent-encoding or an oversized URI are typed errors.
+//! Strict where it matters: a missing or bad secret (also one whose length no encoder
+//! writes), digits other than 6–8, a period outside 1–3600, an HOTP URI without its
+//! counter, an unknown type or algorithm, a repeated parameter, invalid percent-encoding or
+//! an oversized URI are typed errors.
+//!
+//! Nothing is changed silently. An absent issuer stays absent. When the label names an
+//! issuer and the `issuer` parameter names another, the parameter wins (as the format
+//! says, and some real sites do send such URIs) and the account carries
+//! [`AccountWarning::IssuerMismatch`] for the user to see, because a label that imitates a
+//! known issuer is also what a phishing page sends. An HOTP URI without `counter` is
+//! refused ([`Error::MissingCounter`]): the format requires it, and guessing 0 would leave
+//! the user's codes out of step with the issuer for good.
 
 use zeroize::Zeroizing;
 
-use crate::account::{self, DEFAULT_DIGITS, DEFAULT_PERIOD, NewAccount, Otp, OtpKind};
+use crate::account::{
+    self, AccountWarning, DEFAULT_DIGITS, DEFAULT_PERIOD, NewAccount, Otp, OtpKind,
+};
 use crate::algorithm::Algorithm;
 use crate::error::{Error, Result, echo};
 use crate::secret::Secret;
@@ -77,39 +86,42 @@ pub fn parse(uri: &str) -> Result<NewAccount> {
             Otp::totp(secret, algorithm, digits_or_default(digits)?, period)?
         }
         OtpKind::Hotp => {
-            let counter = match params.get("counter") {
-                Some(c) => {
-                    parse_number(c).map_err(|()| Error::InvalidCounter { found: echo(c) })?
-                }
-                None => 0,
-            };
-            Otp::hotp(secret, algorithm, digits_or_default(digits)?, counter)?
+            let digits = digits_or_default(digits)?;
+            let counter = params.get("counter").ok_or(Error::MissingCounter)?;
+            let counter =
+                parse_number(counter).map_err(|()| Error::InvalidCounter { found: echo(counter) })?;
+            Otp::hotp(secret, algorithm, digits, counter)?
         }
         // Steam's algorithm, length and period are fixed; apps write various values.
         OtpKind::Steam => Otp::steam(secret),
     };
 
-    let (issuer, name) = split_label(&label, params.get("issuer"));
-    NewAccount::new(&issuer, &name, None, otp)
+    let (issuer, name, warning) = split_label(&label, params.get("issuer"));
+    let mut account = NewAccount::new(issuer.as_deref().unwrap_or(""), &name, None, otp)?;
+    account.warnings.extend(warning);
+    Ok(account)
 }
 
 /// Writes an account as an `otpauth://` URI (the secret inside: zeroized on drop).
 ///
 /// The label is `issuer:name` (or just the name) and the `issuer` parameter is repeated,
-/// as Google recommends; every parameter is written explicitly.
-pub fn to_uri(issuer: &str, name: &str, otp: &Otp) -> Zeroizing<String> {
-    let mut out = Zeroizing::new(String::with_capacity(128 + issuer.len() * 2 + name.len()));
+/// as Google recommends; every parameter is written explicitly. The server's enrollment
+/// QR code is written here too.
+pub fn to_uri(issuer: Option<&str>, name: &str, otp: &Otp) -> Zeroizing<String> {
+    let issuer = issuer.filter(|i| !i.is_empty());
+    let issuer_len = issuer.map_or(0, str::len);
+    let mut out = Zeroizing::new(String::with_capacity(128 + issuer_len * 2 + name.len()));
     out.push_str("otpauth://");
     out.push_str(otp.kind().as_str());
     out.push('/');
-    if !issuer.is_empty() {
+    if let Some(issuer) = issuer {
         percent_encode_into(&mut out, issuer);
         out.push(':');
     }
     percent_encode_into(&mut out, name);
     out.push_str("?secret=");
     out.push_str(&otp.secret().to_base32());
-    if !issuer.is_empty() {
+    if let Some(issuer) = issuer {
         out.push_str("&issuer=");
         percent_encode_into(&mut out, issuer);
     }
@@ -144,22 +156,36 @@ pub(crate) fn label_hint(uri: &str) -> Option<String> {
     (!hint.is_empty()).then_some(hint)
 }
 
-/// Issuer and name from the decoded label and the `issuer` parameter.
-fn split_label(label: &str, issuer_param: Option<&str>) -> (String, String) {
+/// Issuer and name from the decoded label and the `issuer` parameter, and the warning when
+/// the two name different issuers (the parameter wins).
+fn split_label(
+    label: &str,
+    issuer_param: Option<&str>,
+) -> (Option<String>, String, Option<AccountWarning>) {
     let issuer_param = issuer_param.map(str::trim).filter(|i| !i.is_empty());
-    if let Some(issuer) = issuer_param {
-        // "Issuer:name" where the issuer itself may contain a colon.
-        if let Some(name) =
-            label.strip_prefix(issuer).and_then(|rest| rest.trim_start().strip_prefix(':'))
-        {
-            return (issuer.to_owned(), name.trim().to_owned());
-        }
-        let name = label.split_once(':').map_or(label, |(_, name)| name);
-        return (issuer.to_owned(), name.trim().to_owned());
+    let Some(issuer) = issuer_param else {
+        return match label.split_once(':') {
+            Some((issuer, name)) => {
+                let issuer = issuer.trim();
+                ((!issuer.is_empty()).then(|| issuer.to_owned()), name.trim().to_owned(), None)
+            }
+            None => (None, label.trim().to_owned(), None),
+        };
+    };
+    // "Issuer:name" where the issuer itself may contain a colon.
+    if let Some(name) =
+        label.strip_prefix(issuer).and_then(|rest| rest.trim_start().strip_prefix(':'))
+    {
+        return (Some(issuer.to_owned()), name.trim().to_owned(), None);
     }
     match label.split_once(':') {
-        Some((issuer, name)) => (issuer.trim().to_owned(), name.trim().to_owned()),
-        None => (String::new(), label.trim().to_owned()),
+        Some((prefix, name)) => {
+            let prefix = prefix.trim();
+            let warning = (!prefix.is_empty() && !prefix.eq_ignore_ascii_case(issuer))
+                .then(|| AccountWarning::IssuerMismatch { label_issuer: prefix.to_owned() });
+            (Some(issuer.to_owned()), name.trim().to_owned(), warning)
+        }
+        None => (Some(issuer.to_owned()), label.trim().to_owned(), None),
     }
 }
 
@@ -270,13 +296,23 @@ mod tests {
     }
 
     #[test]
-    fn labels_split_on_the_first_colon_unless_the_issuer_parameter_says_otherwise() {
-        assert_eq!(split_label("ACME:john", None), ("ACME".into(), "john".into()));
-        assert_eq!(split_label("ACME: john", None), ("ACME".into(), "john".into()));
-        assert_eq!(split_label("john", None), ("".into(), "john".into()));
-        assert_eq!(split_label("john", Some("ACME")), ("ACME".into(), "john".into()));
-        assert_eq!(split_label("Old:john", Some("New")), ("New".into(), "john".into()));
-        assert_eq!(split_label("A:B:john", Some("A:B")), ("A:B".into(), "john".into()));
-        assert_eq!(split_label("ACME:john", Some("  ")), ("ACME".into(), "john".into()));
+    fn labels_split_on_the_first_colon_and_a_differing_issuer_parameter_wins_with_a_warning() {
+        let plain = |issuer: Option<&str>, name: &str| (issuer.map(str::to_owned), name.to_owned(), None);
+        assert_eq!(split_label("ACME:john", None), plain(Some("ACME"), "john"));
+        assert_eq!(split_label("ACME: john", None), plain(Some("ACME"), "john"));
+        assert_eq!(split_label("john", None), plain(None, "john"), "absent, not empty");
+        assert_eq!(split_label(" :john", None), plain(None, "john"));
+        assert_eq!(split_label("john", Some("ACME")), plain(Some("ACME"), "john"));
+        assert_eq!(split_label("acme:john", Some("ACME")), plain(Some("ACME"), "john"));
+        assert_eq!(split_label("A:B:john", Some("A:B")), plain(Some("A:B"), "john"));
+        assert_eq!(split_label("ACME:john", Some("  ")), plain(Some("ACME"), "john"));
+        assert_eq!(
+            split_label("Google:john", Some("Evil")),
+            (
+                Some("Evil".to_owned()),
+                "john".to_owned(),
+                Some(AccountWarning::IssuerMismatch { label_issuer: "Google".into() })
+            )
+        );
     }
 }

@@ -10,9 +10,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use zeroize::Zeroizing;
 
-use crate::account::{self, MAX_ISSUER_CHARS, MAX_NAME_CHARS, NewAccount, Otp};
+use crate::account::{self, AccountWarning, MAX_NAME_CHARS, NewAccount, Otp};
 use crate::codes::{self, ClockCorrection, CodeList, MAX_OFFSET_MS, OffsetSource};
 use crate::error::{Error, Result};
+use crate::time::UnixTime;
 
 /// Most accounts a vault holds.
 pub const MAX_ACCOUNTS: usize = 10_000;
@@ -37,26 +38,34 @@ impl std::fmt::Display for AccountId {
 pub struct Account {
     /// Its id in the vault.
     pub id: AccountId,
-    /// Who issued it; may be empty.
-    pub issuer: String,
-    /// The account at the issuer; may be empty if the issuer is not.
+    /// Who issued it, if anyone said.
+    #[serde(
+        default,
+        deserialize_with = "account::blank_is_none",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub issuer: Option<String>,
+    /// The account at the issuer; may be empty if there is an issuer.
     pub name: String,
     /// Its group, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
     /// The generator.
     pub otp: Otp,
+    /// What the user should look at (see [`AccountWarning`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<AccountWarning>,
 }
 
 impl Account {
-    /// `issuer:name`, or whichever is not empty.
+    /// `issuer:name`, or whichever there is.
     pub fn label(&self) -> String {
-        account::label(&self.issuer, &self.name)
+        account::label(self.issuer.as_deref().unwrap_or(""), &self.name)
     }
 
     /// This account as an `otpauth://` URI (the secret inside: zeroized on drop).
     pub fn to_uri(&self) -> Zeroizing<String> {
-        crate::uri::to_uri(&self.issuer, &self.name, &self.otp)
+        crate::uri::to_uri(self.issuer.as_deref(), &self.name, &self.otp)
     }
 }
 
@@ -65,12 +74,14 @@ impl Account {
 pub struct AccountInfo {
     /// Its id in the vault.
     pub id: AccountId,
-    /// Who issued it; may be empty.
-    pub issuer: String,
+    /// Who issued it, if anyone said.
+    pub issuer: Option<String>,
     /// The account at the issuer; may be empty.
     pub name: String,
     /// Its group, if any.
     pub group: Option<String>,
+    /// What the user should look at before trusting the account (phishing signals).
+    pub warnings: Vec<AccountWarning>,
     /// TOTP, HOTP or Steam.
     pub kind: crate::account::OtpKind,
     /// The HMAC algorithm.
@@ -91,6 +102,7 @@ impl Account {
             issuer: self.issuer.clone(),
             name: self.name.clone(),
             group: self.group.clone(),
+            warnings: self.warnings.clone(),
             kind: self.otp.kind(),
             algorithm: self.otp.algorithm(),
             digits: self.otp.digits(),
@@ -189,8 +201,8 @@ impl Vault {
     fn push(&mut self, account: NewAccount) -> AccountId {
         let id = AccountId(self.next_id);
         self.next_id += 1;
-        let NewAccount { issuer, name, group, otp } = account;
-        self.accounts.push(Account { id, issuer, name, group, otp });
+        let NewAccount { issuer, name, group, otp, warnings } = account;
+        self.accounts.push(Account { id, issuer, name, group, otp, warnings });
         id
     }
 
@@ -226,24 +238,29 @@ impl Vault {
         Ok(report)
     }
 
-    /// Changes an account's issuer and/or name (trimmed; they may not both be empty).
+    /// Changes an account's issuer and/or name (`None`: unchanged; trimmed; a blank issuer
+    /// removes it; the account may not end up with neither). Setting the issuer clears an
+    /// [`AccountWarning::IssuerMismatch`]: the user has looked at it.
     pub fn edit(&mut self, id: AccountId, issuer: Option<&str>, name: Option<&str>) -> Result<()> {
         let index = self.position(id)?;
         let current = &self.accounts[index];
-        let issuer = match issuer {
-            Some(i) => account::clean_label("issuer", i, MAX_ISSUER_CHARS)?,
+        let new_issuer = match issuer {
+            Some(i) => account::clean_issuer(Some(i))?,
             None => current.issuer.clone(),
         };
         let name = match name {
             Some(n) => account::clean_label("name", n, MAX_NAME_CHARS)?,
             None => current.name.clone(),
         };
-        if issuer.is_empty() && name.is_empty() {
+        if new_issuer.is_none() && name.is_empty() {
             return Err(Error::MissingLabel);
         }
         let account = &mut self.accounts[index];
-        account.issuer = issuer;
+        account.issuer = new_issuer;
         account.name = name;
+        if issuer.is_some() {
+            account.warnings.retain(|w| !matches!(w, AccountWarning::IssuerMismatch { .. }));
+        }
         Ok(())
     }
 
@@ -307,7 +324,7 @@ impl Vault {
             .iter()
             .filter(|a| {
                 query.is_empty()
-                    || a.issuer.to_lowercase().contains(&query)
+                    || a.issuer.as_deref().is_some_and(|i| i.to_lowercase().contains(&query))
                     || a.name.to_lowercase().contains(&query)
                     || a.group.as_deref().is_some_and(|g| g.to_lowercase().contains(&query))
             })
@@ -355,7 +372,7 @@ impl Vault {
     }
 
     /// Every account's code at device time `now`, corrected.
-    pub fn codes(&self, now: u64, correction: ClockCorrection) -> CodeList {
+    pub fn codes(&self, now: UnixTime, correction: ClockCorrection) -> CodeList {
         codes::codes(&self.accounts, now, correction)
     }
 
@@ -397,7 +414,8 @@ impl Vault {
             });
         }
         for a in &stored.accounts {
-            NewAccount::new(&a.issuer, &a.name, a.group.as_deref(), a.otp.clone())
+            let issuer = a.issuer.as_deref().unwrap_or("");
+            NewAccount::new(issuer, &a.name, a.group.as_deref(), a.otp.clone())
                 .map_err(|e| Error::CorruptVault { reason: format!("account {}: {e}", a.id) })?;
         }
         let mut vault =
@@ -555,6 +573,26 @@ mod tests {
     }
 
     #[test]
+    fn an_issuer_edit_clears_the_mismatch_warning_and_blank_issuers_are_absent() {
+        let mut vault = Vault::new();
+        let mut account = totp("Evil", "alice", "AAAAAAAA");
+        account.warnings.push(AccountWarning::IssuerMismatch { label_issuer: "Google".into() });
+        let id = vault.add(account).unwrap();
+        vault.edit(id, None, Some("bob")).unwrap();
+        assert_eq!(vault.get(id).unwrap().info().warnings.len(), 1, "a name edit keeps it");
+        let restored = Vault::from_bytes(&vault.to_bytes().unwrap()).unwrap();
+        assert_eq!(restored, vault, "warnings are stored");
+        vault.edit(id, Some("Evil"), None).unwrap();
+        assert!(vault.get(id).unwrap().warnings.is_empty());
+        vault.edit(id, Some("  "), None).unwrap();
+        assert_eq!(vault.get(id).unwrap().issuer, None);
+        assert_eq!(vault.edit(id, None, Some("")), Err(Error::MissingLabel));
+        // A vault written when issuers were never absent: "" reads as none.
+        let old = br#"{"format":1,"next_id":1,"accounts":[{"id":0,"issuer":"","name":"x","otp":{"type":"totp","secret":"AAAAAAAA","algorithm":"SHA1","digits":6,"period":30}}]}"#;
+        assert_eq!(Vault::from_bytes(old).unwrap().accounts()[0].issuer, None);
+    }
+
+    #[test]
     fn reorder_and_move() {
         let (mut vault, [a, b, c]) = three();
         vault.move_to(c, 0).unwrap();
@@ -675,6 +713,7 @@ mod tests {
             ("\"id\":1", "\"id\":0"),
             ("\"digits\":6", "\"digits\":12"),
             ("\"issuer\":\"GitHub\",\"name\":\"alice\"", "\"issuer\":\"\",\"name\":\"\""),
+            ("\"issuer\":\"GitHub\",", "\"issuer\":7,"),
         ] {
             assert!(text.contains(from), "{from}");
             let damaged = text.replacen(from, to, 1);

@@ -407,22 +407,22 @@ mod tests {
         assert_eq!(accounts.len(), 4);
         let a = &accounts[0];
         assert_eq!(
-            (a.issuer.as_str(), a.name.as_str(), a.otp.kind()),
+            (a.issuer.as_deref().unwrap_or(""), a.name.as_str(), a.otp.kind()),
             ("Example", "alice@example.com", OtpKind::Totp)
         );
-        assert_eq!(a.otp.code_at(59).unwrap(), "287082");
+        assert_eq!(a.otp.code_at(crate::UnixTime::from_secs(59)).unwrap(), "287082");
         let b = &accounts[1];
         assert_eq!(
-            (b.issuer.as_str(), b.name.as_str(), b.otp.kind(), b.otp.counter()),
+            (b.issuer.as_deref().unwrap_or(""), b.name.as_str(), b.otp.kind(), b.otp.counter()),
             ("Bank", "bob", OtpKind::Hotp, Some(42))
         );
         assert_eq!((b.otp.algorithm(), b.otp.digits()), (Algorithm::Sha256, 8));
         let c = &accounts[2];
         assert_eq!(
-            (c.issuer.as_str(), c.name.as_str(), c.otp.algorithm()),
+            (c.issuer.as_deref().unwrap_or(""), c.name.as_str(), c.otp.algorithm()),
             ("ACME Co", "carol", Algorithm::Sha512)
         );
-        assert_eq!((accounts[3].issuer.as_str(), accounts[3].otp.period()), ("", Some(30)));
+        assert_eq!((accounts[3].issuer.as_deref(), accounts[3].otp.period()), (None, Some(30)));
     }
 
     #[test]
