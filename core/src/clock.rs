@@ -1,15 +1,17 @@
 //! The one place that reads the wall clock.
 //!
-//! Core logic takes `now` as a parameter. The HTTP client still needs local timestamps
-//! around each request to measure the server's clock offset; it gets them through
-//! [`Clock`] so that tests can substitute a fake one.
+//! Core logic takes `now` ([`UnixTime`]) as a parameter. The HTTP client still needs the
+//! time around each request to measure the server's clock offset; it asks a
+//! [`ClockSource`], so that tests can substitute one they control. The bindings export the
+//! same trait to Kotlin and Swift (under the same name: `Clock` would shadow Swift's own).
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
+use twostep_otp::UnixTime;
 
-/// A source of wall-clock time in Unix milliseconds.
-pub trait Clock: Send + Sync + std::fmt::Debug {
-    /// Milliseconds since the Unix epoch.
-    fn now_unix_ms(&self) -> u64;
+/// A source of wall-clock time.
+pub trait ClockSource: Send + Sync + std::fmt::Debug {
+    /// The current time.
+    fn now(&self) -> SystemTime;
 }
 
 /// The operating system's clock.
@@ -17,18 +19,15 @@ pub trait Clock: Send + Sync + std::fmt::Debug {
 pub struct SystemClock;
 
 impl SystemClock {
-    /// Seconds since the Unix epoch, for callers that pass `now` into the core.
-    pub fn now_unix_secs() -> u64 {
-        Self.now_unix_ms() / 1000
+    /// Now, in whole seconds: for callers that pass `now` into the core.
+    pub fn unix_now() -> UnixTime {
+        UnixTime::from(SystemTime::now())
     }
 }
 
-impl Clock for SystemClock {
-    fn now_unix_ms(&self) -> u64 {
+impl ClockSource for SystemClock {
+    fn now(&self) -> SystemTime {
         SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-            .unwrap_or(0)
     }
 }
 
@@ -38,6 +37,6 @@ mod tests {
 
     #[test]
     fn system_clock_is_after_2024() {
-        assert!(SystemClock::now_unix_secs() > 1_700_000_000);
+        assert!(SystemClock::unix_now() > UnixTime::from_secs(1_700_000_000));
     }
 }

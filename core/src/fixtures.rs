@@ -1,22 +1,26 @@
-//! Helpers for benchmarks and tests that need a populated data directory without a
-//! server. Not part of the supported API.
+//! Data-dir fixtures for benchmarks and tests that need a populated data directory without a
+//! server: a seeded signed-in device, raw vault records, an unlock that reports its
+//! Argon2id time. Hidden from the docs; not part of the supported API.
 
 use std::path::Path;
+use twostep_otp::UnixTime;
 use twostep_proto::{ClientKind, PasscodePolicy, PasscodeRequirement, SessionScope, UserSummary};
 
 use crate::device::DeviceKey;
 use crate::error::Result;
 use crate::keystore::KeyStore;
-use crate::state::{ClockRecord, RegistrationRecord, SessionRecord, Slot, StateStore};
+use crate::state::{
+    ClockRecord, RegistrationRecord, ServerRecord, SessionRecord, Slot, StateStore,
+};
 use crate::twostep::Twostep;
 
-/// Writes the state of a registered mobile device with a session valid for a day, as a
-/// completed first access would.
+/// Writes the state of a registered mobile device with a session valid for a day (org
+/// policy: a passcode is required), as a completed first access with `server_url` would.
 pub fn seed_signed_in_state(
     data_dir: &Path,
     key_store: &dyn KeyStore,
     server_url: &str,
-    now: u64,
+    now: UnixTime,
 ) -> Result<()> {
     let store = StateStore::open(data_dir, key_store)?;
     let user = UserSummary { id: "u-1".into(), username: "alice".into(), org: "acme".into() };
@@ -32,7 +36,7 @@ pub fn seed_signed_in_state(
         client: ClientKind::Mobile,
         scope: SessionScope::Full,
         user,
-        expires_at: now + 86_400,
+        expires_at: now.saturating_add(std::time::Duration::from_secs(86_400)),
         device_id: Some("d-1".into()),
         signed_in_at: now,
     };
@@ -51,31 +55,43 @@ pub fn seed_signed_in_state(
         .put(Slot::Session, &session)?
         .put_secret(Slot::SessionToken, b"seeded-session-token")?
         .put(Slot::PasscodePolicy, &policy)?
+        .put(Slot::Server, &ServerRecord { url: server_url.to_owned() })?
         .put(Slot::ClockOffset, &ClockRecord { offset_ms: 0, measured_at: now })?;
     Ok(store.apply(change)?)
 }
 
 /// Stores a record in the authenticator vault's place (sealed under the Account key), as
-/// the vault will: lets tests check what a wipe, a rotation or a recovery keeps.
+/// the vault does: lets tests check what a wipe, a rotation or a recovery keeps.
 pub fn put_vault_record(app: &Twostep, id: &str, value: &[u8]) -> Result<()> {
-    let store = app.state();
+    let store = &app.local().store;
     Ok(store.apply(store.change().put_vault(id, value))?)
 }
 
 /// Reads a record stored with [`put_vault_record`] (`TwostepError::Locked` while locked).
 pub fn read_vault_record(app: &Twostep, id: &str) -> Result<Option<Vec<u8>>> {
-    Ok(app.state().read_vault(id)?.map(|value| value.to_vec()))
+    Ok(app.local().store.read_vault(id)?.map(|value| value.to_vec()))
 }
 
 /// The ids of the vault records on disk (readable while locked: ids are not secret).
 pub fn vault_record_ids(app: &Twostep) -> Result<Vec<String>> {
-    Ok(app.state().vault_ids()?)
+    Ok(app.local().store.vault_ids()?)
 }
 
-/// [`Twostep::unlock`] that also returns the time spent in the Argon2id derivation, so that
-/// a benchmark can split the cost of an unlock.
-pub fn unlock_timed(app: &Twostep, passcode: &str, now: u64) -> Result<std::time::Duration> {
+/// [`crate::Passcode::unlock`] that also returns the time spent in the Argon2id derivation,
+/// so that a benchmark can split the cost of an unlock.
+pub fn unlock_timed(app: &Twostep, passcode: &str, now: UnixTime) -> Result<std::time::Duration> {
     let mut kdf = std::time::Duration::ZERO;
-    app.unlock_inner(passcode, now, Some(&mut kdf))?;
+    crate::passcode::unlock(app.local(), passcode, now, Some(&mut kdf))?;
     Ok(kdf)
+}
+
+/// Every file below `dir`, for tests that scan the data dir for secrets.
+#[cfg(test)]
+pub(crate) fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = vec![];
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() { out.extend(files_under(&path)) } else { out.push(path) }
+    }
+    out
 }

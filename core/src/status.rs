@@ -1,11 +1,13 @@
 //! What the app shows at launch, read from local state without the network.
 
+use twostep_otp::UnixTime;
 use twostep_proto::{ClientKind, PasscodePolicy, SessionScope};
 
-use crate::client::ClockOffset;
-use crate::passcode::PasscodeStatus;
-use crate::signin::CodePrompt;
-use crate::state::{PendingRecord, RegistrationRecord, SessionRecord};
+use crate::error::InternalResult;
+use crate::local::Local;
+use crate::passcode::{self, PasscodeStatus};
+use crate::session::{ClockOffset, CodePrompt};
+use crate::state::{PendingRecord, RegistrationRecord, SessionRecord, Slot};
 
 /// Where the user stands on this device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,7 +15,7 @@ pub enum Access {
     /// Nothing registered and no session: sign in with password and code.
     FirstAccess,
     /// The device is registered but has no live session: open one with
-    /// [`crate::Twostep::open_session`] (no code needed).
+    /// [`crate::Session::open_session`] (no code needed).
     Registered,
     /// A live session exists.
     SignedIn,
@@ -28,8 +30,8 @@ pub enum Access {
 pub struct Status {
     /// Where the user stands.
     pub access: Access,
-    /// The server this instance talks to.
-    pub server_url: String,
+    /// The server this instance talks to, if one is known.
+    pub server_url: Option<String>,
     /// This device's registration (mobile).
     pub registration: Option<Registration>,
     /// The live session, if any (an expired one is not reported).
@@ -38,7 +40,7 @@ pub struct Status {
     pub pending_sign_in: Option<PendingSignIn>,
     /// The server's clock offset, when measured.
     pub clock_offset: Option<ClockOffset>,
-    /// Where the passcode stands (details: [`crate::Twostep::passcode_state`]).
+    /// Where the passcode stands (details: [`crate::Passcode::state`]).
     pub passcode: PasscodeStatus,
 }
 
@@ -57,8 +59,8 @@ pub struct Registration {
     pub org: String,
     /// The server it was registered with.
     pub server_url: String,
-    /// Local Unix seconds.
-    pub registered_at: u64,
+    /// Local time.
+    pub registered_at: UnixTime,
     /// The passcode policy the server last sent.
     pub passcode_policy: Option<PasscodePolicy>,
 }
@@ -94,8 +96,8 @@ pub struct SessionInfo {
     pub client: ClientKind,
     /// Full, or only enough to configure two-step.
     pub scope: SessionScope,
-    /// Local Unix seconds, corrected for the server's clock offset.
-    pub expires_at: u64,
+    /// Local time, corrected for the server's clock offset.
+    pub expires_at: UnixTime,
     /// The registered device, for mobile sessions.
     pub device_id: Option<String>,
 }
@@ -123,8 +125,8 @@ pub struct PendingSignIn {
     pub client: ClientKind,
     /// The code screen to show.
     pub prompt: CodePrompt,
-    /// Local Unix seconds.
-    pub started_at: u64,
+    /// Local time.
+    pub started_at: UnixTime,
 }
 
 impl PendingSignIn {
@@ -136,4 +138,57 @@ impl PendingSignIn {
             started_at: record.started_at,
         }
     }
+}
+
+/// The status as of local time `now`, from the state alone.
+pub(crate) fn read(
+    local: &Local,
+    server_url: Option<&str>,
+    now: UnixTime,
+) -> InternalResult<Status> {
+    let offset = local.clock_offset()?;
+    let corrected = offset.unwrap_or(ClockOffset::ZERO);
+    let passcode = passcode::status_at(local, now)?;
+    let server_url = server_url.map(str::to_owned);
+    if !local.store.account_usable() {
+        let access =
+            if passcode == PasscodeStatus::Wiped { Access::FirstAccess } else { Access::Locked };
+        return Ok(Status {
+            access,
+            server_url,
+            registration: None,
+            session: None,
+            pending_sign_in: None,
+            clock_offset: offset,
+            passcode,
+        });
+    }
+    let policy: Option<PasscodePolicy> = local.store.read(Slot::PasscodePolicy)?;
+    let registration = local
+        .store
+        .read::<RegistrationRecord>(Slot::Registration)?
+        .map(|record| Registration::from_record(record, policy));
+    let session = local
+        .store
+        .read::<SessionRecord>(Slot::Session)?
+        .filter(|record| record.expires_at > corrected.to_server(now))
+        .map(|record| SessionInfo::from_record(&record, corrected));
+    let pending_sign_in = local
+        .store
+        .read::<PendingRecord>(Slot::PendingSignIn)?
+        .map(|record| PendingSignIn::from_record(&record, corrected));
+    let access = match (&session, &registration) {
+        (Some(_), _) => Access::SignedIn,
+        (None, Some(_)) => Access::Registered,
+        (None, None) => Access::FirstAccess,
+    };
+    Ok(Status {
+        access,
+        server_url,
+        registration,
+        session,
+        pending_sign_in,
+        clock_offset: offset,
+        passcode,
+    })
 }

@@ -12,7 +12,7 @@ use twostep_otp::{
 };
 
 const N: usize = 1_000;
-const NOW: u64 = 1_700_000_000;
+const NOW: twostep_otp::UnixTime = twostep_otp::UnixTime::from_secs(1_700_000_000);
 
 /// A 160-bit secret unique to `i`.
 fn secret(i: usize) -> Secret {

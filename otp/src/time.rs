@@ -61,6 +61,22 @@ impl UnixTime {
     }
 }
 
+/// `time + wait`, saturating (whole seconds).
+impl std::ops::Add<Duration> for UnixTime {
+    type Output = Self;
+    fn add(self, wait: Duration) -> Self {
+        self.saturating_add(wait)
+    }
+}
+
+/// `time - wait`, saturating at the epoch (whole seconds).
+impl std::ops::Sub<Duration> for UnixTime {
+    type Output = Self;
+    fn sub(self, wait: Duration) -> Self {
+        Self(self.0.saturating_sub(wait.as_secs()))
+    }
+}
+
 impl From<SystemTime> for UnixTime {
     fn from(time: SystemTime) -> Self {
         Self::from_system_time(time)

@@ -1,6 +1,7 @@
-//! The on-device authenticator of [`Twostep`]: the vault of TOTP/HOTP/Steam accounts, its
-//! codes, imports and exports. The logic is the pure `twostep-otp` crate; this module
-//! stores its vault and guards it.
+//! [`Authenticator`]: the on-device authenticator — the vault of TOTP/HOTP/Steam accounts,
+//! its codes, imports and exports. The logic is the pure `twostep-otp` crate; this module
+//! stores its vault and guards it. It needs no server: the clock correction uses the
+//! server's measured offset when there is one.
 //!
 //! **Storage.** The vault is one record, `vault/main`, sealed under the **Account** key
 //! through the state's vault hook (`StateStore::read_vault`, `Change::put_vault`). So with
@@ -19,27 +20,47 @@
 //! a wipe, a new passcode) makes it be read again.
 //!
 //! **Exports** (encrypted or plain) need the passcode again when one is set: it is checked
-//! through [`Twostep::unlock`]'s path, so a wrong one counts as a failed attempt (and locks
-//! the app, like a wrong unlock).
+//! through [`crate::Passcode::unlock`]'s path, so a wrong one counts as a failed attempt
+//! (and locks the app, like a wrong unlock).
+//!
+//! Locks: the vault cache (`Local::vault`), then the Account key; an export's passcode check
+//! takes the passcode lock first and releases it before the vault's (see `crate::local`).
 
-use std::sync::{MutexGuard, PoisonError};
-use twostep_otp::{
-    AccountFields, AccountId, AccountInfo, ClockCorrection, CodeList, HotpCode, ImportFormat,
-    ImportReport, KdfParams, Vault, export, import, uri,
-};
+use std::sync::Arc;
+use twostep_otp::{KdfParams, UnixTime, Vault, export, import, uri};
 use zeroize::Zeroizing;
 
-use super::Twostep;
 use crate::error::{Error, InternalResult, Result};
-use crate::keys::WrappedKey;
+use crate::local::Local;
+
+/// The authenticator's types, from the pure `twostep-otp` crate.
+pub use twostep_otp::import::detect;
+pub use twostep_otp::{
+    AccountCode, AccountWarning, AccountFields, AccountId, AccountInfo, Algorithm,
+    ClockCorrection, CodeList, Detected, DuplicateEntry, EntryError, HotpCode, ImportFormat,
+    ImportReport, OffsetSource, OtpKind,
+};
 
 /// The vault's record id under the state's `vault/` prefix.
 const VAULT_RECORD: &str = "main";
 
 /// The decrypted vault, while the account data is open.
 #[derive(Default)]
-pub(super) struct VaultCache {
+pub(crate) struct VaultCache {
     loaded: Option<Loaded>,
+}
+
+impl VaultCache {
+    /// Drops the decrypted vault from memory (the app locked, or its key changed).
+    pub(crate) fn forget(&mut self) {
+        self.loaded = None;
+    }
+}
+
+/// The authenticator vault of a data directory; from [`crate::Twostep::authenticator`].
+#[derive(Debug, Clone)]
+pub struct Authenticator {
+    local: Arc<Local>,
 }
 
 struct Loaded {
@@ -54,7 +75,11 @@ impl std::fmt::Debug for VaultCache {
     }
 }
 
-impl Twostep {
+impl Authenticator {
+    pub(crate) fn new(local: Arc<Local>) -> Self {
+        Self { local }
+    }
+
     // ---- accounts ------------------------------------------------------------------
 
     /// Every account, in display order, without secrets.
@@ -63,20 +88,20 @@ impl Twostep {
     }
 
     /// The accounts whose issuer, name or group contains `query` (case-insensitive).
-    pub fn search_accounts(&self, query: &str) -> Result<Vec<AccountInfo>> {
+    pub fn search(&self, query: &str) -> Result<Vec<AccountInfo>> {
         Ok(self
             .read_vault(|vault| Ok(vault.search(query).into_iter().map(|a| a.info()).collect()))?)
     }
 
     /// The groups in use, sorted.
-    pub fn account_groups(&self) -> Result<Vec<String>> {
+    pub fn groups(&self) -> Result<Vec<String>> {
         Ok(self.read_vault(|vault| Ok(vault.groups()))?)
     }
 
     /// Adds the account an `otpauth://` URI describes (a scanned QR code). Refused, with
     /// nothing stored, if the URI is malformed or the same secret is already in the vault
     /// ([`crate::TwostepError::Authenticator`] says why).
-    pub fn add_account_uri(&self, uri: &str) -> Result<AccountInfo> {
+    pub fn add_uri(&self, uri: &str) -> Result<AccountInfo> {
         let account = uri::parse(uri).map_err(Error::Otp)?;
         Ok(self.change_vault(|vault| {
             let id = vault.add(account)?;
@@ -85,7 +110,7 @@ impl Twostep {
     }
 
     /// Adds an account entered field by field.
-    pub fn add_account(&self, fields: &AccountFields<'_>) -> Result<AccountInfo> {
+    pub fn add(&self, fields: &AccountFields<'_>) -> Result<AccountInfo> {
         let account = fields.to_account().map_err(Error::Otp)?;
         Ok(self.change_vault(|vault| {
             let id = vault.add(account)?;
@@ -94,7 +119,7 @@ impl Twostep {
     }
 
     /// Renames an account (`None` keeps a field as it is).
-    pub fn edit_account(
+    pub fn edit(
         &self,
         id: AccountId,
         issuer: Option<&str>,
@@ -107,7 +132,7 @@ impl Twostep {
     }
 
     /// Puts an account in a group (`None` or blank: no group).
-    pub fn set_account_group(&self, id: AccountId, group: Option<&str>) -> Result<AccountInfo> {
+    pub fn set_group(&self, id: AccountId, group: Option<&str>) -> Result<AccountInfo> {
         Ok(self.change_vault(|vault| {
             vault.set_group(id, group)?;
             Ok(vault.get(id)?.info())
@@ -115,17 +140,17 @@ impl Twostep {
     }
 
     /// Deletes an account.
-    pub fn delete_account(&self, id: AccountId) -> Result<()> {
+    pub fn delete(&self, id: AccountId) -> Result<()> {
         Ok(self.change_vault(|vault| vault.remove(id).map(drop))?)
     }
 
     /// Moves an account to `index` in the display order.
-    pub fn move_account(&self, id: AccountId, index: u32) -> Result<()> {
+    pub fn move_to(&self, id: AccountId, index: u32) -> Result<()> {
         Ok(self.change_vault(|vault| vault.move_to(id, index as usize))?)
     }
 
     /// Sets the whole display order (every account exactly once).
-    pub fn reorder_accounts(&self, ids: &[AccountId]) -> Result<()> {
+    pub fn reorder(&self, ids: &[AccountId]) -> Result<()> {
         Ok(self.change_vault(|vault| vault.reorder(ids))?)
     }
 
@@ -133,11 +158,11 @@ impl Twostep {
 
     /// Every account's code, next code and seconds remaining at device time `now`, in one
     /// call. The device clock is corrected by the user's offset if set
-    /// ([`Twostep::set_clock_correction`]), else by the offset measured against the
+    /// ([`Authenticator::set_clock_correction`]), else by the offset measured against the
     /// server; `offset_warning` says when the correction exceeds 15 s. HOTP accounts have
-    /// no code here: see [`Twostep::next_hotp_code`].
-    pub fn codes(&self, now: u64) -> Result<CodeList> {
-        let server = self.offset()?.map(|o| o.offset_ms);
+    /// no code here: see [`Authenticator::next_hotp_code`].
+    pub fn codes(&self, now: UnixTime) -> Result<CodeList> {
+        let server = self.local.clock_offset()?.map(|o| o.offset_ms);
         Ok(self.read_vault(|vault| Ok(vault.codes(now, vault.correction(server))))?)
     }
 
@@ -156,7 +181,7 @@ impl Twostep {
 
     /// The correction `codes` applies now, and where it comes from.
     pub fn clock_correction(&self) -> Result<ClockCorrection> {
-        let server = self.offset()?.map(|o| o.offset_ms);
+        let server = self.local.clock_offset()?.map(|o| o.offset_ms);
         Ok(self.read_vault(|vault| Ok(vault.correction(server)))?)
     }
 
@@ -171,10 +196,10 @@ impl Twostep {
         Ok(self.change_vault(|vault| vault.import(entries))?)
     }
 
-    /// Imports an encrypted export made by [`Twostep::export_encrypted`] (on this device or
-    /// another). **Slow** (Argon2id, 64 MiB): not on the UI thread.
-    pub fn import_encrypted_export(&self, bytes: &[u8], password: &str) -> Result<ImportReport> {
-        self.require_unlocked()?;
+    /// Imports an encrypted export made by [`Authenticator::export_encrypted`] (on this
+    /// device or another). **Slow** (Argon2id, 64 MiB): not on the UI thread.
+    pub fn import_encrypted(&self, bytes: &[u8], password: &str) -> Result<ImportReport> {
+        self.local.require_unlocked()?;
         let entries = export::decrypt(bytes, password).map_err(Error::Otp)?;
         Ok(self.change_vault(|vault| vault.import(entries))?)
     }
@@ -189,7 +214,7 @@ impl Twostep {
         &self,
         passcode: Option<&str>,
         password: &str,
-        now: u64,
+        now: UnixTime,
     ) -> Result<String> {
         self.confirm_passcode(passcode, now)?;
         let rng = ring::rand::SystemRandom::new();
@@ -201,38 +226,33 @@ impl Twostep {
     /// Every account as an `otpauth://` URI, one per line: anyone who reads it can generate
     /// the codes. With a passcode set, `passcode` must be given and is checked (and
     /// counted) like an unlock.
-    pub fn export_plain(&self, passcode: Option<&str>, now: u64) -> Result<Zeroizing<String>> {
+    pub fn export_plain(
+        &self,
+        passcode: Option<&str>,
+        now: UnixTime,
+    ) -> Result<Zeroizing<String>> {
         self.confirm_passcode(passcode, now)?;
         Ok(self.read_vault(|vault| Ok(export::plain(vault.accounts())))?)
     }
 
     // ---- internals -----------------------------------------------------------------
 
-    /// Drops the decrypted vault from memory (the app locked).
-    pub(super) fn forget_vault(&self) {
-        self.vault_cache().loaded = None;
-    }
-
-    fn vault_cache(&self) -> MutexGuard<'_, VaultCache> {
-        self.vault.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
     /// The check before an export: unlocked, and the passcode entered again if one is set.
-    fn confirm_passcode(&self, passcode: Option<&str>, now: u64) -> InternalResult<()> {
-        self.require_unlocked()?;
-        if matches!(self.store.account_wrap()?, Some(WrappedKey::Passcode(_))) {
+    fn confirm_passcode(&self, passcode: Option<&str>, now: UnixTime) -> InternalResult<()> {
+        self.local.require_unlocked()?;
+        if self.local.has_passcode()? {
             let passcode = passcode.ok_or_else(|| Error::InvalidInput {
                 field: "passcode",
                 message: "enter the passcode again to export the authenticator".to_owned(),
             })?;
-            self.unlock_inner(passcode, now, None)?;
+            crate::passcode::unlock(&self.local, passcode, now, None)?;
         }
         Ok(())
     }
 
     /// Runs `f` on the vault.
     fn read_vault<T>(&self, f: impl FnOnce(&Vault) -> twostep_otp::Result<T>) -> InternalResult<T> {
-        let mut cache = self.vault_cache();
+        let mut cache = self.local.vault_cache();
         let vault = self.loaded(&mut cache)?;
         f(vault).map_err(Error::Otp)
     }
@@ -243,11 +263,12 @@ impl Twostep {
         &self,
         f: impl FnOnce(&mut Vault) -> twostep_otp::Result<T>,
     ) -> InternalResult<T> {
-        let mut cache = self.vault_cache();
+        let mut cache = self.local.vault_cache();
         let mut next = self.loaded(&mut cache)?.clone();
         let out = f(&mut next).map_err(Error::Otp)?;
         let bytes = next.to_bytes().map_err(Error::Otp)?;
-        self.store.apply(self.store.change().put_vault(VAULT_RECORD, &bytes))?;
+        let store = &self.local.store;
+        store.apply(store.change().put_vault(VAULT_RECORD, &bytes))?;
         if let Some(loaded) = cache.loaded.as_mut() {
             loaded.vault = next;
         }
@@ -257,18 +278,19 @@ impl Twostep {
     /// The vault in memory, read (or re-read) if needed. [`Error::Locked`] (and nothing in
     /// memory) while the account data is closed.
     fn loaded<'c>(&self, cache: &'c mut VaultCache) -> InternalResult<&'c mut Vault> {
-        if let Err(e) = self.require_unlocked() {
+        if let Err(e) = self.local.require_unlocked() {
             cache.loaded = None;
             return Err(e);
         }
-        let key_id = self.store.with_account_key(|key| {
+        let store = &self.local.store;
+        let key_id = store.with_account_key(|key| {
             let digest = ring::digest::digest(&ring::digest::SHA256, key.expose_bytes());
             let mut id = [0u8; 32];
             id.copy_from_slice(digest.as_ref());
             Ok(id)
         })?;
         if cache.loaded.as_ref().is_none_or(|l| l.key_id != key_id) {
-            let vault = match self.store.read_vault(VAULT_RECORD)? {
+            let vault = match store.read_vault(VAULT_RECORD)? {
                 Some(bytes) => Vault::from_bytes(&bytes).map_err(Error::Otp)?,
                 None => Vault::new(),
             };

@@ -1,270 +1,27 @@
-//! Errors: a detailed internal [`Error`] and the small public [`TwostepError`].
+//! Errors: a detailed internal [`Error`] and the small public [`TwostepError`]
+//! (`public.rs`).
 //!
 //! Inside the crate, failures keep their cause (the reqwest error, the sled error, which
 //! record failed to open) so that logs can say what happened. A UI cannot act on a reqwest
-//! error, though; it needs to know "wrong code, 3 tries left" or "offline". The conversion
-//! from one to the other happens here and nowhere else, so that every public function
-//! reports the same failure the same way.
+//! error, though; it needs to know "wrong code, 3 tries left" or "offline". Each internal
+//! error is handled here and nowhere else, in two decisions: how it is logged
+//! ([`Error::handling`]: an expected outcome is passed through, a failure of the
+//! environment is logged, a bug is reported as unexpected) and which public error it
+//! becomes (`From<Error> for TwostepError`), so every public function reports the same
+//! failure the same way.
+
+mod public;
+
+pub use public::{AuthenticatorReason, Rejection, Result, TwostepError};
 
 use std::path::PathBuf;
+use std::time::Duration;
+use twostep_otp::UnixTime;
 use twostep_proto::ErrorCode;
 
 use crate::keystore::KeyStoreError;
 use crate::passcode::PasscodeWeakness;
 use crate::seal::SealError;
-
-/// The result of every public operation.
-pub type Result<T, E = TwostepError> = std::result::Result<T, E>;
-
-/// What went wrong, in terms a UI can act on.
-///
-/// Messages never contain a secret. Times are in seconds.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TwostepError {
-    /// Username or password is wrong (the server does not say which).
-    #[error("wrong username or password")]
-    InvalidCredentials,
-    /// The second-step code is wrong.
-    #[error("wrong code ({attempts_left} attempts left)")]
-    InvalidCode {
-        /// Tries left for this code (0: ask for a new code or sign in again).
-        attempts_left: u32,
-    },
-    /// The code has expired; ask for a new one (resend).
-    #[error("the code has expired; request a new one")]
-    CodeExpired,
-    /// The sign-in is no longer valid (too old, or too many tries); sign in again.
-    #[error("the sign-in has expired; sign in again")]
-    ChallengeExpired,
-    /// Too many attempts; wait before trying again.
-    #[error("too many attempts; retry in {retry_after_secs} s")]
-    RateLimited {
-        /// Seconds to wait.
-        retry_after_secs: u64,
-    },
-    /// A new code was requested before the resend cooldown elapsed.
-    #[error("a new code can be sent in {retry_after_secs} s")]
-    ResendTooSoon {
-        /// Seconds to wait.
-        retry_after_secs: u64,
-    },
-    /// The account is locked; an administrator must unlock it.
-    #[error("the account is locked; contact your administrator")]
-    AccountLocked,
-    /// The organization requires two-step authentication and the user has not set it up.
-    #[error("two-step setup required: {message}")]
-    SetupRequired {
-        /// What the user must do, from the server.
-        message: String,
-    },
-    /// The server revoked this device (admin reset, password change); local registration
-    /// was removed and the next sign-in is a first access.
-    #[error("this device was revoked; sign in again to register it")]
-    DeviceRevoked,
-    /// The chosen channel is not configured for this user.
-    #[error("that channel is not configured for this account")]
-    ChannelNotConfigured,
-    /// The server could not deliver the SMS or email; try another channel.
-    #[error("the code could not be delivered: {message}")]
-    DeliveryFailed {
-        /// From the server.
-        message: String,
-    },
-    /// The operation needs a session and there is none (or it expired).
-    #[error("not signed in")]
-    NotSignedIn,
-    /// The operation needs a registered device and there is none.
-    #[error("this device is not registered")]
-    NotRegistered,
-    /// There is no sign-in waiting for a code.
-    #[error("no sign-in in progress")]
-    NoSignInInProgress,
-    /// The server could not be reached (no network, refused, DNS, TLS).
-    #[error("cannot reach the server: {message}")]
-    Offline {
-        /// What failed, without secrets.
-        message: String,
-    },
-    /// The server did not answer in time.
-    #[error("the server did not answer in time")]
-    Timeout,
-    /// The server failed (5xx) or answered something this client cannot read.
-    #[error("server error {status}: {message}")]
-    Server {
-        /// HTTP status (0 when the response could not be read).
-        status: u16,
-        /// From the server or the client.
-        message: String,
-    },
-    /// The server refused the request for a reason not listed above.
-    #[error("the server refused the request ({code}): {message}")]
-    Rejected {
-        /// The server's error code (`invalid_field`, `forbidden`, ...).
-        code: String,
-        /// From the server.
-        message: String,
-    },
-    /// Reading or writing the data directory failed (disk full, permissions, in use).
-    #[error("storage error: {message}")]
-    Storage {
-        /// What failed.
-        message: String,
-    },
-    /// The data directory or a record in it is damaged. Nothing was changed.
-    #[error("the local data is damaged: {message}")]
-    CorruptState {
-        /// What is damaged.
-        message: String,
-    },
-    /// The data directory belongs to something else. Nothing was changed.
-    #[error("the data directory is not twostep's: {message}")]
-    ForeignState {
-        /// What was found.
-        message: String,
-    },
-    /// The data directory was written by a newer version. Nothing was changed.
-    #[error("the data directory has format {version}, newer than this version understands")]
-    NewerState {
-        /// The format found on disk.
-        version: u32,
-    },
-    /// The platform key store failed.
-    #[error("key store: {message}")]
-    KeyStore {
-        /// What failed.
-        message: String,
-    },
-    /// An argument was rejected before anything was sent or stored.
-    #[error("invalid {field}: {message}")]
-    InvalidInput {
-        /// Which argument.
-        field: String,
-        /// Why.
-        message: String,
-    },
-    /// A bug or an unexpected failure (random number generator, key generation).
-    #[error("internal error: {message}")]
-    Internal {
-        /// What failed.
-        message: String,
-    },
-    /// The account data is locked: unlock with the passcode first.
-    #[error("locked; enter the passcode")]
-    Locked,
-    /// The organization requires a passcode: set one before using the app (and it cannot
-    /// be removed).
-    #[error("your organization requires a passcode")]
-    PasscodeRequired,
-    /// There is no passcode to check, change or remove.
-    #[error("no passcode is set")]
-    PasscodeNotSet,
-    /// The passcode is wrong. The attempt was counted.
-    #[error("wrong passcode{}{}", attempts_left.map(|n| format!(" ({n} attempts left before the local data is wiped)")).unwrap_or_default(), locked_until.map(|t| format!("; next attempt at {t}")).unwrap_or_default())]
-    PasscodeIncorrect {
-        /// Attempts left before the local data is wiped (org policy only).
-        attempts_left: Option<u32>,
-        /// When the next attempt is allowed, if a delay now runs (local Unix seconds).
-        locked_until: Option<u64>,
-    },
-    /// Too many wrong passcodes: no attempt is accepted before `until`. Nothing was counted.
-    #[error("too many wrong passcodes; try again at {until}")]
-    PasscodeLockedOut {
-        /// When the next attempt is allowed (local Unix seconds).
-        until: u64,
-    },
-    /// The new passcode was refused. Nothing changed.
-    #[error("passcode refused: {reason}")]
-    PasscodeTooWeak {
-        /// Why.
-        reason: PasscodeWeakness,
-    },
-    /// Too many wrong passcodes under the org policy: the local data was wiped. Sign in
-    /// again with password and code.
-    #[error("too many wrong passcodes: the local data was wiped; sign in again")]
-    Wiped,
-    /// "Forgot passcode": the password was right, but it does not open this device's local
-    /// data (it changed since, or no recovery was set up). Unlock with the passcode, or
-    /// reset the local data and sign in again.
-    #[error(
-        "this password cannot recover the local data; unlock with the passcode or reset the local data"
-    )]
-    LocalDataUnrecoverable,
-    /// The authenticator refused an input or operation: a malformed otpauth URI or import
-    /// file, a duplicate or unknown account, a wrong or weak export password, ... Nothing
-    /// was stored.
-    #[error("{message}")]
-    Authenticator {
-        /// Why, as a stable snake_case name (`invalid_base32`, `invalid_digits`,
-        /// `duplicate`, `unknown_account`, `invalid_entries`, `wrong_password`, ...; see
-        /// `twostep_otp::Error::code`).
-        reason: String,
-        /// For people; never contains a secret.
-        message: String,
-        /// With `invalid_entries`: every invalid entry of the import file.
-        entries: Vec<twostep_otp::EntryError>,
-    },
-}
-
-impl TwostepError {
-    /// A stable snake_case name for scripts and logs (`invalid_code`, `offline`, ...).
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::InvalidCredentials => "invalid_credentials",
-            Self::InvalidCode { .. } => "invalid_code",
-            Self::CodeExpired => "code_expired",
-            Self::ChallengeExpired => "challenge_expired",
-            Self::RateLimited { .. } => "rate_limited",
-            Self::ResendTooSoon { .. } => "resend_too_soon",
-            Self::AccountLocked => "account_locked",
-            Self::SetupRequired { .. } => "setup_required",
-            Self::DeviceRevoked => "device_revoked",
-            Self::ChannelNotConfigured => "channel_not_configured",
-            Self::DeliveryFailed { .. } => "delivery_failed",
-            Self::NotSignedIn => "not_signed_in",
-            Self::NotRegistered => "not_registered",
-            Self::NoSignInInProgress => "no_sign_in_in_progress",
-            Self::Offline { .. } => "offline",
-            Self::Timeout => "timeout",
-            Self::Server { .. } => "server",
-            Self::Rejected { .. } => "rejected",
-            Self::Storage { .. } => "storage",
-            Self::CorruptState { .. } => "corrupt_state",
-            Self::ForeignState { .. } => "foreign_state",
-            Self::NewerState { .. } => "newer_state",
-            Self::KeyStore { .. } => "key_store",
-            Self::InvalidInput { .. } => "invalid_input",
-            Self::Internal { .. } => "internal",
-            Self::Locked => "locked",
-            Self::PasscodeRequired => "passcode_required",
-            Self::PasscodeNotSet => "passcode_not_set",
-            Self::PasscodeIncorrect { .. } => "passcode_incorrect",
-            Self::PasscodeLockedOut { .. } => "passcode_locked_out",
-            Self::PasscodeTooWeak { .. } => "passcode_too_weak",
-            Self::Wiped => "wiped",
-            Self::LocalDataUnrecoverable => "local_data_unrecoverable",
-            Self::Authenticator { .. } => "authenticator",
-        }
-    }
-
-    /// Seconds to wait before retrying, for errors that say so.
-    pub fn retry_after_secs(&self) -> Option<u64> {
-        match self {
-            Self::RateLimited { retry_after_secs } | Self::ResendTooSoon { retry_after_secs } => {
-                Some(*retry_after_secs)
-            }
-            _ => None,
-        }
-    }
-
-    /// When a passcode attempt is next allowed (local Unix seconds), for errors that say so.
-    pub fn locked_until(&self) -> Option<u64> {
-        match self {
-            Self::PasscodeLockedOut { until } => Some(*until),
-            Self::PasscodeIncorrect { locked_until, .. } => *locked_until,
-            _ => None,
-        }
-    }
-}
 
 /// Results inside the crate.
 pub(crate) type InternalResult<T> = std::result::Result<T, Error>;
@@ -333,9 +90,14 @@ pub(crate) enum Error {
     #[error("no passcode is set")]
     PasscodeNotSet,
     #[error("wrong passcode")]
-    PasscodeIncorrect { attempts_left: Option<u32>, locked_until: Option<u64> },
-    #[error("passcode locked out until {0}")]
-    PasscodeLockedOut(u64),
+    PasscodeIncorrect {
+        attempts_left: Option<u32>,
+        next_attempt_at: Option<UnixTime>,
+        /// The (effective) time of the attempt, from which the wait is counted.
+        now: UnixTime,
+    },
+    #[error("passcode locked out until {until}")]
+    PasscodeLockedOut { until: UnixTime, now: UnixTime },
     #[error("passcode refused: {0}")]
     PasscodeTooWeak(PasscodeWeakness),
     #[error("wiped after too many wrong passcodes")]
@@ -344,9 +106,62 @@ pub(crate) enum Error {
     Unrecoverable,
     #[error("authenticator: {0}")]
     Otp(twostep_otp::Error),
+    #[error("no server configured")]
+    NoServer,
+}
+
+/// How an internal error is treated on its way out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Handling {
+    /// An expected outcome the user caused or can fix (wrong code, locked, bad input):
+    /// passed through, logged at debug level only.
+    PassThrough,
+    /// The environment failed (network, disk, key store, a damaged data dir): logged as a
+    /// warning, reported as such.
+    Log,
+    /// A bug or an impossible state (the RNG failed, the server broke the contract):
+    /// logged as an error.
+    Unexpected,
 }
 
 impl Error {
+    /// How this error is treated: see [`Handling`].
+    pub(crate) fn handling(&self) -> Handling {
+        match self {
+            Self::Api { code: ErrorCode::Internal | ErrorCode::Unknown, .. }
+            | Self::Protocol { .. }
+            | Self::Seal(_)
+            | Self::Internal(_)
+            | Self::Otp(twostep_otp::Error::Internal { .. }) => Handling::Unexpected,
+            Self::Transport(_)
+            | Self::Api { code: ErrorCode::Unavailable, .. }
+            | Self::Sled(_)
+            | Self::Io { .. }
+            | Self::Unseal { .. }
+            | Self::Corrupt(_)
+            | Self::Foreign(_)
+            | Self::Newer(_)
+            | Self::KeyStore(_)
+            | Self::Config { .. }
+            | Self::Otp(twostep_otp::Error::CorruptVault { .. }) => Handling::Log,
+            Self::Api { .. }
+            | Self::InvalidInput { .. }
+            | Self::NotSignedIn
+            | Self::NotRegistered
+            | Self::NoSignInInProgress
+            | Self::Locked
+            | Self::PasscodeRequired
+            | Self::PasscodeNotSet
+            | Self::PasscodeIncorrect { .. }
+            | Self::PasscodeLockedOut { .. }
+            | Self::PasscodeTooWeak(_)
+            | Self::Wiped
+            | Self::Unrecoverable
+            | Self::Otp(_)
+            | Self::NoServer => Handling::PassThrough,
+        }
+    }
+
     /// The server's error code, when the server answered with one.
     pub(crate) fn api_code(&self) -> Option<ErrorCode> {
         match self {
@@ -358,7 +173,11 @@ impl Error {
 
 impl From<Error> for TwostepError {
     fn from(error: Error) -> Self {
-        tracing::debug!(%error, "twostep operation failed");
+        match error.handling() {
+            Handling::PassThrough => tracing::debug!(%error, "twostep operation refused"),
+            Handling::Log => tracing::warn!(%error, "twostep operation failed"),
+            Handling::Unexpected => tracing::error!(%error, "twostep: unexpected failure"),
+        }
         match error {
             Error::Transport(e) => transport(&e),
             Error::Api { status, code, message, retry_after_secs, attempts_left } => {
@@ -390,10 +209,17 @@ impl From<Error> for TwostepError {
             Error::Locked => TwostepError::Locked,
             Error::PasscodeRequired => TwostepError::PasscodeRequired,
             Error::PasscodeNotSet => TwostepError::PasscodeNotSet,
-            Error::PasscodeIncorrect { attempts_left, locked_until } => {
-                TwostepError::PasscodeIncorrect { attempts_left, locked_until }
+            Error::PasscodeIncorrect { attempts_left, next_attempt_at, now } => {
+                TwostepError::PasscodeIncorrect {
+                    attempts_left,
+                    next_attempt_at,
+                    retry_after: next_attempt_at.map(|at| now.until(at)),
+                }
             }
-            Error::PasscodeLockedOut(until) => TwostepError::PasscodeLockedOut { until },
+            Error::PasscodeLockedOut { until, now } => {
+                TwostepError::PasscodeLockedOut { until, retry_after: now.until(until) }
+            }
+            Error::NoServer => TwostepError::NoServer,
             Error::PasscodeTooWeak(reason) => TwostepError::PasscodeTooWeak { reason },
             Error::Wiped => TwostepError::Wiped,
             Error::Unrecoverable => TwostepError::LocalDataUnrecoverable,
@@ -416,7 +242,7 @@ fn authenticator(e: twostep_otp::Error) -> TwostepError {
                 _ => vec![],
             };
             TwostepError::Authenticator {
-                reason: e.code().to_owned(),
+                reason: e.kind(),
                 message: e.to_string(),
                 entries,
             }
@@ -447,6 +273,8 @@ fn api(
     retry_after_secs: Option<u64>,
     attempts_left: Option<u32>,
 ) -> TwostepError {
+    // A server that asks for no wait (or says nothing) still gets a second.
+    let retry_after = Duration::from_secs(retry_after_secs.unwrap_or(1).max(1));
     match code {
         ErrorCode::InvalidCredentials => TwostepError::InvalidCredentials,
         ErrorCode::InvalidCode => {
@@ -454,12 +282,8 @@ fn api(
         }
         ErrorCode::CodeExpired => TwostepError::CodeExpired,
         ErrorCode::ChallengeExpired => TwostepError::ChallengeExpired,
-        ErrorCode::RateLimited => {
-            TwostepError::RateLimited { retry_after_secs: retry_after_secs.unwrap_or(1) }
-        }
-        ErrorCode::ResendTooSoon => {
-            TwostepError::ResendTooSoon { retry_after_secs: retry_after_secs.unwrap_or(1) }
-        }
+        ErrorCode::RateLimited => TwostepError::RateLimited { retry_after },
+        ErrorCode::ResendTooSoon => TwostepError::ResendTooSoon { retry_after },
         ErrorCode::AccountLocked => TwostepError::AccountLocked,
         ErrorCode::SetupRequired => TwostepError::SetupRequired { message },
         ErrorCode::DeviceRevoked => TwostepError::DeviceRevoked,
@@ -467,11 +291,26 @@ fn api(
         ErrorCode::ChannelNotConfigured => TwostepError::ChannelNotConfigured,
         ErrorCode::DeliveryFailed => TwostepError::DeliveryFailed { message },
         ErrorCode::Internal | ErrorCode::Unavailable => TwostepError::Server { status, message },
-        _ if status == 429 => {
-            TwostepError::RateLimited { retry_after_secs: retry_after_secs.unwrap_or(1) }
-        }
+        _ if status == 429 => TwostepError::RateLimited { retry_after },
         _ if status >= 500 => TwostepError::Server { status, message },
-        other => TwostepError::Rejected { code: other.as_str().to_owned(), message },
+        other => TwostepError::Rejected { reason: rejection(other), message },
+    }
+}
+
+/// The kind of a refusal no more specific error covers.
+fn rejection(code: ErrorCode) -> Rejection {
+    match code {
+        ErrorCode::InvalidRequest
+        | ErrorCode::InvalidField
+        | ErrorCode::PayloadTooLarge
+        | ErrorCode::UnsupportedMediaType
+        | ErrorCode::MethodNotAllowed => Rejection::BadRequest,
+        ErrorCode::NotFound => Rejection::NotFound,
+        ErrorCode::Forbidden => Rejection::Forbidden,
+        ErrorCode::BadSignature => Rejection::BadSignature,
+        ErrorCode::PolicyRequiresTwoStep => Rejection::PolicyRequiresTwoStep,
+        ErrorCode::Conflict => Rejection::Conflict,
+        _ => Rejection::Other,
     }
 }
 
@@ -523,7 +362,12 @@ mod tests {
         );
         assert_eq!(
             api_error(ErrorCode::RateLimited, Some(42), None),
-            TwostepError::RateLimited { retry_after_secs: 42 }
+            TwostepError::RateLimited { retry_after: Duration::from_secs(42) }
+        );
+        assert_eq!(
+            api_error(ErrorCode::ResendTooSoon, Some(0), None),
+            TwostepError::ResendTooSoon { retry_after: Duration::from_secs(1) },
+            "never zero"
         );
         assert_eq!(api_error(ErrorCode::DeviceRevoked, None, None), TwostepError::DeviceRevoked);
         assert_eq!(api_error(ErrorCode::Unauthorized, None, None), TwostepError::NotSignedIn);
@@ -533,7 +377,7 @@ mod tests {
         ));
         assert!(matches!(
             api_error(ErrorCode::Forbidden, None, None),
-            TwostepError::Rejected { ref code, .. } if code == "forbidden"
+            TwostepError::Rejected { reason: Rejection::Forbidden, .. }
         ));
         assert!(matches!(
             api_error(ErrorCode::Unknown, None, None),
@@ -543,26 +387,37 @@ mod tests {
 
     #[test]
     fn every_public_error_has_a_code_and_a_message() {
-        let e = TwostepError::RateLimited { retry_after_secs: 9 };
+        let e = TwostepError::RateLimited { retry_after: Duration::from_secs(9) };
         assert_eq!(e.code(), "rate_limited");
-        assert_eq!(e.retry_after_secs(), Some(9));
-        assert!(e.to_string().contains('9'));
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(9)));
+        assert_eq!(e.to_string(), "too many attempts; retry in 9 s");
     }
 
     #[test]
     fn passcode_failures_keep_their_details() {
+        let at = UnixTime::from_secs;
         let e = TwostepError::from(Error::PasscodeIncorrect {
             attempts_left: Some(3),
-            locked_until: Some(60),
+            next_attempt_at: Some(at(1_060)),
+            now: at(1_000),
         });
         assert_eq!(
             e,
-            TwostepError::PasscodeIncorrect { attempts_left: Some(3), locked_until: Some(60) }
+            TwostepError::PasscodeIncorrect {
+                attempts_left: Some(3),
+                next_attempt_at: Some(at(1_060)),
+                retry_after: Some(Duration::from_secs(60)),
+            }
         );
-        assert_eq!((e.code(), e.locked_until()), ("passcode_incorrect", Some(60)));
-        assert!(e.to_string().contains("3 attempts left"), "{e}");
-        let e = TwostepError::from(Error::PasscodeLockedOut(99));
-        assert_eq!((e.code(), e.locked_until()), ("passcode_locked_out", Some(99)));
+        assert_eq!((e.code(), e.next_attempt_at()), ("passcode_incorrect", Some(at(1_060))));
+        assert_eq!(
+            e.to_string(),
+            "wrong passcode (3 attempts left before the local data is wiped); try again in 60 s"
+        );
+        let e = TwostepError::from(Error::PasscodeLockedOut { until: at(1_300), now: at(1_000) });
+        assert_eq!((e.code(), e.next_attempt_at()), ("passcode_locked_out", Some(at(1_300))));
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(300)));
+        assert_eq!(e.to_string(), "too many wrong passcodes; try again in 5 min");
         let e = TwostepError::from(Error::PasscodeTooWeak(PasscodeWeakness::Sequence));
         assert_eq!(e, TwostepError::PasscodeTooWeak { reason: PasscodeWeakness::Sequence });
         assert!(e.to_string().contains("1234"), "{e}");
@@ -575,6 +430,22 @@ mod tests {
         ] {
             assert_eq!(TwostepError::from(internal).code(), code);
         }
+    }
+
+    #[test]
+    fn each_internal_error_is_handled_by_kind() {
+        assert_eq!(Error::Internal("x".into()).handling(), Handling::Unexpected);
+        assert_eq!(Error::Corrupt("x".into()).handling(), Handling::Log);
+        assert_eq!(Error::Locked.handling(), Handling::PassThrough);
+        let server_bug = Error::Api {
+            status: 500,
+            code: ErrorCode::Internal,
+            message: "m".into(),
+            retry_after_secs: None,
+            attempts_left: None,
+        };
+        assert_eq!(server_bug.handling(), Handling::Unexpected);
+        assert_eq!(TwostepError::from(Error::NoServer).code(), "no_server");
     }
 
     #[test]

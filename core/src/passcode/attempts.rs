@@ -6,7 +6,7 @@
 //! ```
 //!
 //! Under the org policy, reaching `max_failed_attempts` (default 10) wipes the local data
-//! instead (see `crate::twostep::passcode`). Under a user policy the count keeps growing
+//! instead (see `crate::passcode::check`). Under a user policy the count keeps growing
 //! and every further failure costs an hour.
 //!
 //! Two properties matter and are enforced by how the record is used:
@@ -19,16 +19,18 @@
 //!   and with it the wipe, is not affected by time at all.)
 
 use serde::{Deserialize, Serialize};
+use std::time::Duration;
+use twostep_otp::UnixTime;
 
-/// Seconds to wait after the `failed`-th consecutive failure before the next attempt.
-pub(crate) fn delay_after(failed: u32) -> u64 {
-    match failed {
+/// How long to wait after the `failed`-th consecutive failure before the next attempt.
+pub(crate) fn delay_after(failed: u32) -> Duration {
+    Duration::from_secs(match failed {
         0..=4 => 0,
         5 => 60,
         6 => 5 * 60,
         7 | 8 => 15 * 60,
         _ => 60 * 60,
-    }
+    })
 }
 
 /// The failed-attempt counter, sealed under the Local key (readable while locked).
@@ -38,39 +40,37 @@ pub(crate) struct AttemptRecord {
     /// Consecutive failed (or unfinished) attempts since the last success.
     pub failed: u32,
     /// When the last failure was counted (effective time, see `latest_seen`).
-    pub last_failure_at: u64,
+    pub last_failure_at: UnixTime,
     /// The latest `now` ever seen by the passcode code: the clock never runs back.
-    pub latest_seen: u64,
+    pub latest_seen: UnixTime,
 }
 
 impl AttemptRecord {
     /// `now`, never earlier than a time already seen.
-    pub(crate) fn effective_now(&self, now: u64) -> u64 {
+    pub(crate) fn effective_now(&self, now: UnixTime) -> UnixTime {
         now.max(self.latest_seen)
     }
 
     /// When the next attempt is allowed after the current failures (`None`: no delay).
-    pub(crate) fn next_attempt_at(&self) -> Option<u64> {
-        match delay_after(self.failed) {
-            0 => None,
-            delay => Some(self.last_failure_at.saturating_add(delay)),
-        }
+    pub(crate) fn next_attempt_at(&self) -> Option<UnixTime> {
+        let delay = delay_after(self.failed);
+        (!delay.is_zero()).then(|| self.last_failure_at.saturating_add(delay))
     }
 
     /// The end of the current delay, if one is running at `now`.
-    pub(crate) fn locked_out_until(&self, now: u64) -> Option<u64> {
+    pub(crate) fn locked_out_until(&self, now: UnixTime) -> Option<UnixTime> {
         self.next_attempt_at().filter(|until| self.effective_now(now) < *until)
     }
 
     /// Remembers `now` if it is the latest time seen; says whether anything changed.
-    pub(crate) fn observe(&mut self, now: u64) -> bool {
+    pub(crate) fn observe(&mut self, now: UnixTime) -> bool {
         let changed = now > self.latest_seen;
         self.latest_seen = self.effective_now(now);
         changed
     }
 
     /// Counts an attempt as failed (before it is checked).
-    pub(crate) fn count_failure(&mut self, now: u64) {
+    pub(crate) fn count_failure(&mut self, now: UnixTime) {
         let at = self.effective_now(now);
         self.failed = self.failed.saturating_add(1);
         self.last_failure_at = at;
@@ -78,10 +78,10 @@ impl AttemptRecord {
     }
 
     /// A correct passcode: the count starts over.
-    pub(crate) fn succeed(&mut self, now: u64) {
+    pub(crate) fn succeed(&mut self, now: UnixTime) {
         self.latest_seen = self.effective_now(now);
         self.failed = 0;
-        self.last_failure_at = 0;
+        self.last_failure_at = UnixTime::EPOCH;
     }
 }
 
@@ -89,13 +89,17 @@ impl AttemptRecord {
 mod tests {
     use super::*;
 
-    const T0: u64 = 1_800_000_000;
+    const T0: UnixTime = UnixTime::from_secs(1_800_000_000);
+
+    fn at(offset: i64) -> UnixTime {
+        T0.add_signed_secs(offset)
+    }
 
     #[test]
     fn the_schedule_matches_the_specification() {
-        let delays: Vec<u64> = (0..=12).map(delay_after).collect();
+        let delays: Vec<u64> = (0..=12).map(|n| delay_after(n).as_secs()).collect();
         assert_eq!(delays, [0, 0, 0, 0, 0, 60, 300, 900, 900, 3600, 3600, 3600, 3600]);
-        assert_eq!(delay_after(u32::MAX), 3600);
+        assert_eq!(delay_after(u32::MAX).as_secs(), 3600);
     }
 
     /// Walks the whole schedule with a fake clock: each failure is counted at the first
@@ -112,8 +116,8 @@ mod tests {
             match record.next_attempt_at() {
                 None => waits.push(0),
                 Some(until) => {
-                    waits.push(until - now);
-                    assert_eq!(record.locked_out_until(until - 1), Some(until));
+                    waits.push(now.until(until).as_secs());
+                    assert_eq!(record.locked_out_until(until.add_signed_secs(-1)), Some(until));
                     assert_eq!(record.locked_out_until(now), Some(until));
                     now = until;
                 }
@@ -132,25 +136,29 @@ mod tests {
             record.count_failure(T0);
         }
         let until = record.locked_out_until(T0).unwrap();
-        assert_eq!(until, T0 + 300);
+        assert_eq!(until, at(300));
         // The clock is set back a day: still locked until the same moment, and the time
         // seen does not move back.
-        assert_eq!(record.locked_out_until(T0 - 86_400), Some(until));
-        assert!(!record.observe(T0 - 86_400));
+        assert_eq!(record.locked_out_until(at(-86_400)), Some(until));
+        assert!(!record.observe(at(-86_400)));
         assert_eq!(record.latest_seen, T0);
         // A failure counted while the clock is behind is dated at the latest time seen.
         let mut later = record;
-        later.observe(T0 + 300);
-        later.count_failure(T0 - 86_400);
-        assert_eq!(later.last_failure_at, T0 + 300);
-        assert_eq!(later.locked_out_until(T0), Some(T0 + 300 + 900));
+        later.observe(at(300));
+        later.count_failure(at(-86_400));
+        assert_eq!(later.last_failure_at, at(300));
+        assert_eq!(later.locked_out_until(T0), Some(at(300 + 900)));
         // Only real time passing ends the delay.
         assert_eq!(record.locked_out_until(until), None);
     }
 
     #[test]
     fn the_record_is_small_json_and_refuses_unknown_fields() {
-        let record = AttemptRecord { failed: 3, last_failure_at: 5, latest_seen: 6 };
+        let record = AttemptRecord {
+            failed: 3,
+            last_failure_at: UnixTime::from_secs(5),
+            latest_seen: UnixTime::from_secs(6),
+        };
         let json = serde_json::to_string(&record).unwrap();
         assert_eq!(serde_json::from_str::<AttemptRecord>(&json).unwrap(), record);
         assert!(

@@ -1,13 +1,31 @@
 //! The local passcode ("PIN" on Android, "passcode" on iOS): what the app asks for at launch
 //! once the device is registered.
 //!
+//! ```text
+//!                 set                               lock / background timeout / restart
+//!   NotSet ─────────────────────────► Unlocked ───────────────────────────────► Locked
+//!     ▲  ◄───── remove ────────────────  ▲  ◄──────────── unlock(pin) ────────────┘ │
+//!     │         (not under org policy)   │                                           │ wrong pin
+//!     │                                  │           delay over                      ▼
+//!     │                                  └──────────────────────────────  LockedOut{until}
+//!     │   sign-in completes                                                          │ max attempts
+//!     └────────────────────────────────────────────── Wiped ◄────────────────────────┘ (org policy)
+//! ```
+//!
+//! - `ops.rs`: [`Passcode`], the handle with the operations.
+//! - `check.rs`: checking a passcode (counted before checked), delays, the wipe, locking.
+//! - `recovery.rs`: "forgot passcode", which `Session::sign_in` performs.
 //! - [`rules`]: what a new passcode must look like (policy length and alphabet, no trivial PINs).
 //! - [`attempts`]: the escalation schedule and the durable failed-attempt counter.
 //! - [`kdf`]: Argon2id with a platform-held pepper.
 //!
-//! The operations live on [`crate::Twostep`] (`set_passcode`, `unlock`, `lock`, ...; see
-//! `crate::twostep::passcode`), the key wrapping in `crate::keys`. This module holds the
-//! pure parts and the public types.
+//! **Crypto-bound.** The Account key is on disk only as `platform(pepper)` plus
+//! `seal(Argon2id(pin, salt, K = pepper), account_key)` (see `crate::keys`). Unlocking
+//! derives the key from the typed passcode; a wrong one fails the AEAD tag. There is no
+//! verifier, and without the platform key the pepper, and with it any guess, is out of reach.
+//! Setting a passcode rotates the Account key (every Account record is sealed again under a
+//! fresh key in the same batch), so data written from then on never had a platform-only
+//! wrap, even in the database's log.
 //!
 //! The policy comes from the server with each device grant and is cached under the Local
 //! key, so that it applies offline. [`effective_policy`] turns the cached value (or its
@@ -15,10 +33,20 @@
 //! max failed attempts 10 by default, lock timeout 5 min by default.
 
 pub(crate) mod attempts;
+mod check;
 pub(crate) mod kdf;
+mod ops;
+pub(crate) mod recovery;
 pub(crate) mod rules;
 
+#[cfg(any(test, feature = "test-hooks"))]
+pub use check::{PAUSE_AFTER_COUNT_ENV, PAUSE_MARKER};
+pub(crate) use check::{enforce_attempt_limit, status_at};
+pub use ops::Passcode;
+pub(crate) use ops::unlock;
 pub use rules::{MAX_PASSCODE_CHARS, PasscodeWeakness};
+
+use twostep_otp::UnixTime;
 use twostep_proto::{
     DEFAULT_LOCK_TIMEOUT_SECS, DEFAULT_PASSCODE_MAX_ATTEMPTS, DEFAULT_PASSCODE_MIN_LENGTH,
     MAX_PASSCODE_LENGTH, MIN_PASSCODE_LENGTH, PasscodePolicy, PasscodeRequirement,
@@ -34,10 +62,10 @@ pub enum PasscodeStatus {
     Locked,
     /// A passcode is set and was entered.
     Unlocked,
-    /// Too many wrong passcodes: no attempt is accepted before `until` (local Unix seconds).
+    /// Too many wrong passcodes: no attempt is accepted before `until`.
     LockedOut {
-        /// When the next attempt is allowed.
-        until: u64,
+        /// When the next attempt is allowed (local time).
+        until: UnixTime,
     },
     /// Too many wrong passcodes under the org policy: the local data was wiped. The next
     /// completed sign-in (password and code) clears this state.
@@ -65,6 +93,25 @@ pub struct UnlockResult {
     /// The passcode no longer meets the policy (it became stricter since it was set): ask
     /// the user to change it.
     pub change_required: bool,
+}
+
+/// The passcode's state in memory only (a restart starts locked). Behind the passcode lock
+/// (`Local::passcode`), which every passcode operation holds throughout.
+#[derive(Default)]
+pub(crate) struct PasscodeMemory {
+    /// When the app went to the background.
+    pub backgrounded_at: Option<UnixTime>,
+    /// The password key of the latest password sign-in of this run: it re-wraps the Account
+    /// key for recovery when the sign-in completes and when a passcode is set.
+    pub password_key: Option<crate::keys::SecretKey>,
+}
+
+impl std::fmt::Debug for PasscodeMemory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasscodeMemory")
+            .field("backgrounded_at", &self.backgrounded_at)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The policy actually enforced: the cached server policy (or the defaults when none is
@@ -126,3 +173,6 @@ mod tests {
         assert!(!wipes(&none));
     }
 }
+
+#[cfg(test)]
+mod tests_ops;

@@ -5,12 +5,21 @@ use super::*;
 use crate::keystore::{FileKeyStore, KeyStore, MemoryKeyStore};
 use crate::status::Access;
 use crate::twostep::Config;
-use crate::{TwostepError, testing};
+use crate::error::Error;
+use crate::keys::{Prepared, SecretKind};
+use crate::state::Slot;
+use crate::twostep::Twostep;
+use crate::{TwostepError, fixtures};
+use twostep_otp::UnixTime;
 use std::path::Path;
 use std::sync::Arc;
 use twostep_proto::PasscodeRequirement;
 
-const NOW: u64 = 1_800_000_000;
+const NOW: UnixTime = UnixTime::from_secs(1_800_000_000);
+
+fn secs(n: u64) -> std::time::Duration {
+    std::time::Duration::from_secs(n)
+}
 const URL: &str = "http://127.0.0.1:9";
 const PIN: &str = "482915";
 const OTHER_PIN: &str = "902613";
@@ -24,7 +33,7 @@ fn open_with(dir: &Path, keys: Arc<dyn KeyStore>) -> Twostep {
 fn device() -> (tempfile::TempDir, Arc<MemoryKeyStore>) {
     let dir = tempfile::tempdir().unwrap();
     let keys = Arc::new(MemoryKeyStore::new());
-    testing::seed_signed_in_state(dir.path(), keys.as_ref(), URL, NOW).unwrap();
+    fixtures::seed_signed_in_state(dir.path(), keys.as_ref(), URL, NOW).unwrap();
     (dir, keys)
 }
 
@@ -34,21 +43,31 @@ fn open(dir: &Path, keys: &Arc<MemoryKeyStore>) -> Twostep {
 
 /// Changes the cached policy, as a device session with the server would.
 fn set_policy(app: &Twostep, change: impl FnOnce(&mut PasscodePolicy)) {
-    let mut policy: PasscodePolicy = app.store.read(Slot::PasscodePolicy).unwrap().unwrap();
+    let mut policy: PasscodePolicy = app.local().store.read(Slot::PasscodePolicy).unwrap().unwrap();
     change(&mut policy);
-    app.store.apply(app.store.change().put(Slot::PasscodePolicy, &policy).unwrap()).unwrap();
+    app.local().store.apply(app.local().store.change().put(Slot::PasscodePolicy, &policy).unwrap()).unwrap();
 }
 
 fn optional(policy: &mut PasscodePolicy) {
     policy.requirement = twostep_proto::PasscodeRequirement::Optional;
 }
 
-fn status(app: &Twostep, now: u64) -> PasscodeStatus {
-    app.passcode_state(now).unwrap().status
+fn status(app: &Twostep, now: UnixTime) -> PasscodeStatus {
+    app.passcode().state(now).unwrap().status
 }
 
-fn incorrect(attempts_left: Option<u32>, locked_until: Option<u64>) -> TwostepError {
-    TwostepError::PasscodeIncorrect { attempts_left, locked_until }
+/// A wrong passcode at `now`, with no delay after it, or one until `next_attempt_at`.
+fn incorrect(attempts_left: Option<u32>, next: Option<(UnixTime, UnixTime)>) -> TwostepError {
+    TwostepError::PasscodeIncorrect {
+        attempts_left,
+        next_attempt_at: next.map(|(_, at)| at),
+        retry_after: next.map(|(now, at)| now.until(at)),
+    }
+}
+
+/// Locked out until `until`, as seen at (effective) time `now`.
+fn locked_out(until: UnixTime, now: UnixTime) -> TwostepError {
+    TwostepError::PasscodeLockedOut { until, retry_after: now.until(until) }
 }
 
 #[test]
@@ -56,14 +75,14 @@ fn under_the_org_policy_the_app_stays_locked_until_a_passcode_is_set_and_then_op
     let (dir, keys) = device();
     {
         let app = open(dir.path(), &keys);
-        let state = app.passcode_state(NOW).unwrap();
+        let state = app.passcode().state(NOW).unwrap();
         assert_eq!(
             (state.status, state.policy.requirement),
             (PasscodeStatus::NotSet, PasscodeRequirement::Required)
         );
         assert_eq!(state.attempts_left, Some(10));
         assert!(
-            matches!(app.require_unlocked(), Err(Error::PasscodeRequired)),
+            matches!(app.local().require_unlocked(), Err(Error::PasscodeRequired)),
             "nothing is usable before a passcode is set"
         );
         assert_eq!(
@@ -80,22 +99,22 @@ fn under_the_org_policy_the_app_stays_locked_until_a_passcode_is_set_and_then_op
             ("4829a5", PasscodeWeakness::DigitsOnly),
         ] {
             assert_eq!(
-                app.set_passcode(pin, NOW).unwrap_err(),
+                app.passcode().set(pin, NOW).unwrap_err(),
                 TwostepError::PasscodeTooWeak { reason },
                 "{pin}"
             );
         }
         assert_eq!(status(&app, NOW), PasscodeStatus::NotSet);
 
-        app.set_passcode(PIN, NOW).unwrap();
+        app.passcode().set(PIN, NOW).unwrap();
         assert_eq!(status(&app, NOW), PasscodeStatus::Unlocked);
-        app.require_unlocked().unwrap();
+        app.local().require_unlocked().unwrap();
         assert!(
-            matches!(app.set_passcode(OTHER_PIN, NOW), Err(TwostepError::InvalidInput { .. })),
+            matches!(app.passcode().set(OTHER_PIN, NOW), Err(TwostepError::InvalidInput { .. })),
             "change it instead"
         );
         assert_eq!(
-            app.remove_passcode(PIN, NOW).unwrap_err(),
+            app.passcode().remove(PIN, NOW).unwrap_err(),
             TwostepError::PasscodeRequired,
             "cannot be removed"
         );
@@ -106,21 +125,21 @@ fn under_the_org_policy_the_app_stays_locked_until_a_passcode_is_set_and_then_op
     assert_eq!((locked.access, locked.passcode), (Access::Locked, PasscodeStatus::Locked));
     assert!(locked.registration.is_none() && locked.session.is_none());
     assert!(locked.clock_offset.is_some(), "local data is readable while locked");
-    assert!(matches!(app.require_unlocked(), Err(Error::Locked)));
-    assert_eq!(app.forget_local().unwrap_err(), TwostepError::Locked);
+    assert!(matches!(app.local().require_unlocked(), Err(Error::Locked)));
+    assert_eq!(app.session().unwrap().forget_local().unwrap_err(), TwostepError::Locked);
 
-    assert_eq!(app.unlock(WRONG, NOW).unwrap_err(), incorrect(Some(9), None));
-    assert_eq!(app.unlock(PIN, NOW).unwrap(), UnlockResult { change_required: false });
+    assert_eq!(app.passcode().unlock(WRONG, NOW).unwrap_err(), incorrect(Some(9), None));
+    assert_eq!(app.passcode().unlock(PIN, NOW).unwrap(), UnlockResult { change_required: false });
     let unlocked = app.status(NOW).unwrap();
     assert_eq!((unlocked.access, unlocked.passcode), (Access::SignedIn, PasscodeStatus::Unlocked));
     assert_eq!(unlocked.registration.unwrap().device_id, "d-1");
     assert_eq!(
-        app.passcode_state(NOW).unwrap().failed_attempts,
+        app.passcode().state(NOW).unwrap().failed_attempts,
         0,
         "a correct passcode resets the count"
     );
 
-    app.lock().unwrap();
+    app.passcode().lock().unwrap();
     assert_eq!(app.status(NOW).unwrap().access, Access::Locked);
 }
 
@@ -131,44 +150,45 @@ fn wrong_passcodes_escalate_on_schedule_and_a_clock_set_back_does_not_shorten_a_
     let (dir, keys) = device();
     let app = open(dir.path(), &keys);
     set_policy(&app, optional);
-    app.set_passcode(PIN, NOW).unwrap();
-    app.lock().unwrap();
+    app.passcode().set(PIN, NOW).unwrap();
+    app.passcode().lock().unwrap();
 
     let mut now = NOW;
     let expected = [0, 0, 0, 0, 60, 300, 900, 900, 3600, 3600];
     for (i, wait) in expected.into_iter().enumerate() {
-        let locked_until = (wait > 0).then_some(now + wait);
+        let locked_until = (wait > 0).then_some(now + secs(wait));
         assert_eq!(
-            app.unlock(WRONG, now).unwrap_err(),
-            incorrect(None, locked_until),
+            app.passcode().unlock(WRONG, now).unwrap_err(),
+            incorrect(None, locked_until.map(|until| (now, until))),
             "attempt {}",
             i + 1
         );
         if let Some(until) = locked_until {
             assert_eq!(status(&app, now), PasscodeStatus::LockedOut { until });
             // Refused without being counted, and without running Argon2id.
-            let failed = app.passcode_state(now).unwrap().failed_attempts;
+            let failed = app.passcode().state(now).unwrap().failed_attempts;
             assert_eq!(
-                app.unlock(PIN, until - 1).unwrap_err(),
-                TwostepError::PasscodeLockedOut { until }
+                app.passcode().unlock(PIN, until - secs(1)).unwrap_err(),
+                locked_out(until, until - secs(1))
             );
             // Setting the clock back a day changes nothing.
             assert_eq!(
-                app.unlock(PIN, until - 86_400).unwrap_err(),
-                TwostepError::PasscodeLockedOut { until }
+                app.passcode().unlock(PIN, until - secs(86_400)).unwrap_err(),
+                locked_out(until, until - secs(1)),
+                "counted from the latest time seen"
             );
-            assert_eq!(status(&app, until - 86_400), PasscodeStatus::LockedOut { until });
-            assert_eq!(app.passcode_state(now).unwrap().failed_attempts, failed);
+            assert_eq!(status(&app, until - secs(86_400)), PasscodeStatus::LockedOut { until });
+            assert_eq!(app.passcode().state(now).unwrap().failed_attempts, failed);
             now = until;
         }
     }
-    assert_eq!(app.passcode_state(now).unwrap().failed_attempts, 10);
-    assert_eq!(app.passcode_state(now).unwrap().attempts_left, None, "no wipe under a user policy");
+    assert_eq!(app.passcode().state(now).unwrap().failed_attempts, 10);
+    assert_eq!(app.passcode().state(now).unwrap().attempts_left, None, "no wipe under a user policy");
     // The right passcode after the delay opens and starts the count over.
     assert_eq!(status(&app, now), PasscodeStatus::Locked);
-    app.unlock(PIN, now).unwrap();
-    assert_eq!(app.passcode_state(now).unwrap().failed_attempts, 0);
-    assert_eq!(app.unlock(WRONG, now).unwrap_err(), incorrect(None, None));
+    app.passcode().unlock(PIN, now).unwrap();
+    assert_eq!(app.passcode().state(now).unwrap().failed_attempts, 0);
+    assert_eq!(app.passcode().unlock(WRONG, now).unwrap_err(), incorrect(None, None));
 }
 
 #[test]
@@ -177,20 +197,20 @@ fn the_time_seen_never_runs_back_even_across_restarts() {
     {
         let app = open(dir.path(), &keys);
         set_policy(&app, optional);
-        app.set_passcode(PIN, NOW).unwrap();
+        app.passcode().set(PIN, NOW).unwrap();
         for _ in 0..5 {
-            app.unlock(WRONG, NOW).unwrap_err();
+            app.passcode().unlock(WRONG, NOW).unwrap_err();
         }
-        assert_eq!(status(&app, NOW), PasscodeStatus::LockedOut { until: NOW + 60 });
+        assert_eq!(status(&app, NOW), PasscodeStatus::LockedOut { until: NOW + secs(60) });
     }
     // Restarted with the clock a year behind: still locked out until the same moment.
     let app = open(dir.path(), &keys);
-    let behind = NOW - 365 * 86_400;
+    let behind = NOW - secs(365 * 86_400);
     assert_eq!(
-        app.unlock(PIN, behind).unwrap_err(),
-        TwostepError::PasscodeLockedOut { until: NOW + 60 }
+        app.passcode().unlock(PIN, behind).unwrap_err(),
+        locked_out(NOW + secs(60), NOW)
     );
-    assert_eq!(app.unlock(PIN, NOW + 60).unwrap(), UnlockResult { change_required: false });
+    assert_eq!(app.passcode().unlock(PIN, NOW + secs(60)).unwrap(), UnlockResult { change_required: false });
 }
 
 #[test]
@@ -198,30 +218,30 @@ fn under_the_org_policy_reaching_max_attempts_wipes_the_local_data() {
     let (dir, keys) = device();
     let app = open(dir.path(), &keys);
     set_policy(&app, |p| p.max_failed_attempts = 3);
-    app.set_passcode(PIN, NOW).unwrap();
-    testing::put_vault_record(&app, "acct-1", b"otp secret").unwrap();
-    app.lock().unwrap();
+    app.passcode().set(PIN, NOW).unwrap();
+    fixtures::put_vault_record(&app, "acct-1", b"otp secret").unwrap();
+    app.passcode().lock().unwrap();
 
-    assert_eq!(app.unlock(WRONG, NOW).unwrap_err(), incorrect(Some(2), None));
-    assert_eq!(app.passcode_state(NOW).unwrap().attempts_left, Some(2));
-    assert_eq!(app.unlock(WRONG, NOW).unwrap_err(), incorrect(Some(1), None));
-    assert_eq!(app.unlock(WRONG, NOW).unwrap_err(), TwostepError::Wiped);
+    assert_eq!(app.passcode().unlock(WRONG, NOW).unwrap_err(), incorrect(Some(2), None));
+    assert_eq!(app.passcode().state(NOW).unwrap().attempts_left, Some(2));
+    assert_eq!(app.passcode().unlock(WRONG, NOW).unwrap_err(), incorrect(Some(1), None));
+    assert_eq!(app.passcode().unlock(WRONG, NOW).unwrap_err(), TwostepError::Wiped);
 
     let after = app.status(NOW).unwrap();
     assert_eq!((after.access, after.passcode), (Access::FirstAccess, PasscodeStatus::Wiped));
     assert!(after.registration.is_none() && after.session.is_none());
     assert!(after.clock_offset.is_some(), "the clock offset is not account data");
     assert!(
-        testing::vault_record_ids(&app).unwrap().is_empty(),
+        fixtures::vault_record_ids(&app).unwrap().is_empty(),
         "no recovery wrap: the vault cannot be kept"
     );
     assert_eq!(
-        app.unlock(PIN, NOW).unwrap_err(),
+        app.passcode().unlock(PIN, NOW).unwrap_err(),
         TwostepError::Wiped,
         "the passcode is gone with the data"
     );
-    assert!(app.store.recovery_wrap().unwrap().is_none());
-    let state = app.passcode_state(NOW).unwrap();
+    assert!(app.local().store.recovery_wrap().unwrap().is_none());
+    let state = app.passcode().state(NOW).unwrap();
     assert_eq!(
         (state.failed_attempts, state.policy.requirement),
         (0, PasscodeRequirement::Optional),
@@ -232,7 +252,7 @@ fn under_the_org_policy_reaching_max_attempts_wipes_the_local_data() {
     let app = open(dir.path(), &keys);
     let status = app.status(NOW).unwrap();
     assert_eq!((status.access, status.passcode), (Access::FirstAccess, PasscodeStatus::Wiped));
-    app.set_passcode(OTHER_PIN, NOW).unwrap();
+    app.passcode().set(OTHER_PIN, NOW).unwrap();
 }
 
 /// The process died while checking the last allowed attempt: the count stands, and the
@@ -243,13 +263,13 @@ fn a_count_that_reached_the_maximum_without_a_success_wipes_at_the_next_start() 
     {
         let app = open(dir.path(), &keys);
         set_policy(&app, |p| p.max_failed_attempts = 3);
-        app.set_passcode(PIN, NOW).unwrap();
+        app.passcode().set(PIN, NOW).unwrap();
         let record = crate::passcode::attempts::AttemptRecord {
             failed: 3,
             last_failure_at: NOW,
             latest_seen: NOW,
         };
-        app.store.apply(app.store.change().put(Slot::PasscodeAttempts, &record).unwrap()).unwrap();
+        app.local().store.apply(app.local().store.change().put(Slot::PasscodeAttempts, &record).unwrap()).unwrap();
     }
     let app = open(dir.path(), &keys);
     assert_eq!(status(&app, NOW), PasscodeStatus::Wiped);
@@ -261,38 +281,39 @@ fn a_wipe_keeps_the_vault_when_the_policy_says_so_for_the_password_to_recover() 
     let (dir, keys) = device();
     let app = open(dir.path(), &keys);
     set_policy(&app, |p| p.max_failed_attempts = 2);
-    testing::put_vault_record(&app, "acct-1", b"otp secret").unwrap();
+    fixtures::put_vault_record(&app, "acct-1", b"otp secret").unwrap();
     give_recovery_wrap(&app, keys.as_ref(), "correct horse");
-    app.set_passcode(PIN, NOW).unwrap();
-    assert!(app.store.recovery_wrap().unwrap().is_some(), "re-wrapped for the rotated key");
-    app.lock().unwrap();
-    app.unlock(WRONG, NOW).unwrap_err();
-    assert_eq!(app.unlock(WRONG, NOW).unwrap_err(), TwostepError::Wiped);
+    app.passcode().set(PIN, NOW).unwrap();
+    assert!(app.local().store.recovery_wrap().unwrap().is_some(), "re-wrapped for the rotated key");
+    app.passcode().lock().unwrap();
+    app.passcode().unlock(WRONG, NOW).unwrap_err();
+    assert_eq!(app.passcode().unlock(WRONG, NOW).unwrap_err(), TwostepError::Wiped);
 
-    assert_eq!(testing::vault_record_ids(&app).unwrap(), ["acct-1"]);
+    assert_eq!(fixtures::vault_record_ids(&app).unwrap(), ["acct-1"]);
     assert_eq!(
-        testing::read_vault_record(&app, "acct-1").unwrap_err(),
+        fixtures::read_vault_record(&app, "acct-1").unwrap_err(),
         TwostepError::Locked,
         "sealed, and its key is not here"
     );
-    assert!(app.store.account_wrap().unwrap().is_none());
+    assert!(app.local().store.account_wrap().unwrap().is_none());
     drop(app);
     let app = open(dir.path(), &keys);
     let status = app.status(NOW).unwrap();
     assert_eq!((status.access, status.passcode), (Access::FirstAccess, PasscodeStatus::Wiped));
     // The password opens it again (what sign_in does once the server accepted it).
     let secret = app
+        .local()
         .store
         .recovery_wrap()
         .unwrap()
         .map(|w| Prepared::open(keys.as_ref(), SecretKind::Password, &w).unwrap())
         .unwrap();
-    assert!(app.recover(&secret.derive(b"wrong horse").unwrap()).is_err());
-    app.recover(&secret.derive(b"correct horse").unwrap()).unwrap();
-    assert_eq!(testing::read_vault_record(&app, "acct-1").unwrap().unwrap(), b"otp secret");
+    assert!(recovery::recover(app.local(), &secret.derive(b"wrong horse").unwrap()).is_err());
+    recovery::recover(app.local(), &secret.derive(b"correct horse").unwrap()).unwrap();
+    assert_eq!(fixtures::read_vault_record(&app, "acct-1").unwrap().unwrap(), b"otp secret");
     // Reset instead: everything goes, the vault included.
-    app.reset_local_data().unwrap();
-    assert!(testing::vault_record_ids(&app).unwrap().is_empty());
+    app.passcode().reset_local_data().unwrap();
+    assert!(fixtures::vault_record_ids(&app).unwrap().is_empty());
     assert_eq!(status_of(&app), (Access::FirstAccess, PasscodeStatus::NotSet));
 }
 
@@ -306,9 +327,9 @@ fn status_of(app: &Twostep) -> (Access, PasscodeStatus) {
 fn give_recovery_wrap(app: &Twostep, keys: &dyn KeyStore, password: &str) {
     let secret =
         Prepared::fresh(keys, SecretKind::Password).unwrap().derive(password.as_bytes()).unwrap();
-    let wrap = app.store.with_account_key(|key| secret.wrap(key)).unwrap();
-    app.store.apply(app.store.change().put_recovery_wrap(&wrap).unwrap()).unwrap();
-    app.runtime().recovery = Some(secret);
+    let wrap = app.local().store.with_account_key(|key| secret.wrap(key)).unwrap();
+    app.local().store.apply(app.local().store.change().put_recovery_wrap(&wrap).unwrap()).unwrap();
+    app.local().passcode_memory().password_key = Some(secret);
 }
 
 #[test]
@@ -317,26 +338,26 @@ fn policy_changes_both_ways() {
     let app = open(dir.path(), &keys);
     // User policy: the passcode may be skipped.
     set_policy(&app, optional);
-    app.require_unlocked().unwrap();
+    app.local().require_unlocked().unwrap();
     // user → org: required from now on, before anything else.
     set_policy(&app, |p| p.requirement = PasscodeRequirement::Required);
-    assert!(matches!(app.require_unlocked(), Err(Error::PasscodeRequired)));
-    app.set_passcode(PIN, NOW).unwrap();
-    assert_eq!(app.remove_passcode(PIN, NOW).unwrap_err(), TwostepError::PasscodeRequired);
+    assert!(matches!(app.local().require_unlocked(), Err(Error::PasscodeRequired)));
+    app.passcode().set(PIN, NOW).unwrap();
+    assert_eq!(app.passcode().remove(PIN, NOW).unwrap_err(), TwostepError::PasscodeRequired);
     // A stricter policy does not lock anybody out; the next unlock asks for a change.
     set_policy(&app, |p| p.min_length = 8);
-    app.lock().unwrap();
-    assert_eq!(app.unlock(PIN, NOW).unwrap(), UnlockResult { change_required: true });
+    app.passcode().lock().unwrap();
+    assert_eq!(app.passcode().unlock(PIN, NOW).unwrap(), UnlockResult { change_required: true });
     assert_eq!(
-        app.change_passcode(PIN, "5381", NOW).unwrap_err(),
+        app.passcode().change(PIN, "5381", NOW).unwrap_err(),
         TwostepError::PasscodeTooWeak { reason: PasscodeWeakness::TooShort { min_length: 8 } }
     );
-    app.change_passcode(PIN, "53819046", NOW).unwrap();
+    app.passcode().change(PIN, "53819046", NOW).unwrap();
     // org → user: the passcode may go.
     set_policy(&app, optional);
-    app.remove_passcode("53819046", NOW).unwrap();
+    app.passcode().remove("53819046", NOW).unwrap();
     assert_eq!(status(&app, NOW), PasscodeStatus::NotSet);
-    app.require_unlocked().unwrap();
+    app.local().require_unlocked().unwrap();
     drop(app);
     assert_eq!(
         status_of(&open(dir.path(), &keys)),
@@ -350,63 +371,63 @@ fn change_checks_the_current_passcode_like_an_unlock_and_the_new_one_like_a_set(
     let (dir, keys) = device();
     let app = open(dir.path(), &keys);
     set_policy(&app, optional);
-    app.set_passcode(PIN, NOW).unwrap();
+    app.passcode().set(PIN, NOW).unwrap();
     assert_eq!(
-        app.change_passcode(PIN, "1212", NOW).unwrap_err(),
+        app.passcode().change(PIN, "1212", NOW).unwrap_err(),
         TwostepError::PasscodeTooWeak { reason: PasscodeWeakness::TooShort { min_length: 6 } }
     );
     assert_eq!(
-        app.change_passcode(PIN, PIN, NOW).unwrap_err(),
+        app.passcode().change(PIN, PIN, NOW).unwrap_err(),
         TwostepError::PasscodeTooWeak { reason: PasscodeWeakness::Unchanged }
     );
     assert_eq!(
-        app.passcode_state(NOW).unwrap().failed_attempts,
+        app.passcode().state(NOW).unwrap().failed_attempts,
         0,
         "a refused new passcode costs no attempt"
     );
-    assert_eq!(app.change_passcode(WRONG, OTHER_PIN, NOW).unwrap_err(), incorrect(None, None));
-    assert_eq!(app.passcode_state(NOW).unwrap().failed_attempts, 1);
+    assert_eq!(app.passcode().change(WRONG, OTHER_PIN, NOW).unwrap_err(), incorrect(None, None));
+    assert_eq!(app.passcode().state(NOW).unwrap().failed_attempts, 1);
     assert_eq!(status(&app, NOW), PasscodeStatus::Locked, "a wrong passcode locks");
-    app.change_passcode(PIN, OTHER_PIN, NOW).unwrap();
+    app.passcode().change(PIN, OTHER_PIN, NOW).unwrap();
     assert_eq!(status(&app, NOW), PasscodeStatus::Unlocked);
-    app.lock().unwrap();
-    assert_eq!(app.unlock(PIN, NOW).unwrap_err(), incorrect(None, None));
-    app.unlock(OTHER_PIN, NOW).unwrap();
-    assert_eq!(app.remove_passcode(WRONG, NOW).unwrap_err(), incorrect(None, None));
-    assert_eq!(app.unlock("", NOW).unwrap_err().code(), "invalid_input");
+    app.passcode().lock().unwrap();
+    assert_eq!(app.passcode().unlock(PIN, NOW).unwrap_err(), incorrect(None, None));
+    app.passcode().unlock(OTHER_PIN, NOW).unwrap();
+    assert_eq!(app.passcode().remove(WRONG, NOW).unwrap_err(), incorrect(None, None));
+    assert_eq!(app.passcode().unlock("", NOW).unwrap_err().code(), "invalid_input");
 }
 
 #[test]
 fn the_background_timeout_locks_and_a_clock_that_went_back_locks_too() {
     let (dir, keys) = device();
     let app = open(dir.path(), &keys);
-    app.set_passcode(PIN, NOW).unwrap();
-    app.app_backgrounded(NOW).unwrap();
-    assert_eq!(app.app_foregrounded(NOW + 299).unwrap(), PasscodeStatus::Unlocked);
-    app.app_backgrounded(NOW + 300).unwrap();
-    assert_eq!(app.app_foregrounded(NOW + 600).unwrap(), PasscodeStatus::Locked);
-    app.unlock(PIN, NOW + 600).unwrap();
-    app.app_backgrounded(NOW + 700).unwrap();
+    app.passcode().set(PIN, NOW).unwrap();
+    app.passcode().app_backgrounded(NOW).unwrap();
+    assert_eq!(app.passcode().app_foregrounded(NOW + secs(299)).unwrap(), PasscodeStatus::Unlocked);
+    app.passcode().app_backgrounded(NOW + secs(300)).unwrap();
+    assert_eq!(app.passcode().app_foregrounded(NOW + secs(600)).unwrap(), PasscodeStatus::Locked);
+    app.passcode().unlock(PIN, NOW + secs(600)).unwrap();
+    app.passcode().app_backgrounded(NOW + secs(700)).unwrap();
     assert_eq!(
-        app.app_foregrounded(NOW + 100).unwrap(),
+        app.passcode().app_foregrounded(NOW + secs(100)).unwrap(),
         PasscodeStatus::Locked,
         "the clock went back while in background"
     );
-    app.unlock(PIN, NOW + 700).unwrap();
+    app.passcode().unlock(PIN, NOW + secs(700)).unwrap();
     assert_eq!(
-        app.app_foregrounded(NOW + 10_000).unwrap(),
+        app.passcode().app_foregrounded(NOW + secs(10_000)).unwrap(),
         PasscodeStatus::Unlocked,
         "not backgrounded: nothing to time"
     );
     set_policy(&app, |p| p.lock_timeout_secs = 0);
-    app.app_backgrounded(NOW + 701).unwrap();
-    assert_eq!(status(&app, NOW + 701), PasscodeStatus::Locked, "a zero timeout locks at once");
+    app.passcode().app_backgrounded(NOW + secs(701)).unwrap();
+    assert_eq!(status(&app, NOW + secs(701)), PasscodeStatus::Locked, "a zero timeout locks at once");
     // Without a passcode there is nothing to lock.
     let (dir, keys) = device();
     let app = open(dir.path(), &keys);
-    app.lock().unwrap();
-    app.app_backgrounded(NOW).unwrap();
-    assert_eq!(app.app_foregrounded(NOW + 86_400).unwrap(), PasscodeStatus::NotSet);
+    app.passcode().lock().unwrap();
+    app.passcode().app_backgrounded(NOW).unwrap();
+    assert_eq!(app.passcode().app_foregrounded(NOW + secs(86_400)).unwrap(), PasscodeStatus::NotSet);
     assert_eq!(app.status(NOW).unwrap().access, Access::SignedIn);
 }
 
@@ -414,20 +435,20 @@ fn the_background_timeout_locks_and_a_clock_that_went_back_locks_too() {
 fn setting_a_passcode_rotates_the_account_key_and_keeps_every_record() {
     let (dir, keys) = device();
     let app = open(dir.path(), &keys);
-    testing::put_vault_record(&app, "acct-1", b"otp secret").unwrap();
-    let before = app.store.with_account_key(|k| Ok(*k.expose_bytes())).unwrap();
+    fixtures::put_vault_record(&app, "acct-1", b"otp secret").unwrap();
+    let before = app.local().store.with_account_key(|k| Ok(*k.expose_bytes())).unwrap();
     let raw_before = std::fs::read_dir(dir.path().join("state")).unwrap().count();
-    app.set_passcode(PIN, NOW).unwrap();
-    let after = app.store.with_account_key(|k| Ok(*k.expose_bytes())).unwrap();
+    app.passcode().set(PIN, NOW).unwrap();
+    let after = app.local().store.with_account_key(|k| Ok(*k.expose_bytes())).unwrap();
     assert_ne!(before, after);
     assert!(raw_before > 0);
-    assert_eq!(testing::read_vault_record(&app, "acct-1").unwrap().unwrap(), b"otp secret");
-    assert!(app.store.read_secret(Slot::DeviceKey).unwrap().is_some());
+    assert_eq!(fixtures::read_vault_record(&app, "acct-1").unwrap().unwrap(), b"otp secret");
+    assert!(app.local().store.read_secret(Slot::DeviceKey).unwrap().is_some());
     drop(app);
     let app = open(dir.path(), &keys);
-    app.unlock(PIN, NOW).unwrap();
+    app.passcode().unlock(PIN, NOW).unwrap();
     assert_eq!(app.status(NOW).unwrap().registration.unwrap().device_id, "d-1");
-    assert_eq!(testing::read_vault_record(&app, "acct-1").unwrap().unwrap(), b"otp secret");
+    assert_eq!(fixtures::read_vault_record(&app, "acct-1").unwrap().unwrap(), b"otp secret");
     // Only this device's platform key and this passcode together open it.
     drop(app);
     let stranger = Twostep::open(Config::new(dir.path(), URL), Arc::new(MemoryKeyStore::new()));
@@ -439,8 +460,8 @@ fn nothing_on_disk_holds_the_passcode_or_the_account_key() {
     let (dir, keys) = device();
     let app = open(dir.path(), &keys);
     let pin = "73914628";
-    app.set_passcode(pin, NOW).unwrap();
-    let key = app.store.with_account_key(|k| Ok(*k.expose_bytes())).unwrap();
+    app.passcode().set(pin, NOW).unwrap();
+    let key = app.local().store.with_account_key(|k| Ok(*k.expose_bytes())).unwrap();
     drop(app);
     for file in walk(&dir.path().join("state")) {
         let bytes = std::fs::read(&file).unwrap();
@@ -451,22 +472,22 @@ fn nothing_on_disk_holds_the_passcode_or_the_account_key() {
     assert!(!shown.contains(pin));
 }
 
-use crate::test_util::files_under as walk;
+use crate::fixtures::files_under as walk;
 
 #[test]
 fn reset_works_while_locked_and_starts_over() {
     let (dir, keys) = device();
     {
         let app = open(dir.path(), &keys);
-        app.set_passcode(PIN, NOW).unwrap();
-        testing::put_vault_record(&app, "acct-1", b"x").unwrap();
+        app.passcode().set(PIN, NOW).unwrap();
+        fixtures::put_vault_record(&app, "acct-1", b"x").unwrap();
     }
     let app = open(dir.path(), &keys);
     assert_eq!(status_of(&app), (Access::Locked, PasscodeStatus::Locked));
-    app.reset_local_data().unwrap();
+    app.passcode().reset_local_data().unwrap();
     assert_eq!(status_of(&app), (Access::FirstAccess, PasscodeStatus::NotSet));
-    assert!(testing::vault_record_ids(&app).unwrap().is_empty());
-    assert_eq!(app.unlock(PIN, NOW).unwrap_err(), TwostepError::PasscodeNotSet);
+    assert!(fixtures::vault_record_ids(&app).unwrap().is_empty());
+    assert_eq!(app.passcode().unlock(PIN, NOW).unwrap_err(), TwostepError::PasscodeNotSet);
     drop(app);
     assert_eq!(status_of(&open(dir.path(), &keys)), (Access::FirstAccess, PasscodeStatus::NotSet));
 }
@@ -479,7 +500,7 @@ fn child_unlock(dir: &Path) {
     let keys = Arc::new(FileKeyStore::open_or_create(dir.join("keystore.key")).unwrap());
     let app = open_with(&dir.join("data"), keys);
     // The hook pauses here for minutes; reaching the end means it did not fire.
-    let outcome = app.unlock(PIN, NOW + 10);
+    let outcome = app.passcode().unlock(PIN, NOW + secs(10));
     eprintln!("the unlock completed: {outcome:?}");
 }
 
@@ -492,10 +513,10 @@ fn a_process_killed_between_counting_and_checking_has_spent_the_attempt() {
     let dir = tempfile::tempdir().unwrap();
     let keys: Arc<dyn KeyStore> =
         Arc::new(FileKeyStore::open_or_create(dir.path().join("keystore.key")).unwrap());
-    testing::seed_signed_in_state(&dir.path().join("data"), keys.as_ref(), URL, NOW).unwrap();
+    fixtures::seed_signed_in_state(&dir.path().join("data"), keys.as_ref(), URL, NOW).unwrap();
     {
         let app = open_with(&dir.path().join("data"), keys.clone());
-        app.set_passcode(PIN, NOW).unwrap();
+        app.passcode().set(PIN, NOW).unwrap();
     }
 
     // The same test binary, running only this test, as the child (with the right passcode:
@@ -538,12 +559,12 @@ fn a_process_killed_between_counting_and_checking_has_spent_the_attempt() {
         .expect("the hook stopped the unlock after the count");
 
     let app = open_with(&dir.path().join("data"), keys);
-    let state = app.passcode_state(NOW + 10).unwrap();
+    let state = app.passcode().state(NOW + secs(10)).unwrap();
     assert_eq!(
         (state.status, state.failed_attempts, state.attempts_left),
         (PasscodeStatus::Locked, 1, Some(9))
     );
     // A correct passcode afterwards starts the count over.
-    app.unlock(PIN, NOW + 11).unwrap();
-    assert_eq!(app.passcode_state(NOW + 11).unwrap().failed_attempts, 0);
+    app.passcode().unlock(PIN, NOW + secs(11)).unwrap();
+    assert_eq!(app.passcode().state(NOW + secs(11)).unwrap().failed_attempts, 0);
 }

@@ -10,7 +10,8 @@ use reqwest::{Method, StatusCode, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use twostep_otp::UnixTime;
 use twostep_proto::{
     Channel, ChannelSwitch, CodeChallenge, CodeSubmission, DeviceChallenge, DeviceChallengeRequest,
     DeviceList, DeviceSessionRequest, ErrorBody, ErrorCode, HEADER_SERVER_TIME, MeResponse,
@@ -18,7 +19,7 @@ use twostep_proto::{
 };
 use zeroize::Zeroizing;
 
-use crate::clock::Clock;
+use crate::clock::ClockSource;
 use crate::error::Error;
 
 /// The largest response body read, in bytes.
@@ -28,7 +29,8 @@ const MAX_RESPONSE_BYTES: usize = 256 * 1024;
 #[derive(Clone, PartialEq, Eq)]
 pub struct ServerConfig {
     /// Base URL, `https://host[:port][/prefix]` (`http` is accepted for local servers).
-    pub url: String,
+    /// `None`: the server of the data dir's last completed sign-in, if any.
+    pub url: Option<String>,
     /// Time allowed to establish a connection.
     pub connect_timeout: Duration,
     /// Time allowed for a whole request, connection included.
@@ -49,10 +51,17 @@ impl std::fmt::Debug for ServerConfig {
 }
 
 impl ServerConfig {
-    /// Defaults: 10 s to connect, 30 s per request, the built-in CA roots.
+    /// `url` with the defaults: 10 s to connect, 30 s per request, the built-in CA roots.
     pub fn new(url: impl Into<String>) -> Self {
+        Self { url: Some(url.into()), ..Self::default() }
+    }
+}
+
+impl Default for ServerConfig {
+    /// No URL, and the defaults of [`ServerConfig::new`].
+    fn default() -> Self {
         Self {
-            url: url.into(),
+            url: None,
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
             extra_ca_cert_pem: None,
@@ -63,28 +72,28 @@ impl ServerConfig {
 /// The server's clock relative to ours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClockOffset {
-    /// Server time minus local time, in milliseconds.
+    /// Server time minus local time, in milliseconds (signed: either clock may be ahead).
     pub offset_ms: i64,
-    /// Local Unix seconds when it was measured.
-    pub measured_at: u64,
+    /// When it was measured (local time).
+    pub measured_at: UnixTime,
 }
 
 impl ClockOffset {
     /// No known offset.
-    pub(crate) const ZERO: ClockOffset = ClockOffset { offset_ms: 0, measured_at: 0 };
+    pub(crate) const ZERO: ClockOffset = ClockOffset { offset_ms: 0, measured_at: UnixTime::EPOCH };
 
     fn offset_secs(self) -> i64 {
         (self.offset_ms as f64 / 1000.0).round() as i64
     }
 
-    /// The server's time at local Unix second `local`.
-    pub fn to_server(self, local: u64) -> u64 {
-        local.saturating_add_signed(self.offset_secs())
+    /// The server's time at local time `local`.
+    pub fn to_server(self, local: UnixTime) -> UnixTime {
+        local.add_signed_secs(self.offset_secs())
     }
 
-    /// The local time at server Unix second `server`.
-    pub fn to_local(self, server: u64) -> u64 {
-        server.saturating_add_signed(-self.offset_secs())
+    /// The local time at server time `server`.
+    pub fn to_local(self, server: UnixTime) -> UnixTime {
+        server.add_signed_secs(-self.offset_secs())
     }
 }
 
@@ -94,7 +103,7 @@ pub(crate) struct ApiClient {
     config: ServerConfig,
     extra_root: Option<reqwest::Certificate>,
     http: OnceLock<reqwest::Client>,
-    clock: Arc<dyn Clock>,
+    clock: Arc<dyn ClockSource>,
     offset: Mutex<Option<ClockOffset>>,
 }
 
@@ -117,8 +126,8 @@ impl ApiClient {
     /// Checks the configuration. The HTTP client itself is built on first use (unless an
     /// extra CA certificate must be checked), so that opening the app does not pay for TLS
     /// setup.
-    pub(crate) fn new(config: &ServerConfig, clock: Arc<dyn Clock>) -> Result<Self, Error> {
-        let base = parse_base_url(&config.url)?;
+    pub(crate) fn new(config: &ServerConfig, clock: Arc<dyn ClockSource>) -> Result<Self, Error> {
+        let base = parse_base_url(config.url.as_deref().unwrap_or(""))?;
         let extra_root = match &config.extra_ca_cert_pem {
             None => None,
             Some(pem) => Some(reqwest::Certificate::from_pem(pem).map_err(|e| Error::Config {
@@ -200,9 +209,9 @@ impl ApiClient {
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(body.to_vec());
         }
-        let sent_at = self.clock.now_unix_ms();
+        let sent_at = self.clock.now();
         let mut response = request.send().await.map_err(|e| Error::Transport(e.without_url()))?;
-        let received_at = self.clock.now_unix_ms();
+        let received_at = self.clock.now();
         self.record_server_time(&response, sent_at, received_at);
 
         let status = response.status();
@@ -226,11 +235,17 @@ impl ApiClient {
         }
     }
 
-    fn record_server_time(&self, response: &reqwest::Response, sent_at: u64, received_at: u64) {
+    fn record_server_time(
+        &self,
+        response: &reqwest::Response,
+        sent_at: SystemTime,
+        received_at: SystemTime,
+    ) {
         let Some(server_ms) = header_u64(response, HEADER_SERVER_TIME) else { return };
-        let local_mid = sent_at / 2 + received_at / 2;
-        let offset_ms = i64::try_from(i128::from(server_ms) - i128::from(local_mid)).unwrap_or(0);
-        let measured = ClockOffset { offset_ms, measured_at: received_at / 1000 };
+        let millis = |t: SystemTime| t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
+        let local_mid = millis(sent_at) / 2 + millis(received_at) / 2;
+        let offset_ms = i64::try_from(i128::from(server_ms) - local_mid as i128).unwrap_or(0);
+        let measured = ClockOffset { offset_ms, measured_at: UnixTime::from(received_at) };
         *self.offset.lock().unwrap_or_else(|e| e.into_inner()) = Some(measured);
     }
 
@@ -335,7 +350,7 @@ impl ApiClient {
     }
 }
 
-fn parse_base_url(raw: &str) -> Result<Url, Error> {
+pub(crate) fn parse_base_url(raw: &str) -> Result<Url, Error> {
     let invalid =
         |message: &str| Error::Config { field: "server url", message: message.to_owned() };
     let url = Url::parse(raw.trim()).map_err(|e| invalid(&e.to_string()))?;
@@ -439,12 +454,13 @@ mod tests {
 
     #[test]
     fn clock_offsets_convert_both_ways() {
-        let ahead = ClockOffset { offset_ms: 90_400, measured_at: 0 };
-        assert_eq!(ahead.to_server(1000), 1090);
-        assert_eq!(ahead.to_local(1090), 1000);
-        let behind = ClockOffset { offset_ms: -2_600, measured_at: 0 };
-        assert_eq!(behind.to_server(1000), 997);
-        assert_eq!(ClockOffset::ZERO.to_local(0), 0);
-        assert_eq!(behind.to_server(0), 0, "saturates instead of wrapping");
+        let at = UnixTime::from_secs;
+        let ahead = ClockOffset { offset_ms: 90_400, measured_at: at(0) };
+        assert_eq!(ahead.to_server(at(1000)), at(1090));
+        assert_eq!(ahead.to_local(at(1090)), at(1000));
+        let behind = ClockOffset { offset_ms: -2_600, measured_at: at(0) };
+        assert_eq!(behind.to_server(at(1000)), at(997));
+        assert_eq!(ClockOffset::ZERO.to_local(at(0)), at(0));
+        assert_eq!(behind.to_server(at(0)), at(0), "saturates instead of wrapping");
     }
 }

@@ -14,15 +14,18 @@
 //! ```
 //!
 //! This module is pure: it turns server answers into steps and checks inputs. The
-//! [`crate::Twostep`] object does the I/O, persists the pending sign-in (so the app may be
-//! killed while the user reads an SMS), and stores the session and registration.
+//! [`crate::Session`] does the I/O, persists the pending sign-in (so the app may be killed
+//! while the user reads an SMS), and stores the session and registration (`flow.rs`).
 
 use twostep_proto::{
     Channel, ChannelChoice, ClientKind, CodeChallenge, PasscodePolicy, PasscodeRequirement,
     SessionGrant, SignInResponse,
 };
 
-use crate::client::ClockOffset;
+use std::time::Duration;
+use twostep_otp::UnixTime;
+
+use super::client::ClockOffset;
 use crate::error::Error;
 use crate::status::SessionInfo;
 
@@ -55,8 +58,7 @@ pub enum SignInStep {
     SignedIn(SessionInfo),
 }
 
-/// Everything a code screen shows. Times are local Unix seconds, corrected for the
-/// server's clock offset.
+/// Everything a code screen shows. Times are local, corrected for the server's clock offset.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CodePrompt {
     /// Where the code comes from.
@@ -66,7 +68,7 @@ pub struct CodePrompt {
     /// Digits in the code.
     pub code_length: u8,
     /// When a new code may be requested (SMS and email only).
-    pub resend_after: Option<u64>,
+    pub resend_after: Option<UnixTime>,
     /// Tries left for the current code.
     pub attempts_left: u32,
     /// The other configured channels the user can switch to.
@@ -74,7 +76,7 @@ pub struct CodePrompt {
     /// Whether the user may use a recovery code instead.
     pub recovery_available: bool,
     /// When the current code (SMS, email) or the sign-in (authenticator) expires.
-    pub expires_at: u64,
+    pub expires_at: UnixTime,
 }
 
 impl CodePrompt {
@@ -84,21 +86,21 @@ impl CodePrompt {
             channel: challenge.channel,
             masked_destination: challenge.masked_destination.clone(),
             code_length: challenge.code_length,
-            resend_after: challenge.resend_after.map(|t| offset.to_local(t)),
+            resend_after: challenge.resend_after.map(|t| offset.to_local(UnixTime::from_secs(t))),
             attempts_left: challenge.attempts_left,
             other_channels: challenge.other_channels.clone(),
             recovery_available: challenge.recovery_available,
-            expires_at: offset.to_local(challenge.expires_at),
+            expires_at: offset.to_local(UnixTime::from_secs(challenge.expires_at)),
         }
     }
 
-    /// Seconds until a resend is allowed (0: now); `None` for channels without resend.
-    pub fn resend_in_secs(&self, now: u64) -> Option<u64> {
-        self.resend_after.map(|at| at.saturating_sub(now))
+    /// How long until a resend is allowed (zero: now); `None` for channels without resend.
+    pub fn resend_in(&self, now: UnixTime) -> Option<Duration> {
+        self.resend_after.map(|at| now.until(at))
     }
 
     /// Whether the code (or sign-in) has expired at local time `now`.
-    pub fn is_expired(&self, now: u64) -> bool {
+    pub fn is_expired(&self, now: UnixTime) -> bool {
         now >= self.expires_at
     }
 }
@@ -218,22 +220,23 @@ mod tests {
             org: "acme".into(),
             client: ClientKind::Mobile,
             scope: SessionScope::Full,
-            expires_at: 5_000,
+            expires_at: UnixTime::from_secs(5_000),
             device_id: Some("d1".into()),
         }
     }
 
     #[test]
     fn a_code_challenge_becomes_a_prompt_in_local_time() {
-        let offset = ClockOffset { offset_ms: 10_000, measured_at: 0 };
+        let at = UnixTime::from_secs;
+        let offset = ClockOffset { offset_ms: 10_000, measured_at: at(0) };
         let prompt = CodePrompt::from_challenge(&challenge(Channel::Email), offset);
         assert_eq!(prompt.channel, Channel::Email);
-        assert_eq!(prompt.resend_after, Some(1_020));
-        assert_eq!(prompt.expires_at, 1_290);
-        assert_eq!(prompt.resend_in_secs(1_000), Some(20));
-        assert_eq!(prompt.resend_in_secs(2_000), Some(0));
-        assert!(!prompt.is_expired(1_289));
-        assert!(prompt.is_expired(1_290));
+        assert_eq!(prompt.resend_after, Some(at(1_020)));
+        assert_eq!(prompt.expires_at, at(1_290));
+        assert_eq!(prompt.resend_in(at(1_000)), Some(Duration::from_secs(20)));
+        assert_eq!(prompt.resend_in(at(2_000)), Some(Duration::ZERO));
+        assert!(!prompt.is_expired(at(1_289)));
+        assert!(prompt.is_expired(at(1_290)));
         assert!(prompt.recovery_available);
         assert_eq!(prompt.other_channels.len(), 1);
     }

@@ -18,8 +18,10 @@
 //! written by a newer format.
 //!
 //! The Account key is in memory only while the account data is open: without a passcode
-//! from opening on, with one after `unlock`. Reading or writing an Account record while it
-//! is closed is [`Error::Locked`]. A [`Change`] keeps its values in the clear (zeroized on
+//! from opening on, with one after `unlock`, and while a "forgot passcode" sign-in
+//! recovers it with the password ([`AccountKey::Recovering`]: readable for the sign-in,
+//! not usable by the app). Reading or writing an Account record while it is closed is
+//! [`Error::Locked`]. Its lock is the innermost of the crate (see `crate::twostep`). A [`Change`] keeps its values in the clear (zeroized on
 //! drop) and seals them when it is applied, under the keys current at that moment, so that
 //! a change prepared before a key rotation cannot land sealed under the old key.
 
@@ -27,7 +29,7 @@ mod meta;
 mod records;
 
 pub(crate) use records::{
-    ClockRecord, PendingRecord, RegistrationRecord, SessionRecord, Slot, WipeRecord,
+    ClockRecord, PendingRecord, RegistrationRecord, ServerRecord, SessionRecord, Slot, WipeRecord,
 };
 
 use serde::Serialize;
@@ -48,7 +50,7 @@ const STATE_DIR: &str = "state";
 /// Sled key prefix of the authenticator vault's records: `vault/<id>`, each sealed under
 /// the Account key with the associated data `twostep/state/v1/vault/<id>`.
 ///
-/// This is the hook for the vault (issue 6): store vault records only through
+/// This is the hook for the vault: store vault records only through
 /// [`StateStore::read_vault`], [`StateStore::vault_ids`], [`Change::put_vault`] and
 /// [`Change::remove_vault`]. Then a passcode being set re-seals them under the new Account
 /// key, a wipe under the org policy removes them when the policy's `wipe_vault` says so
@@ -59,8 +61,32 @@ pub(crate) const VAULT_PREFIX: &str = "vault/";
 pub(crate) struct StateStore {
     db: sled::Db,
     local: SealKey,
-    account: RwLock<Option<SealKey>>,
+    account: RwLock<AccountKey>,
     path: PathBuf,
+}
+
+/// Where the Account key stands in memory.
+enum AccountKey {
+    /// Not in memory: locked (or wiped with the vault kept for recovery).
+    Closed,
+    /// In memory and usable by the app.
+    Open(SealKey),
+    /// In memory for a "forgot passcode" sign-in only: its writes can be sealed, but the
+    /// app stays locked until the sign-in completes.
+    Recovering(SealKey),
+}
+
+impl AccountKey {
+    fn key(&self) -> Option<&SealKey> {
+        match self {
+            Self::Closed => None,
+            Self::Open(key) | Self::Recovering(key) => Some(key),
+        }
+    }
+
+    fn from(key: Option<SealKey>) -> Self {
+        key.map_or(Self::Closed, Self::Open)
+    }
 }
 
 impl std::fmt::Debug for StateStore {
@@ -108,25 +134,53 @@ impl StateStore {
                 )));
             }
         };
-        Ok(Self { db, local, account: RwLock::new(account), path })
+        Ok(Self { db, local, account: RwLock::new(AccountKey::from(account)), path })
     }
 
-    fn account_read(&self) -> RwLockReadGuard<'_, Option<SealKey>> {
+    fn account_read(&self) -> RwLockReadGuard<'_, AccountKey> {
         self.account.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn account_write(&self) -> RwLockWriteGuard<'_, Option<SealKey>> {
+    fn account_write(&self) -> RwLockWriteGuard<'_, AccountKey> {
         self.account.write().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Whether the Account key is in memory (no passcode, or unlocked).
+    /// Whether the Account key is in memory (no passcode, unlocked, or recovering).
     pub(crate) fn account_open(&self) -> bool {
-        self.account_read().is_some()
+        self.account_read().key().is_some()
+    }
+
+    /// Whether the app may use the account data: the key is in memory and no recovery is in
+    /// progress.
+    pub(crate) fn account_usable(&self) -> bool {
+        matches!(*self.account_read(), AccountKey::Open(_))
     }
 
     /// Puts the Account key in memory (unlock) or drops it (lock).
     pub(crate) fn set_account_key(&self, key: Option<SealKey>) {
-        *self.account_write() = key;
+        *self.account_write() = AccountKey::from(key);
+    }
+
+    /// Holds the Account key for a "forgot passcode" sign-in (the app stays locked).
+    pub(crate) fn start_recovery(&self, key: SealKey) {
+        *self.account_write() = AccountKey::Recovering(key);
+    }
+
+    /// Whether a recovery holds the key.
+    pub(crate) fn recovering(&self) -> bool {
+        matches!(*self.account_read(), AccountKey::Recovering(_))
+    }
+
+    /// Ends a recovery: with `completed`, the app may use the key from now on; otherwise the
+    /// key leaves memory. No-op without a recovery.
+    pub(crate) fn end_recovery(&self, completed: bool) {
+        let mut account = self.account_write();
+        if matches!(*account, AccountKey::Recovering(_)) {
+            *account = match std::mem::replace(&mut *account, AccountKey::Closed) {
+                AccountKey::Recovering(key) if completed => AccountKey::Open(key),
+                _ => AccountKey::Closed,
+            };
+        }
     }
 
     /// Runs `f` with the Account key; [`Error::Locked`] when it is closed.
@@ -135,7 +189,7 @@ impl StateStore {
         f: impl FnOnce(&SealKey) -> Result<T, Error>,
     ) -> Result<T, Error> {
         let guard = self.account_read();
-        f(guard.as_ref().ok_or(Error::Locked)?)
+        f(guard.key().ok_or(Error::Locked)?)
     }
 
     /// How the Account key is wrapped on disk (`None` after a wipe that kept the vault for
@@ -167,7 +221,7 @@ impl StateStore {
             }
             KeyRole::Account => {
                 let guard = self.account_read();
-                let key = guard.as_ref().ok_or(Error::Locked)?;
+                let key = guard.key().ok_or(Error::Locked)?;
                 self.open_value(key, &slot.storage_key(), &slot.aad(), slot.name())
             }
         }
@@ -197,7 +251,7 @@ impl StateStore {
     /// Reads and opens one vault record (see [`VAULT_PREFIX`]).
     pub(crate) fn read_vault(&self, id: &str) -> Result<Option<Zeroizing<Vec<u8>>>, Error> {
         let guard = self.account_read();
-        let key = guard.as_ref().ok_or(Error::Locked)?;
+        let key = guard.key().ok_or(Error::Locked)?;
         self.open_value(key, &vault_key(id), &vault_aad(id), "vault")
     }
 
@@ -221,7 +275,7 @@ impl StateStore {
     /// Applies a change atomically and durably.
     pub(crate) fn apply(&self, change: Change<'_>) -> Result<(), Error> {
         let account = self.account_read();
-        let batch = self.batch(change.ops, account.as_ref())?;
+        let batch = self.batch(change.ops, account.key())?;
         self.db.apply_batch(batch)?;
         self.db.flush()?;
         Ok(())
@@ -240,7 +294,7 @@ impl StateStore {
         let mut account = self.account_write();
         let mut ops = vec![];
         if reseal {
-            let old = account.as_ref().ok_or(Error::Locked)?;
+            let old = account.key().ok_or(Error::Locked)?;
             for slot in Slot::ALL.into_iter().filter(|s| s.role() == KeyRole::Account) {
                 if let Some(plain) =
                     self.open_value(old, &slot.storage_key(), &slot.aad(), slot.name())?
@@ -270,7 +324,7 @@ impl StateStore {
         let batch = self.batch(ops, new_key.as_ref())?;
         self.db.apply_batch(batch)?;
         self.db.flush()?;
-        *account = new_key;
+        *account = AccountKey::from(new_key);
         Ok(())
     }
 
@@ -518,6 +572,7 @@ fn load_account_key(db: &sled::Db, key_store: &dyn KeyStore) -> Result<Option<Se
 mod tests {
     use super::*;
     use crate::keystore::MemoryKeyStore;
+    use twostep_otp::UnixTime;
 
     fn store_in(dir: &Path, ks: &MemoryKeyStore) -> StateStore {
         StateStore::open(dir, ks).unwrap()
@@ -531,7 +586,7 @@ mod tests {
             let store = store_in(dir.path(), &ks);
             let change = store
                 .change()
-                .put(Slot::ClockOffset, &ClockRecord { offset_ms: -1500, measured_at: 7 })
+                .put(Slot::ClockOffset, &ClockRecord { offset_ms: -1500, measured_at: UnixTime::from_secs(7) })
                 .unwrap()
                 .put_secret(Slot::SessionToken, b"token")
                 .unwrap();
@@ -572,7 +627,7 @@ mod tests {
         }
     }
 
-    use crate::test_util::files_under as walk;
+    use crate::fixtures::files_under as walk;
 
     #[test]
     fn another_key_store_cannot_open_the_state() {
@@ -600,7 +655,7 @@ mod tests {
         assert!(token.is_none());
         let clock = store
             .change()
-            .put(Slot::ClockOffset, &ClockRecord { offset_ms: 0, measured_at: 0 })
+            .put(Slot::ClockOffset, &ClockRecord { offset_ms: 0, measured_at: UnixTime::from_secs(0) })
             .unwrap();
         store.apply(clock).unwrap();
         let moved = store.db.get(Slot::ClockOffset.storage_key()).unwrap().unwrap();
@@ -734,7 +789,7 @@ mod tests {
         // Local records still work; an Account write fails whole, writing nothing.
         let both = store
             .change()
-            .put(Slot::ClockOffset, &ClockRecord { offset_ms: 1, measured_at: 2 })
+            .put(Slot::ClockOffset, &ClockRecord { offset_ms: 1, measured_at: UnixTime::from_secs(2) })
             .unwrap()
             .put_secret(Slot::Session, b"{}");
         assert!(matches!(store.apply(both.unwrap()), Err(Error::Locked)));

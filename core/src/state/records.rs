@@ -6,6 +6,7 @@
 //! string that could not be zeroized.
 
 use serde::{Deserialize, Serialize};
+use twostep_otp::UnixTime;
 use twostep_proto::{ClientKind, CodeChallenge, SessionScope, UserSummary};
 
 use crate::keys::KeyRole;
@@ -33,6 +34,9 @@ pub(crate) enum Slot {
     PasscodeAttempts,
     /// [`WipeRecord`]: the local data was wiped after too many wrong passcodes.
     WipeNotice,
+    /// [`ServerRecord`]: the server of the last completed sign-in, readable while locked, so
+    /// that a data dir opened without a server URL talks to the server it registered with.
+    Server,
 }
 
 impl Slot {
@@ -49,7 +53,7 @@ impl Slot {
     ];
 
     /// Every slot.
-    pub(crate) const ALL: [Slot; 10] = [
+    pub(crate) const ALL: [Slot; 11] = [
         Slot::Registration,
         Slot::DeviceKey,
         Slot::Session,
@@ -60,6 +64,7 @@ impl Slot {
         Slot::ClockOffset,
         Slot::PasscodeAttempts,
         Slot::WipeNotice,
+        Slot::Server,
     ];
 
     /// The slot's name, used in errors.
@@ -75,6 +80,7 @@ impl Slot {
             Slot::ClockOffset => "clock_offset",
             Slot::PasscodeAttempts => "passcode_attempts",
             Slot::WipeNotice => "wipe_notice",
+            Slot::Server => "server",
         }
     }
 
@@ -94,7 +100,8 @@ impl Slot {
             Slot::PasscodePolicy
             | Slot::ClockOffset
             | Slot::PasscodeAttempts
-            | Slot::WipeNotice => KeyRole::Local,
+            | Slot::WipeNotice
+            | Slot::Server => KeyRole::Local,
             Slot::Registration
             | Slot::DeviceKey
             | Slot::Session
@@ -116,8 +123,8 @@ pub(crate) struct RegistrationRecord {
     pub user: UserSummary,
     /// The server it is registered with.
     pub server_url: String,
-    /// Local Unix seconds.
-    pub registered_at: u64,
+    /// Local time.
+    pub registered_at: UnixTime,
 }
 
 /// The current session (the token is in [`Slot::SessionToken`]).
@@ -129,12 +136,12 @@ pub(crate) struct SessionRecord {
     pub scope: SessionScope,
     /// Who.
     pub user: UserSummary,
-    /// Server Unix seconds.
-    pub expires_at: u64,
+    /// Server time.
+    pub expires_at: UnixTime,
     /// The device it belongs to (mobile).
     pub device_id: Option<String>,
-    /// Local Unix seconds.
-    pub signed_in_at: u64,
+    /// Local time.
+    pub signed_in_at: UnixTime,
 }
 
 /// A sign-in waiting for a second-step code; kept so that the app may be killed while
@@ -147,8 +154,8 @@ pub(crate) struct PendingRecord {
     pub client: ClientKind,
     /// The server's challenge, with server times.
     pub challenge: CodeChallenge,
-    /// Local Unix seconds.
-    pub started_at: u64,
+    /// Local time.
+    pub started_at: UnixTime,
 }
 
 impl std::fmt::Debug for PendingRecord {
@@ -166,8 +173,8 @@ impl std::fmt::Debug for PendingRecord {
 /// [`crate::PasscodeStatus::Wiped`] until the next completed sign-in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct WipeRecord {
-    /// Local Unix seconds (the latest time seen).
-    pub at: u64,
+    /// Local time (the latest time seen).
+    pub at: UnixTime,
     /// The authenticator vault was kept (the policy said so and a password recovery wrap
     /// exists): the next password sign-in brings it back.
     pub vault_kept: bool,
@@ -178,8 +185,15 @@ pub(crate) struct WipeRecord {
 pub(crate) struct ClockRecord {
     /// Server minus local, milliseconds.
     pub offset_ms: i64,
-    /// Local Unix seconds.
-    pub measured_at: u64,
+    /// Local time.
+    pub measured_at: UnixTime,
+}
+
+/// The server this data dir talks to when it is opened without a URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct ServerRecord {
+    /// Its base URL, as the sign-in used it.
+    pub url: String,
 }
 
 #[cfg(test)]
