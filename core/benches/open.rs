@@ -13,11 +13,11 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use twostep_core::{Access, Config, FileKeyStore, SystemClock, Twostep};
+use twostep_core::{Access, Config, FileKeyStore, SystemClock, Twostep, UnixTime};
 
 const URL: &str = "https://twostep.example.com";
 
-fn open_and_restore(data_dir: &std::path::Path, key_file: &std::path::Path, now: u64) -> Twostep {
+fn open_and_restore(data_dir: &std::path::Path, key_file: &std::path::Path, now: UnixTime) -> Twostep {
     let key_store = FileKeyStore::open_or_create(key_file).unwrap();
     let app = Twostep::open(Config::new(data_dir, URL), Arc::new(key_store)).unwrap();
     let status = app.status(now).unwrap();
@@ -30,9 +30,9 @@ fn cold_open(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("data");
     let key_file = dir.path().join("keystore.key");
-    let now = SystemClock::now_unix_secs();
+    let now = SystemClock::unix_now();
     let key_store = FileKeyStore::open_or_create(&key_file).unwrap();
-    twostep_core::testing::seed_signed_in_state(&data_dir, &key_store, URL, now).unwrap();
+    twostep_core::fixtures::seed_signed_in_state(&data_dir, &key_store, URL, now).unwrap();
 
     let mut group = c.benchmark_group("core");
     group.measurement_time(Duration::from_secs(10));

@@ -6,7 +6,7 @@
 //! dir is a signed-in device with a passcode, on the CLI's `FileKeyStore`; each iteration
 //! locks first (not timed).
 //!
-//! Three numbers from the same code path (`testing::unlock_timed` reports the time spent
+//! Three numbers from the same code path (`fixtures::unlock_timed` reports the time spent
 //! in Argon2id of each unlock): the whole unlock, its Argon2id part, and the rest (the
 //! target: under 5 ms); criterion measures each on its own iterations, and a last line
 //! prints the medians of one set of 50 unlocks, whose parts add up.
@@ -18,7 +18,7 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use twostep_core::{Config, FileKeyStore, SystemClock, Twostep, testing};
+use twostep_core::{Config, FileKeyStore, SystemClock, Twostep, UnixTime, fixtures};
 
 const URL: &str = "https://twostep.example.com";
 const PIN: &str = "482915";
@@ -31,12 +31,12 @@ enum Part {
     Rest,
 }
 
-fn measure(app: &Twostep, now: u64, iters: u64, part: Part) -> Duration {
+fn measure(app: &Twostep, now: UnixTime, iters: u64, part: Part) -> Duration {
     let mut total = Duration::ZERO;
     for _ in 0..iters {
-        app.lock().unwrap();
+        app.passcode().lock().unwrap();
         let start = Instant::now();
-        let kdf = testing::unlock_timed(app, PIN, now).unwrap();
+        let kdf = fixtures::unlock_timed(app, PIN, now).unwrap();
         let whole = start.elapsed();
         total += match part {
             Part::Whole => whole,
@@ -52,10 +52,10 @@ fn unlock(c: &mut Criterion) {
     let data_dir = dir.path().join("data");
     let key_store =
         Arc::new(FileKeyStore::open_or_create(dir.path().join("keystore.key")).unwrap());
-    let now = SystemClock::now_unix_secs();
-    testing::seed_signed_in_state(&data_dir, key_store.as_ref(), URL, now).unwrap();
+    let now = SystemClock::unix_now();
+    fixtures::seed_signed_in_state(&data_dir, key_store.as_ref(), URL, now).unwrap();
     let app = Twostep::open(Config::new(&data_dir, URL), key_store).unwrap();
-    app.set_passcode(PIN, now).unwrap();
+    app.passcode().set(PIN, now).unwrap();
 
     let mut group = c.benchmark_group("core unlock");
     group.sample_size(30).measurement_time(Duration::from_secs(10));
@@ -73,9 +73,9 @@ fn unlock(c: &mut Criterion) {
     // The same split from one set of unlocks, so that the three numbers add up.
     let mut samples: Vec<(Duration, Duration)> = (0..50)
         .map(|_| {
-            app.lock().unwrap();
+            app.passcode().lock().unwrap();
             let start = Instant::now();
-            let kdf = testing::unlock_timed(&app, PIN, now).unwrap();
+            let kdf = fixtures::unlock_timed(&app, PIN, now).unwrap();
             (start.elapsed(), kdf)
         })
         .collect();

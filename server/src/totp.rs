@@ -1,71 +1,39 @@
-//! RFC 6238 TOTP (SHA-1, 6 digits, 30 s) for the authenticator-app channel.
+//! RFC 6238 TOTP (SHA-1, 6 digits, 30 s) for the authenticator-app channel, over
+//! `twostep-otp`: the one OATH implementation of the project, shared with the on-device
+//! authenticator and the tests.
 //!
 //! Time is a parameter. Verification checks the steps t-1, t, t+1 and returns the step
 //! that matched, so the caller can refuse any step not newer than the last one accepted.
 
-use ring::hmac;
+use twostep_otp::{Algorithm, Otp, Secret, UnixTime, uri};
 
 /// Step length in seconds.
 pub const PERIOD: u64 = 30;
 /// Code length.
 pub const DIGITS: u32 = 6;
+/// Steps accepted either side of the current one.
+pub const WINDOW: u64 = 1;
 
-/// The HOTP value for `counter` (RFC 4226, SHA-1, dynamic truncation).
-pub fn hotp(secret: &[u8], counter: u64, digits: u32) -> String {
-    let key = hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, secret);
-    let mac = hmac::sign(&key, &counter.to_be_bytes());
-    let m = mac.as_ref();
-    let off = (m[m.len() - 1] & 0x0f) as usize;
-    let bin = (u32::from(m[off] & 0x7f) << 24)
-        | (u32::from(m[off + 1]) << 16)
-        | (u32::from(m[off + 2]) << 8)
-        | u32::from(m[off + 3]);
-    format!("{:0width$}", bin % 10u32.pow(digits), width = digits as usize)
+/// The server's generator for a user's secret: SHA-1, 6 digits, 30 s.
+fn generator(secret: &[u8]) -> Option<Otp> {
+    let secret = Secret::from_bytes(secret).ok()?;
+    Otp::totp(secret, Algorithm::Sha1, DIGITS as u8, PERIOD as u32).ok()
 }
 
-/// The code at a Unix time.
-pub fn code_at(secret: &[u8], unix_secs: u64) -> String {
-    hotp(secret, unix_secs / PERIOD, DIGITS)
-}
-
-/// The step whose code equals `code` within ±1 step of `unix_secs`, newest first on ties.
+/// The step whose code equals `code` within ±[`WINDOW`] steps of `unix_secs`, newest
+/// first on ties; every candidate is compared in constant time (`twostep_otp`'s
+/// [`Otp::verify`], the same implementation the authenticator uses).
 pub fn matching_step(secret: &[u8], code: &str, unix_secs: u64) -> Option<u64> {
-    if code.len() != DIGITS as usize || !code.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let now = unix_secs / PERIOD;
-    let mut found = None;
-    for step in [now.saturating_sub(1), now, now + 1] {
-        if crate::crypto::constant_time_eq(hotp(secret, step, DIGITS).as_bytes(), code.as_bytes()) {
-            found = Some(step);
-        }
-    }
-    found
+    generator(secret)?.verify(code, UnixTime::from_secs(unix_secs), WINDOW)
 }
 
-/// `otpauth://totp/Issuer:account?secret=...&issuer=...` (Google's Key Uri Format).
-pub fn otpauth_uri(issuer: &str, account: &str, secret_b32: &str) -> String {
-    format!(
-        "otpauth://totp/{}:{}?secret={}&issuer={}&algorithm=SHA1&digits={}&period={}",
-        percent_encode(issuer),
-        percent_encode(account),
-        secret_b32,
-        percent_encode(issuer),
-        DIGITS,
-        PERIOD
-    )
-}
-
-fn percent_encode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
+/// `otpauth://totp/Issuer:account?secret=...&issuer=...&algorithm=SHA1&digits=6&period=30`
+/// (Google's Key Uri Format), written by `twostep_otp`'s URI writer.
+pub fn otpauth_uri(issuer: &str, account: &str, secret: &[u8]) -> String {
+    match generator(secret) {
+        Some(otp) => uri::to_uri(Some(issuer), account, &otp).to_string(),
+        None => String::new(),
     }
-    out
 }
 
 /// The URI as a QR code in an SVG document.
@@ -91,48 +59,42 @@ pub fn qr_svg(text: &str) -> Option<String> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn rfc6238_sha1_vectors() {
-        let secret = b"12345678901234567890";
-        for (t, code) in [
-            (59u64, "94287082"),
-            (1111111109, "07081804"),
-            (1111111111, "14050471"),
-            (1234567890, "89005924"),
-            (2000000000, "69279037"),
-            (20000000000, "65353130"),
-        ] {
-            assert_eq!(hotp(secret, t / 30, 8), code, "t={t}");
-        }
+    /// RFC 6238's SHA-1 seed; the six-digit codes are the low digits of Appendix B's.
+    const SEED: &[u8] = b"12345678901234567890";
+
+    fn code_at(unix_secs: u64) -> String {
+        generator(SEED).and_then(|otp| otp.code_at(UnixTime::from_secs(unix_secs))).unwrap()
     }
 
     #[test]
-    fn rfc4226_vectors() {
-        let secret = b"12345678901234567890";
-        let expected = [
-            "755224", "287082", "359152", "969429", "338314", "254676", "287922", "162583",
-            "399871", "520489",
-        ];
-        for (i, e) in expected.iter().enumerate() {
-            assert_eq!(hotp(secret, i as u64, 6), *e);
+    fn rfc6238_sha1_vectors_six_digits() {
+        for (t, code) in [(59u64, "287082"), (1111111109, "081804"), (1234567890, "005924")] {
+            assert_eq!(code_at(t), code, "t={t}");
+            assert_eq!(matching_step(SEED, code, t), Some(t / 30));
         }
     }
 
     #[test]
     fn window_is_plus_minus_one_step() {
-        let s = b"12345678901234567890";
         let t = 1_700_000_000;
-        assert_eq!(matching_step(s, &code_at(s, t - 30), t), Some(t / 30 - 1));
-        assert_eq!(matching_step(s, &code_at(s, t + 30), t), Some(t / 30 + 1));
-        assert_eq!(matching_step(s, &code_at(s, t - 60), t), None);
-        assert_eq!(matching_step(s, "12345", t), None);
-        assert_eq!(matching_step(s, "abcdef", t), None);
+        assert_eq!(matching_step(SEED, &code_at(t - 30), t), Some(t / 30 - 1));
+        assert_eq!(matching_step(SEED, &code_at(t + 30), t), Some(t / 30 + 1));
+        assert_eq!(matching_step(SEED, &code_at(t - 60), t), None);
+        assert_eq!(matching_step(SEED, "12345", t), None);
+        assert_eq!(matching_step(SEED, "abcdef", t), None);
+        assert_eq!(matching_step(&[], "287082", 59), None, "no secret, no match");
     }
 
     #[test]
     fn uri_and_qr() {
-        let u = otpauth_uri("Leitz Cloud", "alice@example.com", "JBSWY3DPEHPK3PXP");
-        assert!(u.starts_with("otpauth://totp/Leitz%20Cloud:alice%40example.com?secret=JBSWY3DPEHPK3PXP&issuer=Leitz%20Cloud"));
+        let u = otpauth_uri("Leitz Cloud", "alice@example.com", b"Hello!\xde\xad\xbe\xef");
+        assert_eq!(
+            u,
+            "otpauth://totp/Leitz%20Cloud:alice%40example.com?secret=JBSWY3DPEHPK3PXP\
+             &issuer=Leitz%20Cloud&algorithm=SHA1&digits=6&period=30"
+        );
+        let parsed = uri::parse(&u).unwrap();
+        assert_eq!((parsed.issuer.as_deref(), parsed.warnings.len()), (Some("Leitz Cloud"), 0));
         let svg = qr_svg(&u).unwrap();
         assert!(svg.starts_with("<svg") && svg.contains("<path"));
     }

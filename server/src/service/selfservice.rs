@@ -101,7 +101,7 @@ pub fn pending_totp(app: &App, a: &Authed) -> ApiResult<Option<TotpEnrollment>> 
 
 fn totp_enrollment(app: &App, username: &str, secret: &[u8]) -> ApiResult<TotpEnrollment> {
     let b32 = data_encoding::BASE32_NOPAD.encode(secret);
-    let uri = crate::totp::otpauth_uri(&app.config.issuer, username, &b32);
+    let uri = crate::totp::otpauth_uri(&app.config.issuer, username, secret);
     let qr_svg =
         crate::totp::qr_svg(&uri).ok_or_else(|| ApiError::internal("QR encoding failed"))?;
     Ok(TotpEnrollment {
