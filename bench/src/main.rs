@@ -222,10 +222,7 @@ impl CodeSource {
                 ) {
                     Ok(_) => {
                         let (_, secret, token) = &self.users[i];
-                        return Some((
-                            token.clone(),
-                            code_at(secret, step * 30),
-                        ));
+                        return Some((token.clone(), code_at(secret, step * 30)));
                     }
                     Err(seen) => step = seen.max(cur - 1),
                 }

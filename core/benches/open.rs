@@ -17,7 +17,11 @@ use twostep_core::{Access, Config, FileKeyStore, SystemClock, Twostep, UnixTime}
 
 const URL: &str = "https://twostep.example.com";
 
-fn open_and_restore(data_dir: &std::path::Path, key_file: &std::path::Path, now: UnixTime) -> Twostep {
+fn open_and_restore(
+    data_dir: &std::path::Path,
+    key_file: &std::path::Path,
+    now: UnixTime,
+) -> Twostep {
     let key_store = FileKeyStore::open_or_create(key_file).unwrap();
     let app = Twostep::open(Config::new(data_dir, URL), Arc::new(key_store)).unwrap();
     let status = app.status(now).unwrap();

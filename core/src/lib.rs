@@ -2,14 +2,13 @@
 //! `twostep` CLI.
 //!
 //! [`Twostep`] owns a data directory and hands out its parts, each in a module of its own:
-//! - [`Session`] (`twostep.session()?`): the server part. It walks the user through sign-in
-//!   as a state machine ([`SignInStep`]): password, then a second-step code from the user's
-//!   channel (authenticator, SMS, email) or a recovery code. On mobile, first access
-//!   registers the device with an Ed25519 key made here; later sessions are a signed
-//!   challenge, without a code.
-//! - [`Passcode`] (`twostep.passcode()`): the local passcode ("PIN" on Android) that guards
-//!   the account data: required under the org policy, optional otherwise, crypto-bound
-//!   (Argon2id together with the platform key opens the Account key).
+//! - [`Session`] (`twostep.session()?`): the server part. It walks the user through sign-in as a
+//!   state machine ([`SignInStep`]): password, then a second-step code from the user's channel
+//!   (authenticator, SMS, email) or a recovery code. On mobile, first access registers the device
+//!   with an Ed25519 key made here; later sessions are a signed challenge, without a code.
+//! - [`Passcode`] (`twostep.passcode()`): the local passcode ("PIN" on Android) that guards the
+//!   account data: required under the org policy, optional otherwise, crypto-bound (Argon2id
+//!   together with the platform key opens the Account key).
 //! - [`Authenticator`] (`twostep.authenticator()`): the on-device TOTP/HOTP/Steam vault.
 //!
 //! The passcode and the authenticator need no server. Everything lives in sled under the
@@ -19,8 +18,8 @@
 //! Two rules shape the API:
 //! - **Time is a parameter.** Operations take `now` ([`UnixTime`]) so that expiry, lockouts and
 //!   countdowns are testable without sleeping; only the caller (or [`SystemClock`]) reads the
-//!   clock. The HTTP layer reads a [`ClockSource`] only to measure the server's clock offset.
-//!   Waits are [`std::time::Duration`]s.
+//!   clock. The HTTP layer reads a [`ClockSource`] only to measure the server's clock offset. Waits
+//!   are [`std::time::Duration`]s.
 //! - **Errors are few and actionable.** Every failure reaches the caller as one [`TwostepError`]
 //!   variant that a UI can act on (wrong code with attempts left, locked out until, offline,
 //!   revoked device, ...). The detailed internal error is logged and converted in one place.
@@ -49,12 +48,12 @@ pub use authenticator::Authenticator;
 pub use clock::{ClockSource, SystemClock};
 pub use error::{AuthenticatorReason, Rejection, Result, TwostepError};
 pub use keystore::{FileKeyStore, KeyStore, KeyStoreError, MemoryKeyStore};
-#[cfg(any(test, feature = "test-hooks"))]
-pub use passcode::{PAUSE_AFTER_COUNT_ENV, PAUSE_MARKER};
 pub use passcode::{
     MAX_PASSCODE_CHARS, Passcode, PasscodeState, PasscodeStatus, PasscodeWeakness, UnlockResult,
     effective_policy,
 };
+#[cfg(any(test, feature = "test-hooks"))]
+pub use passcode::{PAUSE_AFTER_COUNT_ENV, PAUSE_MARKER};
 pub use session::{
     ClockOffset, CodePrompt, ServerConfig, Session, SignInStep, SignOut, Unregistered,
 };

@@ -10,8 +10,8 @@
 //!
 //! Locks, outermost first (take them in this order, never the other way round):
 //! 1. `Session::operations` (async): one server operation at a time.
-//! 2. [`Local::passcode`]: one passcode operation at a time, and the password key of a
-//!    "forgot passcode" sign-in.
+//! 2. [`Local::passcode`]: one passcode operation at a time, and the password key of a "forgot
+//!    passcode" sign-in.
 //! 3. [`Local::vault`]: the decrypted authenticator vault.
 //! 4. The Account key inside [`StateStore`] (a read/write lock): innermost.
 //!

@@ -17,8 +17,8 @@ use tokio::net::{TcpListener, TcpStream};
 use twostep_otp::UnixTime;
 use twostep_proto::{
     ChannelChoice, CodeChallenge, DeviceChallenge, DeviceGrant, ErrorBody, ErrorCode, ErrorDetail,
-    PasscodePolicy, PasscodeRequirement, SessionGrant, SessionScope, SetupRequired,
-    SignInResponse, UserSummary,
+    PasscodePolicy, PasscodeRequirement, SessionGrant, SessionScope, SetupRequired, SignInResponse,
+    UserSummary,
 };
 
 /// The local time the tests' clock is stopped at.

@@ -156,7 +156,13 @@ pub fn hotp(algorithm: Algorithm, secret: &Secret, counter: u64, digits: u8) -> 
 
 /// The TOTP code at `time` (RFC 6238, T0 = 0), `digits` long. A `period` of 0 is treated
 /// as 1.
-pub fn totp(algorithm: Algorithm, secret: &Secret, time: UnixTime, period: u32, digits: u8) -> String {
+pub fn totp(
+    algorithm: Algorithm,
+    secret: &Secret,
+    time: UnixTime,
+    period: u32,
+    digits: u8,
+) -> String {
     hotp(algorithm, secret, time.as_secs() / u64::from(period.max(1)), digits)
 }
 

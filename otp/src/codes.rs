@@ -210,7 +210,8 @@ mod tests {
         let vault = vault();
         for now in [0u64, 29, 30, 59, 1_700_000_000] {
             let here = codes(vault.accounts(), UnixTime::from_secs(now), ClockCorrection::NONE);
-            let later = codes(vault.accounts(), UnixTime::from_secs(now + 30), ClockCorrection::NONE);
+            let later =
+                codes(vault.accounts(), UnixTime::from_secs(now + 30), ClockCorrection::NONE);
             assert_eq!(here.codes[0].next_code, later.codes[0].code, "at {now}");
         }
     }

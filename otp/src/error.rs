@@ -63,7 +63,9 @@ pub enum Error {
     /// The secret's base32 text has a length no encoder produces: its last group has 1, 3
     /// or 6 characters (a character is missing or extra). Refused rather than cut short,
     /// which would give wrong codes without a word.
-    #[error("the secret has {chars} base32 characters, a length no encoder produces (a character is missing or extra)")]
+    #[error(
+        "the secret has {chars} base32 characters, a length no encoder produces (a character is missing or extra)"
+    )]
     InvalidSecretLength {
         /// The number of base32 characters (spaces, hyphens and padding not counted).
         chars: usize,

@@ -12,8 +12,8 @@
 //!   otpauth URIs.
 //! - [`vault`]: the accounts with ids, groups and order; edit, delete, reorder, search; HOTP
 //!   counters; serialization for sealed storage.
-//! - [`Otp::verify`] (`verify.rs`): checking a typed code within a window of steps, in
-//!   constant time, returning the matched step: the twostep server's TOTP verification.
+//! - [`Otp::verify`] (`verify.rs`): checking a typed code within a window of steps, in constant
+//!   time, returning the matched step: the twostep server's TOTP verification.
 //! - [`time`]: [`UnixTime`], the time type of the client's crates, and [`HumanDuration`].
 //!
 //! Every malformed input yields a typed [`Error`] and changes nothing. Secrets are

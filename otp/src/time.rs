@@ -156,7 +156,10 @@ mod tests {
         let t = UnixTime::from_secs(100);
         assert_eq!(t.saturating_add(Duration::from_millis(1_999)), UnixTime::from_secs(101));
         assert_eq!(t.add_signed_secs(-200), UnixTime::EPOCH);
-        assert_eq!(UnixTime::from_secs(u64::MAX).saturating_add(Duration::from_secs(1)).as_secs(), u64::MAX);
+        assert_eq!(
+            UnixTime::from_secs(u64::MAX).saturating_add(Duration::from_secs(1)).as_secs(),
+            u64::MAX
+        );
         assert_eq!(t.until(UnixTime::from_secs(160)), Duration::from_secs(60));
         assert_eq!(t.until(UnixTime::from_secs(10)), Duration::ZERO);
         let system = t.to_system_time();

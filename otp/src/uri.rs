@@ -88,8 +88,8 @@ pub fn parse(uri: &str) -> Result<NewAccount> {
         OtpKind::Hotp => {
             let digits = digits_or_default(digits)?;
             let counter = params.get("counter").ok_or(Error::MissingCounter)?;
-            let counter =
-                parse_number(counter).map_err(|()| Error::InvalidCounter { found: echo(counter) })?;
+            let counter = parse_number(counter)
+                .map_err(|()| Error::InvalidCounter { found: echo(counter) })?;
             Otp::hotp(secret, algorithm, digits, counter)?
         }
         // Steam's algorithm, length and period are fixed; apps write various values.
@@ -297,7 +297,8 @@ mod tests {
 
     #[test]
     fn labels_split_on_the_first_colon_and_a_differing_issuer_parameter_wins_with_a_warning() {
-        let plain = |issuer: Option<&str>, name: &str| (issuer.map(str::to_owned), name.to_owned(), None);
+        let plain =
+            |issuer: Option<&str>, name: &str| (issuer.map(str::to_owned), name.to_owned(), None);
         assert_eq!(split_label("ACME:john", None), plain(Some("ACME"), "john"));
         assert_eq!(split_label("ACME: john", None), plain(Some("ACME"), "john"));
         assert_eq!(split_label("john", None), plain(None, "john"), "absent, not empty");

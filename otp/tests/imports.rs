@@ -119,7 +119,10 @@ fn google_single_qr_code() {
     let accounts = import::parse(ImportFormat::GoogleAuthenticator, uri.as_bytes()).unwrap();
     assert_eq!(accounts.len(), 2);
     assert_eq!(accounts[0].label(), "Example:alice@example.com");
-    assert_eq!(accounts[0].otp.code_at(twostep_otp::UnixTime::from_secs(59)).as_deref(), Some("287082"));
+    assert_eq!(
+        accounts[0].otp.code_at(twostep_otp::UnixTime::from_secs(59)).as_deref(),
+        Some("287082")
+    );
     assert_eq!(accounts[1].label(), "Bank:bob");
     assert_eq!(
         (accounts[1].otp.kind(), accounts[1].otp.algorithm(), accounts[1].otp.digits()),

@@ -36,9 +36,9 @@ use crate::local::Local;
 /// The authenticator's types, from the pure `twostep-otp` crate.
 pub use twostep_otp::import::detect;
 pub use twostep_otp::{
-    AccountCode, AccountWarning, AccountFields, AccountId, AccountInfo, Algorithm,
-    ClockCorrection, CodeList, Detected, DuplicateEntry, EntryError, HotpCode, ImportFormat,
-    ImportReport, OffsetSource, OtpKind,
+    AccountCode, AccountFields, AccountId, AccountInfo, AccountWarning, Algorithm, ClockCorrection,
+    CodeList, Detected, DuplicateEntry, EntryError, HotpCode, ImportFormat, ImportReport,
+    OffsetSource, OtpKind,
 };
 
 /// The vault's record id under the state's `vault/` prefix.
@@ -226,11 +226,7 @@ impl Authenticator {
     /// Every account as an `otpauth://` URI, one per line: anyone who reads it can generate
     /// the codes. With a passcode set, `passcode` must be given and is checked (and
     /// counted) like an unlock.
-    pub fn export_plain(
-        &self,
-        passcode: Option<&str>,
-        now: UnixTime,
-    ) -> Result<Zeroizing<String>> {
+    pub fn export_plain(&self, passcode: Option<&str>, now: UnixTime) -> Result<Zeroizing<String>> {
         self.confirm_passcode(passcode, now)?;
         Ok(self.read_vault(|vault| Ok(export::plain(vault.accounts())))?)
     }

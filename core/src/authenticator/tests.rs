@@ -8,9 +8,9 @@ use crate::state::{ClockRecord, Slot};
 use crate::twostep::Config;
 use crate::twostep::Twostep;
 use crate::{TwostepError, fixtures};
-use twostep_otp::UnixTime;
 use std::path::Path;
 use std::sync::Arc;
+use twostep_otp::UnixTime;
 use twostep_otp::{Algorithm, OffsetSource, OtpKind};
 use twostep_proto::PasscodePolicy;
 
@@ -43,7 +43,10 @@ fn device() -> (tempfile::TempDir, Arc<MemoryKeyStore>) {
 fn set_policy(app: &Twostep, change: impl FnOnce(&mut PasscodePolicy)) {
     let mut policy: PasscodePolicy = app.local().store.read(Slot::PasscodePolicy).unwrap().unwrap();
     change(&mut policy);
-    app.local().store.apply(app.local().store.change().put(Slot::PasscodePolicy, &policy).unwrap()).unwrap();
+    app.local()
+        .store
+        .apply(app.local().store.change().put(Slot::PasscodePolicy, &policy).unwrap())
+        .unwrap();
 }
 
 fn reason(error: TwostepError) -> String {
@@ -54,7 +57,12 @@ fn reason(error: TwostepError) -> String {
 }
 
 fn labels(app: &Twostep) -> Vec<String> {
-    app.authenticator().accounts().unwrap().iter().map(|a| format!("{}:{}", a.issuer.as_deref().unwrap_or(""), a.name)).collect()
+    app.authenticator()
+        .accounts()
+        .unwrap()
+        .iter()
+        .map(|a| format!("{}:{}", a.issuer.as_deref().unwrap_or(""), a.name))
+        .collect()
 }
 
 #[test]
@@ -114,7 +122,9 @@ fn bad_input_is_typed_and_stores_nothing() {
     let id = app.authenticator().add_uri(GITHUB).unwrap().id;
     assert_eq!(
         reason(
-            app.authenticator().add_uri("otpauth://totp/Other:bob?secret=jbsw+y3dp+ehpk+3pxp").unwrap_err()
+            app.authenticator()
+                .add_uri("otpauth://totp/Other:bob?secret=jbsw+y3dp+ehpk+3pxp")
+                .unwrap_err()
         ),
         "duplicate"
     );
@@ -131,15 +141,21 @@ fn edit_group_reorder_search_and_delete() {
     let (dir, keys) = fresh();
     let app = open(dir.path(), &keys);
     let a = app.authenticator().add_uri(GITHUB).unwrap().id;
-    let b =
-        app.authenticator().add_uri("otpauth://totp/Google:alice@gmail.com?secret=AAAAAAAA").unwrap().id;
+    let b = app
+        .authenticator()
+        .add_uri("otpauth://totp/Google:alice@gmail.com?secret=AAAAAAAA")
+        .unwrap()
+        .id;
     let c = app.authenticator().add_uri("otpauth://totp/AWS:root?secret=BBBBBBBB").unwrap().id;
     assert_eq!(app.authenticator().edit(a, None, Some("alice-work")).unwrap().name, "alice-work");
     app.authenticator().set_group(a, Some("Work")).unwrap();
     app.authenticator().set_group(c, Some("Work")).unwrap();
     assert_eq!(app.authenticator().groups().unwrap(), ["Work"]);
     app.authenticator().move_to(c, 0).unwrap();
-    assert_eq!(app.authenticator().accounts().unwrap().iter().map(|x| x.id).collect::<Vec<_>>(), [c, a, b]);
+    assert_eq!(
+        app.authenticator().accounts().unwrap().iter().map(|x| x.id).collect::<Vec<_>>(),
+        [c, a, b]
+    );
     app.authenticator().reorder(&[b, a, c]).unwrap();
     assert_eq!(reason(app.authenticator().reorder(&[a, b]).unwrap_err()), "invalid_order");
     assert_eq!(
@@ -180,11 +196,15 @@ fn hotp_counters_advance_durably_before_the_code_is_returned() {
 fn codes_are_corrected_by_the_server_offset_or_the_users() {
     let (dir, keys) = fresh();
     let app = open(dir.path(), &keys);
-    app.authenticator().add_uri(&format!("otpauth://totp/RFC:6238?secret={RFC_SEED}&digits=8")).unwrap();
+    app.authenticator()
+        .add_uri(&format!("otpauth://totp/RFC:6238?secret={RFC_SEED}&digits=8"))
+        .unwrap();
     // The server's clock is 20 s ahead of this device.
-    app.local().store
+    app.local()
+        .store
         .apply(
-            app.local().store
+            app.local()
+                .store
                 .change()
                 .put(Slot::ClockOffset, &ClockRecord { offset_ms: 20_000, measured_at: NOW })
                 .unwrap(),
@@ -245,7 +265,9 @@ fn imports_are_all_or_nothing_and_skip_duplicates() {
     );
     let truncated = &AEGIS[..AEGIS.len() / 2];
     assert_eq!(
-        self::reason(app.authenticator().import(ImportFormat::Aegis, truncated.as_bytes()).unwrap_err()),
+        self::reason(
+            app.authenticator().import(ImportFormat::Aegis, truncated.as_bytes()).unwrap_err()
+        ),
         "invalid_json"
     );
 }
@@ -274,7 +296,11 @@ fn with_a_passcode_the_vault_opens_only_when_unlocked_and_leaves_memory_on_lock(
         assert_eq!(labels(&app), ["GitHub:alice"]);
     }
     let app = open(dir.path(), &keys);
-    assert_eq!(app.authenticator().accounts().unwrap_err(), TwostepError::Locked, "a restart starts locked");
+    assert_eq!(
+        app.authenticator().accounts().unwrap_err(),
+        TwostepError::Locked,
+        "a restart starts locked"
+    );
     app.passcode().unlock(PIN, NOW).unwrap();
     assert_eq!(app.authenticator().codes(NOW).unwrap().codes.len(), 1);
     // Nothing on disk holds the secret, raw or in base32.
@@ -298,9 +324,14 @@ fn exports_need_the_passcode_again_and_round_trip() {
     let app = open(dir.path(), &keys);
     app.passcode().set(PIN, NOW).unwrap();
     app.authenticator().add_uri(GITHUB).unwrap();
-    app.authenticator().add_uri(&format!("otpauth://hotp/Bank:me?secret={RFC_SEED}&counter=5")).unwrap();
+    app.authenticator()
+        .add_uri(&format!("otpauth://hotp/Bank:me?secret={RFC_SEED}&counter=5"))
+        .unwrap();
 
-    assert!(matches!(app.authenticator().export_plain(None, NOW).unwrap_err(), TwostepError::InvalidInput { .. }));
+    assert!(matches!(
+        app.authenticator().export_plain(None, NOW).unwrap_err(),
+        TwostepError::InvalidInput { .. }
+    ));
     assert!(matches!(
         app.authenticator().export_plain(Some(WRONG), NOW).unwrap_err(),
         TwostepError::PasscodeIncorrect { .. }
@@ -317,19 +348,29 @@ fn exports_need_the_passcode_again_and_round_trip() {
     assert_eq!(plain.lines().count(), 2);
     assert!(plain.starts_with("otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP"));
 
-    assert_eq!(reason(app.authenticator().export_encrypted(Some(PIN), "short", NOW).unwrap_err()), "weak_password");
-    let file = app.authenticator().export_encrypted(Some(PIN), "a long export password", NOW).unwrap();
+    assert_eq!(
+        reason(app.authenticator().export_encrypted(Some(PIN), "short", NOW).unwrap_err()),
+        "weak_password"
+    );
+    let file =
+        app.authenticator().export_encrypted(Some(PIN), "a long export password", NOW).unwrap();
     assert!(!file.contains("JBSWY3DP"));
 
     // Another device, without a passcode: the file brings both accounts, counter included.
     let (other_dir, other_keys) = fresh();
     let other = open(other_dir.path(), &other_keys);
     assert_eq!(
-        reason(other.authenticator().import_encrypted(file.as_bytes(), "the wrong password").unwrap_err()),
+        reason(
+            other
+                .authenticator()
+                .import_encrypted(file.as_bytes(), "the wrong password")
+                .unwrap_err()
+        ),
         "wrong_password"
     );
     assert!(other.authenticator().accounts().unwrap().is_empty());
-    let report = other.authenticator().import_encrypted(file.as_bytes(), "a long export password").unwrap();
+    let report =
+        other.authenticator().import_encrypted(file.as_bytes(), "a long export password").unwrap();
     assert_eq!(report.added.len(), 2);
     assert_eq!(other.authenticator().accounts().unwrap(), app.authenticator().accounts().unwrap());
     // Without a passcode, exporting needs none.

@@ -241,11 +241,7 @@ fn authenticator(e: twostep_otp::Error) -> TwostepError {
                 twostep_otp::Error::InvalidEntries { errors } => errors.clone(),
                 _ => vec![],
             };
-            TwostepError::Authenticator {
-                reason: e.kind(),
-                message: e.to_string(),
-                entries,
-            }
+            TwostepError::Authenticator { reason: e.kind(), message: e.to_string(), entries }
         }
     }
 }

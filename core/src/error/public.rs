@@ -306,4 +306,3 @@ impl Rejection {
         }
     }
 }
-

@@ -125,7 +125,11 @@ impl Passcode {
         }
         let key = check::verify(local, &mut memory, current, now, None)?;
         let wrapped = keys::wrap_platform(local.key_store.as_ref(), KeyRole::Account, &key)?;
-        local.store.apply_and_switch(local.store.change().put_account_wrap(&wrapped)?, Some(key), false)?;
+        local.store.apply_and_switch(
+            local.store.change().put_account_wrap(&wrapped)?,
+            Some(key),
+            false,
+        )?;
         tracing::info!("passcode removed");
         Ok(())
     }

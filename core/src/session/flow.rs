@@ -22,7 +22,11 @@ pub(super) struct Flow {
 }
 
 /// The stored form of a granted session (its token goes to its own slot).
-pub(super) fn session_record(client: ClientKind, grant: &SessionGrant, now: UnixTime) -> SessionRecord {
+pub(super) fn session_record(
+    client: ClientKind,
+    grant: &SessionGrant,
+    now: UnixTime,
+) -> SessionRecord {
     SessionRecord {
         client,
         scope: grant.scope,
@@ -72,7 +76,8 @@ impl Session {
                         .put_secret(Slot::SessionToken, grant.token.as_bytes())?
                         .put(Slot::Server, &self.server_record())?;
                     grant.token.zeroize();
-                    info = Some(SessionInfo::from_record(&record, self.local.clock_offset_or_zero()?));
+                    info =
+                        Some(SessionInfo::from_record(&record, self.local.clock_offset_or_zero()?));
                 }
                 store.apply(change)?;
                 Ok(SignInStep::SetupRequired { message, session: info })
@@ -155,7 +160,11 @@ impl Session {
     }
 
     /// Keeps the pending sign-in in step with the server after a failed call.
-    fn after_challenge_error(&self, mut pending: PendingRecord, error: &Error) -> InternalResult<()> {
+    fn after_challenge_error(
+        &self,
+        mut pending: PendingRecord,
+        error: &Error,
+    ) -> InternalResult<()> {
         let store = &self.local.store;
         match error {
             Error::Api { code: ErrorCode::InvalidCode, attempts_left, .. } => {
@@ -179,7 +188,10 @@ impl Session {
                 pending.challenge = challenge;
                 let store = &self.local.store;
                 store.apply(store.change().put(Slot::PendingSignIn, &pending)?)?;
-                Ok(CodePrompt::from_challenge(&pending.challenge, self.local.clock_offset_or_zero()?))
+                Ok(CodePrompt::from_challenge(
+                    &pending.challenge,
+                    self.local.clock_offset_or_zero()?,
+                ))
             }
             Err(e) => {
                 self.after_challenge_error(pending, &e)?;
@@ -192,9 +204,10 @@ impl Session {
     fn resume(&self, pending: &PendingRecord) -> InternalResult<Flow> {
         let device_key = match pending.client {
             ClientKind::Mobile => {
-                let pkcs8 = self.local.store.read_secret(Slot::PendingDeviceKey)?.ok_or_else(|| {
-                    Error::Corrupt("a pending mobile sign-in has no device key".to_owned())
-                })?;
+                let pkcs8 =
+                    self.local.store.read_secret(Slot::PendingDeviceKey)?.ok_or_else(|| {
+                        Error::Corrupt("a pending mobile sign-in has no device key".to_owned())
+                    })?;
                 Some(DeviceKey::from_pkcs8(pkcs8)?)
             }
             _ => None,

@@ -2,8 +2,8 @@
 //! registration and device sessions, session renewal, sign-out.
 //!
 //! - `signin.rs`: the sign-in state machine (pure): what the server's answer means.
-//! - `flow.rs`: the sign-in steps stored as they happen (pending sign-in, session,
-//!   registration), so that an app killed while the user reads an SMS resumes at the code.
+//! - `flow.rs`: the sign-in steps stored as they happen (pending sign-in, session, registration),
+//!   so that an app killed while the user reads an SMS resumes at the code.
 //! - `device.rs`: sessions of a registered device (a signed challenge), renewal, revocation.
 //! - `client.rs`: the HTTP client, one method per route.
 //!
@@ -140,7 +140,8 @@ impl Session {
             self.abandon_pending().await?;
         } else {
             // Locked: the pending sign-in cannot be read; it expires on the server.
-            store.apply(store.change().remove(Slot::PendingSignIn).remove(Slot::PendingDeviceKey))?;
+            store
+                .apply(store.change().remove(Slot::PendingSignIn).remove(Slot::PendingDeviceKey))?;
         }
         recovery::end(&self.local);
         let closed = !store.account_open();

@@ -4,9 +4,7 @@
 
 use std::sync::Arc;
 use std::time::Duration;
-use twostep_proto::{
-    Channel, ClientKind, ErrorCode, PasscodeRequirement, SessionScope,
-};
+use twostep_proto::{Channel, ClientKind, ErrorCode, PasscodeRequirement, SessionScope};
 
 use crate::mock_server::{
     MockServer, NOW, REGISTRATION_NONCE, Reply, code_required, device_challenge, grant,
@@ -14,7 +12,7 @@ use crate::mock_server::{
 };
 use crate::{
     Access, ClockSource, Config, MemoryKeyStore, Rejection, SignInStep, SignOut, Twostep,
-    TwostepError, Unregistered, UnixTime,
+    TwostepError, UnixTime, Unregistered,
 };
 
 const SIGN_IN: &str = "/v1/signin";
@@ -174,7 +172,11 @@ async fn later_sessions_are_a_signed_challenge_and_revocation_returns_to_first_a
         "/v1/device/challenge",
         [device_challenge("nonce-1"), Reply::error(ErrorCode::DeviceRevoked)],
     );
-    server.on("POST", "/v1/device/session", [Reply::ok(&grant(Some(PasscodeRequirement::Optional)))]);
+    server.on(
+        "POST",
+        "/v1/device/session",
+        [Reply::ok(&grant(Some(PasscodeRequirement::Optional)))],
+    );
     let (_dir, app) = fresh(&server.url);
     let session = app.session().unwrap();
     let step = session.sign_in("alice", "pw", ClientKind::Mobile, NOW).await.unwrap();
@@ -256,7 +258,10 @@ async fn an_expired_challenge_is_forgotten_and_cancel_tells_the_server() {
     let (_dir, app) = fresh(&server.url);
     let session = app.session().unwrap();
     session.sign_in("alice", "pw", ClientKind::Mobile, NOW).await.unwrap();
-    assert_eq!(session.submit_code("123456", NOW).await.unwrap_err(), TwostepError::ChallengeExpired);
+    assert_eq!(
+        session.submit_code("123456", NOW).await.unwrap_err(),
+        TwostepError::ChallengeExpired
+    );
     assert!(app.status(NOW).unwrap().pending_sign_in.is_none());
     assert_eq!(
         session.submit_code("123456", NOW).await.unwrap_err(),
@@ -393,7 +398,10 @@ async fn bad_input_is_refused_before_anything_is_sent_or_stored() {
         assert!(matches!(err, TwostepError::InvalidInput { .. }), "{user:?}: {err:?}");
     }
     assert!(matches!(session.submit_code("", NOW).await, Err(TwostepError::InvalidInput { .. })));
-    assert_eq!(session.submit_code("123456", NOW).await.unwrap_err(), TwostepError::NoSignInInProgress);
+    assert_eq!(
+        session.submit_code("123456", NOW).await.unwrap_err(),
+        TwostepError::NoSignInInProgress
+    );
     assert_eq!(session.resend_code(NOW).await.unwrap_err(), TwostepError::NoSignInInProgress);
     assert_eq!(
         session.switch_channel(Channel::Sms, NOW).await.unwrap_err(),

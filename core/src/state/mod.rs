@@ -21,9 +21,10 @@
 //! from opening on, with one after `unlock`, and while a "forgot passcode" sign-in
 //! recovers it with the password ([`AccountKey::Recovering`]: readable for the sign-in,
 //! not usable by the app). Reading or writing an Account record while it is closed is
-//! [`Error::Locked`]. Its lock is the innermost of the crate (see `crate::twostep`). A [`Change`] keeps its values in the clear (zeroized on
-//! drop) and seals them when it is applied, under the keys current at that moment, so that
-//! a change prepared before a key rotation cannot land sealed under the old key.
+//! [`Error::Locked`]. Its lock is the innermost of the crate (see `crate::twostep`). A [`Change`]
+//! keeps its values in the clear (zeroized on drop) and seals them when it is applied, under the
+//! keys current at that moment, so that a change prepared before a key rotation cannot land sealed
+//! under the old key.
 
 mod meta;
 mod records;
@@ -586,7 +587,10 @@ mod tests {
             let store = store_in(dir.path(), &ks);
             let change = store
                 .change()
-                .put(Slot::ClockOffset, &ClockRecord { offset_ms: -1500, measured_at: UnixTime::from_secs(7) })
+                .put(
+                    Slot::ClockOffset,
+                    &ClockRecord { offset_ms: -1500, measured_at: UnixTime::from_secs(7) },
+                )
                 .unwrap()
                 .put_secret(Slot::SessionToken, b"token")
                 .unwrap();
@@ -655,7 +659,10 @@ mod tests {
         assert!(token.is_none());
         let clock = store
             .change()
-            .put(Slot::ClockOffset, &ClockRecord { offset_ms: 0, measured_at: UnixTime::from_secs(0) })
+            .put(
+                Slot::ClockOffset,
+                &ClockRecord { offset_ms: 0, measured_at: UnixTime::from_secs(0) },
+            )
             .unwrap();
         store.apply(clock).unwrap();
         let moved = store.db.get(Slot::ClockOffset.storage_key()).unwrap().unwrap();
@@ -789,7 +796,10 @@ mod tests {
         // Local records still work; an Account write fails whole, writing nothing.
         let both = store
             .change()
-            .put(Slot::ClockOffset, &ClockRecord { offset_ms: 1, measured_at: UnixTime::from_secs(2) })
+            .put(
+                Slot::ClockOffset,
+                &ClockRecord { offset_ms: 1, measured_at: UnixTime::from_secs(2) },
+            )
             .unwrap()
             .put_secret(Slot::Session, b"{}");
         assert!(matches!(store.apply(both.unwrap()), Err(Error::Locked)));

@@ -12,7 +12,7 @@ async fn without_two_step_web_agent_and_outlook_sign_in_with_the_password_alone(
     org_and_user(&h, "acme", false, "alice").await;
     let app = Device::new(&h, "laptop").open();
     for client in [ClientKind::Web, ClientKind::Agent, ClientKind::Outlook] {
-        let step = app.sign_in("alice", PASSWORD, client, now()).await.unwrap();
+        let step = app.session().unwrap().sign_in("alice", PASSWORD, client, now()).await.unwrap();
         let SignInStep::SignedIn(session) = step else { panic!("{client:?}: {step:?}") };
         assert_eq!((session.client, session.scope), (client, SessionScope::Full));
         assert_eq!(session.device_id, None, "only mobile registers a device");
@@ -29,19 +29,26 @@ async fn with_two_step_every_client_kind_is_asked_for_a_code_and_outlook_at_ever
     let secret = h.enroll_totp("bob", PASSWORD).await;
     let app = Device::new(&h, "laptop").open();
     for client in [ClientKind::Web, ClientKind::Agent, ClientKind::Outlook, ClientKind::Mobile] {
-        let step = app.sign_in("bob", PASSWORD, client, now()).await.unwrap();
+        let step = app.session().unwrap().sign_in("bob", PASSWORD, client, now()).await.unwrap();
         assert!(matches!(step, SignInStep::CodeRequired(_)), "{client:?}: {step:?}");
         let pending = app.status(now()).unwrap().pending_sign_in.unwrap();
         assert_eq!(pending.client, client);
     }
     // The last one (mobile) is pending; starting Outlook cancels it.
-    let step = app.sign_in("bob", PASSWORD, ClientKind::Outlook, now()).await.unwrap();
+    let step =
+        app.session().unwrap().sign_in("bob", PASSWORD, ClientKind::Outlook, now()).await.unwrap();
     assert!(matches!(step, SignInStep::CodeRequired(_)));
-    let step = app.submit_code(&totp_code(&secret, now()), now()).await.unwrap();
+    let step = app
+        .session()
+        .unwrap()
+        .submit_code(&totp_code(&secret, now().as_secs()), now())
+        .await
+        .unwrap();
     let SignInStep::SignedIn(session) = step else { panic!("{step:?}") };
     assert_eq!(session.client, ClientKind::Outlook);
     // A new Outlook session asks again, although the last one succeeded.
-    let step = app.sign_in("bob", PASSWORD, ClientKind::Outlook, now()).await.unwrap();
+    let step =
+        app.session().unwrap().sign_in("bob", PASSWORD, ClientKind::Outlook, now()).await.unwrap();
     assert!(matches!(step, SignInStep::CodeRequired(_)), "{step:?}");
 }
 
@@ -50,13 +57,15 @@ async fn the_agent_is_prompted_only_once_two_step_is_configured() {
     let h = Harness::start().await;
     org_and_user(&h, "acme", false, "carol").await;
     let app = Device::new(&h, "desktop").open();
-    let step = app.sign_in("carol", PASSWORD, ClientKind::Agent, now()).await.unwrap();
+    let step =
+        app.session().unwrap().sign_in("carol", PASSWORD, ClientKind::Agent, now()).await.unwrap();
     assert!(matches!(step, SignInStep::SignedIn(_)), "{step:?}");
     h.enroll_email("carol", PASSWORD, "carol@example.com").await;
-    let step = app.sign_in("carol", PASSWORD, ClientKind::Agent, now()).await.unwrap();
+    let step =
+        app.session().unwrap().sign_in("carol", PASSWORD, ClientKind::Agent, now()).await.unwrap();
     assert!(matches!(step, SignInStep::CodeRequired(_)), "{step:?}");
     let code = h.latest_code_for("carol@example.com").unwrap();
-    let step = app.submit_code(&code, now()).await.unwrap();
+    let step = app.session().unwrap().submit_code(&code, now()).await.unwrap();
     assert!(
         matches!(step, SignInStep::SignedIn(ref s) if s.client == ClientKind::Agent),
         "{step:?}"
@@ -69,14 +78,15 @@ async fn under_the_org_policy_web_gets_a_setup_only_session_and_other_clients_no
     org_and_user(&h, "strict", true, "dave").await;
     let app = Device::new(&h, "laptop").open();
     for client in [ClientKind::Agent, ClientKind::Outlook, ClientKind::Mobile] {
-        let step = app.sign_in("dave", PASSWORD, client, now()).await.unwrap();
+        let step = app.session().unwrap().sign_in("dave", PASSWORD, client, now()).await.unwrap();
         assert!(
             matches!(step, SignInStep::SetupRequired { session: None, .. }),
             "{client:?}: {step:?}"
         );
     }
     assert_eq!(app.status(now()).unwrap().access, Access::FirstAccess);
-    let step = app.sign_in("dave", PASSWORD, ClientKind::Web, now()).await.unwrap();
+    let step =
+        app.session().unwrap().sign_in("dave", PASSWORD, ClientKind::Web, now()).await.unwrap();
     let SignInStep::SetupRequired { session: Some(session), .. } = step else { panic!("{step:?}") };
     assert_eq!(session.scope, SessionScope::SetupOnly);
     let status = app.status(now()).unwrap();

@@ -9,7 +9,8 @@ use twostep_e2e::{Harness, totp_code};
 /// Registers `device` for `user` (who has no two-step) and returns the device id.
 async fn registered(user: &str, device: &Device) -> String {
     let app = device.open();
-    let step = app.sign_in(user, PASSWORD, ClientKind::Mobile, now()).await.unwrap();
+    let step =
+        app.session().unwrap().sign_in(user, PASSWORD, ClientKind::Mobile, now()).await.unwrap();
     let SignInStep::PasscodeSetup { session, .. } = step else { panic!("{step:?}") };
     session.device_id.unwrap()
 }
@@ -27,15 +28,15 @@ async fn the_state_survives_an_app_restart_and_a_server_restart() {
     assert_eq!(status.access, Access::SignedIn);
     assert_eq!(status.registration.as_ref().unwrap().device_id, device_id);
     assert_eq!(status.session.as_ref().unwrap().username, "alice");
-    assert_eq!(app.me(now()).await.unwrap().user.username, "alice");
+    assert_eq!(app.session().unwrap().me(now()).await.unwrap().user.username, "alice");
     drop(app);
 
     // The server restarts too; the restored device key still opens sessions, no code.
     h.restart().await;
     let app = device.open();
-    let session = app.open_session(now()).await.unwrap();
+    let session = app.session().unwrap().open_session(now()).await.unwrap();
     assert_eq!(session.device_id.as_deref(), Some(device_id.as_str()));
-    assert_eq!(app.me(now()).await.unwrap().user.username, "alice");
+    assert_eq!(app.session().unwrap().me(now()).await.unwrap().user.username, "alice");
 }
 
 #[tokio::test]
@@ -45,18 +46,18 @@ async fn later_sessions_use_the_device_key_without_a_code() {
     let secret = h.enroll_totp("bob", PASSWORD).await;
     let device = Device::new(&h, "Pixel");
     let app = device.open();
-    app.sign_in("bob", PASSWORD, ClientKind::Mobile, now()).await.unwrap();
-    app.submit_code(&totp_code(&secret, now()), now()).await.unwrap();
+    app.session().unwrap().sign_in("bob", PASSWORD, ClientKind::Mobile, now()).await.unwrap();
+    app.session().unwrap().submit_code(&totp_code(&secret, now().as_secs()), now()).await.unwrap();
 
-    let out = app.sign_out(now()).await.unwrap();
+    let out = app.session().unwrap().sign_out(now()).await.unwrap();
     assert!(out.was_signed_in && out.server_confirmed);
     assert_eq!(app.status(now()).unwrap().access, Access::Registered);
-    let session = app.open_session(now()).await.unwrap();
+    let session = app.session().unwrap().open_session(now()).await.unwrap();
     assert_eq!(session.username, "bob");
     assert_eq!(app.status(now()).unwrap().access, Access::SignedIn);
     // Without a session, an authenticated call opens one with the device key.
-    app.sign_out(now()).await.unwrap();
-    assert_eq!(app.devices(now()).await.unwrap().len(), 1);
+    app.session().unwrap().sign_out(now()).await.unwrap();
+    assert_eq!(app.session().unwrap().devices(now()).await.unwrap().len(), 1);
 }
 
 #[tokio::test]
@@ -68,13 +69,20 @@ async fn a_revoked_device_returns_to_first_access_and_can_register_again() {
     let app = device.open();
 
     h.revoke_devices("carol").await;
-    assert_eq!(app.open_session(now()).await.unwrap_err(), TwostepError::DeviceRevoked);
+    assert_eq!(
+        app.session().unwrap().open_session(now()).await.unwrap_err(),
+        TwostepError::DeviceRevoked
+    );
     let status = app.status(now()).unwrap();
     assert_eq!(status.access, Access::FirstAccess);
     assert!(status.registration.is_none() && status.session.is_none());
-    assert_eq!(app.open_session(now()).await.unwrap_err(), TwostepError::NotRegistered);
+    assert_eq!(
+        app.session().unwrap().open_session(now()).await.unwrap_err(),
+        TwostepError::NotRegistered
+    );
 
-    let step = app.sign_in("carol", PASSWORD, ClientKind::Mobile, now()).await.unwrap();
+    let step =
+        app.session().unwrap().sign_in("carol", PASSWORD, ClientKind::Mobile, now()).await.unwrap();
     let SignInStep::PasscodeSetup { session, .. } = step else { panic!("{step:?}") };
     assert_ne!(session.device_id.as_deref(), Some(first_id.as_str()), "a new registration");
 }
@@ -89,7 +97,7 @@ async fn an_admin_reset_revokes_the_device_and_a_live_session_notices_too() {
     h.admin_reset("dave").await;
     // The stored session was revoked with the device: the call renews with the device
     // key, which the server refuses, and the core forgets the registration.
-    let err = app.me(now()).await.unwrap_err();
+    let err = app.session().unwrap().me(now()).await.unwrap_err();
     assert_eq!(err, TwostepError::DeviceRevoked);
     assert_eq!(app.status(now()).unwrap().access, Access::FirstAccess);
 }
@@ -104,7 +112,7 @@ async fn unregistering_removes_the_device_on_the_server_and_here() {
     let tablet_id = registered("erin", &tablet).await;
 
     let app = phone.open();
-    let result = app.unregister(now()).await.unwrap();
+    let result = app.session().unwrap().unregister(now()).await.unwrap();
     assert!(!result.already_revoked);
     assert_eq!(app.status(now()).unwrap().access, Access::FirstAccess);
     let devices = h.user_view("erin").await["devices"].as_array().unwrap().clone();
@@ -112,7 +120,7 @@ async fn unregistering_removes_the_device_on_the_server_and_here() {
     assert_eq!(revoked(&phone_id), Some(true));
     assert_eq!(revoked(&tablet_id), Some(false));
     // The other device is unaffected.
-    tablet.open().open_session(now()).await.unwrap();
+    tablet.open().session().unwrap().open_session(now()).await.unwrap();
 }
 
 #[tokio::test]

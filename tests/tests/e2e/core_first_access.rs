@@ -16,18 +16,19 @@ async fn an_email_code_registers_the_device_and_the_users_own_two_step_makes_the
     let device = Device::new(&h, "Pixel 8");
     let app = device.open();
 
-    let step = app.sign_in("alice", PASSWORD, ClientKind::Mobile, now()).await.unwrap();
+    let step =
+        app.session().unwrap().sign_in("alice", PASSWORD, ClientKind::Mobile, now()).await.unwrap();
     let SignInStep::CodeRequired(prompt) = step else { panic!("{step:?}") };
     assert_eq!(prompt.channel, Channel::Email);
     let masked = prompt.masked_destination.clone().unwrap();
     assert!(masked.ends_with("example.com") && !masked.contains("alice@"), "{masked}");
     assert_eq!((prompt.code_length, prompt.attempts_left), (6, 5));
-    assert!(prompt.resend_in_secs(now()).unwrap() > 0, "a resend is not allowed at once");
+    assert!(!prompt.resend_in(now()).unwrap().is_zero(), "a resend is not allowed at once");
     assert!(prompt.recovery_available);
     assert!(!prompt.is_expired(now()));
 
     let code = h.latest_code_for("alice@example.com").expect("the sign-in code was sent");
-    let step = app.submit_code(&code, now()).await.unwrap();
+    let step = app.session().unwrap().submit_code(&code, now()).await.unwrap();
     let SignInStep::PasscodeSetup { requirement, policy, session } = step else {
         panic!("{step:?}")
     };
@@ -54,7 +55,7 @@ async fn an_sms_code_registers_the_device() {
     let app = Device::new(&h, "iPhone").open();
 
     let SignInStep::CodeRequired(prompt) =
-        app.sign_in("bob", PASSWORD, ClientKind::Mobile, now()).await.unwrap()
+        app.session().unwrap().sign_in("bob", PASSWORD, ClientKind::Mobile, now()).await.unwrap()
     else {
         panic!("a code is required")
     };
@@ -65,7 +66,7 @@ async fn an_sms_code_registers_the_device() {
         "{masked}"
     );
     let code = h.latest_code_for("+4915112345678").unwrap();
-    let step = app.submit_code(&code, now()).await.unwrap();
+    let step = app.session().unwrap().submit_code(&code, now()).await.unwrap();
     assert!(matches!(
         step,
         SignInStep::PasscodeSetup { requirement: PasscodeRequirement::Optional, .. }
@@ -80,14 +81,19 @@ async fn an_authenticator_code_registers_the_device() {
     let app = Device::new(&h, "Tablet").open();
 
     let SignInStep::CodeRequired(prompt) =
-        app.sign_in("dave", PASSWORD, ClientKind::Mobile, now()).await.unwrap()
+        app.session().unwrap().sign_in("dave", PASSWORD, ClientKind::Mobile, now()).await.unwrap()
     else {
         panic!("a code is required")
     };
     assert_eq!(prompt.channel, Channel::Totp);
     assert_eq!(prompt.masked_destination, None);
     assert_eq!(prompt.resend_after, None, "nothing to resend for an authenticator");
-    let step = app.submit_code(&totp_code(&secret, now()), now()).await.unwrap();
+    let step = app
+        .session()
+        .unwrap()
+        .submit_code(&totp_code(&secret, now().as_secs()), now())
+        .await
+        .unwrap();
     assert!(matches!(step, SignInStep::PasscodeSetup { .. }));
     assert_eq!(app.status(now()).unwrap().access, Access::SignedIn);
 }
@@ -98,20 +104,22 @@ async fn under_the_org_policy_registration_needs_setup_first_and_then_the_passco
     org_and_user(&h, "strict", true, "carol").await;
     let app = Device::new(&h, "Pixel").open();
 
-    let step = app.sign_in("carol", PASSWORD, ClientKind::Mobile, now()).await.unwrap();
+    let step =
+        app.session().unwrap().sign_in("carol", PASSWORD, ClientKind::Mobile, now()).await.unwrap();
     let SignInStep::SetupRequired { message, session } = step else { panic!("{step:?}") };
     assert!(!message.is_empty());
     assert_eq!(session, None, "no device session before two-step is set up");
     assert_eq!(app.status(now()).unwrap().access, Access::FirstAccess);
 
     h.enroll_email("carol", PASSWORD, "carol@example.com").await;
-    let step = app.sign_in("carol", PASSWORD, ClientKind::Mobile, now()).await.unwrap();
+    let step =
+        app.session().unwrap().sign_in("carol", PASSWORD, ClientKind::Mobile, now()).await.unwrap();
     assert!(
         matches!(step, SignInStep::CodeRequired(ref p) if p.channel == Channel::Email),
         "{step:?}"
     );
     let code = h.latest_code_for("carol@example.com").unwrap();
-    let step = app.submit_code(&code, now()).await.unwrap();
+    let step = app.session().unwrap().submit_code(&code, now()).await.unwrap();
     let SignInStep::PasscodeSetup { requirement, .. } = step else { panic!("{step:?}") };
     assert_eq!(requirement, PasscodeRequirement::Required);
     let policy = app.status(now()).unwrap().registration.unwrap().passcode_policy.unwrap();
@@ -123,7 +131,8 @@ async fn without_two_step_the_device_registers_without_a_code() {
     let h = Harness::start().await;
     org_and_user(&h, "acme", false, "erin").await;
     let app = Device::new(&h, "Pixel").open();
-    let step = app.sign_in("erin", PASSWORD, ClientKind::Mobile, now()).await.unwrap();
+    let step =
+        app.session().unwrap().sign_in("erin", PASSWORD, ClientKind::Mobile, now()).await.unwrap();
     assert!(
         matches!(
             step,
@@ -139,8 +148,12 @@ async fn the_cached_passcode_policy_follows_the_org_policy_at_the_next_device_se
     org_and_user(&h, "acme", false, "frank").await;
     h.enroll_email("frank", PASSWORD, "frank@example.com").await;
     let app = Device::new(&h, "Pixel").open();
-    app.sign_in("frank", PASSWORD, ClientKind::Mobile, now()).await.unwrap();
-    app.submit_code(&h.latest_code_for("frank@example.com").unwrap(), now()).await.unwrap();
+    app.session().unwrap().sign_in("frank", PASSWORD, ClientKind::Mobile, now()).await.unwrap();
+    app.session()
+        .unwrap()
+        .submit_code(&h.latest_code_for("frank@example.com").unwrap(), now())
+        .await
+        .unwrap();
     let requirement = |app: &twostep_core::Twostep| {
         app.status(now()).unwrap().registration.unwrap().passcode_policy.unwrap().requirement
     };
@@ -148,7 +161,7 @@ async fn the_cached_passcode_policy_follows_the_org_policy_at_the_next_device_se
 
     h.set_policy("acme", serde_json::json!({"require_two_step": true, "passcode_min_length": 8}))
         .await;
-    app.open_session(now()).await.unwrap();
+    app.session().unwrap().open_session(now()).await.unwrap();
     assert_eq!(requirement(&app), PasscodeRequirement::Required);
     let policy = app.status(now()).unwrap().registration.unwrap().passcode_policy.unwrap();
     assert_eq!(policy.min_length, 8);

@@ -9,9 +9,10 @@
 
 use crate::core_support::{Device, PASSWORD, now, org_and_user};
 use serde_json::json;
+use std::time::Duration;
 use twostep_core::{
     Access, ClientKind, PasscodeRequirement, PasscodeStatus, PasscodeWeakness, SignInStep, Twostep,
-    TwostepError, testing,
+    TwostepError, UnixTime, fixtures,
 };
 use twostep_e2e::Harness;
 
@@ -22,17 +23,32 @@ const WRONG: &str = "111333";
 /// Mobile first access with the email code; returns the step that follows.
 async fn first_access(h: &Harness, app: &Twostep, user: &str) -> SignInStep {
     let email = format!("{user}@example.com");
-    let step = app.sign_in(user, PASSWORD, ClientKind::Mobile, now()).await.unwrap();
+    let step =
+        app.session().unwrap().sign_in(user, PASSWORD, ClientKind::Mobile, now()).await.unwrap();
     let SignInStep::CodeRequired(_) = step else { panic!("a code is required: {step:?}") };
-    app.submit_code(&h.latest_code_for(&email).unwrap(), now()).await.unwrap()
+    app.session().unwrap().submit_code(&h.latest_code_for(&email).unwrap(), now()).await.unwrap()
 }
 
-fn passcode(app: &Twostep, at: u64) -> PasscodeStatus {
-    app.passcode_state(at).unwrap().status
+fn passcode(app: &Twostep, at: UnixTime) -> PasscodeStatus {
+    app.passcode().state(at).unwrap().status
 }
 
-fn incorrect(attempts_left: Option<u32>, locked_until: Option<u64>) -> TwostepError {
-    TwostepError::PasscodeIncorrect { attempts_left, locked_until }
+fn secs(n: u64) -> Duration {
+    Duration::from_secs(n)
+}
+
+/// A wrong passcode at `now`, with no delay after it, or one until the second time.
+fn incorrect(attempts_left: Option<u32>, next: Option<(UnixTime, UnixTime)>) -> TwostepError {
+    TwostepError::PasscodeIncorrect {
+        attempts_left,
+        next_attempt_at: next.map(|(_, at)| at),
+        retry_after: next.map(|(now, at)| now.until(at)),
+    }
+}
+
+/// Locked out until `until`, as seen at `now`.
+fn locked_out(until: UnixTime, now: UnixTime) -> TwostepError {
+    TwostepError::PasscodeLockedOut { until, retry_after: now.until(until) }
 }
 
 #[tokio::test]
@@ -50,19 +66,19 @@ async fn under_the_org_policy_the_pin_is_forced_wrong_pins_escalate_and_unlock_w
         (PasscodeRequirement::Required, 6, 10)
     );
     // Locked until a PIN is set: nothing that needs the account works.
-    assert_eq!(app.me(now()).await.unwrap_err(), TwostepError::PasscodeRequired);
-    assert_eq!(app.passcode_state(now()).unwrap().status, PasscodeStatus::NotSet);
+    assert_eq!(app.session().unwrap().me(now()).await.unwrap_err(), TwostepError::PasscodeRequired);
+    assert_eq!(app.passcode().state(now()).unwrap().status, PasscodeStatus::NotSet);
     assert_eq!(
-        app.set_passcode("123456", now()).unwrap_err(),
+        app.passcode().set("123456", now()).unwrap_err(),
         TwostepError::PasscodeTooWeak { reason: PasscodeWeakness::Sequence }
     );
     assert_eq!(
-        app.set_passcode("2580", now()).unwrap_err(),
+        app.passcode().set("2580", now()).unwrap_err(),
         TwostepError::PasscodeTooWeak { reason: PasscodeWeakness::TooShort { min_length: 6 } }
     );
-    app.set_passcode(PIN, now()).unwrap();
-    assert_eq!(app.me(now()).await.unwrap().user.username, "alice");
-    assert_eq!(app.remove_passcode(PIN, now()).unwrap_err(), TwostepError::PasscodeRequired);
+    app.passcode().set(PIN, now()).unwrap();
+    assert_eq!(app.session().unwrap().me(now()).await.unwrap().user.username, "alice");
+    assert_eq!(app.passcode().remove(PIN, now()).unwrap_err(), TwostepError::PasscodeRequired);
     drop(app);
 
     // The app restarts locked; the launch screen reads the passcode state, nothing else.
@@ -70,41 +86,50 @@ async fn under_the_org_policy_the_pin_is_forced_wrong_pins_escalate_and_unlock_w
     let status = app.status(now()).unwrap();
     assert_eq!((status.access, status.passcode), (Access::Locked, PasscodeStatus::Locked));
     assert!(status.registration.is_none());
-    assert_eq!(app.me(now()).await.unwrap_err(), TwostepError::Locked);
-    assert_eq!(app.open_session(now()).await.unwrap_err(), TwostepError::Locked);
+    assert_eq!(app.session().unwrap().me(now()).await.unwrap_err(), TwostepError::Locked);
+    assert_eq!(app.session().unwrap().open_session(now()).await.unwrap_err(), TwostepError::Locked);
 
     // Wrong PINs: 1–4 free, the 5th costs a minute, the 6th five.
     let t = now();
     for left in [9, 8, 7, 6] {
-        assert_eq!(app.unlock(WRONG, t).unwrap_err(), incorrect(Some(left), None));
+        assert_eq!(app.passcode().unlock(WRONG, t).unwrap_err(), incorrect(Some(left), None));
     }
-    assert_eq!(app.unlock(WRONG, t).unwrap_err(), incorrect(Some(5), Some(t + 60)));
-    assert_eq!(passcode(&app, t + 30), PasscodeStatus::LockedOut { until: t + 60 });
     assert_eq!(
-        app.unlock(PIN, t + 59).unwrap_err(),
-        TwostepError::PasscodeLockedOut { until: t + 60 }
+        app.passcode().unlock(WRONG, t).unwrap_err(),
+        incorrect(Some(5), Some((t, t + secs(60))))
     );
-    assert_eq!(app.unlock(WRONG, t + 60).unwrap_err(), incorrect(Some(4), Some(t + 60 + 300)));
+    assert_eq!(passcode(&app, t + secs(30)), PasscodeStatus::LockedOut { until: t + secs(60) });
+    assert_eq!(
+        app.passcode().unlock(PIN, t + secs(59)).unwrap_err(),
+        locked_out(t + secs(60), t + secs(59))
+    );
+    assert_eq!(
+        app.passcode().unlock(WRONG, t + secs(60)).unwrap_err(),
+        incorrect(Some(4), Some((t + secs(60), t + secs(360))))
+    );
     // Setting the clock back does not help.
     assert_eq!(
-        app.unlock(PIN, t - 3600).unwrap_err(),
-        TwostepError::PasscodeLockedOut { until: t + 360 }
+        app.passcode().unlock(PIN, t - secs(3600)).unwrap_err(),
+        locked_out(t + secs(360), t + secs(60))
     );
 
     // The server goes away; the PIN still opens the local data.
     h.stop().await;
     drop(app);
     let app = device.open();
-    assert!(!app.unlock(PIN, t + 360).unwrap().change_required);
+    assert!(!app.passcode().unlock(PIN, t + secs(360)).unwrap().change_required);
     let status = app.status(now()).unwrap();
     assert_eq!((status.access, status.passcode), (Access::SignedIn, PasscodeStatus::Unlocked));
     assert_eq!(status.registration.unwrap().username, "alice");
     assert_eq!(
-        app.passcode_state(t + 360).unwrap().attempts_left,
+        app.passcode().state(t + secs(360)).unwrap().attempts_left,
         Some(10),
         "a correct PIN starts the count over"
     );
-    assert!(matches!(app.me(now()).await.unwrap_err(), TwostepError::Offline { .. }));
+    assert!(matches!(
+        app.session().unwrap().me(now()).await.unwrap_err(),
+        TwostepError::Offline { .. }
+    ));
 }
 
 #[tokio::test]
@@ -124,32 +149,32 @@ async fn under_a_user_policy_the_pin_can_be_skipped_set_changed_and_removed() {
     );
 
     // Skipped: the app works, and opens unlocked after a restart.
-    assert_eq!(app.me(now()).await.unwrap().user.username, "bob");
+    assert_eq!(app.session().unwrap().me(now()).await.unwrap().user.username, "bob");
     drop(app);
     let app = device.open();
     let status = app.status(now()).unwrap();
     assert_eq!((status.access, status.passcode), (Access::SignedIn, PasscodeStatus::NotSet));
-    assert_eq!(app.unlock(PIN, now()).unwrap_err(), TwostepError::PasscodeNotSet);
+    assert_eq!(app.passcode().unlock(PIN, now()).unwrap_err(), TwostepError::PasscodeNotSet);
 
     // Set, then changed, then removed.
-    app.set_passcode(PIN, now()).unwrap();
+    app.passcode().set(PIN, now()).unwrap();
     drop(app);
     let app = device.open();
     assert_eq!(app.status(now()).unwrap().access, Access::Locked);
     assert_eq!(
-        app.unlock(WRONG, now()).unwrap_err(),
+        app.passcode().unlock(WRONG, now()).unwrap_err(),
         incorrect(None, None),
         "no wipe under a user policy"
     );
-    app.change_passcode(PIN, NEW_PIN, now()).unwrap();
-    app.lock().unwrap();
-    assert_eq!(app.unlock(PIN, now()).unwrap_err(), incorrect(None, None));
-    app.unlock(NEW_PIN, now()).unwrap();
-    app.remove_passcode(NEW_PIN, now()).unwrap();
+    app.passcode().change(PIN, NEW_PIN, now()).unwrap();
+    app.passcode().lock().unwrap();
+    assert_eq!(app.passcode().unlock(PIN, now()).unwrap_err(), incorrect(None, None));
+    app.passcode().unlock(NEW_PIN, now()).unwrap();
+    app.passcode().remove(NEW_PIN, now()).unwrap();
     drop(app);
     let app = device.open();
     assert_eq!(app.status(now()).unwrap().passcode, PasscodeStatus::NotSet);
-    assert_eq!(app.devices(now()).await.unwrap().len(), 1);
+    assert_eq!(app.session().unwrap().devices(now()).await.unwrap().len(), 1);
 }
 
 #[tokio::test]
@@ -159,7 +184,11 @@ async fn the_requirement_follows_the_org_policy_both_ways_at_the_next_device_ses
     h.enroll_email("carol", PASSWORD, "carol@example.com").await;
     let app = Device::new(&h, "Pixel 8").open();
     first_access(&h, &app, "carol").await;
-    assert_eq!(app.me(now()).await.unwrap().user.username, "carol", "optional: skipped");
+    assert_eq!(
+        app.session().unwrap().me(now()).await.unwrap().user.username,
+        "carol",
+        "optional: skipped"
+    );
 
     // user → org: the next device session brings the new policy; now a PIN is required.
     h.set_policy(
@@ -167,30 +196,33 @@ async fn the_requirement_follows_the_org_policy_both_ways_at_the_next_device_ses
         json!({"require_two_step": true, "passcode_min_length": 8, "passcode_alphanumeric": true}),
     )
     .await;
-    app.open_session(now()).await.unwrap();
-    let state = app.passcode_state(now()).unwrap();
+    app.session().unwrap().open_session(now()).await.unwrap();
+    let state = app.passcode().state(now()).unwrap();
     assert_eq!(
         (state.status, state.policy.requirement, state.policy.min_length),
         (PasscodeStatus::NotSet, PasscodeRequirement::Required, 8)
     );
-    assert_eq!(app.me(now()).await.unwrap_err(), TwostepError::PasscodeRequired);
+    assert_eq!(app.session().unwrap().me(now()).await.unwrap_err(), TwostepError::PasscodeRequired);
     assert_eq!(
-        app.set_passcode(PIN, now()).unwrap_err(),
+        app.passcode().set(PIN, now()).unwrap_err(),
         TwostepError::PasscodeTooWeak { reason: PasscodeWeakness::TooShort { min_length: 8 } }
     );
-    app.set_passcode("tr0mb0ne", now()).unwrap();
-    assert_eq!(app.me(now()).await.unwrap().user.username, "carol");
-    assert_eq!(app.remove_passcode("tr0mb0ne", now()).unwrap_err(), TwostepError::PasscodeRequired);
+    app.passcode().set("tr0mb0ne", now()).unwrap();
+    assert_eq!(app.session().unwrap().me(now()).await.unwrap().user.username, "carol");
+    assert_eq!(
+        app.passcode().remove("tr0mb0ne", now()).unwrap_err(),
+        TwostepError::PasscodeRequired
+    );
 
     // org → user: the PIN may go again.
     h.set_policy("acme", json!({"require_two_step": false})).await;
-    app.open_session(now()).await.unwrap();
+    app.session().unwrap().open_session(now()).await.unwrap();
     assert_eq!(
-        app.passcode_state(now()).unwrap().policy.requirement,
+        app.passcode().state(now()).unwrap().policy.requirement,
         PasscodeRequirement::Optional
     );
-    app.remove_passcode("tr0mb0ne", now()).unwrap();
-    assert_eq!(app.me(now()).await.unwrap().user.username, "carol");
+    app.passcode().remove("tr0mb0ne", now()).unwrap();
+    assert_eq!(app.session().unwrap().me(now()).await.unwrap().user.username, "carol");
 }
 
 #[tokio::test]
@@ -203,23 +235,23 @@ async fn max_wrong_pins_wipe_the_local_data_and_the_next_sign_in_is_a_first_acce
     let device = Device::new(&h, "Pixel 8");
     let app = device.open();
     first_access(&h, &app, "dave").await;
-    app.set_passcode(PIN, now()).unwrap();
-    testing::put_vault_record(&app, "github", b"totp secret").unwrap();
+    app.passcode().set(PIN, now()).unwrap();
+    fixtures::put_vault_record(&app, "github", b"totp secret").unwrap();
     let old_device = app.status(now()).unwrap().registration.unwrap().device_id;
     drop(app);
 
     let app = device.open();
     let t = now();
-    assert_eq!(app.unlock(WRONG, t).unwrap_err(), incorrect(Some(2), None));
-    assert_eq!(app.unlock(WRONG, t).unwrap_err(), incorrect(Some(1), None));
-    assert_eq!(app.unlock(WRONG, t).unwrap_err(), TwostepError::Wiped);
+    assert_eq!(app.passcode().unlock(WRONG, t).unwrap_err(), incorrect(Some(2), None));
+    assert_eq!(app.passcode().unlock(WRONG, t).unwrap_err(), incorrect(Some(1), None));
+    assert_eq!(app.passcode().unlock(WRONG, t).unwrap_err(), TwostepError::Wiped);
     let status = app.status(now()).unwrap();
     assert_eq!((status.access, status.passcode), (Access::FirstAccess, PasscodeStatus::Wiped));
     assert!(
-        testing::vault_record_ids(&app).unwrap().is_empty(),
+        fixtures::vault_record_ids(&app).unwrap().is_empty(),
         "the policy says: wipe the vault too"
     );
-    assert_eq!(app.unlock(PIN, t).unwrap_err(), TwostepError::Wiped);
+    assert_eq!(app.passcode().unlock(PIN, t).unwrap_err(), TwostepError::Wiped);
     drop(app);
 
     // Still wiped after a restart; a new first access registers a new device.
@@ -233,9 +265,9 @@ async fn max_wrong_pins_wipe_the_local_data_and_the_next_sign_in_is_a_first_acce
     };
     assert_ne!(session.device_id.as_deref(), Some(old_device.as_str()));
     assert_eq!(app.status(now()).unwrap().passcode, PasscodeStatus::NotSet);
-    assert_eq!(app.me(now()).await.unwrap_err(), TwostepError::PasscodeRequired);
-    app.set_passcode(NEW_PIN, now()).unwrap();
-    assert_eq!(app.me(now()).await.unwrap().user.username, "dave");
+    assert_eq!(app.session().unwrap().me(now()).await.unwrap_err(), TwostepError::PasscodeRequired);
+    app.passcode().set(NEW_PIN, now()).unwrap();
+    assert_eq!(app.session().unwrap().me(now()).await.unwrap().user.username, "dave");
 }
 
 #[tokio::test]
@@ -248,20 +280,24 @@ async fn a_wipe_that_keeps_the_vault_lets_the_next_password_sign_in_bring_it_bac
     let app = device.open();
     first_access(&h, &app, "erin").await;
     // Set in the same run as the sign-in: the password can recover what the PIN protects.
-    app.set_passcode(PIN, now()).unwrap();
-    testing::put_vault_record(&app, "github", b"totp secret").unwrap();
+    app.passcode().set(PIN, now()).unwrap();
+    fixtures::put_vault_record(&app, "github", b"totp secret").unwrap();
     drop(app);
 
     let app = device.open();
-    app.unlock(WRONG, now()).unwrap_err();
-    assert_eq!(app.unlock(WRONG, now()).unwrap_err(), TwostepError::Wiped);
-    assert_eq!(testing::vault_record_ids(&app).unwrap(), ["github"], "kept, sealed");
+    app.passcode().unlock(WRONG, now()).unwrap_err();
+    assert_eq!(app.passcode().unlock(WRONG, now()).unwrap_err(), TwostepError::Wiped);
+    assert_eq!(fixtures::vault_record_ids(&app).unwrap(), ["github"], "kept, sealed");
     assert_eq!(app.status(now()).unwrap().access, Access::FirstAccess);
     drop(app);
 
     let app = device.open();
     assert_eq!(
-        app.sign_in("erin", "wrong-password-1", ClientKind::Mobile, now()).await.unwrap_err(),
+        app.session()
+            .unwrap()
+            .sign_in("erin", "wrong-password-1", ClientKind::Mobile, now())
+            .await
+            .unwrap_err(),
         TwostepError::InvalidCredentials
     );
     let step = first_access(&h, &app, "erin").await;
@@ -272,14 +308,14 @@ async fn a_wipe_that_keeps_the_vault_lets_the_next_password_sign_in_bring_it_bac
         ),
         "{step:?}"
     );
-    assert_eq!(testing::read_vault_record(&app, "github").unwrap().unwrap(), b"totp secret");
+    assert_eq!(fixtures::read_vault_record(&app, "github").unwrap().unwrap(), b"totp secret");
     let status = app.status(now()).unwrap();
     assert_eq!((status.access, status.passcode), (Access::SignedIn, PasscodeStatus::NotSet));
-    app.set_passcode(NEW_PIN, now()).unwrap();
+    app.passcode().set(NEW_PIN, now()).unwrap();
     drop(app);
     let app = device.open();
-    app.unlock(NEW_PIN, now()).unwrap();
-    assert_eq!(testing::read_vault_record(&app, "github").unwrap().unwrap(), b"totp secret");
+    app.passcode().unlock(NEW_PIN, now()).unwrap();
+    assert_eq!(fixtures::read_vault_record(&app, "github").unwrap().unwrap(), b"totp secret");
 }
 
 #[tokio::test]
@@ -290,19 +326,24 @@ async fn forgot_passcode_is_a_new_sign_in_with_password_and_code_that_keeps_the_
     let device = Device::new(&h, "Pixel 8");
     let app = device.open();
     first_access(&h, &app, "frank").await;
-    app.set_passcode(PIN, now()).unwrap();
-    testing::put_vault_record(&app, "github", b"totp secret").unwrap();
+    app.passcode().set(PIN, now()).unwrap();
+    fixtures::put_vault_record(&app, "github", b"totp secret").unwrap();
     drop(app);
 
     let app = device.open();
     assert_eq!(app.status(now()).unwrap().access, Access::Locked);
     // Forgot: password first (the server checks it), then the code; locked until done.
-    let step = app.sign_in("frank", PASSWORD, ClientKind::Mobile, now()).await.unwrap();
+    let step =
+        app.session().unwrap().sign_in("frank", PASSWORD, ClientKind::Mobile, now()).await.unwrap();
     assert!(matches!(step, SignInStep::CodeRequired(_)), "{step:?}");
     assert_eq!(app.status(now()).unwrap().access, Access::Locked);
-    assert_eq!(app.me(now()).await.unwrap_err(), TwostepError::Locked);
-    let step =
-        app.submit_code(&h.latest_code_for("frank@example.com").unwrap(), now()).await.unwrap();
+    assert_eq!(app.session().unwrap().me(now()).await.unwrap_err(), TwostepError::Locked);
+    let step = app
+        .session()
+        .unwrap()
+        .submit_code(&h.latest_code_for("frank@example.com").unwrap(), now())
+        .await
+        .unwrap();
     assert!(
         matches!(
             step,
@@ -313,19 +354,19 @@ async fn forgot_passcode_is_a_new_sign_in_with_password_and_code_that_keeps_the_
     let status = app.status(now()).unwrap();
     assert_eq!((status.access, status.passcode), (Access::SignedIn, PasscodeStatus::NotSet));
     assert_eq!(
-        testing::read_vault_record(&app, "github").unwrap().unwrap(),
+        fixtures::read_vault_record(&app, "github").unwrap().unwrap(),
         b"totp secret",
         "local data kept"
     );
-    app.set_passcode(NEW_PIN, now()).unwrap();
+    app.passcode().set(NEW_PIN, now()).unwrap();
     drop(app);
 
     let app = device.open();
-    assert_eq!(app.unlock(PIN, now()).unwrap_err(), incorrect(None, None));
-    app.unlock(NEW_PIN, now()).unwrap();
-    assert_eq!(testing::read_vault_record(&app, "github").unwrap().unwrap(), b"totp secret");
+    assert_eq!(app.passcode().unlock(PIN, now()).unwrap_err(), incorrect(None, None));
+    app.passcode().unlock(NEW_PIN, now()).unwrap();
+    assert_eq!(fixtures::read_vault_record(&app, "github").unwrap().unwrap(), b"totp secret");
     assert_eq!(
-        app.devices(now()).await.unwrap().iter().filter(|d| !d.revoked).count(),
+        app.session().unwrap().devices(now()).await.unwrap().iter().filter(|d| !d.revoked).count(),
         1,
         "the old registration was retired"
     );
@@ -338,29 +379,34 @@ async fn forgot_passcode_without_a_usable_recovery_changes_nothing_until_the_use
     let device = Device::new(&h, "Pixel 8");
     {
         let app = device.open();
-        app.sign_in("gina", PASSWORD, ClientKind::Mobile, now()).await.unwrap();
+        app.session().unwrap().sign_in("gina", PASSWORD, ClientKind::Mobile, now()).await.unwrap();
     }
     // The PIN is set in a later run: the password key of the sign-in is gone, so the
     // password cannot recover what the PIN protects.
     {
         let app = device.open();
-        app.set_passcode(PIN, now()).unwrap();
-        testing::put_vault_record(&app, "github", b"totp secret").unwrap();
+        app.passcode().set(PIN, now()).unwrap();
+        fixtures::put_vault_record(&app, "github", b"totp secret").unwrap();
     }
     let app = device.open();
     assert_eq!(
-        app.sign_in("gina", PASSWORD, ClientKind::Mobile, now()).await.unwrap_err(),
+        app.session()
+            .unwrap()
+            .sign_in("gina", PASSWORD, ClientKind::Mobile, now())
+            .await
+            .unwrap_err(),
         TwostepError::LocalDataUnrecoverable
     );
     assert_eq!(app.status(now()).unwrap().access, Access::Locked, "nothing changed");
-    assert_eq!(testing::vault_record_ids(&app).unwrap(), ["github"]);
+    assert_eq!(fixtures::vault_record_ids(&app).unwrap(), ["github"]);
     let devices = h.user_view("gina").await["devices"].clone();
     let active = devices.as_array().unwrap().iter().filter(|d| d["revoked"] == false).count();
     assert_eq!(active, 1, "the device the failed recovery registered was removed again: {devices}");
     // The user may still remember it... or reset and start over.
-    app.reset_local_data().unwrap();
+    app.passcode().reset_local_data().unwrap();
     assert_eq!(app.status(now()).unwrap().access, Access::FirstAccess);
-    let step = app.sign_in("gina", PASSWORD, ClientKind::Mobile, now()).await.unwrap();
+    let step =
+        app.session().unwrap().sign_in("gina", PASSWORD, ClientKind::Mobile, now()).await.unwrap();
     assert!(matches!(step, SignInStep::PasscodeSetup { .. }), "{step:?}");
-    assert!(testing::vault_record_ids(&app).unwrap().is_empty());
+    assert!(fixtures::vault_record_ids(&app).unwrap().is_empty());
 }

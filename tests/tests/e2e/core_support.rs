@@ -6,15 +6,15 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use twostep_core::{Config, MemoryKeyStore, Twostep};
+use twostep_core::{Config, MemoryKeyStore, Twostep, UnixTime};
 use twostep_e2e::Harness;
 
 /// The password every test user gets.
 pub const PASSWORD: &str = "correct-horse-battery";
 
-/// Unix seconds now, read here: the core takes time as a parameter.
-pub fn now() -> u64 {
-    twostep_e2e::now()
+/// Now, read here: the core takes time as a parameter.
+pub fn now() -> UnixTime {
+    UnixTime::from_secs(twostep_e2e::now())
 }
 
 /// A phone (or laptop) running the app: its data dir and its platform key store.
