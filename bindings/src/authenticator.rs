@@ -16,7 +16,7 @@ use zeroize::Zeroizing;
 use crate::error::TwostepError;
 use crate::runtime;
 use crate::twostep::Twostep;
-use crate::types::{count, time, unix_ms};
+use crate::types::{count, time};
 
 /// TOTP, HOTP or Steam Guard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
@@ -131,12 +131,14 @@ impl From<ImportFormat> for core::ImportFormat {
 pub struct AuthAccount {
     /// Its id in the vault (never reused).
     pub id: i64,
-    /// Who issued it ("GitHub"); may be empty.
-    pub issuer: String,
+    /// Who issued it ("GitHub"), if anyone said.
+    pub issuer: Option<String>,
     /// The account at the issuer ("alice@example.com"); may be empty.
     pub name: String,
     /// Its group, if any.
     pub group: Option<String>,
+    /// What the user should look at before trusting the account: show it next to it.
+    pub warnings: Vec<AccountWarning>,
     /// TOTP, HOTP or Steam.
     pub kind: OtpKind,
     /// The HMAC algorithm.
@@ -156,6 +158,7 @@ impl From<core::AccountInfo> for AuthAccount {
             issuer: a.issuer,
             name: a.name,
             group: a.group,
+            warnings: a.warnings.into_iter().map(Into::into).collect(),
             kind: a.kind.into(),
             algorithm: a.algorithm.into(),
             digits: count(a.digits),
@@ -165,11 +168,34 @@ impl From<core::AccountInfo> for AuthAccount {
     }
 }
 
+/// Something about an account the user should look at before trusting it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum AccountWarning {
+    /// The QR code's label named another issuer than its `issuer` parameter, which was
+    /// used: some sites do this, but so does a phishing page imitating a known issuer.
+    /// Editing the issuer clears it.
+    IssuerMismatch {
+        /// The issuer the label named.
+        label_issuer: String,
+    },
+}
+
+impl From<core::AccountWarning> for AccountWarning {
+    fn from(warning: core::AccountWarning) -> Self {
+        match warning {
+            core::AccountWarning::IssuerMismatch { label_issuer } => {
+                Self::IssuerMismatch { label_issuer }
+            }
+        }
+    }
+}
+
 /// An account typed in by hand ("enter a setup key").
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
 pub struct NewAuthAccount {
-    /// Who issued it; may be empty if `name` is not.
-    pub issuer: String,
+    /// Who issued it; may be absent if `name` is not empty.
+    #[uniffi(default = None)]
+    pub issuer: Option<String>,
     /// The account at the issuer; may be empty if `issuer` is not.
     pub name: String,
     /// The secret in base32 (case, spaces and padding do not matter).
@@ -377,28 +403,30 @@ impl std::fmt::Debug for Authenticator {
 }
 
 impl Authenticator {
-    /// The `Twostep` this came from, while it is open.
-    fn app(&self) -> Result<Arc<Twostep>, TwostepError> {
-        self.app.upgrade().ok_or_else(|| TwostepError::InvalidInput {
-            field: "twostep".to_owned(),
-            detail: "it was closed; open it again and ask it for a new authenticator".to_owned(),
-        })
+    /// The core object and the time now.
+    fn core(&self) -> Result<(Arc<twostep_core::Twostep>, twostep_core::UnixTime), TwostepError> {
+        crate::twostep::upgrade(&self.app)
     }
 
-    /// The core object and the time now.
-    fn core(&self) -> Result<(Arc<twostep_core::Twostep>, u64), TwostepError> {
-        let app = self.app()?;
-        Ok((app.core(), app.now()))
+    /// The core's authenticator, for a quick read.
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&twostep_core::Authenticator) -> twostep_core::Result<T>,
+    ) -> Result<T, TwostepError> {
+        let (core, _) = self.core()?;
+        Ok(f(core.authenticator())?)
     }
 
     /// Runs a vault write on the blocking pool.
     async fn write<T, F>(&self, work: F) -> Result<T, TwostepError>
     where
         T: Send + 'static,
-        F: FnOnce(&twostep_core::Twostep, u64) -> twostep_core::Result<T> + Send + 'static,
+        F: FnOnce(&twostep_core::Authenticator, twostep_core::UnixTime) -> twostep_core::Result<T>
+            + Send
+            + 'static,
     {
         let (core, now) = self.core()?;
-        runtime::blocking(move || work(&core, now)).await
+        runtime::blocking(move || work(core.authenticator(), now)).await
     }
 }
 
@@ -417,32 +445,32 @@ impl Authenticator {
     /// against the server. Fast: call it every second.
     pub fn codes(&self) -> Result<CodeList, TwostepError> {
         let (core, now) = self.core()?;
-        Ok(core.codes(now)?.into())
+        Ok(core.authenticator().codes(now)?.into())
     }
 
     /// [`Authenticator::codes`] at a given time (device clock).
     pub fn codes_at(&self, time: SystemTime) -> Result<CodeList, TwostepError> {
-        Ok(self.core()?.0.codes(unix_ms(time) / 1000)?.into())
+        self.read(|a| a.codes(time.into()).map(Into::into))
     }
 
     /// Every account, in display order, without secrets.
     pub fn accounts(&self) -> Result<Vec<AuthAccount>, TwostepError> {
-        Ok(self.core()?.0.accounts()?.into_iter().map(Into::into).collect())
+        self.read(|a| Ok(a.accounts()?.into_iter().map(Into::into).collect()))
     }
 
     /// The accounts whose issuer, name or group contains `query` (case-insensitive).
     pub fn search(&self, query: String) -> Result<Vec<AuthAccount>, TwostepError> {
-        Ok(self.core()?.0.search_accounts(&query)?.into_iter().map(Into::into).collect())
+        self.read(|a| Ok(a.search(&query)?.into_iter().map(Into::into).collect()))
     }
 
     /// The groups in use, sorted.
     pub fn groups(&self) -> Result<Vec<String>, TwostepError> {
-        Ok(self.core()?.0.account_groups()?)
+        self.read(|a| a.groups())
     }
 
     /// The current clock correction: milliseconds added to the device clock, and from where.
     pub fn clock_correction(&self) -> Result<ClockCorrection, TwostepError> {
-        let c = self.core()?.0.clock_correction()?;
+        let c = self.read(|a| a.clock_correction())?;
         Ok(ClockCorrection { offset_ms: c.offset_ms, source: c.source.into() })
     }
 
@@ -450,7 +478,7 @@ impl Authenticator {
     /// or a secret already in the vault: `Authenticator { reason }`, nothing stored.
     pub async fn add_uri(&self, uri: String) -> Result<AuthAccount, TwostepError> {
         let uri = Zeroizing::new(uri);
-        self.write(move |core, _| core.add_account_uri(&uri).map(Into::into)).await
+        self.write(move |core, _| core.add_uri(&uri).map(Into::into)).await
     }
 
     /// Adds an account typed in by hand.
@@ -458,7 +486,7 @@ impl Authenticator {
         self.write(move |core, _| {
             let mut account = account;
             let fields = core::AccountFields {
-                issuer: &account.issuer,
+                issuer: account.issuer.as_deref(),
                 name: &account.name,
                 group: account.group.as_deref(),
                 secret: &account.secret,
@@ -468,14 +496,15 @@ impl Authenticator {
                 period: account.period_secs.map(|p| u32::try_from(p).unwrap_or(0)),
                 counter: account.counter.map(|c| u64::try_from(c).unwrap_or(0)),
             };
-            let added = core.add_account(&fields).map(Into::into);
+            let added = core.add(&fields).map(Into::into);
             zeroize::Zeroize::zeroize(&mut account.secret);
             added
         })
         .await
     }
 
-    /// Renames an account (absent: unchanged).
+    /// Renames an account (absent: unchanged; a blank issuer removes it and clears an
+    /// issuer-mismatch warning).
     #[uniffi::method(default(issuer = None, name = None))]
     pub async fn edit(
         &self,
@@ -484,7 +513,7 @@ impl Authenticator {
         name: Option<String>,
     ) -> Result<AuthAccount, TwostepError> {
         self.write(move |core, _| {
-            core.edit_account(id_in(id), issuer.as_deref(), name.as_deref()).map(Into::into)
+            core.edit(id_in(id), issuer.as_deref(), name.as_deref()).map(Into::into)
         })
         .await
     }
@@ -495,29 +524,23 @@ impl Authenticator {
         id: i64,
         group: Option<String>,
     ) -> Result<AuthAccount, TwostepError> {
-        self.write(move |core, _| {
-            core.set_account_group(id_in(id), group.as_deref()).map(Into::into)
-        })
-        .await
+        self.write(move |core, _| core.set_group(id_in(id), group.as_deref()).map(Into::into)).await
     }
 
     /// Deletes an account.
     pub async fn delete(&self, id: i64) -> Result<(), TwostepError> {
-        self.write(move |core, _| core.delete_account(id_in(id))).await
+        self.write(move |core, _| core.delete(id_in(id))).await
     }
 
     /// Moves an account to `index` in the display order.
     pub async fn move_to(&self, id: i64, index: i32) -> Result<(), TwostepError> {
-        self.write(move |core, _| core.move_account(id_in(id), u32::try_from(index).unwrap_or(0)))
-            .await
+        self.write(move |core, _| core.move_to(id_in(id), u32::try_from(index).unwrap_or(0))).await
     }
 
     /// Sets the whole display order (every account exactly once).
     pub async fn reorder(&self, ids: Vec<i64>) -> Result<(), TwostepError> {
-        self.write(move |core, _| {
-            core.reorder_accounts(&ids.into_iter().map(id_in).collect::<Vec<_>>())
-        })
-        .await
+        self.write(move |core, _| core.reorder(&ids.into_iter().map(id_in).collect::<Vec<_>>()))
+            .await
     }
 
     /// The next code of an HOTP account; its counter advances on disk first.
@@ -550,8 +573,7 @@ impl Authenticator {
         password: String,
     ) -> Result<ImportReport, TwostepError> {
         let password = Zeroizing::new(password);
-        self.write(move |core, _| core.import_encrypted_export(&bytes, &password).map(Into::into))
-            .await
+        self.write(move |core, _| core.import_encrypted(&bytes, &password).map(Into::into)).await
     }
 
     /// Every account, encrypted under `password` (Argon2id + AES-256-GCM). With a passcode

@@ -6,10 +6,10 @@ use std::time::SystemTime;
 
 use crate::error::TwostepError;
 use crate::platform::{ForeignKeyStore, PlatformKeyStore};
-use crate::types::time;
+use crate::types::wire_time;
 
-/// A row shaped like the authenticator's code list (issue 6): the cost of lifting a list of
-/// records across the FFI, before that list exists.
+/// A row shaped like the authenticator's code list: the cost of lifting a list of records
+/// across the FFI, apart from computing it.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct BenchRow {
     /// Account id.
@@ -49,7 +49,7 @@ pub fn bench_rows(count: u32) -> Vec<BenchRow> {
             account_name: format!("user{i}@example.com"),
             code: format!("{:06}", (u64::from(i) * 7_919) % 1_000_000),
             period_secs: 30,
-            valid_until: time(1_700_000_010 + u64::from(i % 30)),
+            valid_until: wire_time(1_700_000_010 + u64::from(i % 30)),
         })
         .collect()
 }
@@ -61,9 +61,9 @@ pub fn bench_seed_signed_in_state(
     data_dir: String,
     key_store: Arc<dyn PlatformKeyStore>,
 ) -> Result<(), TwostepError> {
-    let now = twostep_core::SystemClock::now_unix_secs();
+    let now = twostep_core::SystemClock::unix_now();
     let key_store = ForeignKeyStore(key_store);
-    Ok(twostep_core::testing::seed_signed_in_state(
+    Ok(twostep_core::fixtures::seed_signed_in_state(
         std::path::Path::new(&data_dir),
         &key_store,
         "http://127.0.0.1:9",

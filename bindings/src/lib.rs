@@ -1,12 +1,13 @@
 //! `twostep-ffi`: the twostep core for Kotlin (Android) and Swift (iOS), through uniffi.
 //!
 //! This crate holds no business logic. It
-//! - wraps the core's [`twostep_core::Twostep`] as the [`Twostep`] object,
-//! - mirrors the core's records and enums ([`types`]) with FFI-friendly field types,
-//! - converts errors in one place ([`error`]) into [`TwostepError`], a sealed exception class in
-//!   Kotlin and a thrown enum in Swift,
-//! - takes the platform's key store ([`PlatformKeyStore`]) and, optionally, a [`Clock`] as foreign
-//!   traits,
+//! - wraps the core's [`twostep_core::Twostep`] as the [`Twostep`] object, which hands out the
+//!   [`Passcode`] and [`Authenticator`] objects as the core hands out its parts,
+//! - mirrors the core's records and enums (`types`, `status`) with FFI-friendly field types,
+//! - converts errors in one place (`error`) into [`TwostepError`], a sealed exception class in
+//!   Kotlin and a thrown enum in Swift, whose text is the core's,
+//! - takes the platform's key store ([`PlatformKeyStore`]) and, optionally, a [`ClockSource`] as
+//!   foreign traits,
 //! - runs slow work on its own small runtime ([`runtime`]), so that no UI thread waits.
 //!
 //! Generate bindings with the pinned generator:
@@ -23,21 +24,27 @@ mod bench;
 mod error;
 mod passcode;
 mod platform;
+mod reasons;
 mod runtime;
+mod status;
 mod twostep;
 mod types;
 
 pub use authenticator::{
-    AccountCode, AuthAccount, Authenticator, ClockCorrection, CodeList, DuplicateEntry, HotpCode,
-    ImportFormat, ImportIssue, ImportReport, NewAuthAccount, OffsetSource, OtpAlgorithm, OtpKind,
+    AccountCode, AccountWarning, AuthAccount, Authenticator, ClockCorrection, CodeList,
+    DuplicateEntry, HotpCode, ImportFormat, ImportIssue, ImportReport, NewAuthAccount,
+    OffsetSource, OtpAlgorithm, OtpKind,
 };
 pub use error::TwostepError;
-pub use passcode::{PasscodeState, UnlockResult};
-pub use platform::{Clock, PlatformKeyError, PlatformKeyStore};
+pub use passcode::{Passcode, PasscodeState, UnlockResult};
+pub use platform::{ClockSource, PlatformKeyError, PlatformKeyStore};
+pub use reasons::{AuthenticatorReason, Rejection};
+pub use status::{
+    Access, ChannelStatus, ClockOffset, Device, Me, PendingSignIn, Registration, SignOut, Status,
+    TwoStepOrigin, TwoStepSettings, Unregistered, User,
+};
 pub use twostep::{Twostep, library_version};
 pub use types::{
-    Access, Channel, ChannelChoice, ChannelStatus, ClientKind, ClockOffset, CodePrompt, Device, Me,
-    PasscodePolicy, PasscodeRequirement, PasscodeStatus, PasscodeWeakness, PendingSignIn,
-    Registration, SessionInfo, SessionScope, SignInStep, SignOut, Status, TwoStepOrigin,
-    TwoStepSettings, TwostepConfig, Unregistered, User,
+    Channel, ChannelChoice, ClientKind, CodePrompt, PasscodePolicy, PasscodeRequirement,
+    PasscodeStatus, PasscodeWeakness, SessionInfo, SessionScope, SignInStep, TwostepConfig,
 };

@@ -1,10 +1,12 @@
-//! The passcode (PIN on Android) methods of [`Twostep`] and their records.
+//! The [`Passcode`] object (PIN on Android) that [`Twostep::passcode`] hands out, and its
+//! records: the core's `Passcode` for Kotlin and Swift.
 //!
-//! Argon2id makes `set_passcode`, `unlock`, `change_passcode` and `remove_passcode` slow on
-//! purpose, so they are `suspend` / `async` and run on the runtime's blocking pool. Reading
-//! the state, locking and the background/foreground hooks only touch memory and a small
-//! record, and stay synchronous for lifecycle callbacks.
+//! Argon2id makes `set`, `unlock`, `change` and `remove` slow on purpose, so they are
+//! `suspend` / `async` and run on the runtime's blocking pool. Reading the state, locking
+//! and the background/foreground hooks only touch memory and a small record, and stay
+//! synchronous for lifecycle callbacks.
 
+use std::sync::{Arc, Weak};
 use zeroize::Zeroizing;
 
 use crate::error::TwostepError;
@@ -50,62 +52,93 @@ impl From<twostep_core::UnlockResult> for UnlockResult {
     }
 }
 
+/// The local passcode (PIN) of one [`Twostep`]. It does not keep its `Twostep` open: once
+/// that is closed, every call fails with `InvalidInput` (field `twostep`).
+#[derive(uniffi::Object)]
+pub struct Passcode {
+    app: Weak<Twostep>,
+}
+
+impl std::fmt::Debug for Passcode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Passcode").finish_non_exhaustive()
+    }
+}
+
+impl Passcode {
+    /// The core object and the time now.
+    fn core(&self) -> Result<(Arc<twostep_core::Twostep>, twostep_core::UnixTime), TwostepError> {
+        crate::twostep::upgrade(&self.app)
+    }
+}
+
 #[uniffi::export]
 impl Twostep {
+    /// The local passcode (PIN) that guards the account data.
+    pub fn passcode(self: Arc<Self>) -> Arc<Passcode> {
+        Arc::new(Passcode { app: Arc::downgrade(&self) })
+    }
+}
+
+#[uniffi::export]
+impl Passcode {
     /// Where the passcode stands and the rules in force, from local state (works offline
     /// and while locked).
-    pub fn passcode_state(&self) -> Result<PasscodeState, TwostepError> {
-        Ok(self.core().passcode_state(self.now())?.into())
+    pub fn state(&self) -> Result<PasscodeState, TwostepError> {
+        let (core, now) = self.core()?;
+        Ok(core.passcode().state(now)?.into())
     }
 
     /// Sets a passcode where none is set (after first access). `PasscodeTooWeak` says why
     /// one was refused.
-    pub async fn set_passcode(&self, passcode: String) -> Result<(), TwostepError> {
-        let (core, now, passcode) = (self.core(), self.now(), Zeroizing::new(passcode));
-        runtime::blocking(move || core.set_passcode(&passcode, now)).await
+    pub async fn set(&self, passcode: String) -> Result<(), TwostepError> {
+        let ((core, now), passcode) = (self.core()?, Zeroizing::new(passcode));
+        runtime::blocking(move || core.passcode().set(&passcode, now)).await
     }
 
     /// Unlocks with the passcode, offline. Wrong: `PasscodeIncorrect` (counted); during a
     /// delay: `PasscodeLockedOut`; the last allowed attempt under the org policy: `Wiped`.
     pub async fn unlock(&self, passcode: String) -> Result<UnlockResult, TwostepError> {
-        let (core, now, passcode) = (self.core(), self.now(), Zeroizing::new(passcode));
-        runtime::blocking(move || core.unlock(&passcode, now).map(Into::into)).await
+        let ((core, now), passcode) = (self.core()?, Zeroizing::new(passcode));
+        runtime::blocking(move || core.passcode().unlock(&passcode, now).map(Into::into)).await
     }
 
     /// Changes the passcode; `current` is checked and counted like an unlock.
-    pub async fn change_passcode(&self, current: String, new: String) -> Result<(), TwostepError> {
-        let (core, now) = (self.core(), self.now());
+    pub async fn change(&self, current: String, new: String) -> Result<(), TwostepError> {
+        let (core, now) = self.core()?;
         let (current, new) = (Zeroizing::new(current), Zeroizing::new(new));
-        runtime::blocking(move || core.change_passcode(&current, &new, now)).await
+        runtime::blocking(move || core.passcode().change(&current, &new, now)).await
     }
 
     /// Removes the passcode (only when the org policy does not require one).
-    pub async fn remove_passcode(&self, current: String) -> Result<(), TwostepError> {
-        let (core, now, current) = (self.core(), self.now(), Zeroizing::new(current));
-        runtime::blocking(move || core.remove_passcode(&current, now)).await
+    pub async fn remove(&self, current: String) -> Result<(), TwostepError> {
+        let ((core, now), current) = (self.core()?, Zeroizing::new(current));
+        runtime::blocking(move || core.passcode().remove(&current, now)).await
     }
 
     /// Locks now: the account key leaves memory (a no-op without a passcode).
     pub fn lock(&self) -> Result<(), TwostepError> {
-        Ok(self.core().lock()?)
+        Ok(self.core()?.0.passcode().lock()?)
     }
 
     /// Call when the app goes to the background (Android `onStop`, iOS
     /// `didEnterBackground`).
     pub fn app_backgrounded(&self) -> Result<(), TwostepError> {
-        Ok(self.core().app_backgrounded(self.now())?)
+        let (core, now) = self.core()?;
+        Ok(core.passcode().app_backgrounded(now)?)
     }
 
     /// Call when the app comes back: locks if it stayed away for the policy's lock timeout,
     /// and says where the passcode stands.
     pub fn app_foregrounded(&self) -> Result<PasscodeStatus, TwostepError> {
-        Ok(self.core().app_foregrounded(self.now())?.into())
+        let (core, now) = self.core()?;
+        Ok(core.passcode().app_foregrounded(now)?.into())
     }
 
     /// Erases the account's local data (for a forgotten passcode the password cannot
     /// recover); the next sign-in is a first access. Works while locked.
     pub async fn reset_local_data(&self) -> Result<(), TwostepError> {
-        let core = self.core();
-        runtime::blocking(move || core.reset_local_data()).await
+        let (core, _) = self.core()?;
+        runtime::blocking(move || core.passcode().reset_local_data()).await
     }
 }

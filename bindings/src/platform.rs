@@ -1,12 +1,10 @@
 //! What the platform provides: the key store (Android Keystore, iOS Keychain) and,
 //! optionally, the clock. Both are foreign traits: Kotlin classes and Swift types
 //! implement them and cross the FFI as `Arc<dyn Trait>`. Adapters turn them into the core's
-//! own [`twostep_core::KeyStore`] and [`twostep_core::Clock`].
+//! own [`twostep_core::KeyStore`] and [`twostep_core::ClockSource`].
 
 use std::sync::Arc;
 use std::time::SystemTime;
-
-use crate::types::unix_ms;
 
 /// Wraps and unwraps the core's 32-byte data keys with a key the platform holds (Android
 /// Keystore, iOS Keychain / Secure Enclave), so that a copy of the data directory is
@@ -104,16 +102,16 @@ impl twostep_core::KeyStore for ForeignKeyStore {
 }
 
 /// A source of wall-clock time. Apps pass none and get the system clock; tests pass one
-/// they control, to move time forward (session expiry, code expiry and, later, passcode
-/// lockouts) without waiting.
+/// they control, to move time forward (session expiry, code expiry, passcode lockouts)
+/// without waiting. (Not called `Clock`: that name would shadow Swift's own `Clock`.)
 #[uniffi::export(with_foreign)]
-pub trait Clock: Send + Sync {
+pub trait ClockSource: Send + Sync {
     /// The current time.
     fn now(&self) -> SystemTime;
 }
 
-/// A foreign clock as the core's [`twostep_core::Clock`].
-pub(crate) struct ForeignClock(pub(crate) Arc<dyn Clock>);
+/// A foreign clock as the core's [`twostep_core::ClockSource`].
+pub(crate) struct ForeignClock(pub(crate) Arc<dyn ClockSource>);
 
 impl std::fmt::Debug for ForeignClock {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -121,9 +119,9 @@ impl std::fmt::Debug for ForeignClock {
     }
 }
 
-impl twostep_core::Clock for ForeignClock {
-    fn now_unix_ms(&self) -> u64 {
-        unix_ms(self.0.now())
+impl twostep_core::ClockSource for ForeignClock {
+    fn now(&self) -> SystemTime {
+        self.0.now()
     }
 }
 
@@ -131,7 +129,7 @@ impl twostep_core::Clock for ForeignClock {
 mod tests {
     use super::*;
     use std::time::{Duration, UNIX_EPOCH};
-    use twostep_core::{Clock as _, KeyStore as _, KeyStoreError, MemoryKeyStore};
+    use twostep_core::{KeyStore as _, KeyStoreError, MemoryKeyStore};
 
     /// A platform key store backed by the core's memory store, as Kotlin's would be.
     struct Memory(MemoryKeyStore);
@@ -196,16 +194,16 @@ mod tests {
     #[derive(Debug)]
     struct Fixed(SystemTime);
 
-    impl Clock for Fixed {
+    impl ClockSource for Fixed {
         fn now(&self) -> SystemTime {
             self.0
         }
     }
 
     #[test]
-    fn a_foreign_clock_reads_as_unix_milliseconds() {
-        let clock =
-            ForeignClock(Arc::new(Fixed(UNIX_EPOCH + Duration::from_millis(1_700_000_000_123))));
-        assert_eq!(clock.now_unix_ms(), 1_700_000_000_123);
+    fn a_foreign_clock_serves_the_core_to_the_millisecond() {
+        let at = UNIX_EPOCH + Duration::from_millis(1_700_000_000_123);
+        let clock = ForeignClock(Arc::new(Fixed(at)));
+        assert_eq!(twostep_core::ClockSource::now(&clock), at);
     }
 }

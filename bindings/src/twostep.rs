@@ -1,25 +1,25 @@
 //! The `Twostep` object: the core's [`twostep_core::Twostep`] for Kotlin and Swift.
 //!
+//! It mirrors the core's shape: the launch `status()`, the server session's methods (sign-in,
+//! device sessions, sign-out: the core's `Session`; a mobile app always has a server), and
+//! the objects it hands out for the local parts, `passcode()` (`passcode.rs`) and
+//! `authenticator()` (`authenticator.rs`).
+//!
 //! Each method reads the clock (the platform's, or the one the app passed), calls the core
 //! method of the same name with `now`, and converts the answer. Methods that talk to the
 //! server or touch the disk beyond a read are `suspend` in Kotlin and `async` in Swift and
 //! run on the library's runtime ([`crate::runtime`]); `status` is a fast local read and
 //! stays synchronous so that a launch screen can call it directly.
-//!
-//! Later capabilities slot in the same way: the passcode as more methods on this object
-//! (`passcode.rs`, run on the blocking pool because Argon2id is slow), the authenticator
-//! (issue 6) as an object this one hands out, with one batched call per screen.
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
+use twostep_core::UnixTime;
 use zeroize::Zeroizing;
 
 use crate::error::TwostepError;
-use crate::platform::{Clock, ForeignClock, ForeignKeyStore, PlatformKeyStore};
+use crate::platform::{ClockSource, ForeignClock, ForeignKeyStore, PlatformKeyStore};
 use crate::runtime;
-use crate::types::{
-    Channel, ClientKind, CodePrompt, Device, Me, SessionInfo, SignInStep, SignOut, Status,
-    TwostepConfig, Unregistered,
-};
+use crate::status::{Device, Me, SignOut, Status, Unregistered};
+use crate::types::{Channel, ClientKind, CodePrompt, SessionInfo, SignInStep, TwostepConfig};
 
 /// One data directory and one server: the whole client-side sign-in flow.
 ///
@@ -30,7 +30,7 @@ use crate::types::{
 #[derive(uniffi::Object)]
 pub struct Twostep {
     core: Arc<twostep_core::Twostep>,
-    clock: Arc<dyn twostep_core::Clock>,
+    clock: Arc<dyn twostep_core::ClockSource>,
 }
 
 impl std::fmt::Debug for Twostep {
@@ -40,15 +40,38 @@ impl std::fmt::Debug for Twostep {
 }
 
 impl Twostep {
-    /// Local Unix seconds, from the app's clock or the system's.
-    pub(crate) fn now(&self) -> u64 {
-        self.clock.now_unix_ms() / 1000
+    /// Now, from the app's clock or the system's.
+    pub(crate) fn now(&self) -> UnixTime {
+        UnixTime::from(self.clock.now())
     }
 
     /// The core object, for work handed to the runtime.
     pub(crate) fn core(&self) -> Arc<twostep_core::Twostep> {
         self.core.clone()
     }
+
+    /// Runs a server operation of the core's `Session` on the runtime.
+    async fn server<T, F, Fut>(&self, operation: F) -> Result<T, TwostepError>
+    where
+        T: Send + 'static,
+        F: FnOnce(Arc<twostep_core::Twostep>, UnixTime) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = twostep_core::Result<T>> + Send + 'static,
+    {
+        let (core, now) = (self.core.clone(), self.now());
+        runtime::spawn(async move { operation(core, now).await }).await
+    }
+}
+
+/// The core object and the time now, for an object `Twostep` handed out: while the
+/// `Twostep` is open.
+pub(crate) fn upgrade(
+    app: &Weak<Twostep>,
+) -> Result<(Arc<twostep_core::Twostep>, UnixTime), TwostepError> {
+    let app = app.upgrade().ok_or_else(|| TwostepError::InvalidInput {
+        field: "twostep".to_owned(),
+        detail: "it was closed; open it again and ask it for a new object".to_owned(),
+    })?;
+    Ok((app.core(), app.now()))
 }
 
 #[uniffi::export]
@@ -62,9 +85,9 @@ impl Twostep {
     pub async fn open(
         config: TwostepConfig,
         key_store: Arc<dyn PlatformKeyStore>,
-        clock: Option<Arc<dyn Clock>>,
+        clock: Option<Arc<dyn ClockSource>>,
     ) -> Result<Arc<Self>, TwostepError> {
-        let clock: Arc<dyn twostep_core::Clock> = match clock {
+        let clock: Arc<dyn twostep_core::ClockSource> = match clock {
             Some(clock) => Arc::new(ForeignClock(clock)),
             None => Arc::new(twostep_core::SystemClock),
         };
@@ -92,10 +115,9 @@ impl Twostep {
         password: String,
         client: ClientKind,
     ) -> Result<SignInStep, TwostepError> {
-        let (core, now) = (self.core.clone(), self.now());
         let password = Zeroizing::new(password);
-        runtime::spawn(async move {
-            core.sign_in(&username, &password, client.into(), now).await.map(Into::into)
+        self.server(move |core, now| async move {
+            core.session()?.sign_in(&username, &password, client.into(), now).await.map(Into::into)
         })
         .await
     }
@@ -103,59 +125,63 @@ impl Twostep {
     /// Submits the second-step code. A wrong code keeps the sign-in pending
     /// (`InvalidCode { attemptsLeft }`); an expired sign-in is forgotten (`ChallengeExpired`).
     pub async fn submit_code(&self, code: String) -> Result<SignInStep, TwostepError> {
-        let (core, now) = (self.core.clone(), self.now());
         let code = Zeroizing::new(code);
-        runtime::spawn(async move { core.submit_code(&code, now).await.map(Into::into) }).await
+        self.server(move |core, now| async move {
+            core.session()?.submit_code(&code, now).await.map(Into::into)
+        })
+        .await
     }
 
     /// Submits a recovery code instead of a second-step code.
     pub async fn use_recovery_code(&self, code: String) -> Result<SignInStep, TwostepError> {
-        let (core, now) = (self.core.clone(), self.now());
         let code = Zeroizing::new(code);
-        runtime::spawn(async move { core.use_recovery_code(&code, now).await.map(Into::into) })
-            .await
+        self.server(move |core, now| async move {
+            core.session()?.use_recovery_code(&code, now).await.map(Into::into)
+        })
+        .await
     }
 
     /// Asks the server for a new SMS or email code (the previous one stops working).
     pub async fn resend_code(&self) -> Result<CodePrompt, TwostepError> {
-        let (core, now) = (self.core.clone(), self.now());
-        runtime::spawn(async move { core.resend_code(now).await.map(Into::into) }).await
+        self.server(
+            |core, now| async move { core.session()?.resend_code(now).await.map(Into::into) },
+        )
+        .await
     }
 
     /// Switches the pending sign-in to another configured channel.
     pub async fn switch_channel(&self, channel: Channel) -> Result<CodePrompt, TwostepError> {
-        let (core, now) = (self.core.clone(), self.now());
-        runtime::spawn(
-            async move { core.switch_channel(channel.into(), now).await.map(Into::into) },
-        )
+        self.server(move |core, now| async move {
+            core.session()?.switch_channel(channel.into(), now).await.map(Into::into)
+        })
         .await
     }
 
     /// Cancels the pending sign-in, if any (on the server when it can be reached).
     pub async fn cancel_sign_in(&self) -> Result<(), TwostepError> {
-        let core = self.core.clone();
-        runtime::spawn(async move { core.cancel_sign_in().await }).await
+        self.server(|core, _| async move { core.session()?.cancel_sign_in().await }).await
     }
 
     /// Opens a session for the registered device with its key: no password, no code.
     /// `DeviceRevoked` means the registration was removed and the next sign-in is a first
     /// access.
     pub async fn open_session(&self) -> Result<SessionInfo, TwostepError> {
-        let (core, now) = (self.core.clone(), self.now());
-        runtime::spawn(async move { core.open_session(now).await.map(Into::into) }).await
+        self.server(
+            |core, now| async move { core.session()?.open_session(now).await.map(Into::into) },
+        )
+        .await
     }
 
     /// The signed-in user and their two-step settings, from the server.
     pub async fn me(&self) -> Result<Me, TwostepError> {
-        let (core, now) = (self.core.clone(), self.now());
-        runtime::spawn(async move { core.me(now).await.map(Into::into) }).await
+        self.server(|core, now| async move { core.session()?.me(now).await.map(Into::into) }).await
     }
 
     /// The user's registered devices, from the server, in one call.
     pub async fn devices(&self) -> Result<Vec<Device>, TwostepError> {
-        let (core, now) = (self.core.clone(), self.now());
-        runtime::spawn(async move {
-            core.devices(now).await.map(|list| list.into_iter().map(Into::into).collect())
+        self.server(|core, now| async move {
+            let list = core.session()?.devices(now).await?;
+            Ok(list.into_iter().map(Into::into).collect())
         })
         .await
     }
@@ -163,21 +189,23 @@ impl Twostep {
     /// Ends the session, on the server when it can be reached and locally in any case.
     /// The device stays registered.
     pub async fn sign_out(&self) -> Result<SignOut, TwostepError> {
-        let (core, now) = (self.core.clone(), self.now());
-        runtime::spawn(async move { core.sign_out(now).await.map(Into::into) }).await
+        self.server(|core, now| async move { core.session()?.sign_out(now).await.map(Into::into) })
+            .await
     }
 
     /// Removes this device's registration on the server, then locally. Needs the server.
     pub async fn unregister(&self) -> Result<Unregistered, TwostepError> {
-        let (core, now) = (self.core.clone(), self.now());
-        runtime::spawn(async move { core.unregister(now).await.map(Into::into) }).await
+        self.server(
+            |core, now| async move { core.session()?.unregister(now).await.map(Into::into) },
+        )
+        .await
     }
 
     /// Forgets registration, session and pending sign-in on this device without telling
     /// the server.
     pub async fn forget_local(&self) -> Result<(), TwostepError> {
         let core = self.core.clone();
-        runtime::blocking(move || core.forget_local()).await
+        runtime::blocking(move || core.session()?.forget_local()).await
     }
 }
 

@@ -2,36 +2,31 @@
 //!
 //! Each type mirrors one core type field by field; the `From` impls are plain field moves.
 //! Two representation rules make the generated APIs pleasant on both sides:
-//! - **Times are timestamps**, not Unix seconds: `java.time.Instant` in Kotlin, `Date` in Swift
-//!   (the core's `u64` seconds become a `SystemTime`).
-//! - **Integers are signed** (`i32` counts, `i64` seconds): Kotlin's unsigned types are awkward,
-//!   and none of these values comes near the limits. Out-of-range values saturate.
+//! - **Times are timestamps** and **waits are durations**, not numbers: the core's `UnixTime`
+//!   becomes a `SystemTime` (`java.time.Instant` in Kotlin, `Date` in Swift) and its `Duration`s
+//!   stay `Duration`s (`java.time.Duration`, `TimeInterval`).
+//! - **Integers are signed** (`i32` counts): Kotlin's unsigned types are awkward, and none of these
+//!   values comes near the limits. Out-of-range values saturate.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
+use twostep_core::UnixTime;
 
 /// The latest time handed to the platforms: 9999-12-31T23:59:59Z (fits `Instant` and `Date`).
-const MAX_UNIX_SECS: u64 = 253_402_300_799;
+const LATEST: UnixTime = UnixTime::from_secs(253_402_300_799);
 
 /// A count for the FFI (attempts, lengths, versions).
 pub(crate) fn count(n: impl TryInto<i32>) -> i32 {
     n.try_into().unwrap_or(i32::MAX)
 }
 
-/// A number of seconds for the FFI.
-pub(crate) fn secs(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
+/// A core time as a platform timestamp.
+pub(crate) fn time(t: UnixTime) -> SystemTime {
+    t.min(LATEST).to_system_time()
 }
 
-/// A core timestamp (Unix seconds) as a platform timestamp.
-pub(crate) fn time(unix_secs: u64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(unix_secs.min(MAX_UNIX_SECS))
-}
-
-/// A platform timestamp as Unix milliseconds (times before 1970 count as 1970).
-pub(crate) fn unix_ms(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
+/// A Unix-seconds time from the protocol as a platform timestamp.
+pub(crate) fn wire_time(unix_secs: u64) -> SystemTime {
+    time(UnixTime::from_secs(unix_secs))
 }
 
 /// How to open a [`crate::Twostep`].
@@ -39,8 +34,9 @@ pub(crate) fn unix_ms(time: SystemTime) -> u64 {
 pub struct TwostepConfig {
     /// A directory the app owns (Android: `noBackupFilesDir`; iOS: Application Support).
     pub data_dir: String,
-    /// The server's base URL, `https://host[:port][/prefix]`.
-    pub server_url: String,
+    /// The server's base URL, `https://host[:port][/prefix]`. Absent: the server this data
+    /// dir last signed in to, if any (the passcode and the authenticator need none).
+    pub server_url: Option<String>,
     /// The name this device registers under ("Pixel 8"), shown to the user and operators.
     #[uniffi(default = "twostep device")]
     pub device_name: String,
@@ -57,7 +53,8 @@ pub struct TwostepConfig {
 
 impl From<TwostepConfig> for twostep_core::Config {
     fn from(config: TwostepConfig) -> Self {
-        let mut core = twostep_core::Config::new(config.data_dir, config.server_url);
+        let mut core = twostep_core::Config::local(config.data_dir);
+        core.server.url = config.server_url;
         core.device_name = config.device_name;
         if let Some(timeout) = config.connect_timeout {
             core.server.connect_timeout = timeout;
@@ -187,6 +184,20 @@ impl From<twostep_core::CodePrompt> for CodePrompt {
     }
 }
 
+#[uniffi::export]
+impl CodePrompt {
+    /// How long until a new code may be requested at `now` (zero: now); absent for channels
+    /// without resend.
+    pub fn resend_in(&self, now: SystemTime) -> Option<Duration> {
+        self.resend_after.map(|at| UnixTime::from(now).until(UnixTime::from(at)))
+    }
+
+    /// Whether the code (or, for the authenticator, the sign-in) has expired at `now`.
+    pub fn is_expired(&self, now: SystemTime) -> bool {
+        UnixTime::from(now) >= UnixTime::from(self.expires_at)
+    }
+}
+
 /// Whether the passcode (PIN) after first access must be set or may be skipped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
 pub enum PasscodeRequirement {
@@ -216,8 +227,8 @@ pub struct PasscodePolicy {
     pub alphanumeric: bool,
     /// Failed attempts before local data is wiped (enforced when required).
     pub max_failed_attempts: i32,
-    /// Seconds in the background before the app locks.
-    pub lock_timeout_secs: i64,
+    /// Time in the background before the app locks (zero: at once).
+    pub lock_timeout: Duration,
     /// Whether a wipe also removes the authenticator accounts.
     pub wipe_vault: bool,
 }
@@ -229,7 +240,7 @@ impl From<twostep_core::PasscodePolicy> for PasscodePolicy {
             min_length: count(policy.min_length),
             alphanumeric: policy.alphanumeric,
             max_failed_attempts: count(policy.max_failed_attempts),
-            lock_timeout_secs: i64::from(policy.lock_timeout_secs),
+            lock_timeout: Duration::from_secs(u64::from(policy.lock_timeout_secs)),
             wipe_vault: policy.wipe_vault,
         }
     }
@@ -337,30 +348,6 @@ impl From<twostep_core::SignInStep> for SignInStep {
     }
 }
 
-/// Where the user stands on this device.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
-pub enum Access {
-    /// Nothing registered and no session: sign in with password and code.
-    FirstAccess,
-    /// The device is registered but has no live session: `openSession()` (no code needed).
-    Registered,
-    /// A live session exists.
-    SignedIn,
-    /// A passcode protects the account data and it has not been entered: `unlock(pin)`.
-    Locked,
-}
-
-impl From<twostep_core::Access> for Access {
-    fn from(access: twostep_core::Access) -> Self {
-        match access {
-            twostep_core::Access::FirstAccess => Self::FirstAccess,
-            twostep_core::Access::Registered => Self::Registered,
-            twostep_core::Access::SignedIn => Self::SignedIn,
-            twostep_core::Access::Locked => Self::Locked,
-        }
-    }
-}
-
 /// Why a new passcode (PIN) was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
 pub enum PasscodeWeakness {
@@ -388,6 +375,26 @@ pub enum PasscodeWeakness {
     Common,
     /// The new passcode is the current one.
     Unchanged,
+}
+
+impl From<PasscodeWeakness> for twostep_core::PasscodeWeakness {
+    fn from(weakness: PasscodeWeakness) -> Self {
+        use PasscodeWeakness as W;
+        let number = |n: i32| u8::try_from(n).unwrap_or(u8::MAX);
+        match weakness {
+            W::TooShort { min_length } => Self::TooShort { min_length: number(min_length) },
+            W::TooLong { max_length } => {
+                Self::TooLong { max_length: u32::try_from(max_length).unwrap_or(0) }
+            }
+            W::DigitsOnly => Self::DigitsOnly,
+            W::InvalidCharacter => Self::InvalidCharacter,
+            W::RepeatedCharacter => Self::RepeatedCharacter,
+            W::Sequence => Self::Sequence,
+            W::RepeatedPattern => Self::RepeatedPattern,
+            W::Common => Self::Common,
+            W::Unchanged => Self::Unchanged,
+        }
+    }
 }
 
 impl From<twostep_core::PasscodeWeakness> for PasscodeWeakness {
@@ -438,288 +445,40 @@ impl From<twostep_core::PasscodeStatus> for PasscodeStatus {
     }
 }
 
-/// This device's registration.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct Registration {
-    /// Server-assigned id.
-    pub device_id: String,
-    /// The name it was registered under.
-    pub device_name: String,
-    /// Who registered it.
-    pub username: String,
-    /// The user's stable id.
-    pub user_id: String,
-    /// The user's organization.
-    pub org: String,
-    /// The server it was registered with.
-    pub server_url: String,
-    /// When (local time).
-    pub registered_at: SystemTime,
-    /// The passcode policy the server last sent.
-    pub passcode_policy: Option<PasscodePolicy>,
-}
-
-impl From<twostep_core::Registration> for Registration {
-    fn from(registration: twostep_core::Registration) -> Self {
-        Self {
-            device_id: registration.device_id,
-            device_name: registration.device_name,
-            username: registration.username,
-            user_id: registration.user_id,
-            org: registration.org,
-            server_url: registration.server_url,
-            registered_at: time(registration.registered_at),
-            passcode_policy: registration.passcode_policy.map(Into::into),
-        }
-    }
-}
-
-/// A sign-in waiting for its second step (it survives an app restart).
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct PendingSignIn {
-    /// Who is signing in.
-    pub username: String,
-    /// As which client.
-    pub client: ClientKind,
-    /// The code screen to show.
-    pub prompt: CodePrompt,
-    /// When it started (local time).
-    pub started_at: SystemTime,
-}
-
-impl From<twostep_core::PendingSignIn> for PendingSignIn {
-    fn from(pending: twostep_core::PendingSignIn) -> Self {
-        Self {
-            username: pending.username,
-            client: pending.client.into(),
-            prompt: pending.prompt.into(),
-            started_at: time(pending.started_at),
-        }
-    }
-}
-
-/// The server's clock relative to this device's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
-pub struct ClockOffset {
-    /// Server time minus local time, in milliseconds.
-    pub offset_ms: i64,
-    /// When it was measured (local time).
-    pub measured_at: SystemTime,
-}
-
-impl From<twostep_core::ClockOffset> for ClockOffset {
-    fn from(offset: twostep_core::ClockOffset) -> Self {
-        Self { offset_ms: offset.offset_ms, measured_at: time(offset.measured_at) }
-    }
-}
-
-/// Everything the app needs at launch, from local state in one call.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct Status {
-    /// Where the user stands.
-    pub access: Access,
-    /// The server this instance talks to.
-    pub server_url: String,
-    /// This device's registration (mobile).
-    pub registration: Option<Registration>,
-    /// The live session, if any (an expired one is not reported).
-    pub session: Option<SessionInfo>,
-    /// A sign-in waiting for a code, if any: resume at its code screen.
-    pub pending_sign_in: Option<PendingSignIn>,
-    /// The server's clock offset, when measured.
-    pub clock_offset: Option<ClockOffset>,
-    /// Where the passcode stands.
-    pub passcode: PasscodeStatus,
-}
-
-impl From<twostep_core::Status> for Status {
-    fn from(status: twostep_core::Status) -> Self {
-        Self {
-            access: status.access.into(),
-            server_url: status.server_url,
-            registration: status.registration.map(Into::into),
-            session: status.session.map(Into::into),
-            pending_sign_in: status.pending_sign_in.map(Into::into),
-            clock_offset: status.clock_offset.map(Into::into),
-            passcode: status.passcode.into(),
-        }
-    }
-}
-
-/// The outcome of signing out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
-pub struct SignOut {
-    /// There was a session to end.
-    pub was_signed_in: bool,
-    /// The server confirmed the session is over (false when offline: the local session is
-    /// gone anyway).
-    pub server_confirmed: bool,
-}
-
-impl From<twostep_core::SignOut> for SignOut {
-    fn from(out: twostep_core::SignOut) -> Self {
-        Self { was_signed_in: out.was_signed_in, server_confirmed: out.server_confirmed }
-    }
-}
-
-/// The outcome of unregistering this device.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
-pub struct Unregistered {
-    /// The server had already revoked the device.
-    pub already_revoked: bool,
-}
-
-impl From<twostep_core::Unregistered> for Unregistered {
-    fn from(out: twostep_core::Unregistered) -> Self {
-        Self { already_revoked: out.already_revoked }
-    }
-}
-
-/// A user as the server knows them.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct User {
-    /// Stable id.
-    pub id: String,
-    /// Normalized username.
-    pub username: String,
-    /// Organization name.
-    pub org: String,
-}
-
-impl From<twostep_core::UserSummary> for User {
-    fn from(user: twostep_core::UserSummary) -> Self {
-        Self { id: user.id, username: user.username, org: user.org }
-    }
-}
-
-/// Why a user has two-step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
-pub enum TwoStepOrigin {
-    /// The organization's policy demanded it.
-    Forced,
-    /// The user turned it on.
-    Chosen,
-}
-
-impl From<twostep_core::TwoStepOrigin> for TwoStepOrigin {
-    fn from(origin: twostep_core::TwoStepOrigin) -> Self {
-        match origin {
-            twostep_core::TwoStepOrigin::Forced => Self::Forced,
-            twostep_core::TwoStepOrigin::Chosen => Self::Chosen,
-        }
-    }
-}
-
-/// One of the user's channels.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct ChannelStatus {
-    /// Which.
-    pub channel: Channel,
-    /// Masked phone or email.
-    pub masked_destination: Option<String>,
-    /// Confirmed with a correct code (pending otherwise).
-    pub confirmed: bool,
-}
-
-impl From<twostep_core::ChannelStatus> for ChannelStatus {
-    fn from(status: twostep_core::ChannelStatus) -> Self {
-        Self {
-            channel: status.channel.into(),
-            masked_destination: status.masked_destination,
-            confirmed: status.confirmed,
-        }
-    }
-}
-
-/// The user's two-step configuration (destinations masked).
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct TwoStepSettings {
-    /// At least one channel is confirmed.
-    pub enabled: bool,
-    /// Forced by the org policy or chosen; absent while not enabled.
-    pub origin: Option<TwoStepOrigin>,
-    /// The channel used first at sign-in.
-    pub preferred: Option<Channel>,
-    /// Configured and pending channels.
-    pub channels: Vec<ChannelStatus>,
-    /// Unused recovery codes.
-    pub recovery_codes_left: i32,
-    /// The organization currently requires two-step.
-    pub required_by_org: bool,
-}
-
-impl From<twostep_core::TwoStepSettings> for TwoStepSettings {
-    fn from(settings: twostep_core::TwoStepSettings) -> Self {
-        Self {
-            enabled: settings.enabled,
-            origin: settings.origin.map(Into::into),
-            preferred: settings.preferred.map(Into::into),
-            channels: settings.channels.into_iter().map(Into::into).collect(),
-            recovery_codes_left: count(settings.recovery_codes_left),
-            required_by_org: settings.required_by_org,
-        }
-    }
-}
-
-/// The signed-in user and their two-step settings.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct Me {
-    /// Who.
-    pub user: User,
-    /// Their two-step settings.
-    pub two_step: TwoStepSettings,
-}
-
-impl From<twostep_core::MeResponse> for Me {
-    fn from(me: twostep_core::MeResponse) -> Self {
-        Self { user: me.user.into(), two_step: me.two_step.into() }
-    }
-}
-
-/// One of the user's registered devices.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct Device {
-    /// Device id.
-    pub id: String,
-    /// Name given at registration.
-    pub name: String,
-    /// When it was registered (server time).
-    pub registered_at: SystemTime,
-    /// Its last session (server time).
-    pub last_seen_at: SystemTime,
-    /// Revoked devices cannot open sessions.
-    pub revoked: bool,
-}
-
-impl From<twostep_core::DeviceInfo> for Device {
-    fn from(device: twostep_core::DeviceInfo) -> Self {
-        Self {
-            id: device.id,
-            name: device.name,
-            registered_at: time(device.registered_at),
-            last_seen_at: time(device.last_seen_at),
-            revoked: device.revoked,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    use std::time::UNIX_EPOCH;
+
     #[test]
-    fn times_become_timestamps_and_back() {
-        assert_eq!(time(0), UNIX_EPOCH);
-        assert_eq!(unix_ms(time(1_700_000_000)), 1_700_000_000_000);
-        assert_eq!(time(u64::MAX), time(MAX_UNIX_SECS));
-        assert_eq!(unix_ms(UNIX_EPOCH - Duration::from_secs(5)), 0);
+    fn times_become_timestamps_and_stay_in_range() {
+        assert_eq!(time(UnixTime::EPOCH), UNIX_EPOCH);
+        assert_eq!(wire_time(1_700_000_000), UNIX_EPOCH + Duration::from_secs(1_700_000_000));
+        assert_eq!(wire_time(u64::MAX), time(LATEST));
     }
 
     #[test]
     fn numbers_saturate() {
         assert_eq!(count(7u8), 7);
         assert_eq!(count(u32::MAX), i32::MAX);
-        assert_eq!(secs(u64::MAX), i64::MAX);
+    }
+
+    #[test]
+    fn a_prompt_says_how_long_until_a_resend_and_when_it_expires() {
+        let prompt = CodePrompt {
+            channel: Channel::Sms,
+            masked_destination: None,
+            code_length: 6,
+            resend_after: Some(wire_time(1_030)),
+            attempts_left: 5,
+            other_channels: vec![],
+            recovery_available: false,
+            expires_at: wire_time(1_300),
+        };
+        assert_eq!(prompt.resend_in(wire_time(1_000)), Some(Duration::from_secs(30)));
+        assert_eq!(prompt.resend_in(wire_time(2_000)), Some(Duration::ZERO));
+        assert!(!prompt.is_expired(wire_time(1_299)) && prompt.is_expired(wire_time(1_300)));
     }
 
     #[test]
@@ -736,7 +495,7 @@ mod tests {
     fn a_config_keeps_core_defaults_unless_given() {
         let ffi = TwostepConfig {
             data_dir: "/data".into(),
-            server_url: "https://example.com".into(),
+            server_url: Some("https://example.com".into()),
             device_name: "Pixel".into(),
             connect_timeout: None,
             request_timeout: Some(Duration::from_millis(1_500)),
@@ -766,7 +525,7 @@ mod tests {
             org: "acme".into(),
             client: twostep_core::ClientKind::Mobile,
             scope: twostep_core::SessionScope::Full,
-            expires_at: 5_000,
+            expires_at: UnixTime::from_secs(5_000),
             device_id: Some("d1".into()),
         };
         let step = twostep_core::SignInStep::PasscodeSetup {
@@ -780,15 +539,10 @@ mod tests {
         };
         assert_eq!(requirement, PasscodeRequirement::Required);
         assert_eq!(
-            (
-                policy.min_length,
-                policy.max_failed_attempts,
-                policy.lock_timeout_secs,
-                policy.wipe_vault
-            ),
-            (6, 10, 300, true)
+            (policy.min_length, policy.max_failed_attempts, policy.lock_timeout, policy.wipe_vault),
+            (6, 10, Duration::from_secs(300), true)
         );
-        assert_eq!(session.expires_at, time(5_000));
+        assert_eq!(session.expires_at, wire_time(5_000));
         assert_eq!(session.device_id.as_deref(), Some("d1"));
     }
 }

@@ -8,6 +8,7 @@ mod args;
 mod commands;
 mod input;
 mod output;
+mod time;
 
 use clap::Parser;
 use std::process::ExitCode;

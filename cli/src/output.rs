@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 use twostep_core::{
     CodePrompt, PasscodePolicy, PasscodeState, PasscodeStatus, Registration, SessionInfo,
-    TwostepError,
+    TwostepError, UnixTime,
 };
 
 /// Process exit codes; see `args::EXIT_CODES_HELP`.
@@ -43,6 +43,7 @@ impl Exit {
             TwostepError::SetupRequired { .. } => Exit::SetupRequired,
             TwostepError::DeviceRevoked => Exit::DeviceRevoked,
             TwostepError::InvalidInput { .. }
+            | TwostepError::NoServer
             | TwostepError::PasscodeTooWeak { .. }
             | TwostepError::PasscodeNotSet
             | TwostepError::Authenticator { .. } => Exit::Usage,
@@ -101,8 +102,11 @@ impl From<TwostepError> for Failure {
             TwostepError::PasscodeIncorrect { attempts_left, .. } => {
                 details.insert("attempts_left".into(), json!(attempts_left));
             }
+            TwostepError::Rejected { reason, .. } => {
+                details.insert("reason".into(), json!(reason.as_str()));
+            }
             TwostepError::Authenticator { reason, entries, .. } => {
-                details.insert("reason".into(), json!(reason));
+                details.insert("reason".into(), json!(reason.as_str()));
                 if !entries.is_empty() {
                     let entries: Vec<Value> = entries
                         .iter()
@@ -116,11 +120,11 @@ impl From<TwostepError> for Failure {
             }
             _ => {}
         }
-        if let Some(until) = error.locked_until() {
-            details.insert("locked_until".into(), json!(until));
+        if let Some(until) = error.next_attempt_at() {
+            details.insert("locked_until".into(), json!(until.as_secs()));
         }
-        if let Some(secs) = error.retry_after_secs() {
-            details.insert("retry_after_secs".into(), json!(secs));
+        if let Some(wait) = error.retry_after() {
+            details.insert("retry_after_secs".into(), json!(wait.as_secs()));
         }
         Self {
             code: error.code().to_owned(),
@@ -180,7 +184,7 @@ pub fn session_json(session: &SessionInfo) -> Value {
         "org": session.org,
         "client": session.client.as_str(),
         "scope": match session.scope { twostep_core::SessionScope::Full => "full", twostep_core::SessionScope::SetupOnly => "setup_only" },
-        "expires_at": session.expires_at,
+        "expires_at": session.expires_at.as_secs(),
         "device_id": session.device_id,
     })
 }
@@ -193,7 +197,7 @@ pub fn registration_json(registration: &Registration) -> Value {
         "username": registration.username,
         "org": registration.org,
         "server_url": registration.server_url,
-        "registered_at": registration.registered_at,
+        "registered_at": registration.registered_at.as_secs(),
         "passcode_policy": registration.passcode_policy.as_ref().map(policy_json),
     })
 }
@@ -225,7 +229,7 @@ pub fn passcode_status_str(status: PasscodeStatus) -> &'static str {
 pub fn passcode_json(state: &PasscodeState) -> Value {
     json!({
         "status": passcode_status_str(state.status),
-        "locked_until": match state.status { PasscodeStatus::LockedOut { until } => Some(until), _ => None },
+        "locked_until": match state.status { PasscodeStatus::LockedOut { until } => Some(until.as_secs()), _ => None },
         "failed_attempts": state.failed_attempts,
         "attempts_left": state.attempts_left,
         "policy": policy_json(&state.policy),
@@ -233,7 +237,7 @@ pub fn passcode_json(state: &PasscodeState) -> Value {
 }
 
 /// One line about the passcode's state.
-pub fn passcode_text(state: &PasscodeState, now: u64) -> String {
+pub fn passcode_text(state: &PasscodeState, now: UnixTime) -> String {
     let rule = match state.policy.requirement {
         twostep_core::PasscodeRequirement::Required => "required by the organization",
         twostep_core::PasscodeRequirement::Optional => "optional",
@@ -243,7 +247,7 @@ pub fn passcode_text(state: &PasscodeState, now: u64) -> String {
         PasscodeStatus::Locked => "set, locked".to_owned(),
         PasscodeStatus::Unlocked => "set, unlocked".to_owned(),
         PasscodeStatus::LockedOut { until } => {
-            format!("locked out for {} s more", until.saturating_sub(now))
+            format!("locked out until {}", crate::time::at(until, now))
         }
         PasscodeStatus::Wiped => {
             "local data wiped after too many wrong passcodes; sign in again".to_owned()
@@ -277,14 +281,14 @@ pub fn prompt_json(prompt: &CodePrompt) -> Value {
         "channel": prompt.channel.as_str(),
         "masked_destination": prompt.masked_destination,
         "code_length": prompt.code_length,
-        "resend_after": prompt.resend_after,
+        "resend_after": prompt.resend_after.map(UnixTime::as_secs),
         "attempts_left": prompt.attempts_left,
         "other_channels": prompt.other_channels.iter().map(|c| json!({
             "channel": c.channel.as_str(),
             "masked_destination": c.masked_destination,
         })).collect::<Vec<_>>(),
         "recovery_available": prompt.recovery_available,
-        "expires_at": prompt.expires_at,
+        "expires_at": prompt.expires_at.as_secs(),
     })
 }
 
@@ -304,6 +308,7 @@ pub fn prompt_text(prompt: &CodePrompt) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn errors_map_to_the_documented_exit_codes() {
@@ -311,7 +316,7 @@ mod tests {
             (TwostepError::InvalidCredentials, 3),
             (TwostepError::InvalidCode { attempts_left: 2 }, 4),
             (TwostepError::ChallengeExpired, 4),
-            (TwostepError::RateLimited { retry_after_secs: 5 }, 5),
+            (TwostepError::RateLimited { retry_after: Duration::from_secs(5) }, 5),
             (TwostepError::AccountLocked, 5),
             (TwostepError::Offline { message: "refused".into() }, 6),
             (TwostepError::Timeout, 6),
@@ -319,8 +324,22 @@ mod tests {
             (TwostepError::DeviceRevoked, 8),
             (TwostepError::InvalidInput { field: "f".into(), message: "m".into() }, 2),
             (TwostepError::CorruptState { message: "m".into() }, 1),
-            (TwostepError::PasscodeIncorrect { attempts_left: Some(3), locked_until: None }, 9),
-            (TwostepError::PasscodeLockedOut { until: 9 }, 5),
+            (
+                TwostepError::PasscodeIncorrect {
+                    attempts_left: Some(3),
+                    next_attempt_at: None,
+                    retry_after: None,
+                },
+                9,
+            ),
+            (
+                TwostepError::PasscodeLockedOut {
+                    until: UnixTime::from_secs(9),
+                    retry_after: Duration::from_secs(9),
+                },
+                5,
+            ),
+            (TwostepError::NoServer, 2),
             (TwostepError::Locked, 10),
             (TwostepError::PasscodeRequired, 10),
             (TwostepError::Wiped, 11),
@@ -337,11 +356,14 @@ mod tests {
         let failure = Failure::from(TwostepError::InvalidCode { attempts_left: 2 });
         assert_eq!(failure.code, "invalid_code");
         assert_eq!(failure.details["attempts_left"], 2);
-        let failure = Failure::from(TwostepError::RateLimited { retry_after_secs: 30 });
+        let failure =
+            Failure::from(TwostepError::RateLimited { retry_after: Duration::from_secs(30) });
         assert_eq!(failure.details["retry_after_secs"], 30);
+        assert_eq!(failure.message, "too many attempts; retry in 30 s");
         let failure = Failure::from(TwostepError::PasscodeIncorrect {
             attempts_left: Some(4),
-            locked_until: Some(77),
+            next_attempt_at: Some(UnixTime::from_secs(77)),
+            retry_after: Some(Duration::from_secs(60)),
         });
         assert_eq!(
             (failure.details["attempts_left"].clone(), failure.details["locked_until"].clone()),

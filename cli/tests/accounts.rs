@@ -67,7 +67,7 @@ impl Device {
             .unwrap()
             .iter()
             .map(|a| {
-                format!("{}:{}", a["issuer"].as_str().unwrap(), a["account"].as_str().unwrap())
+                format!("{}:{}", a["issuer"].as_str().unwrap_or(""), a["account"].as_str().unwrap())
             })
             .collect()
     }
@@ -200,11 +200,8 @@ fn imports_detect_the_format_report_duplicates_and_refuse_bad_files_whole() {
 fn with_a_passcode_accounts_need_it_and_exports_need_it_again() {
     let device = Device::new();
     device.ok(&["accounts", "add", GITHUB], "");
-    // `passcode` wants a server URL; it does not contact it.
-    device.ok(
-        &["--server", "http://127.0.0.1:9", "--passcode-stdin", "passcode", "set"],
-        &format!("{PIN}\n"),
-    );
+    // The passcode needs no server either.
+    device.ok(&["--passcode-stdin", "passcode", "set"], &format!("{PIN}\n"));
 
     // Locked at every run: no passcode, a wrong one, the right one.
     let (code, value) = device.json(&["accounts", "list"], "");
@@ -278,4 +275,27 @@ fn with_a_passcode_accounts_need_it_and_exports_need_it_again() {
     );
     assert_eq!(report["added"].as_array().unwrap().len(), 1);
     assert_eq!(other.labels(""), ["GitHub:alice"]);
+}
+
+#[test]
+fn an_issuer_mismatch_is_shown_when_added_listed_and_imported() {
+    let device = Device::new();
+    let phishy = "otpauth://totp/Google:alice?secret=GEZDGNBVGY3TQOJQ&issuer=Evil";
+    let added = device.ok(&["accounts", "add", phishy], "");
+    assert_eq!(added["account"]["issuer"], "Evil");
+    assert_eq!(added["account"]["warnings"][0]["code"], "issuer_mismatch");
+    let text = String::from_utf8(device.run(&["accounts", "list"], "").stdout).unwrap();
+    assert!(text.contains("(!)") && text.contains("Warning (issuer_mismatch)"), "{text}");
+    let listed = device.ok(&["accounts", "list"], "");
+    assert_eq!(listed["accounts"][0]["warnings"][0]["label_issuer"], "Google");
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("uris.txt");
+    std::fs::write(&file, "otpauth://totp/PayPal:bob?secret=JBSWY3DPEHPK3PXP&issuer=Pay\n")
+        .unwrap();
+    let imported = device.ok(&["accounts", "import", file.to_str().unwrap()], "");
+    assert_eq!(imported["warnings"][0]["warning"]["code"], "issuer_mismatch", "{imported}");
+    let output =
+        device.run(&["accounts", "import", "--format", "uris", file.to_str().unwrap()], "");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("Skipped"), "a duplicate now");
 }

@@ -14,20 +14,26 @@ const PASSWORD: &str = "correct-horse-battery";
 
 /// The binary with `--server` and `--data-dir` for one simulated machine.
 struct Twostep {
-    server: String,
+    server: Option<String>,
     data_dir: PathBuf,
 }
 
 impl Twostep {
     fn new(h: &Harness, name: &str) -> Self {
-        Self { server: h.url(), data_dir: h.scratch(name) }
+        Self { server: Some(h.url()), data_dir: h.scratch(name) }
+    }
+
+    /// The same machine, run without `--server`.
+    fn without_server(&self) -> Self {
+        Self { server: None, data_dir: self.data_dir.clone() }
     }
 
     fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_twostep"));
+        if let Some(server) = &self.server {
+            command.arg("--server").arg(server);
+        }
         command
-            .arg("--server")
-            .arg(&self.server)
             .arg("--data-dir")
             .arg(&self.data_dir)
             .args(["--timeout", "20"])
@@ -271,16 +277,9 @@ async fn usage_errors_exit_2_and_help_documents_the_exit_codes() {
     let output = cli.run(&["sign-in", "someone", "--continue", "--code", "123456"], "").await;
     assert_eq!(output.status.code(), Some(4), "nothing pending to continue");
 
-    let output = tokio::task::spawn_blocking(|| {
-        Command::new(env!("CARGO_BIN_EXE_twostep"))
-            .arg("status")
-            .env_remove("TWOSTEP_SERVER")
-            .output()
-    })
-    .await
-    .unwrap()
-    .unwrap();
-    assert_eq!(output.status.code(), Some(2), "--server is required");
+    let fresh = Twostep::new(&h, "fresh").without_server();
+    let (exit, v) = fresh.json(&["sign-in", "someone", "--password-stdin"], "pw\n").await;
+    assert_eq!((exit, v["error"]["code"].as_str()), (2, Some("no_server")), "{v}");
     let output = tokio::task::spawn_blocking(|| {
         Command::new(env!("CARGO_BIN_EXE_twostep")).arg("--help").output()
     })
@@ -308,4 +307,29 @@ async fn a_foreign_data_dir_is_refused_and_left_alone() {
     let (exit, v) = cli.json(&["status"], "").await;
     assert_eq!((exit, v["error"]["code"].as_str()), (1, Some("foreign_state")), "{v}");
     assert_eq!(std::fs::read_to_string(cli.data_dir.join("state/notes.txt")).unwrap(), "mine");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_data_dir_that_signed_in_uses_its_server_and_prints_local_times() {
+    let h = Harness::start().await;
+    user(&h, "acme", false, "frank").await;
+    let cli = Twostep::new(&h, "desk");
+    let (exit, v) = cli.json(&["sign-in", "frank", "--password-stdin"], &stdin_password()).await;
+    assert_eq!(exit, 0, "{v}");
+
+    // No --server from here on: the data dir remembers where it signed in.
+    let local = cli.without_server();
+    let (exit, v) = local.json(&["status", "--online"], "").await;
+    assert_eq!(exit, 0, "{v}");
+    assert_eq!(v["server_url"].as_str(), Some(format!("{}/", h.url()).as_str()));
+    assert!(v["session"]["expires_at"].as_u64().unwrap() > now(), "JSON keeps Unix seconds");
+    let output = local.run(&["status"], "").await;
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains(&format!("Server:       {}/", h.url())), "{text}");
+    let session = text.lines().find(|l| l.starts_with("Session:")).unwrap();
+    assert!(session.contains("expires 20") && session.contains("(in "), "local time: {session}");
+    let unix_prefix = &now().to_string()[..6];
+    assert!(!text.contains(unix_prefix), "no raw Unix seconds in the text: {text}");
+    let (exit, v) = local.json(&["sign-out"], "").await;
+    assert_eq!((exit, v["server_confirmed"].as_bool()), (0, Some(true)), "{v}");
 }

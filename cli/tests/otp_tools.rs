@@ -105,7 +105,7 @@ fn uri_parse_prints_the_account_as_json() {
         value,
         serde_json::json!({
             "type": "totp", "issuer": "ACME Co", "account": "john@example.com", "secret": "JBSWY3DPEHPK3PXP",
-            "algorithm": "SHA256", "digits": 8, "period": 60
+            "algorithm": "SHA256", "digits": 8, "period": 60, "warnings": []
         })
     );
     let output =
@@ -161,4 +161,35 @@ fn uri_parse_reports_typed_errors_on_stderr() {
             .code(),
         Some(2)
     );
+}
+
+#[test]
+fn uri_parse_shows_an_issuer_mismatch_and_refuses_what_would_change() {
+    let output = twostep(
+        &["uri", "parse"],
+        "otpauth://totp/Google:alice?secret=JBSWY3DPEHPK3PXP&issuer=Evil%20Corp",
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    let value: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(value["issuer"], "Evil Corp", "the parameter wins");
+    assert_eq!(value["warnings"][0]["code"], "issuer_mismatch");
+    assert_eq!(value["warnings"][0]["label_issuer"], "Google");
+    assert!(text.contains("Warning (issuer_mismatch)"), "{text}");
+
+    let no_issuer = twostep(&["uri", "parse"], "otpauth://totp/alice?secret=JBSWY3DPEHPK3PXP");
+    let value: Value = serde_json::from_str(&stdout(&no_issuer)).unwrap();
+    assert_eq!(value["issuer"], Value::Null, "absent, not empty");
+
+    for (uri, reason) in [
+        ("otpauth://totp/A:b?secret=JBSWY3DPE", "invalid_secret_length"),
+        ("otpauth://hotp/A:b?secret=JBSWY3DPEHPK3PXP", "missing_counter"),
+    ] {
+        let output = twostep(&["--json", "uri", "parse"], uri);
+        assert_eq!(output.status.code(), Some(2), "{uri}");
+        let value: Value = serde_json::from_str(&stdout(&output)).unwrap();
+        assert_eq!(value["error"]["reason"], reason, "{uri}");
+    }
+    let output = twostep(&["code", "--secret", "JBSWY3DPE"], "");
+    assert_eq!(output.status.code(), Some(2), "never truncated to JBSWY3DP");
 }

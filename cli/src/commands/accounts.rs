@@ -5,9 +5,10 @@ use serde_json::{Value, json};
 use std::io::Write;
 use std::path::Path;
 use twostep_core::authenticator::{
-    self, AccountId, AccountInfo, Detected, ImportFormat, ImportReport, OffsetSource, OtpKind,
+    self, AccountId, AccountInfo, AccountWarning, Detected, ImportFormat, ImportReport,
+    OffsetSource, OtpKind,
 };
-use twostep_core::{PasscodeStatus, Twostep, TwostepError};
+use twostep_core::{AuthenticatorReason, PasscodeStatus, Twostep, TwostepError, UnixTime};
 use zeroize::Zeroizing;
 
 use super::{now, passcode};
@@ -57,30 +58,36 @@ fn run_command(
                 })?,
                 uri => Zeroizing::new(uri.to_owned()),
             };
-            let account = app.add_account_uri(uri.trim())?;
+            let account = app.authenticator().add_uri(uri.trim())?;
             out.success(
                 json!({"status": "added", "account": account_json(&account)}),
-                &format!("Added {}.", line(&account)),
+                &format!("Added {}.{}", line(&account), warnings_text(&account.warnings)),
             );
         }
         AccountsCommand::List => {
-            let accounts = app.accounts()?;
-            let text = accounts.iter().map(line).collect::<Vec<_>>().join("\n");
+            let accounts = app.authenticator().accounts()?;
+            let text = accounts
+                .iter()
+                .map(|a| format!("{}{}", line(a), warnings_text(&a.warnings)))
+                .collect::<Vec<_>>()
+                .join("\n");
             out.success(
                 json!({"accounts": accounts.iter().map(account_json).collect::<Vec<_>>()}),
                 &text,
             );
         }
-        AccountsCommand::Codes { time } => codes(app, time.unwrap_or_else(now), out)?,
+        AccountsCommand::Codes { time } => {
+            codes(app, time.map_or_else(now, UnixTime::from_secs), out)?
+        }
         AccountsCommand::Hotp { id } => {
-            let code = app.next_hotp_code(AccountId(*id))?;
+            let code = app.authenticator().next_hotp_code(AccountId(*id))?;
             out.success(
                 json!({"id": code.id.0, "code": code.code, "counter": code.counter}),
                 &code.code,
             );
         }
         AccountsCommand::Delete { id } => {
-            app.delete_account(AccountId(*id))?;
+            app.authenticator().delete(AccountId(*id))?;
             out.success(json!({"status": "deleted", "id": id}), &format!("Deleted account {id}."));
         }
         AccountsCommand::Import { file, format, password_stdin } => {
@@ -91,9 +98,9 @@ fn run_command(
     Ok(())
 }
 
-fn codes(app: &Twostep, time: u64, out: Printer) -> Result<(), Failure> {
-    let list = app.codes(time)?;
-    let accounts = app.accounts()?;
+fn codes(app: &Twostep, time: UnixTime, out: Printer) -> Result<(), Failure> {
+    let list = app.authenticator().codes(time)?;
+    let accounts = app.authenticator().accounts()?;
     let label = |id: AccountId| accounts.iter().find(|a| a.id == id).map(label).unwrap_or_default();
     if list.offset_warning {
         out.note(&format!(
@@ -139,7 +146,7 @@ fn codes(app: &Twostep, time: u64, out: Printer) -> Result<(), Failure> {
         .collect();
     out.success(
         json!({
-            "time": list.time,
+            "time": list.time.as_secs(),
             "offset_ms": list.correction.offset_ms,
             "offset_source": source_str(list.correction.source),
             "offset_warning": list.offset_warning,
@@ -172,10 +179,10 @@ fn import(
         })?,
     };
     let report = match detected {
-        Detected::Import(format) => app.import(format, &bytes),
+        Detected::Import(format) => app.authenticator().import(format, &bytes),
         Detected::TwostepExport => {
             let password = Input::new().password(password_stdin, "the export")?;
-            app.import_encrypted_export(&bytes, &password)
+            app.authenticator().import_encrypted(&bytes, &password)
         }
     };
     let report = report.inspect_err(|e| {
@@ -185,7 +192,23 @@ fn import(
             }
         }
     })?;
-    out.success(report_json(&report), &report_text(&report));
+    // The accounts added with a warning, so that a phishing signal is seen at import too.
+    let warned: Vec<AccountInfo> = app
+        .authenticator()
+        .accounts()?
+        .into_iter()
+        .filter(|a| report.added.contains(&a.id) && !a.warnings.is_empty())
+        .collect();
+    let mut value = report_json(&report);
+    value["warnings"] = warned
+        .iter()
+        .flat_map(|a| a.warnings.iter().map(|w| json!({"id": a.id.0, "warning": warning_json(w)})))
+        .collect();
+    let mut text = report_text(&report);
+    for account in &warned {
+        text.push_str(&format!("\n{}{}", line(account), warnings_text(&account.warnings)));
+    }
+    out.success(value, &text);
     Ok(())
 }
 
@@ -198,15 +221,16 @@ fn export(
     out: Printer,
 ) -> Result<(), Failure> {
     let mut input = Input::new();
-    let state = app.passcode_state(now())?;
+    let state = app.passcode().state(now())?;
     let passcode = match state.status {
         PasscodeStatus::LockedOut { until } => {
-            return Err(TwostepError::PasscodeLockedOut { until }.into());
+            let retry_after = now().until(until);
+            return Err(TwostepError::PasscodeLockedOut { until, retry_after }.into());
         }
         PasscodeStatus::Locked | PasscodeStatus::Unlocked => {
             let passcode = input.passcode(passcode_stdin, "Passcode (to export): ")?;
             if state.status == PasscodeStatus::Locked {
-                app.unlock(&passcode, now())?;
+                app.passcode().unlock(&passcode, now())?;
             }
             Some(passcode)
         }
@@ -214,7 +238,7 @@ fn export(
     };
     let passcode = passcode.as_ref().map(|p| p.as_str());
     let text: Zeroizing<String> = if plain {
-        app.export_plain(passcode, now())?
+        app.authenticator().export_plain(passcode, now())?
     } else {
         let password = input.password(password_stdin, "the export")?;
         if !password_stdin {
@@ -223,9 +247,9 @@ fn export(
                 return Err(Failure::usage("the two passwords differ"));
             }
         }
-        Zeroizing::new(app.export_encrypted(passcode, &password, now())?)
+        Zeroizing::new(app.authenticator().export_encrypted(passcode, &password, now())?)
     };
-    let count = app.accounts()?.len();
+    let count = app.authenticator().accounts()?.len();
     match output {
         None if out.json => {
             out.success(json!({"status": "exported", "accounts": count, "encrypted": !plain, "data": text.as_str()}), "");
@@ -277,7 +301,7 @@ fn read_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, Failure> {
         .map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(Failure::from(TwostepError::Authenticator {
-            reason: "too_large".to_owned(),
+            reason: AuthenticatorReason::TooLarge,
             message: format!(
                 "{}: the file is too large (at most {MAX_FILE_BYTES} bytes)",
                 path.display()
@@ -289,11 +313,27 @@ fn read_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, Failure> {
 }
 
 fn label(account: &AccountInfo) -> String {
-    match (account.issuer.is_empty(), account.name.is_empty()) {
-        (false, false) => format!("{}:{}", account.issuer, account.name),
-        (false, true) => account.issuer.clone(),
-        _ => account.name.clone(),
+    match (account.issuer.as_deref(), account.name.is_empty()) {
+        (Some(issuer), false) => format!("{issuer}:{}", account.name),
+        (Some(issuer), true) => issuer.to_owned(),
+        (None, _) => account.name.clone(),
     }
+}
+
+/// Each warning on its own line, for the text output (empty without warnings).
+pub(crate) fn warnings_text(warnings: &[AccountWarning]) -> String {
+    warnings.iter().map(|w| format!("\n      Warning ({}): {w}.", w.code())).collect()
+}
+
+/// A warning in the JSON output: `{"code", "message", ...its fields}`.
+pub(crate) fn warning_json(warning: &AccountWarning) -> Value {
+    let mut value = serde_json::to_value(warning).unwrap_or_default();
+    if let Some(object) = value.as_object_mut() {
+        object.remove("kind");
+        object.insert("code".into(), json!(warning.code()));
+        object.insert("message".into(), json!(warning.to_string()));
+    }
+    value
 }
 
 fn line(account: &AccountInfo) -> String {
@@ -313,7 +353,8 @@ fn line(account: &AccountInfo) -> String {
         OtpKind::Steam => "steam".to_owned(),
     };
     let group = account.group.as_deref().map(|g| format!("  [{g}]")).unwrap_or_default();
-    format!("{:>4}  {}  ({kind}){group}", account.id.0, label(account))
+    let flag = if account.warnings.is_empty() { "" } else { "  (!)" };
+    format!("{:>4}  {}  ({kind}){group}{flag}", account.id.0, label(account))
 }
 
 fn account_json(account: &AccountInfo) -> Value {
@@ -327,6 +368,7 @@ fn account_json(account: &AccountInfo) -> Value {
         "digits": account.digits,
         "period": account.period,
         "counter": account.counter,
+        "warnings": account.warnings.iter().map(warning_json).collect::<Vec<_>>(),
     })
 }
 

@@ -11,7 +11,7 @@ mod unregister;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use twostep_core::{Config, FileKeyStore, Twostep, TwostepError};
+use twostep_core::{Config, FileKeyStore, Twostep, TwostepError, UnixTime};
 
 use crate::args::{Cli, Command};
 use crate::output::{Failure, Printer};
@@ -23,11 +23,6 @@ pub async fn run(cli: Cli, out: Printer) -> Result<(), Failure> {
         Command::Code(args) => return otp_tools::code(args, out),
         Command::Uri(command) => return otp_tools::uri(command, out),
         _ => {}
-    }
-    let mut cli = cli;
-    if matches!(cli.command, Command::Accounts(_)) && cli.server.is_none() {
-        // The authenticator never talks to the server; the core still wants a URL.
-        cli.server = Some(OFFLINE_SERVER.to_owned());
     }
     let device_name = match &cli.command {
         Command::SignIn(args) => args.device_name.clone(),
@@ -55,19 +50,14 @@ pub async fn run(cli: Cli, out: Printer) -> Result<(), Failure> {
     }
 }
 
-/// The server URL given to the core for commands that never contact it.
-const OFFLINE_SERVER: &str = "http://localhost";
-
-/// Unix seconds now: the CLI is the outer layer that reads the clock.
-fn now() -> u64 {
-    twostep_core::SystemClock::now_unix_secs()
+/// Now: the CLI is the outer layer that reads the clock.
+fn now() -> UnixTime {
+    twostep_core::SystemClock::unix_now()
 }
 
+/// Opens the data dir. Without `--server`, a data dir that signed in before talks to the
+/// server it signed in to, and the authenticator and the passcode need none.
 fn open(cli: &Cli, device_name: Option<String>) -> Result<Twostep, Failure> {
-    let server = cli
-        .server
-        .clone()
-        .ok_or_else(|| Failure::usage("--server URL (or TWOSTEP_SERVER) is required"))?;
     let data_dir = match &cli.data_dir {
         Some(dir) => dir.clone(),
         None => {
@@ -78,7 +68,8 @@ fn open(cli: &Cli, device_name: Option<String>) -> Result<Twostep, Failure> {
     let key_store = FileKeyStore::open_or_create(&key_file)
         .map_err(|e| Failure::from(TwostepError::KeyStore { message: e.to_string() }))?;
 
-    let mut config = Config::new(&data_dir, server);
+    let mut config = Config::local(&data_dir);
+    config.server.url = cli.server.clone();
     config.server.request_timeout = Duration::from_secs(cli.timeout.max(1));
     config.server.connect_timeout = Duration::from_secs(cli.timeout.clamp(1, 10));
     if let Some(path) = &cli.ca_cert {

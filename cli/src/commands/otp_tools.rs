@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 use std::io::Read;
-use twostep_otp::{Algorithm, NewAccount, Otp, OtpKind, Secret};
+use twostep_otp::{Algorithm, NewAccount, Otp, OtpKind, Secret, UnixTime};
 use zeroize::Zeroizing;
 
 use crate::args::{CodeArgs, UriCommand};
@@ -45,11 +45,11 @@ pub fn code(args: &CodeArgs, out: Printer) -> Result<(), Failure> {
         return Ok(());
     }
     let otp = Otp::totp(secret, algorithm, args.digits, args.period)?;
-    let time = args.time.unwrap_or_else(twostep_core::SystemClock::now_unix_secs);
+    let time = args.time.map_or_else(twostep_core::SystemClock::unix_now, UnixTime::from_secs);
     let code = otp.code_at(time).unwrap_or_default();
-    let remaining = args.period - (time % u64::from(args.period)) as u32;
+    let remaining = args.period - (time.as_secs() % u64::from(args.period)) as u32;
     out.success(
-        json!({"code": code, "time": time, "period": args.period, "seconds_remaining": remaining}),
+        json!({"code": code, "time": time.as_secs(), "period": args.period, "seconds_remaining": remaining}),
         &code,
     );
     Ok(())
@@ -71,7 +71,8 @@ pub fn uri(command: &UriCommand, out: Printer) -> Result<(), Failure> {
             }
             let account = twostep_otp::uri::parse(line)?;
             let value = account_json(&account);
-            out.success(value.clone(), &value.to_string());
+            let text = format!("{value}{}", super::accounts::warnings_text(&account.warnings));
+            out.success(value, &text);
             Ok(())
         }
     }
@@ -87,6 +88,7 @@ pub fn account_json(account: &NewAccount) -> Value {
         "secret": otp.secret().to_base32().as_str(),
         "algorithm": otp.algorithm().as_str(),
         "digits": otp.digits(),
+        "warnings": account.warnings.iter().map(super::accounts::warning_json).collect::<Vec<_>>(),
     });
     match otp.kind() {
         OtpKind::Hotp => value["counter"] = json!(otp.counter()),

@@ -15,17 +15,17 @@ use crate::output::{Failure, Printer, passcode_json, passcode_text};
 
 /// Unlocks when a passcode locks the account data; a no-op otherwise.
 pub fn unlock_if_locked(app: &Twostep, from_stdin: bool, out: Printer) -> Result<(), Failure> {
-    match app.passcode_state(now())?.status {
+    match app.passcode().state(now())?.status {
         PasscodeStatus::Locked => {
             let passcode = Input::new().passcode(from_stdin, "Passcode: ")?;
-            let result = app.unlock(&passcode, now())?;
+            let result = app.passcode().unlock(&passcode, now())?;
             if result.change_required {
                 out.note("Your passcode no longer meets the organization's policy; change it: twostep passcode change");
             }
             Ok(())
         }
         PasscodeStatus::LockedOut { until } => {
-            Err(TwostepError::PasscodeLockedOut { until }.into())
+            Err(TwostepError::PasscodeLockedOut { until, retry_after: now().until(until) }.into())
         }
         PasscodeStatus::NotSet | PasscodeStatus::Unlocked | PasscodeStatus::Wiped => Ok(()),
     }
@@ -33,13 +33,14 @@ pub fn unlock_if_locked(app: &Twostep, from_stdin: bool, out: Printer) -> Result
 
 /// `twostep unlock`.
 pub fn unlock(app: &Twostep, from_stdin: bool, out: Printer) -> Result<(), Failure> {
-    let status = app.passcode_state(now())?.status;
+    let status = app.passcode().state(now())?.status;
     if let PasscodeStatus::LockedOut { until } = status {
-        return Err(TwostepError::PasscodeLockedOut { until }.into());
+        let retry_after = now().until(until);
+        return Err(TwostepError::PasscodeLockedOut { until, retry_after }.into());
     }
     let passcode = Input::new().passcode(from_stdin, "Passcode: ")?;
-    let result = app.unlock(&passcode, now())?;
-    let state = app.passcode_state(now())?;
+    let result = app.passcode().unlock(&passcode, now())?;
+    let state = app.passcode().state(now())?;
     out.success(
         json!({"status": "unlocked", "change_required": result.change_required, "passcode": passcode_json(&state)}),
         if result.change_required {
@@ -61,7 +62,7 @@ pub fn run(
     let mut input = Input::new();
     match command {
         PasscodeCommand::Status => {
-            let state = app.passcode_state(now())?;
+            let state = app.passcode().state(now())?;
             out.success(
                 passcode_json(&state),
                 &format!("Passcode: {}", passcode_text(&state, now())),
@@ -69,18 +70,18 @@ pub fn run(
         }
         PasscodeCommand::Set => {
             let passcode = input.new_passcode(from_stdin)?;
-            app.set_passcode(&passcode, now())?;
+            app.passcode().set(&passcode, now())?;
             out.success(json!({"status": "passcode_set"}), "Passcode set.");
         }
         PasscodeCommand::Change => {
             let current = input.passcode(from_stdin, "Current passcode: ")?;
             let new = input.new_passcode(from_stdin)?;
-            app.change_passcode(&current, &new, now())?;
+            app.passcode().change(&current, &new, now())?;
             out.success(json!({"status": "passcode_changed"}), "Passcode changed.");
         }
         PasscodeCommand::Remove => {
             let current = input.passcode(from_stdin, "Current passcode: ")?;
-            app.remove_passcode(&current, now())?;
+            app.passcode().remove(&current, now())?;
             out.success(json!({"status": "passcode_removed"}), "Passcode removed.");
         }
         PasscodeCommand::Reset { yes } => {
@@ -89,7 +90,7 @@ pub fn run(
                     "this erases the account's local data (registration, session, passcode, authenticator vault); add --yes",
                 ));
             }
-            app.reset_local_data()?;
+            app.passcode().reset_local_data()?;
             out.success(json!({"status": "reset"}), "The local data was erased; sign in again.");
         }
     }

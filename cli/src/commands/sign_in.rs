@@ -43,7 +43,7 @@ pub async fn run(
         && !args.with_password
         && status.registration.as_ref().is_some_and(|r| r.username == username)
     {
-        let session = app.open_session(now()).await?;
+        let session = app.session()?.open_session(now()).await?;
         out.success(
             json!({"status": "signed_in", "method": "device_key", "session": session_json(&session)}),
             &format!("Signed in as {} ({}) with this device's key.", session.username, session.org),
@@ -51,7 +51,7 @@ pub async fn run(
         return Ok(());
     } else {
         let password = input.password(args.password_stdin, &username)?;
-        app.sign_in(&username, &password, client, now()).await?
+        app.session()?.sign_in(&username, &password, client, now()).await?
     };
     CodeStep { app, args, out, input, switched: args.channel.is_none(), passcode_stdin }
         .drive(step)
@@ -83,16 +83,18 @@ impl CodeStep<'_> {
                 self.switched = true;
                 let channel = Channel::from(channel);
                 if prompt.channel != channel {
-                    step = SignInStep::CodeRequired(self.app.switch_channel(channel, now()).await?);
+                    step = SignInStep::CodeRequired(
+                        self.app.session()?.switch_channel(channel, now()).await?,
+                    );
                     continue;
                 }
             }
             if let Some(recovery) = recovery_code.take() {
-                step = self.app.use_recovery_code(&recovery, now()).await?;
+                step = self.app.session()?.use_recovery_code(&recovery, now()).await?;
                 continue;
             }
             if let Some(code) = code.take() {
-                step = self.app.submit_code(&code, now()).await?;
+                step = self.app.session()?.submit_code(&code, now()).await?;
                 continue;
             }
             step = self.interactive(prompt).await?;
@@ -115,19 +117,23 @@ impl CodeStep<'_> {
             .with("prompt", prompt_json(&prompt)));
         };
         let answer = match line.trim() {
-            "resend" => self.app.resend_code(now()).await.map(SignInStep::CodeRequired),
+            "resend" => self.app.session()?.resend_code(now()).await.map(SignInStep::CodeRequired),
             "recovery" => {
                 self.out.note("Enter a recovery code:");
                 match self.input.line()? {
-                    Some(recovery) => self.app.use_recovery_code(&recovery, now()).await,
+                    Some(recovery) => self.app.session()?.use_recovery_code(&recovery, now()).await,
                     None => return Err(Failure::usage("no recovery code given")),
                 }
             }
             word if Channel::parse(word).is_some() => {
                 let channel = Channel::parse(word).unwrap_or(prompt.channel);
-                self.app.switch_channel(channel, now()).await.map(SignInStep::CodeRequired)
+                self.app
+                    .session()?
+                    .switch_channel(channel, now())
+                    .await
+                    .map(SignInStep::CodeRequired)
             }
-            typed => self.app.submit_code(typed, now()).await,
+            typed => self.app.session()?.submit_code(typed, now()).await,
         };
         match answer {
             Ok(step) => Ok(step),
@@ -165,7 +171,7 @@ impl CodeStep<'_> {
                 let passcode_set = self.args.set_passcode;
                 if passcode_set {
                     let passcode = self.input.new_passcode(self.passcode_stdin)?;
-                    self.app.set_passcode(&passcode, now())?;
+                    self.app.passcode().set(&passcode, now())?;
                 }
                 let device = session.device_id.clone().unwrap_or_default();
                 let rule = match requirement {

@@ -7,7 +7,7 @@ use super::now;
 use crate::output::{Failure, Printer};
 
 pub async fn run(app: &Twostep, out: Printer) -> Result<(), Failure> {
-    let result = app.sign_out(now()).await?;
+    let result = app.session()?.sign_out(now()).await?;
     let text = match (result.was_signed_in, result.server_confirmed) {
         (false, _) => "Not signed in.",
         (true, true) => "Signed out.",

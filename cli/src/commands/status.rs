@@ -1,7 +1,7 @@
 //! `twostep status`: the local state, and with `--online` the server's view.
 
 use serde_json::{Value, json};
-use twostep_core::{Access, Status, Twostep};
+use twostep_core::{Access, Status, Twostep, UnixTime};
 
 use super::now;
 use crate::args::StatusArgs;
@@ -13,11 +13,11 @@ use crate::output::{
 pub async fn run(app: &Twostep, args: &StatusArgs, out: Printer) -> Result<(), Failure> {
     let mut two_step = None;
     if args.online {
-        let me = app.me(now()).await?;
+        let me = app.session()?.me(now()).await?;
         two_step = Some(me.two_step);
     }
     let status = app.status(now())?;
-    let passcode = app.passcode_state(now())?;
+    let passcode = app.passcode().state(now())?;
     let mut value = status_json(&status);
     value["passcode"] = passcode_json(&passcode);
     let mut text = status_text(&status, now());
@@ -65,15 +65,16 @@ fn status_json(status: &Status) -> Value {
         "pending_sign_in": status.pending_sign_in.as_ref().map(|p| json!({
             "username": p.username,
             "client": p.client.as_str(),
-            "started_at": p.started_at,
+            "started_at": p.started_at.as_secs(),
             "prompt": prompt_json(&p.prompt),
         })),
         "clock_offset_ms": status.clock_offset.map(|o| o.offset_ms),
     })
 }
 
-fn status_text(status: &Status, now: u64) -> String {
-    let mut lines = vec![format!("Server:       {}", status.server_url)];
+fn status_text(status: &Status, now: UnixTime) -> String {
+    let server = status.server_url.as_deref().unwrap_or("none yet (give --server to sign in)");
+    let mut lines = vec![format!("Server:       {server}")];
     lines.push(format!(
         "Access:       {}",
         match status.access {
@@ -85,8 +86,12 @@ fn status_text(status: &Status, now: u64) -> String {
     ));
     if let Some(r) = &status.registration {
         lines.push(format!(
-            "Device:       {} \"{}\" for {} ({})",
-            r.device_id, r.device_name, r.username, r.org
+            "Device:       {} \"{}\" for {} ({}), registered {}",
+            r.device_id,
+            r.device_name,
+            r.username,
+            r.org,
+            crate::time::local(r.registered_at)
         ));
         if let Some(p) = &r.passcode_policy {
             lines.push(format!(
@@ -100,15 +105,20 @@ fn status_text(status: &Status, now: u64) -> String {
     }
     if let Some(s) = &status.session {
         lines.push(format!(
-            "Session:      {} ({}) as {}, expires in {}",
+            "Session:      {} ({}) as {}, expires {}",
             s.username,
             s.org,
             s.client.as_str(),
-            duration(s.expires_at.saturating_sub(now))
+            crate::time::at(s.expires_at, now)
         ));
     }
     if let Some(p) = &status.pending_sign_in {
-        lines.push(format!("Pending:      sign-in of {}: {}", p.username, prompt_text(&p.prompt)));
+        lines.push(format!(
+            "Pending:      sign-in of {} started {}: {}",
+            p.username,
+            crate::time::local(p.started_at),
+            prompt_text(&p.prompt)
+        ));
     }
     if let Some(o) = status.clock_offset {
         lines.push(format!(
@@ -117,13 +127,4 @@ fn status_text(status: &Status, now: u64) -> String {
         ));
     }
     lines.join("\n")
-}
-
-fn duration(secs: u64) -> String {
-    match secs {
-        0..60 => format!("{secs} s"),
-        60..3600 => format!("{} min", secs / 60),
-        3600..86_400 => format!("{} h {} min", secs / 3600, secs % 3600 / 60),
-        _ => format!("{} days", secs / 86_400),
-    }
 }

@@ -9,14 +9,14 @@ use crate::output::{Failure, Printer};
 
 pub async fn run(app: &Twostep, args: &UnregisterArgs, out: Printer) -> Result<(), Failure> {
     if args.local {
-        app.forget_local()?;
+        app.session()?.forget_local()?;
         out.success(
             json!({"status": "unregistered", "server_confirmed": false}),
             "Forgot this device's registration locally; the server still lists it.",
         );
         return Ok(());
     }
-    let result = app.unregister(now()).await?;
+    let result = app.session()?.unregister(now()).await?;
     out.success(
         json!({"status": "unregistered", "server_confirmed": true, "already_revoked": result.already_revoked}),
         if result.already_revoked {
