@@ -18,6 +18,7 @@
 
 uniffi::setup_scaffolding!();
 
+mod accounts;
 mod authenticator;
 #[cfg(feature = "bench")]
 mod bench;
@@ -30,11 +31,11 @@ mod status;
 mod twostep;
 mod types;
 
-pub use authenticator::{
-    AccountCode, AccountWarning, AuthAccount, Authenticator, ClockCorrection, CodeList,
-    DuplicateEntry, HotpCode, ImportFormat, ImportIssue, ImportReport, NewAuthAccount,
-    OffsetSource, OtpAlgorithm, OtpKind,
+pub use accounts::{
+    AccountCode, AccountWarning, AuthAccount, ClockCorrection, CodeList, DuplicateEntry, HotpCode,
+    ImportFormat, ImportIssue, ImportReport, NewAuthAccount, OffsetSource, OtpAlgorithm, OtpKind,
 };
+pub use authenticator::Authenticator;
 pub use error::TwostepError;
 pub use passcode::{Passcode, PasscodeState, UnlockResult};
 pub use platform::{ClockSource, PlatformKeyError, PlatformKeyStore};

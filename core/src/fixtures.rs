@@ -85,6 +85,46 @@ pub fn unlock_timed(app: &Twostep, passcode: &str, now: UnixTime) -> Result<std:
     Ok(kdf)
 }
 
+/// The error of a wrong passcode with `attempts_left`, and no delay after it, or one that
+/// runs from the first time to the second: what tests expect `unlock` to return.
+pub fn passcode_incorrect(
+    attempts_left: Option<u32>,
+    delay: Option<(UnixTime, UnixTime)>,
+) -> crate::TwostepError {
+    crate::TwostepError::PasscodeIncorrect {
+        attempts_left,
+        next_attempt_at: delay.map(|(_, until)| until),
+        retry_after: delay.map(|(now, until)| now.until(until)),
+    }
+}
+
+/// The error of a passcode attempt refused until `until`, as seen at (effective) time `now`.
+pub fn passcode_locked_out(until: UnixTime, now: UnixTime) -> crate::TwostepError {
+    crate::TwostepError::PasscodeLockedOut { until, retry_after: now.until(until) }
+}
+
+/// A seeded, signed-in device under the org policy (for `server_url`), in a new temporary
+/// directory, and its platform key store.
+#[cfg(test)]
+pub(crate) fn seeded_device(
+    server_url: &str,
+    now: UnixTime,
+) -> (tempfile::TempDir, std::sync::Arc<crate::MemoryKeyStore>) {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = std::sync::Arc::new(crate::MemoryKeyStore::new());
+    seed_signed_in_state(dir.path(), keys.as_ref(), server_url, now).unwrap();
+    (dir, keys)
+}
+
+/// Changes the cached passcode policy, as a device session with the server would.
+#[cfg(test)]
+pub(crate) fn set_policy(app: &Twostep, change: impl FnOnce(&mut PasscodePolicy)) {
+    let store = &app.local().store;
+    let mut policy: PasscodePolicy = store.read(Slot::PasscodePolicy).unwrap().unwrap();
+    change(&mut policy);
+    store.apply(store.change().put(Slot::PasscodePolicy, &policy).unwrap()).unwrap();
+}
+
 /// Every file below `dir`, for tests that scan the data dir for secrets.
 #[cfg(test)]
 pub(crate) fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {

@@ -59,7 +59,7 @@ pub use session::{
 };
 pub use status::{Access, PendingSignIn, Registration, SessionInfo, Status};
 pub use twostep::{Config, Twostep};
-pub use twostep_otp::{HumanDuration, UnixTime};
+pub use twostep_otp::{HumanDuration, UnixTime, with_error_kinds};
 pub use twostep_proto::{
     Channel, ChannelChoice, ChannelStatus, ClientKind, DeviceInfo, MeResponse, PasscodePolicy,
     PasscodeRequirement, SessionScope, TwoStepOrigin, TwoStepSettings, UserSummary,

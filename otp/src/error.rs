@@ -334,140 +334,122 @@ impl Error {
     }
 }
 
-/// The kind of an [`Error`], without its details: one variant per variant of [`Error`], so
-/// that a program (a UI, the bindings) can switch on it. Serialized as its snake_case name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorKind {
-    /// `too_large`.
-    TooLarge,
-    /// `not_otpauth`.
-    NotOtpauth,
-    /// `migration_uri`.
-    MigrationUri,
-    /// `malformed_uri`.
-    MalformedUri,
-    /// `invalid_percent_encoding`.
-    InvalidPercentEncoding,
-    /// `unknown_type`.
-    UnknownType,
-    /// `missing_secret`.
-    MissingSecret,
-    /// `invalid_base32`.
-    InvalidBase32,
-    /// `invalid_secret_length`.
-    InvalidSecretLength,
-    /// `secret_too_long`.
-    SecretTooLong,
-    /// `unknown_algorithm`.
-    UnknownAlgorithm,
-    /// `invalid_digits`.
-    InvalidDigits,
-    /// `invalid_period`.
-    InvalidPeriod,
-    /// `invalid_counter`.
-    InvalidCounter,
-    /// `missing_counter`.
-    MissingCounter,
-    /// `duplicate_parameter`.
-    DuplicateParameter,
-    /// `missing_label`.
-    MissingLabel,
-    /// `invalid_label`.
-    InvalidLabel,
-    /// `truncated`.
-    Truncated,
-    /// `malformed_protobuf`.
-    MalformedProtobuf,
-    /// `invalid_migration`.
-    InvalidMigration,
-    /// `incomplete_export`.
-    IncompleteExport,
-    /// `mixed_exports`.
-    MixedExports,
-    /// `invalid_json`.
-    InvalidJson,
-    /// `unsupported_file`.
-    UnsupportedFile,
-    /// `empty_import`.
-    EmptyImport,
-    /// `invalid_entries`.
-    InvalidEntries,
-    /// `weak_password`.
-    WeakPassword,
-    /// `wrong_password`.
-    WrongPassword,
-    /// `unsupported_export_version`.
-    UnsupportedExportVersion,
-    /// `malformed_export`.
-    MalformedExport,
-    /// `unknown_account`.
-    UnknownAccount,
-    /// `duplicate`.
-    Duplicate,
-    /// `vault_full`.
-    VaultFull,
-    /// `not_hotp`.
-    NotHotp,
-    /// `counter_exhausted`.
-    CounterExhausted,
-    /// `invalid_order`.
-    InvalidOrder,
-    /// `invalid_clock_offset`.
-    InvalidClockOffset,
-    /// `corrupt_vault`.
-    CorruptVault,
-    /// `internal`.
-    Internal,
+/// Calls the macro `$callback` with the list of error kinds, `#[doc = "..."] Variant =
+/// "snake_case_name",` each: [`ErrorKind`] is made from it here, and the bindings make their
+/// mirror of it from the same list, so the list exists once.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! with_error_kinds {
+    ($callback:ident) => {
+        $callback! {
+            #[doc = "An input is larger than this crate accepts."]
+            TooLarge = "too_large",
+            #[doc = "Not an `otpauth://` URI."]
+            NotOtpauth = "not_otpauth",
+            #[doc = "An `otpauth-migration://` URI given where one account was expected."]
+            MigrationUri = "migration_uri",
+            #[doc = "The URI is not well formed."]
+            MalformedUri = "malformed_uri",
+            #[doc = "A `%` escape is invalid or the decoded text is not UTF-8."]
+            InvalidPercentEncoding = "invalid_percent_encoding",
+            #[doc = "The OTP type is not `totp`, `hotp` or `steam`."]
+            UnknownType = "unknown_type",
+            #[doc = "The secret is missing or empty."]
+            MissingSecret = "missing_secret",
+            #[doc = "The secret is not base32."]
+            InvalidBase32 = "invalid_base32",
+            #[doc = "invalid_secret_length"]
+            InvalidSecretLength = "invalid_secret_length",
+            #[doc = "The secret is longer than this crate accepts."]
+            SecretTooLong = "secret_too_long",
+            #[doc = "The hash algorithm is not SHA1, SHA256 or SHA512."]
+            UnknownAlgorithm = "unknown_algorithm",
+            #[doc = "The number of digits is not 6, 7 or 8."]
+            InvalidDigits = "invalid_digits",
+            #[doc = "The period is not 1 to 3600 seconds."]
+            InvalidPeriod = "invalid_period",
+            #[doc = "The HOTP counter is not a non-negative 64-bit integer."]
+            InvalidCounter = "invalid_counter",
+            #[doc = "An HOTP URI without the `counter` parameter, which the Key Uri Format requires for HOTP: guessing 0 could put the app out of step with the issuer for good."]
+            MissingCounter = "missing_counter",
+            #[doc = "A parameter appears twice."]
+            DuplicateParameter = "duplicate_parameter",
+            #[doc = "Neither an issuer nor an account name."]
+            MissingLabel = "missing_label",
+            #[doc = "An issuer, name or group is too long or has control characters."]
+            InvalidLabel = "invalid_label",
+            #[doc = "The protobuf payload ends in the middle of a field."]
+            Truncated = "truncated",
+            #[doc = "The protobuf payload is not well formed."]
+            MalformedProtobuf = "malformed_protobuf",
+            #[doc = "The Google Authenticator export is not usable."]
+            InvalidMigration = "invalid_migration",
+            #[doc = "Some QR codes of a multi-part export are missing."]
+            IncompleteExport = "incomplete_export",
+            #[doc = "Parts of different exports were mixed."]
+            MixedExports = "mixed_exports",
+            #[doc = "The file is not valid JSON of the expected shape."]
+            InvalidJson = "invalid_json",
+            #[doc = "A file format or version this crate does not read (an encrypted backup, say)."]
+            UnsupportedFile = "unsupported_file",
+            #[doc = "The file holds no account."]
+            EmptyImport = "empty_import",
+            #[doc = "One or more entries of a file are invalid; nothing was imported."]
+            InvalidEntries = "invalid_entries",
+            #[doc = "The export password is too short or too long."]
+            WeakPassword = "weak_password",
+            #[doc = "The password is wrong or the file was modified."]
+            WrongPassword = "wrong_password",
+            #[doc = "The export was written by a newer version."]
+            UnsupportedExportVersion = "unsupported_export_version",
+            #[doc = "The export file is damaged or its parameters are out of bounds."]
+            MalformedExport = "malformed_export",
+            #[doc = "No account with this id."]
+            UnknownAccount = "unknown_account",
+            #[doc = "The same secret is already in the vault."]
+            Duplicate = "duplicate",
+            #[doc = "The vault holds as many accounts as it may."]
+            VaultFull = "vault_full",
+            #[doc = "The operation needs an HOTP account."]
+            NotHotp = "not_hotp",
+            #[doc = "The HOTP counter cannot advance any further."]
+            CounterExhausted = "counter_exhausted",
+            #[doc = "A new order is not a permutation of the vault's accounts."]
+            InvalidOrder = "invalid_order",
+            #[doc = "A clock offset out of bounds."]
+            InvalidClockOffset = "invalid_clock_offset",
+            #[doc = "The stored vault does not parse or breaks an invariant."]
+            CorruptVault = "corrupt_vault",
+            #[doc = "The random number generator or another primitive failed."]
+            Internal = "internal",
+        }
+    };
 }
 
-impl ErrorKind {
-    /// The stable snake_case name (`invalid_base32`, ...).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::TooLarge => "too_large",
-            Self::NotOtpauth => "not_otpauth",
-            Self::MigrationUri => "migration_uri",
-            Self::MalformedUri => "malformed_uri",
-            Self::InvalidPercentEncoding => "invalid_percent_encoding",
-            Self::UnknownType => "unknown_type",
-            Self::MissingSecret => "missing_secret",
-            Self::InvalidBase32 => "invalid_base32",
-            Self::InvalidSecretLength => "invalid_secret_length",
-            Self::SecretTooLong => "secret_too_long",
-            Self::UnknownAlgorithm => "unknown_algorithm",
-            Self::InvalidDigits => "invalid_digits",
-            Self::InvalidPeriod => "invalid_period",
-            Self::InvalidCounter => "invalid_counter",
-            Self::MissingCounter => "missing_counter",
-            Self::DuplicateParameter => "duplicate_parameter",
-            Self::MissingLabel => "missing_label",
-            Self::InvalidLabel => "invalid_label",
-            Self::Truncated => "truncated",
-            Self::MalformedProtobuf => "malformed_protobuf",
-            Self::InvalidMigration => "invalid_migration",
-            Self::IncompleteExport => "incomplete_export",
-            Self::MixedExports => "mixed_exports",
-            Self::InvalidJson => "invalid_json",
-            Self::UnsupportedFile => "unsupported_file",
-            Self::EmptyImport => "empty_import",
-            Self::InvalidEntries => "invalid_entries",
-            Self::WeakPassword => "weak_password",
-            Self::WrongPassword => "wrong_password",
-            Self::UnsupportedExportVersion => "unsupported_export_version",
-            Self::MalformedExport => "malformed_export",
-            Self::UnknownAccount => "unknown_account",
-            Self::Duplicate => "duplicate",
-            Self::VaultFull => "vault_full",
-            Self::NotHotp => "not_hotp",
-            Self::CounterExhausted => "counter_exhausted",
-            Self::InvalidOrder => "invalid_order",
-            Self::InvalidClockOffset => "invalid_clock_offset",
-            Self::CorruptVault => "corrupt_vault",
-            Self::Internal => "internal",
+macro_rules! define_error_kind {
+    ($( #[doc = $doc:literal] $variant:ident = $name:literal, )*) => {
+        /// The kind of an [`Error`], without its details: one variant per variant of [`Error`],
+        /// so that a program (a UI, the bindings) can switch on it. Serialized as its
+        /// snake_case name.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum ErrorKind {
+            $( #[doc = $doc] $variant, )*
         }
-    }
+
+        impl ErrorKind {
+            /// Every kind.
+            pub const ALL: &'static [ErrorKind] = &[$(ErrorKind::$variant),*];
+
+            /// The stable snake_case name (`invalid_base32`, ...).
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $name,)* }
+            }
+        }
+    };
 }
+
+with_error_kinds!(define_error_kind);
 
 impl std::fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -516,6 +498,14 @@ mod tests {
         assert!(e.to_string().contains("JBSWY3DPEHPK3PXP"), "serde_json does quote values: {e}");
         let ours = json_error("Aegis", &e);
         assert!(!ours.to_string().contains("JBSWY3DPEHPK3PXP"), "{ours}");
+    }
+
+    #[test]
+    fn kinds_serialize_as_their_names() {
+        for kind in ErrorKind::ALL {
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str(), "{kind:?}");
+        }
+        assert_eq!(ErrorKind::ALL.len(), 40);
     }
 
     #[test]

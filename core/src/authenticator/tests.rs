@@ -12,7 +12,6 @@ use std::path::Path;
 use std::sync::Arc;
 use twostep_otp::UnixTime;
 use twostep_otp::{Algorithm, OffsetSource, OtpKind};
-use twostep_proto::PasscodePolicy;
 
 const NOW: UnixTime = UnixTime::from_secs(1_800_000_000);
 
@@ -34,20 +33,10 @@ fn fresh() -> (tempfile::TempDir, Arc<MemoryKeyStore>) {
 
 /// A registered device under the org policy (a passcode is required).
 fn device() -> (tempfile::TempDir, Arc<MemoryKeyStore>) {
-    let dir = tempfile::tempdir().unwrap();
-    let keys = Arc::new(MemoryKeyStore::new());
-    fixtures::seed_signed_in_state(dir.path(), keys.as_ref(), URL, NOW).unwrap();
-    (dir, keys)
+    fixtures::seeded_device(URL, NOW)
 }
 
-fn set_policy(app: &Twostep, change: impl FnOnce(&mut PasscodePolicy)) {
-    let mut policy: PasscodePolicy = app.local().store.read(Slot::PasscodePolicy).unwrap().unwrap();
-    change(&mut policy);
-    app.local()
-        .store
-        .apply(app.local().store.change().put(Slot::PasscodePolicy, &policy).unwrap())
-        .unwrap();
-}
+use fixtures::set_policy;
 
 fn reason(error: TwostepError) -> String {
     match error {

@@ -273,36 +273,47 @@ impl TwostepError {
     }
 }
 
-/// Why the server refused a request, when no more specific [`TwostepError`] applies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Rejection {
-    /// The request was malformed or a field invalid (a client bug, or an old client).
-    BadRequest,
-    /// What the request named does not exist (anymore).
-    NotFound,
-    /// The session may not do this (a setup-only session, say).
-    Forbidden,
-    /// The device's signature did not verify.
-    BadSignature,
-    /// The organization's policy requires two-step, which forbids this change.
-    PolicyRequiresTwoStep,
-    /// The request conflicts with the current state.
-    Conflict,
-    /// A code this version does not know.
-    Other,
+/// Calls the macro `$callback` with the list of [`Rejection`]s, `#[doc = "..."] Variant =
+/// "snake_case_name",` each: the enum is made from it here and the bindings' mirror from the
+/// same list.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! with_rejections {
+    ($callback:ident) => {
+        $callback! {
+            #[doc = "The request was malformed or a field invalid (a client bug, or an old client)."]
+            BadRequest = "bad_request",
+            #[doc = "What the request named does not exist (anymore)."]
+            NotFound = "not_found",
+            #[doc = "The session may not do this (a setup-only session, say)."]
+            Forbidden = "forbidden",
+            #[doc = "The device's signature did not verify."]
+            BadSignature = "bad_signature",
+            #[doc = "The organization's policy requires two-step, which forbids this change."]
+            PolicyRequiresTwoStep = "policy_requires_two_step",
+            #[doc = "The request conflicts with the current state."]
+            Conflict = "conflict",
+            #[doc = "A code this version does not know."]
+            Other = "other",
+        }
+    };
 }
 
-impl Rejection {
-    /// A stable snake_case name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::BadRequest => "bad_request",
-            Self::NotFound => "not_found",
-            Self::Forbidden => "forbidden",
-            Self::BadSignature => "bad_signature",
-            Self::PolicyRequiresTwoStep => "policy_requires_two_step",
-            Self::Conflict => "conflict",
-            Self::Other => "other",
+macro_rules! define_rejection {
+    ($( #[doc = $doc:literal] $variant:ident = $name:literal, )*) => {
+        /// Why the server refused a request, when no more specific [`TwostepError`] applies.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Rejection {
+            $( #[doc = $doc] $variant, )*
         }
-    }
+
+        impl Rejection {
+            /// A stable snake_case name.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $name,)* }
+            }
+        }
+    };
 }
+
+with_rejections!(define_rejection);

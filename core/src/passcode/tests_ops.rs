@@ -31,25 +31,14 @@ fn open_with(dir: &Path, keys: Arc<dyn KeyStore>) -> Twostep {
 
 /// A registered, signed-in device (org policy, as seeded) and its platform key store.
 fn device() -> (tempfile::TempDir, Arc<MemoryKeyStore>) {
-    let dir = tempfile::tempdir().unwrap();
-    let keys = Arc::new(MemoryKeyStore::new());
-    fixtures::seed_signed_in_state(dir.path(), keys.as_ref(), URL, NOW).unwrap();
-    (dir, keys)
+    fixtures::seeded_device(URL, NOW)
 }
 
 fn open(dir: &Path, keys: &Arc<MemoryKeyStore>) -> Twostep {
     open_with(dir, keys.clone())
 }
 
-/// Changes the cached policy, as a device session with the server would.
-fn set_policy(app: &Twostep, change: impl FnOnce(&mut PasscodePolicy)) {
-    let mut policy: PasscodePolicy = app.local().store.read(Slot::PasscodePolicy).unwrap().unwrap();
-    change(&mut policy);
-    app.local()
-        .store
-        .apply(app.local().store.change().put(Slot::PasscodePolicy, &policy).unwrap())
-        .unwrap();
-}
+use fixtures::set_policy;
 
 fn optional(policy: &mut PasscodePolicy) {
     policy.requirement = twostep_proto::PasscodeRequirement::Optional;
@@ -59,19 +48,7 @@ fn status(app: &Twostep, now: UnixTime) -> PasscodeStatus {
     app.passcode().state(now).unwrap().status
 }
 
-/// A wrong passcode at `now`, with no delay after it, or one until `next_attempt_at`.
-fn incorrect(attempts_left: Option<u32>, next: Option<(UnixTime, UnixTime)>) -> TwostepError {
-    TwostepError::PasscodeIncorrect {
-        attempts_left,
-        next_attempt_at: next.map(|(_, at)| at),
-        retry_after: next.map(|(now, at)| now.until(at)),
-    }
-}
-
-/// Locked out until `until`, as seen at (effective) time `now`.
-fn locked_out(until: UnixTime, now: UnixTime) -> TwostepError {
-    TwostepError::PasscodeLockedOut { until, retry_after: now.until(until) }
-}
+use fixtures::{passcode_incorrect as incorrect, passcode_locked_out as locked_out};
 
 #[test]
 fn under_the_org_policy_the_app_stays_locked_until_a_passcode_is_set_and_then_opens_locked() {

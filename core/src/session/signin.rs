@@ -192,16 +192,7 @@ mod tests {
         }
     }
 
-    fn policy(requirement: PasscodeRequirement) -> PasscodePolicy {
-        PasscodePolicy {
-            requirement,
-            min_length: 6,
-            alphanumeric: false,
-            max_failed_attempts: 10,
-            lock_timeout_secs: 300,
-            wipe_vault: false,
-        }
-    }
+    use crate::mock_server::policy;
 
     fn grant(device: Option<PasscodeRequirement>) -> SessionGrant {
         SessionGrant {

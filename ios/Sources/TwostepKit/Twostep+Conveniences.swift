@@ -2,7 +2,10 @@
 // plus conveniences where the generated API is awkward in Swift.
 //
 // The generated API is already Swift-shaped: `async throws` for everything slow, structs
-// and enums with associated values, `Date` for times, `TimeInterval` for durations.
+// and enums with associated values, `Date` for times, `TimeInterval` for durations. The
+// waits are computed in Rust and exported (`TwostepError.retryAfter()`, `.nextAttemptAt()`,
+// `CodePrompt.resendIn(now:)`, `.isExpired(now:)`), and an error's `description` is the
+// library's text.
 //
 // Cancellation: uniffi's Swift futures do not observe `Task` cancellation. Cancelling the
 // task that awaits a call neither stops the operation nor ends the wait: the call returns (or
@@ -17,29 +20,31 @@ import UIKit
 
 extension Twostep {
     #if canImport(Security) && canImport(CryptoKit)
-    /// Opens (creating on first use) the twostep state in `directory` for `serverURL`, with the
-    /// Keychain as key store by default.
+    /// Opens (creating on first use) the twostep state in `directory` for `serverURL` (nil:
+    /// the server this directory last signed in to; the passcode and the authenticator need
+    /// none), with the Keychain as key store by default.
     ///
     /// The key store is called on the library's own threads, never the caller's. Keep the
     /// result for the life of the app; release it before opening the same directory again.
     public static func open(
         directory: URL,
-        serverURL: URL,
+        serverURL: URL?,
         keyStore: PlatformKeyStore = KeychainKeyStore(),
         deviceName: String? = nil,
-        clock: Clock? = nil
+        clock: ClockSource? = nil
     ) async throws -> Twostep {
         try await openWith(directory, serverURL, keyStore, deviceName, clock)
     }
     #else
-    /// Opens (creating on first use) the twostep state in `directory` for `serverURL`. Without
-    /// the Keychain (Linux) the caller brings the key store.
+    /// Opens (creating on first use) the twostep state in `directory` for `serverURL` (nil:
+    /// the server this directory last signed in to). Without the Keychain (Linux) the caller
+    /// brings the key store.
     public static func open(
         directory: URL,
-        serverURL: URL,
+        serverURL: URL?,
         keyStore: PlatformKeyStore,
         deviceName: String? = nil,
-        clock: Clock? = nil
+        clock: ClockSource? = nil
     ) async throws -> Twostep {
         try await openWith(directory, serverURL, keyStore, deviceName, clock)
     }
@@ -47,10 +52,10 @@ extension Twostep {
 
     private static func openWith(
         _ directory: URL,
-        _ serverURL: URL,
+        _ serverURL: URL?,
         _ keyStore: PlatformKeyStore,
         _ deviceName: String?,
-        _ clock: Clock?
+        _ clock: ClockSource?
     ) async throws -> Twostep {
         let name: String
         if let deviceName {
@@ -58,7 +63,7 @@ extension Twostep {
         } else {
             name = await Twostep.defaultDeviceName()
         }
-        let config = TwostepConfig(dataDir: directory.path, serverUrl: serverURL.absoluteString, deviceName: name)
+        let config = TwostepConfig(dataDir: directory.path, serverUrl: serverURL?.absoluteString, deviceName: name)
         return try await Twostep.open(config: config, keyStore: keyStore, clock: clock)
     }
 
@@ -88,42 +93,5 @@ extension Twostep {
         #else
         return ProcessInfo.processInfo.hostName
         #endif
-    }
-}
-
-extension TwostepError {
-    /// How long to wait before trying again, for errors that say so.
-    public var retryAfter: TimeInterval? {
-        switch self {
-        case let .RateLimited(retryAfterSecs), let .ResendTooSoon(retryAfterSecs):
-            return TimeInterval(retryAfterSecs)
-        default:
-            return nil
-        }
-    }
-
-    /// When the next passcode attempt is allowed, for passcode errors that say so.
-    public var nextAttemptAt: Date? {
-        switch self {
-        case let .PasscodeLockedOut(until):
-            return until
-        case let .PasscodeIncorrect(_, lockedUntil):
-            return lockedUntil
-        default:
-            return nil
-        }
-    }
-}
-
-extension CodePrompt {
-    /// Time until a new code may be requested (0: now); nil for channels without resend.
-    public func resendIn(now: Date = Date()) -> TimeInterval? {
-        guard let resendAfter else { return nil }
-        return max(0, resendAfter.timeIntervalSince(now))
-    }
-
-    /// Whether the code (or, for the authenticator, the sign-in) has expired at `now`.
-    public func isExpired(now: Date = Date()) -> Bool {
-        now >= expiresAt
     }
 }

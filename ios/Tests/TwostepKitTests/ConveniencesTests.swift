@@ -4,12 +4,13 @@ import XCTest
 
 /// The wrapper's conveniences and the key store protocol, without a server.
 final class ConveniencesTests: XCTestCase {
-    func testRetryAfterAndNextAttempt() {
-        XCTAssertEqual(TwostepError.RateLimited(retryAfterSecs: 30).retryAfter, 30)
-        XCTAssertEqual(TwostepError.ResendTooSoon(retryAfterSecs: 7).retryAfter, 7)
-        XCTAssertNil(TwostepError.Timeout.retryAfter)
+    func testErrorsCarryTheLibrarysWaitsAndText() {
+        XCTAssertEqual(TwostepError.RateLimited(retryAfter: 30).retryAfter(), 30)
+        XCTAssertEqual(TwostepError.RateLimited(retryAfter: 30).description, "too many attempts; retry in 30 s")
+        XCTAssertEqual(TwostepError.ResendTooSoon(retryAfter: 7).retryAfter(), 7)
+        XCTAssertNil(TwostepError.Timeout.retryAfter())
         let until = Date(timeIntervalSince1970: 1_900_000_000)
-        XCTAssertEqual(TwostepError.PasscodeLockedOut(until: until).nextAttemptAt, until)
+        XCTAssertEqual(TwostepError.PasscodeLockedOut(until: until, retryAfter: 300).nextAttemptAt(), until)
     }
 
     func testTheMemoryKeyStoreBindsWrappedKeysToTheirLabel() throws {

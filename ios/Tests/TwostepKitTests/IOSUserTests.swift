@@ -19,7 +19,7 @@ final class IOSUserTests: XCTestCase {
         server = nil
     }
 
-    private func open(_ directory: URL, _ keyStore: PlatformKeyStore, clock: Clock? = nil) async throws -> Twostep {
+    private func open(_ directory: URL, _ keyStore: PlatformKeyStore, clock: ClockSource? = nil) async throws -> Twostep {
         try await Twostep.open(directory: directory, serverURL: URL(string: server.url)!, keyStore: keyStore, deviceName: "iPhone (XCTest)", clock: clock)
     }
 
@@ -52,7 +52,7 @@ final class IOSUserTests: XCTestCase {
             XCTAssertEqual(prompt.codeLength, 6)
             XCTAssertEqual(prompt.attemptsLeft, 5)
             XCTAssertTrue(prompt.maskedDestination?.contains("•") ?? false)
-            XCTAssertFalse(prompt.isExpired())
+            XCTAssertFalse(prompt.isExpired(now: Date()))
 
             let code = try XCTUnwrap(server.latestCode(for: "\(username)@example.com"))
             let wrong = String(code.dropLast()) + (code.last == "0" ? "1" : "0")
@@ -68,9 +68,9 @@ final class IOSUserTests: XCTestCase {
 
             let required = await expectTwostepError { try await app.me() }
             XCTAssertEqual(required, .PasscodeRequired)
-            let weak = await expectTwostepError { try await app.setPasscode(passcode: "1111") }
+            let weak = await expectTwostepError { try await app.passcode().set(passcode: "1111") }
             guard case .PasscodeTooWeak = weak else { return XCTFail("expected PasscodeTooWeak, got \(String(describing: weak))") }
-            try await app.setPasscode(passcode: "739154")
+            try await app.passcode().set(passcode: "739154")
 
             let me = try await app.me()
             XCTAssertEqual(me.user.username, username)
@@ -83,9 +83,9 @@ final class IOSUserTests: XCTestCase {
         let locked = try app.status()
         XCTAssertEqual(locked.access, .locked)
         XCTAssertEqual(locked.passcode, .locked)
-        let incorrect = await expectTwostepError { try await app.unlock(passcode: "739155") }
+        let incorrect = await expectTwostepError { try await app.passcode().unlock(passcode: "739155") }
         guard case .PasscodeIncorrect = incorrect else { return XCTFail("expected PasscodeIncorrect") }
-        let unlocked = try await app.unlock(passcode: "739154")
+        let unlocked = try await app.passcode().unlock(passcode: "739154")
         XCTAssertFalse(unlocked.changeRequired)
         XCTAssertEqual(try app.status().registration?.deviceId, deviceId)
         let session = try await app.openSession()

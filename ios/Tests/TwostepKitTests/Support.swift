@@ -28,7 +28,7 @@ final class MemoryKeyStore: PlatformKeyStore, @unchecked Sendable {
 }
 
 /// A clock the test moves by hand.
-final class ManualClock: Clock, @unchecked Sendable {
+final class ManualClock: ClockSource, @unchecked Sendable {
     private let lock = NSLock()
     private var current: Date
 

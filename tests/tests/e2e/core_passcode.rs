@@ -37,19 +37,7 @@ fn secs(n: u64) -> Duration {
     Duration::from_secs(n)
 }
 
-/// A wrong passcode at `now`, with no delay after it, or one until the second time.
-fn incorrect(attempts_left: Option<u32>, next: Option<(UnixTime, UnixTime)>) -> TwostepError {
-    TwostepError::PasscodeIncorrect {
-        attempts_left,
-        next_attempt_at: next.map(|(_, at)| at),
-        retry_after: next.map(|(now, at)| now.until(at)),
-    }
-}
-
-/// Locked out until `until`, as seen at `now`.
-fn locked_out(until: UnixTime, now: UnixTime) -> TwostepError {
-    TwostepError::PasscodeLockedOut { until, retry_after: now.until(until) }
-}
+use fixtures::{passcode_incorrect as incorrect, passcode_locked_out as locked_out};
 
 #[tokio::test]
 async fn under_the_org_policy_the_pin_is_forced_wrong_pins_escalate_and_unlock_works_offline() {

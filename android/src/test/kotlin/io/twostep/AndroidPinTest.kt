@@ -27,7 +27,7 @@ import java.time.temporal.ChronoUnit
 
 /**
  * "An Android user entering a PIN": the PIN through the generated Kotlin API, the real
- * library and the real server. Local time comes from a [ManualClock] (the library's `Clock`
+ * library and the real server. Local time comes from a [ManualClock] (the library's `ClockSource`
  * hook), so the escalating delays pass without sleeping.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -58,10 +58,10 @@ class AndroidPinTest {
     }
 
     private suspend fun assertWrongPin(app: Twostep, attemptsLeft: Int, lockedUntil: Instant?) {
-        val wrong = assertThrowsSuspend<TwostepException.PasscodeIncorrect> { app.unlock("111333") }
+        val wrong = assertThrowsSuspend<TwostepException.PasscodeIncorrect> { app.passcode().unlock("111333") }
         assertEquals(attemptsLeft, wrong.attemptsLeft, "attempts left before the wipe")
-        assertEquals(lockedUntil, wrong.lockedUntil)
         assertEquals(lockedUntil, wrong.nextAttemptAt)
+        assertEquals(lockedUntil, wrong.nextAttemptAt(), "the same wait through the error's method")
     }
 
     @Test
@@ -76,15 +76,15 @@ class AndroidPinTest {
             assertInstanceOf(SignInStep.CodeRequired::class.java, app.signIn(username, password, ClientKind.MOBILE))
             val setup = assertInstanceOf(SignInStep.PasscodeSetup::class.java, app.submitCode(server.latestCode("$username@example.com")!!))
             assertEquals(PasscodeRequirement.REQUIRED, setup.requirement)
-            assertEquals(PasscodeStatus.NotSet, app.passcodeState().status)
+            assertEquals(PasscodeStatus.NotSet, app.passcode().state().status)
             // Forced: nothing the PIN protects works without one, and trivial PINs are refused.
             assertThrowsSuspend<TwostepException.PasscodeRequired> { app.me() }
-            assertEquals(PasscodeWeakness.Sequence, assertThrowsSuspend<TwostepException.PasscodeTooWeak> { app.setPasscode("123456") }.reason)
-            assertEquals(PasscodeWeakness.RepeatedCharacter, assertThrowsSuspend<TwostepException.PasscodeTooWeak> { app.setPasscode("777777") }.reason)
-            assertEquals(PasscodeWeakness.TooShort(6), assertThrowsSuspend<TwostepException.PasscodeTooWeak> { app.setPasscode("4831") }.reason)
-            app.setPasscode("739154")
+            assertEquals(PasscodeWeakness.Sequence, assertThrowsSuspend<TwostepException.PasscodeTooWeak> { app.passcode().set("123456") }.reason)
+            assertEquals(PasscodeWeakness.RepeatedCharacter, assertThrowsSuspend<TwostepException.PasscodeTooWeak> { app.passcode().set("777777") }.reason)
+            assertEquals(PasscodeWeakness.TooShort(6), assertThrowsSuspend<TwostepException.PasscodeTooWeak> { app.passcode().set("4831") }.reason)
+            app.passcode().set("739154")
             assertEquals(username, app.me().user.username)
-            assertThrowsSuspend<TwostepException.PasscodeRequired> { app.removePasscode("739154") }
+            assertThrowsSuspend<TwostepException.PasscodeRequired> { app.passcode().remove("739154") }
         }
 
         // The app starts again: locked. Wrong PINs 1-4 cost nothing, the 5th a minute, the 6th five.
@@ -93,31 +93,31 @@ class AndroidPinTest {
             assertNull(app.status().registration, "nothing of the account is readable while locked")
             for (left in listOf(9, 8, 7, 6)) assertWrongPin(app, left, null)
             assertWrongPin(app, 5, clock.now().plusSeconds(60))
-            assertEquals(PasscodeStatus.LockedOut(clock.now().plusSeconds(60)), app.passcodeState().status)
-            val waiting = assertThrowsSuspend<TwostepException.PasscodeLockedOut> { app.unlock("739154") }
+            assertEquals(PasscodeStatus.LockedOut(clock.now().plusSeconds(60)), app.passcode().state().status)
+            val waiting = assertThrowsSuspend<TwostepException.PasscodeLockedOut> { app.passcode().unlock("739154") }
             assertEquals(clock.now().plusSeconds(60), waiting.until)
-            assertEquals(5, app.passcodeState().failedAttempts, "an attempt refused during a delay is not counted")
+            assertEquals(5, app.passcode().state().failedAttempts, "an attempt refused during a delay is not counted")
 
             clock.advance(Duration.ofSeconds(60))
             assertWrongPin(app, 4, clock.now().plusSeconds(300))
             // Setting the device clock back does not shorten the delay.
             val until = clock.now().plusSeconds(300)
             clock.advance(Duration.ofHours(-2))
-            assertEquals(until, assertThrowsSuspend<TwostepException.PasscodeLockedOut> { app.unlock("739154") }.until)
+            assertEquals(until, assertThrowsSuspend<TwostepException.PasscodeLockedOut> { app.passcode().unlock("739154") }.until)
             clock.advance(Duration.ofHours(2).plusSeconds(300))
 
-            assertFalse(app.unlock("739154").changeRequired)
+            assertFalse(app.passcode().unlock("739154").changeRequired)
             assertEquals(Access.SIGNED_IN, app.status().access)
-            val state = app.passcodeState()
+            val state = app.passcode().state()
             assertEquals(0, state.failedAttempts)
             assertEquals(10, state.attemptsLeft)
 
             // Five minutes in the background (the policy's timeout) lock it again.
-            app.appBackgrounded()
-            clock.advance(Duration.ofSeconds(state.policy.lockTimeoutSecs.toLong()))
-            assertEquals(PasscodeStatus.Locked, app.appForegrounded())
+            app.passcode().appBackgrounded()
+            clock.advance(state.policy.lockTimeout)
+            assertEquals(PasscodeStatus.Locked, app.passcode().appForegrounded())
             assertThrowsSuspend<TwostepException.Locked> { app.me() }
-            app.unlock("739154")
+            app.passcode().unlock("739154")
             assertEquals(username, app.me().user.username)
         }
     }
@@ -139,14 +139,14 @@ class AndroidPinTest {
             val status = app.status()
             assertEquals(Access.SIGNED_IN, status.access, "without a PIN the app opens unlocked")
             assertEquals(PasscodeStatus.NotSet, status.passcode)
-            assertThrowsSuspend<TwostepException.PasscodeNotSet> { app.unlock("739154") }
+            assertThrowsSuspend<TwostepException.PasscodeNotSet> { app.passcode().unlock("739154") }
             // Set later, and removed again: the user's choice.
-            app.setPasscode("739154")
-            app.lock()
+            app.passcode().set("739154")
+            app.passcode().lock()
             assertEquals(Access.LOCKED, app.status().access)
-            app.unlock("739154")
-            app.removePasscode("739154")
-            assertEquals(PasscodeStatus.NotSet, app.passcodeState().status)
+            app.passcode().unlock("739154")
+            app.passcode().remove("739154")
+            assertEquals(PasscodeStatus.NotSet, app.passcode().state().status)
         }
     }
 }

@@ -74,7 +74,7 @@ class AndroidUserTest {
             assertEquals(5, prompt.attemptsLeft)
             val masked = requireNotNull(prompt.maskedDestination)
             assertTrue(masked.contains('•') && !masked.contains(username), "masked: $masked")
-            assertFalse(prompt.isExpired())
+            assertFalse(prompt.isExpired(java.time.Instant.now()))
 
             val code = server.latestCode(email)!!
             val wrong = code.dropLast(1) + ((code.last() - '0' + 1) % 10)
@@ -91,9 +91,9 @@ class AndroidUserTest {
 
             // The org requires a passcode: nothing that it protects works before one is set.
             assertThrowsSuspend<TwostepException.PasscodeRequired> { app.me() }
-            val weak = assertThrowsSuspend<TwostepException.PasscodeTooWeak> { app.setPasscode("1111") }
+            val weak = assertThrowsSuspend<TwostepException.PasscodeTooWeak> { app.passcode().set("1111") }
             assertNotNull(weak.reason)
-            app.setPasscode("739154")
+            app.passcode().set("739154")
 
             val me = app.me()
             assertEquals(username, me.user.username)
@@ -110,9 +110,9 @@ class AndroidUserTest {
             assertEquals(PasscodeStatus.Locked, locked.passcode)
             assertNull(locked.registration, "nothing of the account is readable while locked")
 
-            val incorrect = assertThrowsSuspend<TwostepException.PasscodeIncorrect> { app.unlock("739155") }
+            val incorrect = assertThrowsSuspend<TwostepException.PasscodeIncorrect> { app.passcode().unlock("739155") }
             assertNotNull(incorrect.attemptsLeft, "the org policy wipes after too many attempts")
-            assertFalse(app.unlock("739154").changeRequired)
+            assertFalse(app.passcode().unlock("739154").changeRequired)
 
             val status = app.status()
             assertEquals(Access.SIGNED_IN, status.access)

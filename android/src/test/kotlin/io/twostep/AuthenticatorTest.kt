@@ -1,5 +1,6 @@
 package io.twostep
 
+import io.twostep.ffi.AuthenticatorReason
 import io.twostep.ffi.ImportFormat
 import io.twostep.ffi.NewAuthAccount
 import io.twostep.ffi.OffsetSource
@@ -56,12 +57,12 @@ class AuthenticatorTest {
 
             // A damaged QR code and a second scan of the same one: typed errors, nothing stored.
             val bad = assertThrowsSuspend<TwostepException.Authenticator> { auth.addUri("otpauth://totp/X:y?secret=JBSWY3DP1&digits=6") }
-            assertEquals("invalid_base32", bad.reason)
+            assertEquals(AuthenticatorReason.INVALID_BASE32, bad.reason)
             assertFalse(bad.detail.contains("JBSWY3DP"), "errors never quote the secret")
             val twelve = assertThrowsSuspend<TwostepException.Authenticator> { auth.addUri("otpauth://totp/X:y?secret=ONSWG4TFOQ&digits=12") }
-            assertEquals("invalid_digits", twelve.reason)
+            assertEquals(AuthenticatorReason.INVALID_DIGITS, twelve.reason)
             val again = assertThrowsSuspend<TwostepException.Authenticator> { auth.addUri("otpauth://totp/Other:x?secret=jbswy3dpehpk3pxp") }
-            assertEquals("duplicate", again.reason)
+            assertEquals(AuthenticatorReason.DUPLICATE, again.reason)
             assertEquals(3, auth.accounts().size)
 
             // Imports a 2FAS backup: GitHub is already there, Slack is new (in its group).
@@ -73,8 +74,8 @@ class AuthenticatorTest {
             val refused = assertThrowsSuspend<TwostepException.Authenticator> {
                 auth.importFile(ImportFormat.OTPAUTH_URIS, "otpauth://totp/A:a?secret=MFRGGZDF\notpauth://totp/B:b?secret=MFRG1\n".toByteArray())
             }
-            assertEquals("invalid_entries", refused.reason)
-            assertEquals(listOf(2 to "invalid_base32"), refused.entries.map { it.entry to it.reason })
+            assertEquals(AuthenticatorReason.INVALID_ENTRIES, refused.reason)
+            assertEquals(listOf(2 to AuthenticatorReason.INVALID_BASE32), refused.entries.map { it.entry to it.reason })
             assertEquals(4, auth.accounts().size)
 
             // The codes screen: every account in one call.
@@ -122,7 +123,7 @@ class AuthenticatorTest {
             assertFalse(file.contains("JBSWY3DP"))
             openTwostep(tempDir(), offline, MemoryKeyStore()).use { other ->
                 val wrong = assertThrowsSuspend<TwostepException.Authenticator> { other.authenticator().importEncrypted(file.toByteArray(), "not the password") }
-                assertEquals("wrong_password", wrong.reason)
+                assertEquals(AuthenticatorReason.WRONG_PASSWORD, wrong.reason)
                 assertEquals(4, other.authenticator().importEncrypted(file.toByteArray(), "a long export password").added.size)
                 // The same accounts, in the same order (the ids are the new vault's own).
                 assertEquals(auth.accounts().map { it.copy(id = 0) }, other.authenticator().accounts().map { it.copy(id = 0) })

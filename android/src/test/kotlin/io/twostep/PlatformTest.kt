@@ -63,12 +63,17 @@ class PlatformTest {
     }
 
     @Test
-    fun `the idiomatic layer reads errors and prompts`() {
-        assertEquals(java.time.Duration.ofSeconds(30), TwostepException.RateLimited(30).retryAfter)
-        assertEquals(java.time.Duration.ofSeconds(7), TwostepException.ResendTooSoon(7).retryAfter)
-        assertEquals(null, TwostepException.Timeout().retryAfter)
+    fun `errors carry the library's waits and text`() {
+        val thirty = java.time.Duration.ofSeconds(30)
+        assertEquals(thirty, TwostepException.RateLimited(thirty).retryAfter())
+        assertEquals("too many attempts; retry in 30 s", TwostepException.RateLimited(thirty).toString())
+        assertEquals(java.time.Duration.ofSeconds(7), TwostepException.ResendTooSoon(java.time.Duration.ofSeconds(7)).retryAfter())
+        assertEquals(null, TwostepException.Timeout().retryAfter())
         val until = java.time.Instant.parse("2030-01-01T00:00:00Z")
-        assertEquals(until, TwostepException.PasscodeLockedOut(until).nextAttemptAt)
+        val lockedOut = TwostepException.PasscodeLockedOut(until, java.time.Duration.ofMinutes(5))
+        assertEquals(until, lockedOut.nextAttemptAt())
+        assertEquals("too many wrong passcodes; try again in 5 min", lockedOut.description)
+        assertEquals("passcode_locked_out", lockedOut.code())
         assertEquals("wrong code (3 attempts left)", TwostepException.InvalidCode(3).description)
         assertTrue(libraryVersion().matches(Regex("""\d+\.\d+\.\d+.*""")))
     }

@@ -1,12 +1,12 @@
 package io.twostep.testing
 
-import io.twostep.ffi.Clock
+import io.twostep.ffi.ClockSource
 import java.time.Duration
 import java.time.Instant
 import java.util.concurrent.atomic.AtomicReference
 
-/** A clock the test moves by hand; the library reads it through the `Clock` foreign trait. */
-class ManualClock(start: Instant = Instant.now()) : Clock {
+/** A clock the test moves by hand; the library reads it through the `ClockSource` foreign trait. */
+class ManualClock(start: Instant = Instant.now()) : ClockSource {
     private val current = AtomicReference(start)
 
     override fun now(): Instant = current.get()
