@@ -45,7 +45,7 @@ mod status;
 mod twostep;
 
 pub use authenticator::Authenticator;
-pub use clock::{ClockSource, SystemClock};
+pub use clock::{ClockOffset, ClockSource, SystemClock};
 pub use error::{AuthenticatorReason, Rejection, Result, TwostepError};
 pub use keystore::{FileKeyStore, KeyStore, KeyStoreError, MemoryKeyStore};
 pub use passcode::{
@@ -55,9 +55,9 @@ pub use passcode::{
 #[cfg(any(test, feature = "test-hooks"))]
 pub use passcode::{PAUSE_AFTER_COUNT_ENV, PAUSE_MARKER};
 pub use session::{
-    ClockOffset, CodePrompt, ServerConfig, Session, SignInStep, SignOut, Unregistered,
+    CodePrompt, ServerConfig, Session, SessionInfo, SignInStep, SignOut, Unregistered,
 };
-pub use status::{Access, PendingSignIn, Registration, SessionInfo, Status};
+pub use status::{Access, PendingSignIn, Registration, Status};
 pub use twostep::{Config, Twostep};
 pub use twostep_otp::{HumanDuration, UnixTime, with_error_kinds};
 pub use twostep_proto::{

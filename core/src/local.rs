@@ -1,12 +1,12 @@
 //! [`Local`]: what every part of the client shares, and what opens without any server.
 //!
 //! The sealed state (`crate::state`), the platform key store, and the in-memory parts that
-//! belong to the account data: the passcode's memory (`crate::passcode`), the decrypted
-//! authenticator vault (`crate::authenticator`) and the server's clock offset measured in
-//! this run. The parts of [`crate::Twostep`] (the session, the passcode, the
-//! authenticator) each hold an `Arc<Local>` and keep their logic in their own module; this
-//! one owns the state and the checks they all make (is the account data open? does the
-//! policy require a passcode first?).
+//! belong to the account data: the passcode's memory ([`PasscodeMemory`], used by
+//! `crate::passcode`), the decrypted authenticator vault ([`VaultCache`], used by
+//! `crate::authenticator`) and the server's clock offset measured in this run. The parts of
+//! [`crate::Twostep`] (the session, the passcode, the authenticator) each hold an `Arc<Local>` and
+//! keep their logic in their own module; this one owns the state and the checks they all make (is
+//! the account data open? does the policy require a passcode first?).
 //!
 //! Locks, outermost first (take them in this order, never the other way round):
 //! 1. `Session::operations` (async): one server operation at a time.
@@ -19,19 +19,64 @@
 //! another lock is taken.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use twostep_otp::UnixTime;
+use twostep_otp::{UnixTime, Vault};
 use twostep_proto::PasscodePolicy;
 
-use crate::authenticator::VaultCache;
+use crate::clock::ClockOffset;
 use crate::error::{Error, InternalResult};
-use crate::keys::WrappedKey;
+use crate::keys::{SecretKey, WrappedKey};
 use crate::keystore::KeyStore;
-use crate::passcode::{self, PasscodeMemory};
-use crate::session::ClockOffset;
+use crate::passcode;
 use crate::state::{ClockRecord, ServerRecord, Slot, StateStore};
 
 /// Measured offsets that differ by less than this from the stored one are not rewritten.
 const CLOCK_OFFSET_TOLERANCE_MS: i64 = 1_000;
+
+/// The passcode's state in memory only (a restart starts locked). Behind the passcode lock
+/// (`Local::passcode`), which every passcode operation holds throughout.
+#[derive(Default)]
+pub(crate) struct PasscodeMemory {
+    /// When the app went to the background.
+    pub backgrounded_at: Option<UnixTime>,
+    /// The password key of the latest password sign-in of this run: it re-wraps the Account
+    /// key for recovery when the sign-in completes and when a passcode is set.
+    pub password_key: Option<SecretKey>,
+}
+
+impl std::fmt::Debug for PasscodeMemory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasscodeMemory")
+            .field("backgrounded_at", &self.backgrounded_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The decrypted authenticator vault, while the account data is open (see
+/// `crate::authenticator`).
+#[derive(Default)]
+pub(crate) struct VaultCache {
+    pub loaded: Option<LoadedVault>,
+}
+
+/// The vault as read, and which key it was read under.
+pub(crate) struct LoadedVault {
+    /// SHA-256 of the Account key the vault was read under.
+    pub key_id: [u8; 32],
+    pub vault: Vault,
+}
+
+impl VaultCache {
+    /// Drops the decrypted vault from memory (the app locked, or its key changed).
+    pub(crate) fn forget(&mut self) {
+        self.loaded = None;
+    }
+}
+
+impl std::fmt::Debug for VaultCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VaultCache").field("loaded", &self.loaded.is_some()).finish()
+    }
+}
 
 /// The data directory's state and the account data's memory.
 pub(crate) struct Local {

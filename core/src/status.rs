@@ -1,12 +1,13 @@
 //! What the app shows at launch, read from local state without the network.
 
 use twostep_otp::UnixTime;
-use twostep_proto::{ClientKind, PasscodePolicy, SessionScope};
+use twostep_proto::{ClientKind, PasscodePolicy};
 
+use crate::clock::ClockOffset;
 use crate::error::InternalResult;
 use crate::local::Local;
 use crate::passcode::{self, PasscodeStatus};
-use crate::session::{ClockOffset, CodePrompt};
+use crate::session::{CodePrompt, SessionInfo};
 use crate::state::{PendingRecord, RegistrationRecord, SessionRecord, Slot};
 
 /// Where the user stands on this device.
@@ -79,39 +80,6 @@ impl Registration {
             server_url: record.server_url,
             registered_at: record.registered_at,
             passcode_policy,
-        }
-    }
-}
-
-/// A session with the server.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionInfo {
-    /// Normalized username.
-    pub username: String,
-    /// Stable user id.
-    pub user_id: String,
-    /// Organization.
-    pub org: String,
-    /// The client kind that signed in.
-    pub client: ClientKind,
-    /// Full, or only enough to configure two-step.
-    pub scope: SessionScope,
-    /// Local time, corrected for the server's clock offset.
-    pub expires_at: UnixTime,
-    /// The registered device, for mobile sessions.
-    pub device_id: Option<String>,
-}
-
-impl SessionInfo {
-    pub(crate) fn from_record(record: &SessionRecord, offset: ClockOffset) -> Self {
-        Self {
-            username: record.user.username.clone(),
-            user_id: record.user.id.clone(),
-            org: record.user.org.clone(),
-            client: record.client,
-            scope: record.scope,
-            expires_at: offset.to_local(record.expires_at),
-            device_id: record.device_id.clone(),
         }
     }
 }

@@ -21,12 +21,13 @@ use std::sync::Arc;
 use twostep_otp::UnixTime;
 
 use crate::authenticator::Authenticator;
+use crate::clock::ClockOffset;
 use crate::clock::{ClockSource, SystemClock};
 use crate::error::{Error, Result};
 use crate::keystore::KeyStore;
 use crate::local::Local;
 use crate::passcode::{self, Passcode};
-use crate::session::{ClockOffset, ServerConfig, Session};
+use crate::session::{ServerConfig, Session};
 use crate::status::{self, Status};
 
 /// How to open a [`Twostep`].

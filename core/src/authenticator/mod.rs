@@ -31,7 +31,7 @@ use twostep_otp::{KdfParams, UnixTime, Vault, export, import, uri};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, InternalResult, Result};
-use crate::local::Local;
+use crate::local::{LoadedVault, Local, VaultCache};
 
 /// The authenticator's types, from the pure `twostep-otp` crate.
 pub use twostep_otp::import::detect;
@@ -44,35 +44,10 @@ pub use twostep_otp::{
 /// The vault's record id under the state's `vault/` prefix.
 const VAULT_RECORD: &str = "main";
 
-/// The decrypted vault, while the account data is open.
-#[derive(Default)]
-pub(crate) struct VaultCache {
-    loaded: Option<Loaded>,
-}
-
-impl VaultCache {
-    /// Drops the decrypted vault from memory (the app locked, or its key changed).
-    pub(crate) fn forget(&mut self) {
-        self.loaded = None;
-    }
-}
-
 /// The authenticator vault of a data directory; from [`crate::Twostep::authenticator`].
 #[derive(Debug, Clone)]
 pub struct Authenticator {
     local: Arc<Local>,
-}
-
-struct Loaded {
-    /// SHA-256 of the Account key the vault was read under.
-    key_id: [u8; 32],
-    vault: Vault,
-}
-
-impl std::fmt::Debug for VaultCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("VaultCache").field("loaded", &self.loaded.is_some()).finish()
-    }
 }
 
 impl Authenticator {
@@ -290,7 +265,7 @@ impl Authenticator {
                 Some(bytes) => Vault::from_bytes(&bytes).map_err(Error::Otp)?,
                 None => Vault::new(),
             };
-            cache.loaded = Some(Loaded { key_id, vault });
+            cache.loaded = Some(LoadedVault { key_id, vault });
         }
         match cache.loaded.as_mut() {
             Some(loaded) => Ok(&mut loaded.vault),

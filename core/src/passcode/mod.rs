@@ -46,6 +46,7 @@ pub use ops::Passcode;
 pub(crate) use ops::unlock;
 pub use rules::{MAX_PASSCODE_CHARS, PasscodeWeakness};
 
+pub(crate) use crate::local::PasscodeMemory;
 use twostep_otp::UnixTime;
 use twostep_proto::{
     DEFAULT_LOCK_TIMEOUT_SECS, DEFAULT_PASSCODE_MAX_ATTEMPTS, DEFAULT_PASSCODE_MIN_LENGTH,
@@ -93,25 +94,6 @@ pub struct UnlockResult {
     /// The passcode no longer meets the policy (it became stricter since it was set): ask
     /// the user to change it.
     pub change_required: bool,
-}
-
-/// The passcode's state in memory only (a restart starts locked). Behind the passcode lock
-/// (`Local::passcode`), which every passcode operation holds throughout.
-#[derive(Default)]
-pub(crate) struct PasscodeMemory {
-    /// When the app went to the background.
-    pub backgrounded_at: Option<UnixTime>,
-    /// The password key of the latest password sign-in of this run: it re-wraps the Account
-    /// key for recovery when the sign-in completes and when a passcode is set.
-    pub password_key: Option<crate::keys::SecretKey>,
-}
-
-impl std::fmt::Debug for PasscodeMemory {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PasscodeMemory")
-            .field("backgrounded_at", &self.backgrounded_at)
-            .finish_non_exhaustive()
-    }
 }
 
 /// The policy actually enforced: the cached server policy (or the defaults when none is

@@ -19,7 +19,7 @@ use twostep_proto::{
 };
 use zeroize::Zeroizing;
 
-use crate::clock::ClockSource;
+use crate::clock::{ClockOffset, ClockSource};
 use crate::error::Error;
 
 /// The largest response body read, in bytes.
@@ -66,34 +66,6 @@ impl Default for ServerConfig {
             request_timeout: Duration::from_secs(30),
             extra_ca_cert_pem: None,
         }
-    }
-}
-
-/// The server's clock relative to ours.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClockOffset {
-    /// Server time minus local time, in milliseconds (signed: either clock may be ahead).
-    pub offset_ms: i64,
-    /// When it was measured (local time).
-    pub measured_at: UnixTime,
-}
-
-impl ClockOffset {
-    /// No known offset.
-    pub(crate) const ZERO: ClockOffset = ClockOffset { offset_ms: 0, measured_at: UnixTime::EPOCH };
-
-    fn offset_secs(self) -> i64 {
-        (self.offset_ms as f64 / 1000.0).round() as i64
-    }
-
-    /// The server's time at local time `local`.
-    pub fn to_server(self, local: UnixTime) -> UnixTime {
-        local.add_signed_secs(self.offset_secs())
-    }
-
-    /// The local time at server time `server`.
-    pub fn to_local(self, server: UnixTime) -> UnixTime {
-        server.add_signed_secs(-self.offset_secs())
     }
 }
 
@@ -450,17 +422,5 @@ mod tests {
             error_from_response(StatusCode::BAD_GATEWAY, None, b"<html>"),
             Error::Protocol { status: 502, .. }
         ));
-    }
-
-    #[test]
-    fn clock_offsets_convert_both_ways() {
-        let at = UnixTime::from_secs;
-        let ahead = ClockOffset { offset_ms: 90_400, measured_at: at(0) };
-        assert_eq!(ahead.to_server(at(1000)), at(1090));
-        assert_eq!(ahead.to_local(at(1090)), at(1000));
-        let behind = ClockOffset { offset_ms: -2_600, measured_at: at(0) };
-        assert_eq!(behind.to_server(at(1000)), at(997));
-        assert_eq!(ClockOffset::ZERO.to_local(at(0)), at(0));
-        assert_eq!(behind.to_server(at(0)), at(0), "saturates instead of wrapping");
     }
 }

@@ -7,11 +7,11 @@ use twostep_proto::{ClientKind, DeviceSessionRequest, ErrorCode};
 use zeroize::Zeroizing;
 
 use super::flow::session_record;
+use super::signin::SessionInfo;
 use super::{Session, Unregistered};
 use crate::device::DeviceKey;
 use crate::error::{Error, InternalResult};
 use crate::state::{RegistrationRecord, SessionRecord, Slot};
-use crate::status::SessionInfo;
 
 /// The stored session and its bearer token.
 pub(super) struct StoredSession {

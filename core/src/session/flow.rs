@@ -7,12 +7,12 @@ use twostep_proto::{ClientKind, ErrorCode, SessionGrant, SignInResponse};
 use zeroize::Zeroize;
 
 use super::Session;
+use super::signin::SessionInfo;
 use super::signin::{self, Answer, CodePrompt, SignInStep};
 use crate::device::DeviceKey;
 use crate::error::{Error, InternalResult, Result};
 use crate::passcode::recovery;
 use crate::state::{PendingRecord, RegistrationRecord, ServerRecord, SessionRecord, Slot};
-use crate::status::SessionInfo;
 
 /// What a sign-in in progress carries between its steps.
 pub(super) struct Flow {

@@ -18,8 +18,8 @@ mod device;
 mod flow;
 mod signin;
 
-pub use client::{ClockOffset, ServerConfig};
-pub use signin::{CodePrompt, SignInStep};
+pub use client::ServerConfig;
+pub use signin::{CodePrompt, SessionInfo, SignInStep};
 
 use std::sync::Arc;
 use twostep_otp::UnixTime;
@@ -269,7 +269,7 @@ impl Session {
     /// If the server has revoked the device, the registration is removed and
     /// [`crate::TwostepError::DeviceRevoked`] is returned: the next sign-in is a first
     /// access.
-    pub async fn open_session(&self, now: UnixTime) -> Result<crate::SessionInfo> {
+    pub async fn open_session(&self, now: UnixTime) -> Result<SessionInfo> {
         let _operation = self.operations.lock().await;
         self.local.require_account_open()?;
         Ok(self.open_device_session(now).await?.0)

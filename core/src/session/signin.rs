@@ -19,15 +19,15 @@
 
 use twostep_proto::{
     Channel, ChannelChoice, ClientKind, CodeChallenge, PasscodePolicy, PasscodeRequirement,
-    SessionGrant, SignInResponse,
+    SessionGrant, SessionScope, SignInResponse,
 };
 
 use std::time::Duration;
 use twostep_otp::UnixTime;
 
-use super::client::ClockOffset;
+use crate::clock::ClockOffset;
 use crate::error::Error;
-use crate::status::SessionInfo;
+use crate::state::SessionRecord;
 
 /// Longest code or recovery code accepted, as typed.
 const MAX_CODE_LEN: usize = 64;
@@ -102,6 +102,39 @@ impl CodePrompt {
     /// Whether the code (or sign-in) has expired at local time `now`.
     pub fn is_expired(&self, now: UnixTime) -> bool {
         now >= self.expires_at
+    }
+}
+
+/// A session with the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionInfo {
+    /// Normalized username.
+    pub username: String,
+    /// Stable user id.
+    pub user_id: String,
+    /// Organization.
+    pub org: String,
+    /// The client kind that signed in.
+    pub client: ClientKind,
+    /// Full, or only enough to configure two-step.
+    pub scope: SessionScope,
+    /// Local time, corrected for the server's clock offset.
+    pub expires_at: UnixTime,
+    /// The registered device, for mobile sessions.
+    pub device_id: Option<String>,
+}
+
+impl SessionInfo {
+    pub(crate) fn from_record(record: &SessionRecord, offset: ClockOffset) -> Self {
+        Self {
+            username: record.user.username.clone(),
+            user_id: record.user.id.clone(),
+            org: record.user.org.clone(),
+            client: record.client,
+            scope: record.scope,
+            expires_at: offset.to_local(record.expires_at),
+            device_id: record.device_id.clone(),
+        }
     }
 }
 
