@@ -1,5 +1,6 @@
 package io.twostep
 
+import io.twostep.ffi.AccountWarning
 import io.twostep.ffi.AuthenticatorReason
 import io.twostep.ffi.ImportFormat
 import io.twostep.ffi.NewAuthAccount
@@ -63,6 +64,19 @@ class AuthenticatorTest {
             assertEquals(AuthenticatorReason.INVALID_DIGITS, twelve.reason)
             val again = assertThrowsSuspend<TwostepException.Authenticator> { auth.addUri("otpauth://totp/Other:x?secret=jbswy3dpehpk3pxp") }
             assertEquals(AuthenticatorReason.DUPLICATE, again.reason)
+            val cut = assertThrowsSuspend<TwostepException.Authenticator> { auth.addUri("otpauth://totp/X:y?secret=JBSWY3DPE") }
+            assertEquals(AuthenticatorReason.INVALID_SECRET_LENGTH, cut.reason, "never read as JBSWY3DP")
+            assertEquals(AuthenticatorReason.MISSING_COUNTER, assertThrowsSuspend<TwostepException.Authenticator> { auth.addUri("otpauth://hotp/X:y?secret=ONSWG4TFOQ") }.reason)
+
+            // A label that names another issuer than the issuer parameter: added, with a warning to show.
+            val phishy = auth.addUri("otpauth://totp/Google:alice?secret=ONSWG4TFOQ&issuer=Evil")
+            assertEquals("Evil", phishy.issuer)
+            assertEquals(listOf(AccountWarning.IssuerMismatch("Google")), phishy.warnings)
+            assertTrue(auth.edit(phishy.id, issuer = "Evil").warnings.isEmpty(), "editing the issuer clears it")
+            val bare = auth.addUri("otpauth://totp/bob?secret=MZXW6YTBOI")
+            assertNull(bare.issuer, "an absent issuer is null, not empty")
+            auth.delete(phishy.id)
+            auth.delete(bare.id)
             assertEquals(3, auth.accounts().size)
 
             // Imports a 2FAS backup: GitHub is already there, Slack is new (in its group).
