@@ -14,7 +14,7 @@
 //!   passcode without the platform key.
 //!
 //! A third record, `key/recovery`, may hold the Account key once more as a [`SecretWrap`]
-//! of the account *password* (see `crate::twostep::passcode`: "forgot passcode").
+//! of the account *password* (see `crate::passcode::recovery`: "forgot passcode").
 //!
 //! Why a platform-wrapped pepper rather than `platform(seal(argon2id(pin), key))`: the two
 //! give the same guarantee, but this way the platform key store only ever wraps random
