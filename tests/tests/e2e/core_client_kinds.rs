@@ -2,9 +2,9 @@
 
 #![allow(clippy::unwrap_used)]
 
-use crate::core_support::{Device, PASSWORD, now, org_and_user};
+use crate::core_support::{Device, PASSWORD, now, org_and_user, submit_totp};
 use twostep_core::{Access, ClientKind, SessionScope, SignInStep};
-use twostep_e2e::{Harness, totp_code};
+use twostep_e2e::Harness;
 
 #[tokio::test]
 async fn without_two_step_web_agent_and_outlook_sign_in_with_the_password_alone() {
@@ -38,12 +38,7 @@ async fn with_two_step_every_client_kind_is_asked_for_a_code_and_outlook_at_ever
     let step =
         app.session().unwrap().sign_in("bob", PASSWORD, ClientKind::Outlook, now()).await.unwrap();
     assert!(matches!(step, SignInStep::CodeRequired(_)));
-    let step = app
-        .session()
-        .unwrap()
-        .submit_code(&totp_code(&secret, now().as_secs()), now())
-        .await
-        .unwrap();
+    let step = submit_totp(&app, &secret).await;
     let SignInStep::SignedIn(session) = step else { panic!("{step:?}") };
     assert_eq!(session.client, ClientKind::Outlook);
     // A new Outlook session asks again, although the last one succeeded.

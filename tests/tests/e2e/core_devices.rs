@@ -2,9 +2,9 @@
 
 #![allow(clippy::unwrap_used)]
 
-use crate::core_support::{Device, PASSWORD, now, org_and_user};
+use crate::core_support::{Device, PASSWORD, now, org_and_user, submit_totp};
 use twostep_core::{Access, ClientKind, SignInStep, TwostepError};
-use twostep_e2e::{Harness, totp_code};
+use twostep_e2e::Harness;
 
 /// Registers `device` for `user` (who has no two-step) and returns the device id.
 async fn registered(user: &str, device: &Device) -> String {
@@ -47,7 +47,7 @@ async fn later_sessions_use_the_device_key_without_a_code() {
     let device = Device::new(&h, "Pixel");
     let app = device.open();
     app.session().unwrap().sign_in("bob", PASSWORD, ClientKind::Mobile, now()).await.unwrap();
-    app.session().unwrap().submit_code(&totp_code(&secret, now().as_secs()), now()).await.unwrap();
+    submit_totp(&app, &secret).await;
 
     let out = app.session().unwrap().sign_out(now()).await.unwrap();
     assert!(out.was_signed_in && out.server_confirmed);

@@ -3,9 +3,9 @@
 
 #![allow(clippy::unwrap_used)]
 
-use crate::core_support::{Device, PASSWORD, now, org_and_user};
+use crate::core_support::{Device, PASSWORD, now, org_and_user, submit_totp};
 use twostep_core::{Access, Channel, ClientKind, PasscodeRequirement, SignInStep};
-use twostep_e2e::{Harness, totp_code};
+use twostep_e2e::Harness;
 
 #[tokio::test]
 async fn an_email_code_registers_the_device_and_the_users_own_two_step_makes_the_passcode_optional()
@@ -88,12 +88,7 @@ async fn an_authenticator_code_registers_the_device() {
     assert_eq!(prompt.channel, Channel::Totp);
     assert_eq!(prompt.masked_destination, None);
     assert_eq!(prompt.resend_after, None, "nothing to resend for an authenticator");
-    let step = app
-        .session()
-        .unwrap()
-        .submit_code(&totp_code(&secret, now().as_secs()), now())
-        .await
-        .unwrap();
+    let step = submit_totp(&app, &secret).await;
     assert!(matches!(step, SignInStep::PasscodeSetup { .. }));
     assert_eq!(app.status(now()).unwrap().access, Access::SignedIn);
 }

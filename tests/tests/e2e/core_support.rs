@@ -6,8 +6,8 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use twostep_core::{Config, MemoryKeyStore, Twostep, UnixTime};
-use twostep_e2e::Harness;
+use twostep_core::{Config, MemoryKeyStore, SignInStep, Twostep, UnixTime};
+use twostep_e2e::{Harness, totp_code};
 
 /// The password every test user gets.
 pub const PASSWORD: &str = "correct-horse-battery";
@@ -49,4 +49,10 @@ impl Device {
 pub async fn org_and_user(h: &Harness, org: &str, require_two_step: bool, user: &str) {
     h.create_org(org, require_two_step).await;
     h.create_user(org, user, PASSWORD).await;
+}
+
+/// Submits the current code of the authenticator `secret` to the pending sign-in.
+pub async fn submit_totp(app: &Twostep, secret: &str) -> SignInStep {
+    let code = totp_code(secret, now().as_secs());
+    app.session().unwrap().submit_code(&code, now()).await.unwrap()
 }
