@@ -91,7 +91,9 @@ async fn now_inside_step() -> u64 {
 /// A 6-digit code that the authenticator does not show around now.
 fn wrong_code(otp: &twostep_otp::Otp) -> String {
     let t = now();
-    let near: Vec<String> = (0..5).filter_map(|i| otp.code_at(t + i * 30 - 60)).collect();
+    let near: Vec<String> = (0..5)
+        .filter_map(|i| otp.code_at(twostep_otp::UnixTime::from_secs(t + i * 30 - 60)))
+        .collect();
     (0..).map(|i| format!("{:06}", 123_456 + i)).find(|c| !near.contains(c)).unwrap()
 }
 
@@ -142,7 +144,14 @@ pub async fn totp_from_the_enrollment_qr_code(b: &Browser) {
     assert_eq!(b.attr("#qr", "data-otpauth-uri").await.unwrap(), uri, "same key shown again");
 
     // The previous step's code, so that the current one is still unused for sign-in.
-    b.fill("#code", &account.otp.code_at(now_inside_step().await - 30).unwrap()).await;
+    b.fill(
+        "#code",
+        &account
+            .otp
+            .code_at(twostep_otp::UnixTime::from_secs(now_inside_step().await - 30))
+            .unwrap(),
+    )
+    .await;
     b.click_text("Turn on").await;
     let codes = b
         .js("return [...document.querySelectorAll('#recovery-codes li')].map(l => l.textContent.trim())")
@@ -169,7 +178,11 @@ pub async fn totp_from_the_enrollment_qr_code(b: &Browser) {
     b.click_text("Verify").await;
     assert_eq!(b.text("#form-error").await, "That code is not correct. 4 tries left.");
     b.page("code-wrong", false).await;
-    b.fill("#code", &account.otp.code_at(now_inside_step().await).unwrap()).await;
+    b.fill(
+        "#code",
+        &account.otp.code_at(twostep_otp::UnixTime::from_secs(now_inside_step().await)).unwrap(),
+    )
+    .await;
     b.click_text("Verify").await;
     assert_eq!(b.path().await, "/account");
 
