@@ -8,10 +8,12 @@
 //! counters) is built on compare-and-swap in [`Repo::update`]. Expired records are removed
 //! by [`Store::sweep_expired`], which a shared database may implement natively.
 
+pub mod pg;
 pub mod repo;
 mod sled_store;
 pub mod sweep;
 
+pub use pg::PgStore;
 pub use repo::Repo;
 pub use sled_store::SledStore;
 pub use sweep::SweepBatch;
@@ -124,6 +126,16 @@ pub enum StoreError {
         tree: &'static str,
         /// What failed.
         detail: String,
+    },
+    /// The database was written by a newer server.
+    #[error(
+        "the database schema is version {found}, newer than this server's {known}; refusing to use it"
+    )]
+    NewerSchema {
+        /// The database's version.
+        found: u64,
+        /// The newest this server knows.
+        known: u64,
     },
     /// The data dir is locked by another process.
     #[error("the data directory is in use by another process (is the server running?)")]

@@ -1,0 +1,284 @@
+//! PostgreSQL: the shared store that lets several stateless replicas serve one deployment.
+//!
+//! One table per tree (schema in `migrations/`, documented in `docs/ARCHITECTURE.md`): the
+//! record as `jsonb` under its key, plus generated columns that operators query with plain
+//! SQL. Every operation is one statement in its own transaction, so a write is committed —
+//! durable, and visible to every replica — before the call returns; [`PgStore::flush`] has
+//! nothing left to do. Compare-and-swap is a conditional `INSERT ... ON CONFLICT DO
+//! NOTHING`, `UPDATE ... WHERE value = $expected` or `DELETE ... WHERE value = $expected`:
+//! under READ COMMITTED a concurrent writer's change is re-checked against the condition
+//! (row lock, then re-evaluation), so of two replicas swapping the same expected value
+//! exactly one succeeds.
+
+mod jsonb;
+mod keys;
+pub mod migrate;
+
+use super::{Pairs, StoreError, Tree};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use jsonb::{Jsonb, JsonbOut};
+use keys::{Key, KeyKind};
+use std::collections::HashMap;
+use std::time::Duration;
+use tokio_postgres::types::ToSql;
+
+/// How long a request waits for a pooled connection (or a new one) before failing.
+const POOL_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The statements of one tree.
+#[derive(Debug)]
+struct TreeSql {
+    name: &'static str,
+    key: KeyKind,
+    get: String,
+    put: String,
+    remove: String,
+    insert_new: String,
+    swap: String,
+    remove_if: String,
+    absent: String,
+    /// `[inclusive lower][has upper]`.
+    scan: [[String; 2]; 2],
+}
+
+impl TreeSql {
+    fn new(tree: Tree) -> Self {
+        let t = tree.name();
+        let (key, k) = match tree {
+            Tree::Audit => (KeyKind::Id, "id"),
+            _ => (KeyKind::Text, "key"),
+        };
+        let scan = |op: &str, upper: bool| {
+            let upper = if upper { format!(" AND {k} < $2") } else { String::new() };
+            let limit = if upper.is_empty() { "$2" } else { "$3" };
+            format!(
+                "SELECT {k}, value FROM {t} WHERE {k} {op} $1{upper} ORDER BY {k} LIMIT {limit}"
+            )
+        };
+        Self {
+            name: t,
+            key,
+            get: format!("SELECT value FROM {t} WHERE {k} = $1"),
+            put: format!(
+                "INSERT INTO {t} ({k}, value) VALUES ($1, $2) \
+                 ON CONFLICT ({k}) DO UPDATE SET value = EXCLUDED.value"
+            ),
+            remove: format!("DELETE FROM {t} WHERE {k} = $1"),
+            insert_new: format!(
+                "INSERT INTO {t} ({k}, value) VALUES ($1, $2) ON CONFLICT ({k}) DO NOTHING"
+            ),
+            swap: format!("UPDATE {t} SET value = $3 WHERE {k} = $1 AND value = $2"),
+            remove_if: format!("DELETE FROM {t} WHERE {k} = $1 AND value = $2"),
+            absent: format!("SELECT NOT EXISTS (SELECT 1 FROM {t} WHERE {k} = $1)"),
+            scan: [[scan(">", false), scan(">", true)], [scan(">=", false), scan(">=", true)]],
+        }
+    }
+}
+
+/// PostgreSQL-backed store; see the module docs.
+pub struct PgStore {
+    pool: Pool,
+    trees: HashMap<Tree, TreeSql>,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore").field("pool", &self.pool.status()).finish_non_exhaustive()
+    }
+}
+
+/// A PostgreSQL error as text for the log: SQLSTATE and message, no row data.
+pub(crate) fn describe(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} {}: {}", db.severity(), db.code().code(), db.message()),
+        None => e.to_string(),
+    }
+}
+
+pub(crate) fn pg_err(e: tokio_postgres::Error) -> StoreError {
+    StoreError::Backend(format!("postgresql: {}", describe(&e)))
+}
+
+fn pool_err(e: deadpool_postgres::PoolError) -> StoreError {
+    match e {
+        deadpool_postgres::PoolError::Backend(e) => pg_err(e),
+        other => StoreError::Backend(format!("postgresql connection pool: {other}")),
+    }
+}
+
+fn value(tree: &'static str, row: &tokio_postgres::Row, i: usize) -> Result<Vec<u8>, StoreError> {
+    row.try_get::<_, JsonbOut>(i)
+        .map(|v| v.0)
+        .map_err(|e| StoreError::Corrupt { tree, detail: e.to_string() })
+}
+
+fn param(k: &Key) -> &(dyn ToSql + Sync) {
+    match k {
+        Key::Text(s) => s,
+        Key::Id(i) => i,
+    }
+}
+
+/// TLS for the connection: none when the URL says `sslmode=disable`, else rustls with the
+/// operating system's trusted certificates (`sslmode=require` insists on TLS and verifies
+/// the server's certificate and name; the default `prefer` uses TLS when offered).
+fn tls() -> tokio_postgres_rustls::MakeRustlsConnect {
+    let mut roots = rustls::RootCertStore::empty();
+    let native = rustls_native_certs::load_native_certs();
+    roots.add_parsable_certificates(native.certs);
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map(|b| b.with_root_certificates(roots).with_no_client_auth());
+    match config {
+        Ok(c) => tokio_postgres_rustls::MakeRustlsConnect::new(c),
+        // ring supports the default versions; this branch is not reached.
+        Err(_) => tokio_postgres_rustls::MakeRustlsConnect::new(
+            rustls::ClientConfig::builder()
+                .with_root_certificates(rustls::RootCertStore::empty())
+                .with_no_client_auth(),
+        ),
+    }
+}
+
+impl PgStore {
+    /// Connects (a pool of up to `pool_size` connections), applies pending migrations and
+    /// refuses a schema newer than this server's.
+    pub async fn connect(url: &str, pool_size: usize) -> Result<Self, StoreError> {
+        let mut cfg: tokio_postgres::Config =
+            url.parse().map_err(|e| StoreError::Backend(format!("database_url: {e}")))?;
+        if cfg.get_connect_timeout().is_none() {
+            cfg.connect_timeout(POOL_TIMEOUT);
+        }
+        if cfg.get_application_name().is_none() {
+            cfg.application_name("twostep-server");
+        }
+        let mc = ManagerConfig { recycling_method: RecyclingMethod::Fast };
+        let manager = if cfg.get_ssl_mode() == tokio_postgres::config::SslMode::Disable {
+            Manager::from_config(cfg, tokio_postgres::NoTls, mc)
+        } else {
+            Manager::from_config(cfg, tls(), mc)
+        };
+        let pool = Pool::builder(manager)
+            .max_size(pool_size.max(1))
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(POOL_TIMEOUT))
+            .create_timeout(Some(POOL_TIMEOUT))
+            .recycle_timeout(Some(POOL_TIMEOUT))
+            .build()
+            .map_err(|e| StoreError::Backend(format!("postgresql connection pool: {e}")))?;
+        {
+            let mut client = pool.get().await.map_err(pool_err)?;
+            let applied = migrate::run(&mut client).await?;
+            if !applied.is_empty() {
+                tracing::info!(?applied, "database schema migrated");
+            }
+        }
+        let trees = Tree::ALL.iter().map(|t| (*t, TreeSql::new(*t))).collect();
+        Ok(Self { pool, trees })
+    }
+
+    fn sql(&self, tree: Tree) -> &TreeSql {
+        // Every tree gets its statements in `connect`.
+        &self.trees[&tree]
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
+        self.pool.get().await.map_err(pool_err)
+    }
+
+    /// Runs one statement and returns the number of rows it changed.
+    async fn execute(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, StoreError> {
+        let c = self.client().await?;
+        let st = c.prepare_cached(sql).await.map_err(pg_err)?;
+        c.execute(&st, params).await.map_err(pg_err)
+    }
+
+    /// Reads a value.
+    pub async fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        let s = self.sql(tree);
+        let k = s.key.encode(s.name, key)?;
+        let c = self.client().await?;
+        let st = c.prepare_cached(&s.get).await.map_err(pg_err)?;
+        let row = c.query_opt(&st, &[param(&k)]).await.map_err(pg_err)?;
+        row.map(|r| value(s.name, &r, 0)).transpose()
+    }
+
+    /// Writes a value (committed when this returns).
+    pub async fn put(&self, tree: Tree, key: &[u8], value: Vec<u8>) -> Result<(), StoreError> {
+        let s = self.sql(tree);
+        let k = s.key.encode(s.name, key)?;
+        self.execute(&s.put, &[param(&k), &Jsonb(&value)]).await?;
+        Ok(())
+    }
+
+    /// Removes a value; returns whether it existed.
+    pub async fn remove(&self, tree: Tree, key: &[u8]) -> Result<bool, StoreError> {
+        let s = self.sql(tree);
+        let k = s.key.encode(s.name, key)?;
+        Ok(self.execute(&s.remove, &[param(&k)]).await? > 0)
+    }
+
+    /// Atomically replaces `expected` with `new` (`None` = absent), across replicas.
+    pub async fn compare_and_swap(
+        &self,
+        tree: Tree,
+        key: &[u8],
+        expected: Option<&[u8]>,
+        new: Option<Vec<u8>>,
+    ) -> Result<bool, StoreError> {
+        let s = self.sql(tree);
+        let k = s.key.encode(s.name, key)?;
+        let changed = match (expected, new.as_deref()) {
+            (None, Some(n)) => self.execute(&s.insert_new, &[param(&k), &Jsonb(n)]).await?,
+            (Some(e), Some(n)) => self.execute(&s.swap, &[param(&k), &Jsonb(e), &Jsonb(n)]).await?,
+            (Some(e), None) => self.execute(&s.remove_if, &[param(&k), &Jsonb(e)]).await?,
+            (None, None) => {
+                let c = self.client().await?;
+                let st = c.prepare_cached(&s.absent).await.map_err(pg_err)?;
+                let row = c.query_one(&st, &[param(&k)]).await.map_err(pg_err)?;
+                u64::from(row.try_get::<_, bool>(0).map_err(pg_err)?)
+            }
+        };
+        Ok(changed > 0)
+    }
+
+    /// Up to `limit` pairs whose key starts with `prefix` and sorts after `after`, in order.
+    pub async fn scan(
+        &self,
+        tree: Tree,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Pairs, StoreError> {
+        let s = self.sql(tree);
+        let Some(range) = s.key.range(s.name, prefix, after)? else { return Ok(Vec::new()) };
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let sql = &s.scan[usize::from(range.lower_inclusive)][usize::from(range.upper.is_some())];
+        let c = self.client().await?;
+        let st = c.prepare_cached(sql).await.map_err(pg_err)?;
+        let rows = match &range.upper {
+            Some(u) => c.query(&st, &[param(&range.lower), param(u), &limit]).await,
+            None => c.query(&st, &[param(&range.lower), &limit]).await,
+        }
+        .map_err(pg_err)?;
+        rows.iter().map(|r| Ok((s.key.decode(s.name, r)?, value(s.name, r, 1)?))).collect()
+    }
+
+    /// A unique, increasing id from the `twostep_ids` sequence (shared by every replica).
+    pub async fn next_id(&self) -> Result<u64, StoreError> {
+        let c = self.client().await?;
+        let st = c.prepare_cached("SELECT nextval('twostep_ids')").await.map_err(pg_err)?;
+        let row = c.query_one(&st, &[]).await.map_err(pg_err)?;
+        u64::try_from(row.try_get::<_, i64>(0).map_err(pg_err)?)
+            .map_err(|_| StoreError::Backend("twostep_ids returned a negative id".into()))
+    }
+
+    /// Nothing to do: every write was committed by the statement that made it.
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;
