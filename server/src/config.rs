@@ -13,6 +13,11 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Where the store, key and outbox live.
     pub data_dir: PathBuf,
+    /// PostgreSQL, shared by every replica (`postgres://user:password@host/db`); without it
+    /// the embedded store lives in `data_dir/db`.
+    pub database_url: Option<DatabaseUrl>,
+    /// Connections each replica keeps to PostgreSQL at most.
+    pub database_pool_size: usize,
     /// Issuer shown in authenticator apps.
     pub issuer: String,
     /// Session lifetime for web, agent and Outlook sessions.
@@ -138,11 +143,53 @@ impl std::fmt::Debug for SmsConfig {
     }
 }
 
+/// A PostgreSQL connection string; `Debug` hides the password.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DatabaseUrl(pub String);
+
+impl DatabaseUrl {
+    /// The URL with any password replaced by `***` (for logs).
+    pub fn redacted(&self) -> String {
+        let s = &self.0;
+        let mut out = match s.find("://") {
+            Some(i) => {
+                let rest = &s[i + 3..];
+                let auth_end = rest.find(['/', '?']).unwrap_or(rest.len());
+                match rest[..auth_end].rfind('@') {
+                    Some(at) => match rest[..at].find(':') {
+                        Some(colon) => {
+                            format!("{}{}:***{}", &s[..i + 3], &rest[..colon], &rest[at..])
+                        }
+                        None => s.clone(),
+                    },
+                    None => s.clone(),
+                }
+            }
+            None => s.clone(),
+        };
+        // `password=` as a URL parameter or in the key=value form.
+        while let Some(i) = out.find("password=").filter(|&i| !out[i + 9..].starts_with("***")) {
+            let end = out[i + 9..].find(['&', ' ']).map(|e| i + 9 + e).unwrap_or(out.len());
+            out.replace_range(i + 9..end, "***");
+        }
+        out
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("./data"),
+            database_url: None,
+            database_pool_size: 16,
             issuer: "twostep".into(),
             session_ttl_secs: 12 * 3600,
             mobile_session_ttl_secs: 24 * 3600,
@@ -191,6 +238,12 @@ impl Config {
             match k.as_str() {
                 "TWOSTEP_LISTEN" => self.listen = v.parse().map_err(|_| bad(&k))?,
                 "TWOSTEP_DATA_DIR" => self.data_dir = v.into(),
+                "TWOSTEP_DATABASE_URL" => {
+                    self.database_url = (!v.is_empty()).then_some(DatabaseUrl(v))
+                }
+                "TWOSTEP_DATABASE_POOL_SIZE" => {
+                    self.database_pool_size = v.parse().map_err(|_| bad(&k))?
+                }
                 "TWOSTEP_ISSUER" => self.issuer = v,
                 "TWOSTEP_SESSION_TTL_SECS" => {
                     self.session_ttl_secs = v.parse().map_err(|_| bad(&k))?
@@ -305,6 +358,17 @@ impl Config {
         if let Some((_, name)) = positive.iter().find(|(v, _)| *v == 0) {
             return Err(ConfigError(format!("{name} must be positive")));
         }
+        if let Some(url) = &self.database_url {
+            let s = url.0.as_str();
+            if !(s.starts_with("postgres://") || s.starts_with("postgresql://")) {
+                return Err(ConfigError("database_url must start with postgres://".into()));
+            }
+            s.parse::<tokio_postgres::Config>()
+                .map_err(|e| ConfigError(format!("database_url: {e}")))?;
+        }
+        if !(1..=1000).contains(&self.database_pool_size) {
+            return Err(ConfigError("database_pool_size must be 1..=1000".into()));
+        }
         if let Some(s) = &self.smtp
             && s.host.is_empty()
         {
@@ -347,5 +411,32 @@ mod tests {
         assert_eq!((c.trusted_proxies, c.header_timeout_secs, c.max_connections), (2, 5, 64));
         c.max_connections = 0;
         assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn the_database_url_comes_from_toml_or_env_and_its_password_never_shows() {
+        let mut c: Config =
+            toml::from_str("database_url = \"postgres://twostep:s3cret@db:5432/twostep\"\n")
+                .unwrap();
+        c.validate().unwrap();
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("postgres://twostep:***@db:5432/twostep"), "{shown}");
+        let env = |k: &str, v: &str| vec![(k.to_string(), v.to_string())].into_iter();
+        c.apply_env(env("TWOSTEP_DATABASE_URL", "postgres://u@h/d?password=p4ss&sslmode=require"))
+            .unwrap();
+        assert_eq!(
+            c.database_url.as_ref().unwrap().0,
+            "postgres://u@h/d?password=p4ss&sslmode=require"
+        );
+        assert!(!format!("{c:?}").contains("p4ss"));
+        c.apply_env(env("TWOSTEP_DATABASE_URL", "")).unwrap();
+        assert!(c.database_url.is_none(), "an empty variable means the embedded store");
+        c.database_url = Some(DatabaseUrl("mysql://x".into()));
+        assert!(c.validate().is_err());
+        c.database_url = None;
+        c.apply_env(env("TWOSTEP_DATABASE_POOL_SIZE", "0")).unwrap();
+        assert!(c.validate().is_err());
+        assert!(c.apply_env(env("TWOSTEP_DATABASE_POOL_SIZE", "many")).is_err());
     }
 }
