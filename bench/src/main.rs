@@ -69,9 +69,12 @@ enum Cmd {
         /// wrk threads (-t) that will share the list.
         #[arg(long, default_value_t = 2)]
         threads: usize,
-        /// Use only the first N users (leave the rest for later phases).
+        /// Use only N users (leave the rest for later phases).
         #[arg(long, default_value_t = usize::MAX)]
         first: usize,
+        /// Start after this many users (an earlier phase used them).
+        #[arg(long, default_value_t = 0)]
+        skip: usize,
     },
     /// Time one Argon2id hash (server parameters) in this process.
     HashCost {
@@ -425,7 +428,13 @@ fn save_steps(src: &CodeSource, users_file: &std::path::Path) {
     let _ = std::fs::write(steps_path(users_file), serde_json::to_vec(&steps).unwrap_or_default());
 }
 
-fn wrk_script(users_file: &std::path::Path, out: &std::path::Path, threads: usize, first: usize) {
+fn wrk_script(
+    users_file: &std::path::Path,
+    out: &std::path::Path,
+    threads: usize,
+    skip: usize,
+    first: usize,
+) {
     use std::fmt::Write as _;
     let seeded = load_users(&users_file.to_path_buf());
     let src = code_source(&seeded, users_file);
@@ -436,7 +445,7 @@ fn wrk_script(users_file: &std::path::Path, out: &std::path::Path, threads: usiz
     let mut lines = String::new();
     let mut n = 0;
     for step in [cur, cur + 1] {
-        for (i, (_, secret, token)) in src.users.iter().enumerate().take(first) {
+        for (i, (_, secret, token)) in src.users.iter().enumerate().skip(skip).take(first) {
             if src.next_step[i].load(Ordering::Relaxed) > step {
                 continue;
             }
@@ -445,7 +454,7 @@ fn wrk_script(users_file: &std::path::Path, out: &std::path::Path, threads: usiz
         }
     }
     std::fs::write(&data, lines).unwrap();
-    for a in src.next_step.iter().take(first) {
+    for a in src.next_step.iter().skip(skip).take(first) {
         a.fetch_max(cur + 2, Ordering::Relaxed);
     }
     save_steps(&src, users_file);
@@ -511,7 +520,9 @@ async fn main() {
         Cmd::Seed { data_dir, totp_users, password_users, out } => {
             seed(data_dir, totp_users, password_users, out).await
         }
-        Cmd::WrkScript { users, out, threads, first } => wrk_script(&users, &out, threads, first),
+        Cmd::WrkScript { users, out, threads, first, skip } => {
+            wrk_script(&users, &out, threads, skip, first)
+        }
         Cmd::HashCost { samples } => {
             let cost = twostep_server::passwords::HashCost::default();
             let _ = twostep_server::passwords::Hasher::hash_blocking(cost, "warm-up");
