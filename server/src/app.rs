@@ -4,13 +4,12 @@ use crate::audit::{self, Ctx};
 use crate::config::Config;
 use crate::crypto::Keys;
 use crate::delivery::Delivery;
-use crate::durability::GroupFlush;
 use crate::error::{ApiError, ApiResult};
 use crate::http::client_addr::ProxyTrust;
 use crate::metrics::Metrics;
 use crate::model::{OrgRecord, UserRecord};
 use crate::passwords::Hasher;
-use crate::store::{Repo, SledStore, Store, StoreError, Tree};
+use crate::store::{PgStore, Repo, SledStore, Store, StoreError, Tree};
 use std::sync::Arc;
 use twostep_proto::{AuditKind, ErrorCode, OrgPolicy, PasscodePolicy, PasscodeRequirement};
 
@@ -21,7 +20,6 @@ pub const SCHEMA_VERSION: u64 = 1;
 pub struct App {
     pub config: Config,
     pub repo: Repo,
-    pub flush: Arc<GroupFlush>,
     pub keys: Keys,
     pub hasher: Hasher,
     pub delivery: Delivery,
@@ -47,13 +45,18 @@ pub enum StartError {
     Io { path: String, source: std::io::Error },
     #[error("delivery: {0}")]
     Delivery(#[from] crate::delivery::DeliveryError),
-    #[error("the data directory was written by a newer server (schema {0}); refusing to open it")]
+    #[error("the store was written by a newer server (schema {0}); refusing to open it")]
     NewerSchema(u64),
     #[error(
         "data directory {path} has mode {mode:o}: others can write to it, so its contents cannot \
          be trusted; check them, then `chmod 700 {path}`"
     )]
     InsecureDataDir { path: String, mode: u32 },
+    #[error(
+        "the master key differs from the one this store was written with (TOTP secrets would \
+         not open): give every replica the same TWOSTEP_MASTER_KEY or server.key"
+    )]
+    WrongMasterKey,
 }
 
 impl App {
@@ -64,9 +67,18 @@ impl App {
         let io = |source| StartError::Io { path: config.data_dir.display().to_string(), source };
         crate::datadir::prepare(&config.data_dir)?;
         let master = crate::crypto::load_or_create_master_key(&config.data_dir).map_err(io)?;
-        let db = config.data_dir.join("db");
-        let store: Arc<dyn Store> = Arc::new(SledStore::open(&db)?);
-        crate::datadir::tighten(&db).map_err(io)?;
+        let store: Arc<dyn Store> = match &config.database_url {
+            Some(url) => {
+                tracing::info!(database = %url.redacted(), "store: PostgreSQL");
+                Arc::new(PgStore::connect(&url.0, config.database_pool_size).await?)
+            }
+            None => {
+                let db = config.data_dir.join("db");
+                let store = Arc::new(SledStore::open(&db)?);
+                crate::datadir::tighten(&db).map_err(io)?;
+                store
+            }
+        };
         let repo = Repo::new(store.clone());
         match repo.get::<u64>(Tree::Meta, b"schema").await? {
             Some(v) if v > SCHEMA_VERSION => return Err(StartError::NewerSchema(v)),
@@ -76,6 +88,8 @@ impl App {
                 store.flush().await?;
             }
         }
+        let keys = Keys::derive(&master);
+        check_master_key(&repo, &keys).await?;
         let threads = config
             .hash_threads
             .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
@@ -86,8 +100,7 @@ impl App {
             config.data_dir.join("outbox"),
         )?;
         Ok(Arc::new(Self {
-            keys: Keys::derive(&master),
-            flush: GroupFlush::start(store),
+            keys,
             repo,
             hasher,
             delivery,
@@ -97,9 +110,10 @@ impl App {
         }))
     }
 
-    /// Makes this request's writes durable before answering.
+    /// Makes this request's writes durable before answering (a group `fsync` for the
+    /// embedded store; nothing left to wait for with PostgreSQL).
     pub async fn commit(&self) -> ApiResult<()> {
-        self.flush.commit().await.map_err(ApiError::from)
+        self.repo.store().flush().await.map_err(ApiError::from)
     }
 
     /// Appends an audit event.
@@ -169,6 +183,28 @@ impl App {
         self.repo.put(Tree::Setup, SETUP_TOKEN_KEY, &rec).await?;
         self.commit().await?;
         Ok(Some(token))
+    }
+}
+
+/// Refuses a master key other than the one the store was first written with: with several
+/// replicas, one started with its own fresh `server.key` would fail every TOTP check. The
+/// store keeps a MAC of a constant under the key, which says nothing about the key.
+async fn check_master_key(repo: &Repo, keys: &Keys) -> Result<(), StartError> {
+    let mine = keys.code_mac("master-key-check", "twostep");
+    loop {
+        match repo.get::<String>(Tree::Meta, b"master_key_check").await? {
+            Some(theirs) if crate::crypto::constant_time_eq(theirs.as_bytes(), mine.as_bytes()) => {
+                return Ok(());
+            }
+            Some(_) => return Err(StartError::WrongMasterKey),
+            // Replicas starting together: one insert wins, the others compare with it.
+            None => {
+                if repo.insert_new(Tree::Meta, b"master_key_check", &mine).await? {
+                    repo.store().flush().await?;
+                    return Ok(());
+                }
+            }
+        }
     }
 }
 

@@ -10,7 +10,6 @@ pub mod config;
 pub mod crypto;
 pub mod datadir;
 pub mod delivery;
-pub mod durability;
 pub mod error;
 pub mod http;
 pub mod limits;
@@ -82,7 +81,6 @@ impl RunningServer {
         if let Err(e) = self.app.repo.store().flush().await {
             tracing::error!(error = %e, "final flush failed");
         }
-        self.app.flush.stop();
     }
 
     /// Waits until the server stops by itself (it does not, unless the listener fails).

@@ -8,6 +8,11 @@
 //! fail their test at the call; clients under test (the core) reach the server through a
 //! checking proxy ([`Harness::client_url`]) whose violations fail the test when the harness
 //! is dropped.
+//!
+//! The store comes from `TWOSTEP_TEST_STORE`: unset or `sled` = the embedded store in the
+//! data dir; `postgres` = a real PostgreSQL cluster that this test process starts (initdb in
+//! a temp dir, random port; removed when the process ends), with a fresh schema per harness.
+//! `scripts/test-all.sh` runs the suite once per store.
 
 pub mod contract;
 mod proxy;
@@ -23,9 +28,40 @@ use twostep_server::{Config, RunningServer};
 /// Operator credentials the harness creates.
 pub const OPERATOR: (&str, &str) = ("root-operator", "operator-password-1");
 
-/// What the server delivers through, and how it is set up.
+/// Where the server keeps its records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreKind {
+    /// sled in the data dir.
+    Sled,
+    /// A schema in this process's throwaway PostgreSQL cluster.
+    Postgres,
+}
+
+impl StoreKind {
+    /// The store `TWOSTEP_TEST_STORE` asks for (`sled` when unset).
+    pub fn from_env() -> Self {
+        match std::env::var("TWOSTEP_TEST_STORE").as_deref() {
+            Ok("postgres") | Ok("postgresql") | Ok("pg") => StoreKind::Postgres,
+            Ok("sled") | Ok("") | Err(_) => StoreKind::Sled,
+            Ok(other) => panic!("TWOSTEP_TEST_STORE={other}: use sled or postgres"),
+        }
+    }
+}
+
+/// A URL for a fresh, empty schema in this process's throwaway PostgreSQL cluster.
+pub fn fresh_database_url() -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let cluster = twostep_pgtemp::Cluster::shared().expect("a throwaway PostgreSQL cluster");
+    let n = NEXT.fetch_add(1, Ordering::SeqCst);
+    cluster.schema_url(&format!("e2e_{n}")).expect("a fresh schema")
+}
+
+/// What the server delivers through, how it is set up, and where it stores.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Options {
+    /// The store; `None` = [`StoreKind::from_env`].
+    pub store: Option<StoreKind>,
     /// Send email through a local SMTP sink instead of the outbox.
     pub smtp: bool,
     /// Send SMS through a local HTTP receiver instead of the outbox.
@@ -197,6 +233,10 @@ impl Harness {
             data_dir: dir.path().join("server"),
             ..Config::default()
         };
+        if opts.store.unwrap_or_else(StoreKind::from_env) == StoreKind::Postgres {
+            config.database_url = Some(twostep_server::config::DatabaseUrl(fresh_database_url()));
+            config.database_pool_size = 4;
+        }
         config.hash_threads = Some(2);
         if opts.smtp {
             let port = start_smtp_sink(mail.clone());
@@ -327,6 +367,21 @@ impl Harness {
     /// The server's data dir.
     pub fn data_dir(&self) -> &Path {
         &self.config.data_dir
+    }
+
+    /// The store this harness runs on.
+    pub fn store_kind(&self) -> StoreKind {
+        if self.config.database_url.is_some() { StoreKind::Postgres } else { StoreKind::Sled }
+    }
+
+    /// Every directory where the server's records end up on disk: the data dir, and with
+    /// PostgreSQL the cluster's directory (tables and write-ahead log).
+    pub fn storage_dirs(&self) -> Vec<PathBuf> {
+        let mut dirs = vec![self.config.data_dir.clone()];
+        if self.store_kind() == StoreKind::Postgres {
+            dirs.push(twostep_pgtemp::Cluster::shared().expect("cluster").dir().to_owned());
+        }
+        dirs
     }
 
     /// A scratch directory that lives as long as the harness (for client data dirs).

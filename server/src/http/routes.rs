@@ -114,7 +114,7 @@ async fn healthz() -> Json<Health> {
 async fn metrics(State(app): S) -> impl IntoResponse {
     let gauges = [
         ("password_hash_queue", "Password hashes waiting or running.", app.hasher.queued() as u64),
-        ("store_flushes", "Group flushes to disk so far.", app.flush.flush_count()),
+        ("store_flushes", "Group flushes to disk so far.", app.repo.store().flush_count()),
     ];
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], app.metrics.render(&gauges))
 }

@@ -8,6 +8,7 @@
 //! counters) is built on compare-and-swap in [`Repo::update`]. Expired records are removed
 //! by [`Store::sweep_expired`], which a shared database may implement natively.
 
+mod group_flush;
 pub mod pg;
 pub mod repo;
 mod sled_store;
@@ -173,8 +174,15 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Pairs, StoreError>;
     /// A unique, increasing id.
     async fn next_id(&self) -> Result<u64, StoreError>;
-    /// Makes every completed write durable.
+    /// Makes every write completed before this call durable; an acknowledgement waits for
+    /// it. The embedded store group-commits an `fsync`; PostgreSQL returns at once, because
+    /// each of its writes was committed by the statement that made it.
     async fn flush(&self) -> Result<(), StoreError>;
+    /// Flushes to disk so far (the embedded store's group commits; 0 where writes commit
+    /// themselves).
+    fn flush_count(&self) -> u64 {
+        0
+    }
     /// Removes records of `tree` whose own `expires_at` is at or before `now`, examining at
     /// most `limit` records in key order after `after`. Each removal is a compare-and-swap of
     /// exactly the value examined, so a record renewed meanwhile stays, and several sweepers

@@ -1,13 +1,19 @@
 //! The embedded default: one sled database in the data directory.
+//!
+//! Writes land in sled's memory first; [`Store::flush`] makes them durable through the group
+//! commit in [`super::group_flush`], one `fsync` for every request waiting at the time.
 
+use super::group_flush::GroupFlush;
 use super::{Pairs, Store, StoreError, Tree};
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
 /// sled-backed [`Store`].
 pub struct SledStore {
-    db: sled::Db,
+    db: Arc<sled::Db>,
     trees: HashMap<Tree, sled::Tree>,
+    group: Arc<GroupFlush>,
 }
 
 impl std::fmt::Debug for SledStore {
@@ -25,7 +31,8 @@ fn backend(e: sled::Error) -> StoreError {
 }
 
 impl SledStore {
-    /// Opens (or creates) the store in `dir`.
+    /// Opens (or creates) the store in `dir`. Must run inside a tokio runtime (the group
+    /// flusher is a task).
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
         let db =
             sled::Config::new().path(dir).flush_every_ms(Some(1000)).open().map_err(backend)?;
@@ -33,7 +40,9 @@ impl SledStore {
         for t in Tree::ALL {
             trees.insert(t, db.open_tree(t.name()).map_err(backend)?);
         }
-        Ok(Self { db, trees })
+        let db = Arc::new(db);
+        let group = GroupFlush::start(Arc::downgrade(&db));
+        Ok(Self { db, trees, group })
     }
 
     fn tree(&self, t: Tree) -> &sled::Tree {
@@ -105,13 +114,17 @@ impl Store for SledStore {
     }
 
     async fn flush(&self) -> Result<(), StoreError> {
-        // fsync blocks: run it on the blocking pool, never on an async worker.
-        let db = self.db.clone();
-        tokio::task::spawn_blocking(move || db.flush())
-            .await
-            .map_err(|e| StoreError::Backend(format!("flush task: {e}")))?
-            .map_err(backend)?;
-        Ok(())
+        self.group.commit().await
+    }
+
+    fn flush_count(&self) -> u64 {
+        self.group.flush_count()
+    }
+}
+
+impl Drop for SledStore {
+    fn drop(&mut self) {
+        self.group.stop();
     }
 }
 

@@ -14,7 +14,7 @@ mod jsonb;
 mod keys;
 pub mod migrate;
 
-use super::{Pairs, StoreError, Tree};
+use super::{Pairs, Store, StoreError, Tree};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use jsonb::{Jsonb, JsonbOut};
 use keys::{Key, KeyKind};
@@ -193,9 +193,12 @@ impl PgStore {
         let st = c.prepare_cached(sql).await.map_err(pg_err)?;
         c.execute(&st, params).await.map_err(pg_err)
     }
+}
 
+#[async_trait::async_trait]
+impl Store for PgStore {
     /// Reads a value.
-    pub async fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+    async fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         let s = self.sql(tree);
         let k = s.key.encode(s.name, key)?;
         let c = self.client().await?;
@@ -205,7 +208,7 @@ impl PgStore {
     }
 
     /// Writes a value (committed when this returns).
-    pub async fn put(&self, tree: Tree, key: &[u8], value: Vec<u8>) -> Result<(), StoreError> {
+    async fn put(&self, tree: Tree, key: &[u8], value: Vec<u8>) -> Result<(), StoreError> {
         let s = self.sql(tree);
         let k = s.key.encode(s.name, key)?;
         self.execute(&s.put, &[param(&k), &Jsonb(&value)]).await?;
@@ -213,14 +216,14 @@ impl PgStore {
     }
 
     /// Removes a value; returns whether it existed.
-    pub async fn remove(&self, tree: Tree, key: &[u8]) -> Result<bool, StoreError> {
+    async fn remove(&self, tree: Tree, key: &[u8]) -> Result<bool, StoreError> {
         let s = self.sql(tree);
         let k = s.key.encode(s.name, key)?;
         Ok(self.execute(&s.remove, &[param(&k)]).await? > 0)
     }
 
     /// Atomically replaces `expected` with `new` (`None` = absent), across replicas.
-    pub async fn compare_and_swap(
+    async fn compare_and_swap(
         &self,
         tree: Tree,
         key: &[u8],
@@ -244,7 +247,7 @@ impl PgStore {
     }
 
     /// Up to `limit` pairs whose key starts with `prefix` and sorts after `after`, in order.
-    pub async fn scan(
+    async fn scan(
         &self,
         tree: Tree,
         prefix: &[u8],
@@ -266,7 +269,7 @@ impl PgStore {
     }
 
     /// A unique, increasing id from the `twostep_ids` sequence (shared by every replica).
-    pub async fn next_id(&self) -> Result<u64, StoreError> {
+    async fn next_id(&self) -> Result<u64, StoreError> {
         let c = self.client().await?;
         let st = c.prepare_cached("SELECT nextval('twostep_ids')").await.map_err(pg_err)?;
         let row = c.query_one(&st, &[]).await.map_err(pg_err)?;
@@ -275,7 +278,7 @@ impl PgStore {
     }
 
     /// Nothing to do: every write was committed by the statement that made it.
-    pub async fn flush(&self) -> Result<(), StoreError> {
+    async fn flush(&self) -> Result<(), StoreError> {
         Ok(())
     }
 }

@@ -1,14 +1,15 @@
-//! Group commit: every acknowledged write is flushed to disk before the response, but one
-//! flush serves every request that wrote before it started.
+//! Group commit for the embedded store: every acknowledged write is flushed to disk before
+//! the response, but one flush serves every request that wrote before it started.
 //!
-//! A request calls [`GroupFlush::commit`] after its writes. A single background task runs
-//! flushes back to back while anyone waits; a caller waits for the first flush that
-//! *started* after its call, so its writes are covered. At 3,000 writes/s this turns
-//! thousands of fsyncs into a few hundred.
+//! A request's `Store::flush` (through `App::commit`) lands in [`GroupFlush::commit`]. A
+//! single background task runs sled flushes (`fsync`) back to back while anyone waits; a
+//! caller waits for the first flush that *started* after its call, so its writes are
+//! covered. At 3,000 writes/s this turns thousands of fsyncs into a few hundred. (PostgreSQL
+//! needs none of this: each of its writes is committed by the statement that makes it.)
 
-use crate::store::{Store, StoreError};
-use std::sync::Arc;
+use super::StoreError;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
 use tokio::sync::{Notify, watch};
 
 /// See the module docs.
@@ -29,8 +30,9 @@ impl std::fmt::Debug for GroupFlush {
 }
 
 impl GroupFlush {
-    /// Starts the flusher task on the current runtime.
-    pub fn start(store: Arc<dyn Store>) -> Arc<Self> {
+    /// Starts the flusher task on the current runtime. It holds the database weakly, so
+    /// dropping the store closes it (and releases the data dir's lock).
+    pub fn start(db: Weak<sled::Db>) -> Arc<Self> {
         let (tx, rx) = watch::channel((0u64, true));
         let this = Arc::new(Self {
             stopped: std::sync::atomic::AtomicBool::new(false),
@@ -40,8 +42,6 @@ impl GroupFlush {
             flushes: AtomicU64::new(0),
         });
         let me = this.clone();
-        // The task must not keep the store open after shutdown.
-        let store = Arc::downgrade(&store);
         tokio::spawn(async move {
             loop {
                 me.wake.notified().await;
@@ -49,11 +49,16 @@ impl GroupFlush {
                     return;
                 }
                 let epoch = me.started.fetch_add(1, Ordering::SeqCst) + 1;
-                let Some(s) = store.upgrade() else { return };
-                let ok = match s.flush().await {
-                    Ok(()) => true,
-                    Err(e) => {
+                let Some(db) = db.upgrade() else { return };
+                // fsync blocks: the blocking pool runs it, never an async worker.
+                let ok = match tokio::task::spawn_blocking(move || db.flush()).await {
+                    Ok(Ok(_)) => true,
+                    Ok(Err(e)) => {
                         tracing::error!(error = %e, "flush failed");
+                        false
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "flush task failed");
                         false
                     }
                 };
@@ -82,7 +87,7 @@ impl GroupFlush {
         }
     }
 
-    /// Ends the flusher task (after the final flush of a shutdown).
+    /// Ends the flusher task (when the store closes).
     pub fn stop(&self) {
         self.stopped.store(true, Ordering::SeqCst);
         self.wake.notify_one();
