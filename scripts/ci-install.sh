@@ -5,7 +5,8 @@
 #   Debian   libjna-java (JNA, how the Kotlin bindings call the library on the JVM),
 #            junit5 (JUnit 5 with the console launcher), a JDK if java or jar is missing,
 #            zip, unzip, binutils if missing (the packaging tests),
-#            chromium + chromium-driver (the web pages' browser tests)
+#            chromium + chromium-driver (the web pages' browser tests), postgresql (the
+#            tests start throwaway clusters from its binaries)
 #   npm      kotlin-compiler@$KOTLIN_COMPILER_VERSION into .tools/kotlin (kotlinc, kotlin-stdlib,
 #            kotlin-test, kotlinx-coroutines)
 #   PyPI     tree-sitter + tree-sitter-swift into .tools/venv (the Swift syntax check)
@@ -24,6 +25,7 @@ command -v objcopy >/dev/null 2>&1 && command -v addr2line >/dev/null 2>&1 || mi
 [ -f /usr/share/java/junit-platform-console-standalone.jar ] || missing+=(junit5)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "ci-install: apt-get install ${missing[*]}"
   apt-get update -qq
@@ -44,4 +46,7 @@ if [ "$have" != "$(echo "$want" | tr ' ' '\n' | sort | tr '\n' ' ')" ]; then
   [ -x "$TOOLS_VENV/bin/python" ] || python3 -m venv "$TOOLS_VENV"
   "$TOOLS_VENV/bin/python" -m pip install --quiet --disable-pip-version-check $want
 fi
+pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+echo "ci-install: PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}') in $pgbin"
+echo "ci-install: kotlinc $(cat "$KOTLIN_HOME/build.txt"), JNA $(basename "$(readlink -f /usr/share/java/jna.jar)"), $want"
 echo "ci-install: $(chromedriver --version | cut -d' ' -f1-2), kotlinc $(cat "$KOTLIN_HOME/build.txt"), JNA $(basename "$(readlink -f /usr/share/java/jna.jar)"), $want"
