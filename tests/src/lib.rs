@@ -457,8 +457,20 @@ impl Harness {
         token: Option<&str>,
         body: Option<Value>,
     ) -> (u16, Value) {
+        self.call_at(&self.url(), method, path, token, body).await
+    }
+
+    /// A JSON call to another server (a replica) at `base` (`http://127.0.0.1:PORT`).
+    pub async fn call_at(
+        &self,
+        base: &str,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let m = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-        let mut req = self.http.request(m, format!("{}{path}", self.url()));
+        let mut req = self.http.request(m, format!("{base}{path}"));
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
@@ -472,6 +484,32 @@ impl Harness {
     /// A call as the operator.
     pub async fn admin(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
         self.call(method, path, Some(&self.op_token), body).await
+    }
+
+    /// The operator's bearer token (operator sessions live in the store, so it works on
+    /// every replica).
+    pub fn operator_token(&self) -> &str {
+        &self.op_token
+    }
+
+    /// Starts another replica of this server on the same PostgreSQL database: its own port,
+    /// its own data dir (with a copy of the master key, as operators deploy it) and its own
+    /// memory. Panics on the embedded store, which one process owns.
+    pub async fn start_replica(&self) -> Replica {
+        assert_eq!(self.store_kind(), StoreKind::Postgres, "replicas share PostgreSQL");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let data_dir = dir.path().join("server");
+        std::fs::create_dir_all(&data_dir).expect("replica data dir");
+        std::fs::copy(self.config.data_dir.join("server.key"), data_dir.join("server.key"))
+            .expect("copy the master key");
+        let config = Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir,
+            ..self.config.clone()
+        };
+        let server = twostep_server::start(config).await.expect("replica starts");
+        assert!(server.setup_token().is_none(), "an operator exists: no setup token");
+        Replica { server: Some(server), _dir: dir }
     }
 
     /// Creates an organization.
@@ -700,6 +738,27 @@ impl Drop for Harness {
         let v = self.checker.take_violations();
         if !v.is_empty() && !std::thread::panicking() {
             panic!("{}", v.join("\n"));
+        }
+    }
+}
+
+/// A second server on the harness's database; see [`Harness::start_replica`].
+#[derive(Debug)]
+pub struct Replica {
+    server: Option<RunningServer>,
+    _dir: tempfile::TempDir,
+}
+
+impl Replica {
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        self.server.as_ref().expect("replica running").url()
+    }
+
+    /// Stops it.
+    pub async fn stop(&mut self) {
+        if let Some(s) = self.server.take() {
+            s.shutdown().await;
         }
     }
 }
