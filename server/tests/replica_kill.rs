@@ -116,6 +116,10 @@ async fn a_killed_replica_loses_nothing_it_acknowledged_and_the_other_keeps_answ
     let users = Arc::new(users);
     let killed = Arc::new(AtomicBool::new(false));
     let answered = Arc::new(AtomicUsize::new(0));
+    // Steps now−1..now+1 stay valid while the server's step is `now`: start early in a step.
+    if twostep_server::clock::now() % 30 > 20 {
+        tokio::time::sleep(Duration::from_secs(31 - twostep_server::clock::now() % 30)).await;
+    }
     let step0 = twostep_server::clock::now() / 30 - 1;
     let mut workers = Vec::new();
     for w in 0..8 {
