@@ -93,6 +93,16 @@ enum AdminCmd {
     },
     /// Remove the two-step enrollments that the org policy forced (policy must be off).
     RemoveForced { org: String },
+    /// Copy the embedded store of a stopped server into an empty PostgreSQL database
+    /// (counts verified per table; all or nothing).
+    MigrateStore {
+        /// The stopped server's data directory.
+        #[arg(long)]
+        from: PathBuf,
+        /// postgres://... [default: database_url from the config / TWOSTEP_DATABASE_URL].
+        #[arg(long)]
+        to: Option<String>,
+    },
     /// Print audit events as JSON lines.
     Audit {
         #[arg(long)]
@@ -212,6 +222,28 @@ async fn run(cli: Cli) -> Result<(), String> {
             server.shutdown().await;
             Ok(())
         }
+        Cmd::Admin { cmd: AdminCmd::MigrateStore { from, to }, .. } => {
+            let url = to
+                .or_else(|| config.database_url.as_ref().map(|u| u.0.clone()))
+                .ok_or("migrate-store needs --to postgres://... (or TWOSTEP_DATABASE_URL)")?;
+            let report = twostep_server::store::copy::sled_to_postgres(&from, &url)
+                .await
+                .map_err(|e| e.to_string())?;
+            let shown = twostep_server::config::DatabaseUrl(url).redacted();
+            println!("copied {} into {shown}:", from.display());
+            for (tree, n) in &report {
+                println!("  {:<18} {n}", tree.name());
+            }
+            println!(
+                "Every table's row count matches the records read.\n\
+                 Give every replica the same master key as before, e.g.\n  \
+                 TWOSTEP_MASTER_KEY=$(od -An -tx1 {}/server.key | tr -d ' \\n')\n\
+                 (or a copy of server.key in its data dir); a replica with another key refuses \
+                 to start.",
+                from.display()
+            );
+            Ok(())
+        }
         Cmd::Admin { data_dir, cmd } => {
             if let Some(d) = data_dir {
                 config.data_dir = d;
@@ -316,6 +348,9 @@ async fn admin_cmd(
         )),
         AdminCmd::RemoveForced { org } => {
             j(serde_json::to_value(admin::remove_forced(app, &org, actor).await?))
+        }
+        AdminCmd::MigrateStore { .. } => {
+            Err(ApiError::internal("migrate-store is handled before the store opens"))
         }
         AdminCmd::Audit { user, after, limit } => {
             let page =

@@ -8,13 +8,14 @@
 //! counters) is built on compare-and-swap in [`Repo::update`]. Expired records are removed
 //! by [`Store::sweep_expired`], which a shared database may implement natively.
 
+pub mod copy;
 mod group_flush;
 pub mod pg;
 pub mod repo;
 mod sled_store;
 pub mod sweep;
 
-pub use pg::PgStore;
+pub use pg::{ImportError, PgStore};
 pub use repo::Repo;
 pub use sled_store::SledStore;
 pub use sweep::SweepBatch;

@@ -10,9 +10,12 @@
 //! (row lock, then re-evaluation), so of two replicas swapping the same expected value
 //! exactly one succeeds.
 
+mod import;
 mod jsonb;
 mod keys;
 pub mod migrate;
+
+pub use import::{CopyReport, ImportError};
 
 use super::{Pairs, Store, StoreError, Tree};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
