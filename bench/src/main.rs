@@ -120,9 +120,56 @@ fn secret_for(i: usize) -> Vec<u8> {
         .to_vec()
 }
 
+/// One user with a confirmed authenticator (known secret) and a web session.
+async fn seed_totp_user(
+    app: &twostep_server::App,
+    i: usize,
+    hash: &str,
+) -> (String, String, String) {
+    let username = format!("totp{i}");
+    let id = format!("{:032x}", i + 1);
+    let secret = secret_for(i);
+    let sealed = twostep_server::service::codes::seal_totp(app, &id, &secret);
+    let user = UserRecord {
+        id,
+        username: username.clone(),
+        org: "bench".into(),
+        password_hash: hash.to_owned(),
+        created_at: now(),
+        epoch: 0,
+        second_step_epoch: 0,
+        two_step: TwoStepRecord {
+            origin: Some(TwoStepOrigin::Chosen),
+            preferred: Some(twostep_proto::Channel::Totp),
+            totp: Some(TotpRecord {
+                sealed_secret: sealed,
+                confirmed: true,
+                last_step: None,
+                created_at: now(),
+            }),
+            ..Default::default()
+        },
+    };
+    app.repo.put(Tree::Users, username.as_bytes(), &user).await.unwrap();
+    let grant = twostep_server::service::sessions::issue(
+        app,
+        &user,
+        ClientKind::Web,
+        SessionScope::Full,
+        None,
+        twostep_server::service::sessions::Basis::SecondStep,
+        now(),
+    )
+    .await
+    .unwrap();
+    (username, data_encoding::BASE32_NOPAD.encode(&secret), grant.token)
+}
+
 async fn seed(data_dir: PathBuf, totp_users: usize, password_users: usize, out: PathBuf) {
-    let config = twostep_server::Config { data_dir, ..Default::default() };
-    let app = twostep_server::App::open(config).await.expect("open data dir");
+    // TWOSTEP_DATABASE_URL (and TWOSTEP_MASTER_KEY) choose PostgreSQL, as for the server.
+    let mut config = twostep_server::Config { data_dir, ..Default::default() };
+    config.apply_env(std::env::vars()).expect("TWOSTEP_* variables");
+    let app = twostep_server::App::open(config).await.expect("open the store");
     let password = "bench-password-1".to_string();
     let hash = twostep_server::passwords::Hasher::hash_blocking(app.config.argon2, &password);
     app.repo
@@ -135,45 +182,25 @@ async fn seed(data_dir: PathBuf, totp_users: usize, password_users: usize, out: 
         .unwrap();
     let mut seeded = Seeded { password: password.clone(), totp: vec![], password_users: vec![] };
     let t0 = Instant::now();
-    for i in 0..totp_users {
-        let username = format!("totp{i}");
-        let id = format!("{:032x}", i + 1);
-        let secret = secret_for(i);
-        let sealed = twostep_server::service::codes::seal_totp(&app, &id, &secret);
-        let user = UserRecord {
-            id,
-            username: username.clone(),
-            org: "bench".into(),
-            password_hash: hash.clone(),
-            created_at: now(),
-            epoch: 0,
-            second_step_epoch: 0,
-            two_step: TwoStepRecord {
-                origin: Some(TwoStepOrigin::Chosen),
-                preferred: Some(twostep_proto::Channel::Totp),
-                totp: Some(TotpRecord {
-                    sealed_secret: sealed,
-                    confirmed: true,
-                    last_step: None,
-                    created_at: now(),
-                }),
-                ..Default::default()
-            },
-        };
-        app.repo.put(Tree::Users, username.as_bytes(), &user).await.unwrap();
-        let grant = twostep_server::service::sessions::issue(
-            &app,
-            &user,
-            ClientKind::Web,
-            SessionScope::Full,
-            None,
-            twostep_server::service::sessions::Basis::SecondStep,
-            now(),
-        )
-        .await
-        .unwrap();
-        seeded.totp.push((username, data_encoding::BASE32_NOPAD.encode(&secret), grant.token));
+    // Sixteen writers at once: PostgreSQL round trips overlap (sled does not care).
+    let writers = 16;
+    let mut tasks = Vec::new();
+    for w in 0..writers {
+        let (app, hash) = (app.clone(), hash.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut out = Vec::new();
+            for i in (w..totp_users).step_by(writers) {
+                out.push((i, seed_totp_user(&app, i, &hash).await));
+            }
+            out
+        }));
     }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.expect("seed task"));
+    }
+    all.sort_by_key(|(i, _)| *i);
+    seeded.totp = all.into_iter().map(|(_, u)| u).collect();
     for i in 0..password_users {
         let username = format!("pw{i}");
         let user = UserRecord {

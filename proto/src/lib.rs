@@ -32,6 +32,16 @@ pub struct Health {
     pub status: String,
 }
 
+/// `GET /readyz`: the store answered (otherwise `503 unavailable`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Ready {
+    /// Always `ready`.
+    #[cfg_attr(feature = "schema", schemars(extend("const" = "ready")))]
+    pub status: String,
+}
+
 /// Which kind of client signs in; each has its own second-step prompt rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]

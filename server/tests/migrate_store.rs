@@ -58,6 +58,7 @@ async fn populate(dir: &Path, step: u64, secret: &[u8]) -> String {
         ClientKind::Web,
         SessionScope::Full,
         None,
+        twostep_server::service::sessions::Basis::SecondStep,
         now_ms / 1000,
     )
     .await

@@ -73,6 +73,7 @@ async fn seed(db: &str, dir: &std::path::Path) -> (Vec<User>, String) {
             password_hash: "unused".into(),
             created_at: now,
             epoch: 0,
+            second_step_epoch: 0,
             two_step: TwoStepRecord {
                 totp: Some(TotpRecord {
                     sealed_secret: twostep_server::service::codes::seal_totp(&app, &id, &secret),
@@ -90,6 +91,7 @@ async fn seed(db: &str, dir: &std::path::Path) -> (Vec<User>, String) {
             ClientKind::Web,
             SessionScope::Full,
             None,
+            twostep_server::service::sessions::Basis::SecondStep,
             now,
         )
         .await

@@ -111,6 +111,15 @@ macro_rules! ep {
 /// Every endpoint.
 pub const ENDPOINTS: &[Endpoint] = &[
     ep!("get", "/healthz", "Liveness", None, None, "Health", &[]),
+    ep!(
+        "get",
+        "/readyz",
+        "Readiness: the store answers (the load balancer's health check)",
+        None,
+        None,
+        "Ready",
+        &[E::Unavailable]
+    ),
     ep!("get", "/metrics", "Prometheus metrics (text)", None, None, "Metrics", &[]),
     ep!("get", "/openapi.json", "This document", None, None, "OpenApi", &[]),
     ep!(

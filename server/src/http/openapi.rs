@@ -145,6 +145,7 @@ fn schema_ref(g: &mut SchemaGenerator, name: &str) -> Value {
     }
     by_name!(
         Health,
+        Ready,
         SignInRequest,
         SignInResponse,
         CodeSubmission,

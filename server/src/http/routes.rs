@@ -23,6 +23,7 @@ type S = State<Arc<App>>;
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
         .route("/v1/signin", post(sign_in))
@@ -109,6 +110,25 @@ async fn method_not_allowed() -> ApiError {
 
 async fn healthz() -> Json<Health> {
     Json(Health { status: "ok".into() })
+}
+
+/// Ready to serve: the store answers within 2 s (PostgreSQL reachable). Load balancers
+/// check this; `/healthz` only says that the process runs.
+async fn readyz(State(app): S) -> Result<Json<twostep_proto::Ready>, ApiError> {
+    let probe = app.repo.store().get(crate::store::Tree::Meta, b"schema");
+    match tokio::time::timeout(std::time::Duration::from_secs(2), probe).await {
+        Ok(Ok(_)) => Ok(Json(twostep_proto::Ready { status: "ready".into() })),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness: the store failed");
+            Err(ApiError::new(ErrorCode::Unavailable, "the store does not answer")
+                .with_retry_after(1))
+        }
+        Err(_) => {
+            tracing::warn!("readiness: the store did not answer within 2 s");
+            Err(ApiError::new(ErrorCode::Unavailable, "the store does not answer")
+                .with_retry_after(1))
+        }
+    }
 }
 
 async fn metrics(State(app): S) -> impl IntoResponse {

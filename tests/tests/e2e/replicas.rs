@@ -2,12 +2,16 @@
 //! memory): every security property holds across them. These tests always run on
 //! PostgreSQL, whatever `TWOSTEP_TEST_STORE` says.
 
+use futures::future::join_all;
 use serde_json::{Value, json};
 use twostep_e2e::{Harness, Options, Replica, StoreKind, TestDevice, now, totp_code};
 
 async fn two_replicas() -> (Harness, Replica) {
-    let h = Harness::start_with(Options { store: Some(StoreKind::Postgres), ..Options::default() })
-        .await;
+    two_replicas_with(Options::default()).await
+}
+
+async fn two_replicas_with(opts: Options) -> (Harness, Replica) {
+    let h = Harness::start_with(Options { store: Some(StoreKind::Postgres), ..opts }).await;
     let b = h.start_replica().await;
     assert_ne!(h.url(), b.url());
     (h, b)
@@ -147,12 +151,13 @@ async fn failures_sessions_policy_and_revocation_are_shared_by_the_replicas() {
 
     // A device registered on A opens sessions on B until it is revoked on A.
     let dev = TestDevice::new();
+    let registration = dev.registration(&h, "dave", "Pixel 8").await;
     let (s, v) = h
         .call(
             "POST",
             "/v1/signin",
             None,
-            Some(json!({"username": "dave", "password": "dave-password", "client": "mobile", "device": dev.registration("Pixel 8")})),
+            Some(json!({"username": "dave", "password": "dave-password", "client": "mobile", "device": registration})),
         )
         .await;
     assert_eq!(s, 200, "{v}");
@@ -190,4 +195,65 @@ async fn failures_sessions_policy_and_revocation_are_shared_by_the_replicas() {
     let (s, v) = device_session(b_url.clone()).await;
     assert_eq!(s, 401, "revoked on A, refused on B: {v}");
     assert_eq!(v["error"]["code"], "device_revoked");
+}
+
+/// Sends `n` requests at once, alternately to A and B; returns the statuses.
+async fn burst_both(
+    h: &Harness,
+    b: &Replica,
+    n: usize,
+    path: &str,
+    body: impl Fn(usize) -> Value,
+) -> Vec<u16> {
+    let calls = (0..n).map(|i| {
+        let base = if i % 2 == 0 { h.url() } else { b.url() };
+        let req = h.http().post(format!("{base}{path}")).json(&body(i));
+        async move { req.send().await.unwrap().status().as_u16() }
+    });
+    join_all(calls).await
+}
+
+fn count(statuses: &[u16], status: u16) -> usize {
+    statuses.iter().filter(|s| **s == status).count()
+}
+
+#[tokio::test]
+async fn the_per_address_budget_holds_across_replicas() {
+    let (h, b) = two_replicas().await;
+    // 40 wrong sign-ins from one address at once, half on each replica: the budget of 30 is
+    // reserved in the shared store, so exactly 30 are tried and 10 refused.
+    let statuses = burst_both(
+        &h,
+        &b,
+        40,
+        "/v1/signin",
+        |i| json!({"username": format!("ghost{i}"), "password": "wrong-password", "client": "web"}),
+    )
+    .await;
+    assert_eq!((count(&statuses, 401), count(&statuses, 429)), (30, 10), "{statuses:?}");
+}
+
+#[tokio::test]
+async fn the_setup_token_creates_one_operator_across_replicas() {
+    let (h, b) = two_replicas_with(Options { no_operator: true, ..Options::default() }).await;
+    // The token of the replica that started last is the one in the store; it works on
+    // either replica, once.
+    let token = b.setup_token().expect("no operator yet: B printed a token").to_owned();
+    let stale = h.setup_token().unwrap().to_owned();
+    let (s, _) = h
+        .call(
+            "POST",
+            "/v1/admin/bootstrap",
+            None,
+            Some(
+                json!({"setup_token": stale, "username": "old", "password": "operator-password-1"}),
+            ),
+        )
+        .await;
+    assert_eq!(s, 401, "A's token was replaced when B started");
+    let statuses = burst_both(&h, &b, 20, "/v1/admin/bootstrap", |i| {
+        json!({"setup_token": token, "username": format!("op{i}"), "password": "operator-password-1"})
+    })
+    .await;
+    assert_eq!((count(&statuses, 201), count(&statuses, 401)), (1, 19), "{statuses:?}");
 }

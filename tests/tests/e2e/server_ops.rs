@@ -48,6 +48,8 @@ async fn health_metrics_openapi_and_audit() {
     let h = Harness::start().await;
     let (s, v) = h.call("GET", "/healthz", None, None).await;
     assert_eq!((s, v["status"].as_str()), (200, Some("ok")));
+    let (s, v) = h.call("GET", "/readyz", None, None).await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("ready")), "the store answers");
     let r = h.send(h.http().get(format!("{}/healthz", h.url()))).await;
     let server_ms: u64 =
         r.headers[twostep_proto::HEADER_SERVER_TIME].to_str().unwrap().parse().unwrap();
