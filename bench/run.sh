@@ -68,7 +68,9 @@ if [ "$WHAT" = all ] || [ "$WHAT" = pg ]; then
   PGBIN="${TWOSTEP_PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)}"
   mkdir -p "$DIR/pg"
   AS=()
-  if [ "$(id -u)" = 0 ]; then chown postgres: "$DIR/pg"; AS=(runuser -u postgres --); fi
+  # PostgreSQL refuses to run as root: as root it runs as the postgres user, which must be
+  # able to reach its directory.
+  if [ "$(id -u)" = 0 ]; then chmod 711 "$DIR"; chown postgres: "$DIR/pg"; AS=(runuser -u postgres --); fi
   PG_CTL="${AS[*]} $PGBIN/pg_ctl"
   "${AS[@]}" "$PGBIN/initdb" -D "$DIR/pg/db" -A trust -U postgres -E UTF8 --locale=C >/dev/null
   PGPORT=$(free_port)

@@ -22,9 +22,9 @@ pub async fn record(
     ctx: &Ctx,
     detail: Option<String>,
 ) -> Result<(), StoreError> {
-    let id = repo.store().next_id().await?;
     let ev = AuditEvent {
-        id,
+        // The store assigns the id (PostgreSQL in the same statement as the insert).
+        id: 0,
         at_ms: now_ms,
         kind,
         user: ctx.user.clone(),
@@ -35,7 +35,7 @@ pub async fn record(
         detail,
     };
     tracing::info!(target: "audit", kind = ?kind, user = ?ctx.user, client = ?ctx.client, address = ?ctx.address, "audit");
-    repo.put(Tree::Audit, &id.to_be_bytes(), &ev).await
+    repo.append(Tree::Audit, &ev).await.map(|_| ())
 }
 
 /// Which events to read.

@@ -175,6 +175,20 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Pairs, StoreError>;
     /// A unique, increasing id.
     async fn next_id(&self) -> Result<u64, StoreError>;
+    /// Stores `value`, a JSON object, under a new id from [`Store::next_id`] (the key is the
+    /// id as 8 big-endian bytes) with its `"id"` field set to that id; returns the id. For
+    /// id-keyed trees (the audit log). PostgreSQL does it in one statement.
+    async fn append(&self, tree: Tree, value: Vec<u8>) -> Result<u64, StoreError> {
+        let id = self.next_id().await?;
+        let mut v: serde_json::Value = serde_json::from_slice(&value)
+            .map_err(|e| StoreError::Corrupt { tree: tree.name(), detail: e.to_string() })?;
+        let serde_json::Value::Object(fields) = &mut v else {
+            return Err(StoreError::Corrupt { tree: tree.name(), detail: "not an object".into() });
+        };
+        fields.insert("id".into(), id.into());
+        self.put(tree, &id.to_be_bytes(), serde_json::to_vec(&v).unwrap_or_default()).await?;
+        Ok(id)
+    }
     /// Makes every write completed before this call durable; an acknowledgement waits for
     /// it. The embedded store group-commits an `fsync`; PostgreSQL returns at once, because
     /// each of its writes was committed by the statement that made it.

@@ -77,6 +77,11 @@ impl Repo {
         self.store.compare_and_swap(tree, key, None, Some(encode(value))).await
     }
 
+    /// Stores a record under a new id (see [`Store::append`]); returns the id.
+    pub async fn append<T: Serialize>(&self, tree: Tree, value: &T) -> Result<u64, StoreError> {
+        self.store.append(tree, encode(value)).await
+    }
+
     /// Removes a record.
     pub async fn remove(&self, tree: Tree, key: &[u8]) -> Result<bool, StoreError> {
         self.store.remove(tree, key).await

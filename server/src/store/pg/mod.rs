@@ -40,6 +40,8 @@ struct TreeSql {
     swap: String,
     remove_if: String,
     absent: String,
+    /// Id-keyed trees: insert under `nextval`, the id also written into the record.
+    append: String,
     /// `[inclusive lower][has upper]`.
     scan: [[String; 2]; 2],
 }
@@ -73,6 +75,11 @@ impl TreeSql {
             swap: format!("UPDATE {t} SET value = $3 WHERE {k} = $1 AND value = $2"),
             remove_if: format!("DELETE FROM {t} WHERE {k} = $1 AND value = $2"),
             absent: format!("SELECT NOT EXISTS (SELECT 1 FROM {t} WHERE {k} = $1)"),
+            append: format!(
+                "INSERT INTO {t} ({k}, value) \
+                 SELECT n, jsonb_set($1, '{{id}}', to_jsonb(n)) \
+                 FROM (SELECT nextval('twostep_ids') AS n) AS id RETURNING {k}"
+            ),
             scan: [[scan(">", false), scan(">", true)], [scan(">=", false), scan(">=", true)]],
         }
     }
@@ -276,6 +283,18 @@ impl Store for PgStore {
         let c = self.client().await?;
         let st = c.prepare_cached("SELECT nextval('twostep_ids')").await.map_err(pg_err)?;
         let row = c.query_one(&st, &[]).await.map_err(pg_err)?;
+        u64::try_from(row.try_get::<_, i64>(0).map_err(pg_err)?)
+            .map_err(|_| StoreError::Backend("twostep_ids returned a negative id".into()))
+    }
+
+    async fn append(&self, tree: Tree, value: Vec<u8>) -> Result<u64, StoreError> {
+        let s = self.sql(tree);
+        if s.key != KeyKind::Id {
+            return Err(StoreError::Backend(format!("{} is not keyed by id", s.name)));
+        }
+        let c = self.client().await?;
+        let st = c.prepare_cached(&s.append).await.map_err(pg_err)?;
+        let row = c.query_one(&st, &[&Jsonb(&value)]).await.map_err(pg_err)?;
         u64::try_from(row.try_get::<_, i64>(0).map_err(pg_err)?)
             .map_err(|_| StoreError::Backend("twostep_ids returned a negative id".into()))
     }

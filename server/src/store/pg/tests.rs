@@ -86,6 +86,15 @@ async fn scans_follow_byte_order_prefixes_and_resume_points() {
     );
     let a = s.next_id().await.unwrap();
     assert!(s.next_id().await.unwrap() > a);
+    // Appending takes the next id in the same statement and writes it into the record.
+    let x = s.append(Tree::Audit, br#"{"id":0,"kind":"x"}"#.to_vec()).await.unwrap();
+    let y = s.append(Tree::Audit, br#"{"id":0,"kind":"y"}"#.to_vec()).await.unwrap();
+    assert!(y > x && x > a);
+    let v: serde_json::Value =
+        serde_json::from_slice(&s.get(Tree::Audit, &y.to_be_bytes()).await.unwrap().unwrap())
+            .unwrap();
+    assert_eq!(v, serde_json::json!({"id": y, "kind": "y"}));
+    assert!(s.append(Tree::Users, b"{}".to_vec()).await.is_err(), "text-keyed trees refuse");
 }
 
 #[tokio::test]
