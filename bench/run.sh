@@ -75,9 +75,11 @@ if [ "$WHAT" = all ] || [ "$WHAT" = pg ]; then
   "${AS[@]}" "$PGBIN/initdb" -D "$DIR/pg/db" -A trust -U postgres -E UTF8 --locale=C >/dev/null
   PGPORT=$(free_port)
   $PG_CTL -D "$DIR/pg/db" -l "$DIR/pg/server.log" -w -o \
-    "-p $PGPORT -k $DIR/pg -c listen_addresses=127.0.0.1 -c fsync=on -c synchronous_commit=on -c shared_buffers=256MB -c max_connections=100" \
+    "-p $PGPORT -k $DIR/pg -c listen_addresses=127.0.0.1 -c fsync=on -c synchronous_commit=on -c shared_buffers=256MB -c max_connections=100 -c shared_preload_libraries=pg_stat_statements" \
     start >/dev/null
-  "$PGBIN/psql" -X -q -h 127.0.0.1 -p "$PGPORT" -U postgres -c "SELECT version()" -At
+  PSQL=("$PGBIN/psql" -X -q -At -h 127.0.0.1 -p "$PGPORT" -U postgres)
+  "${PSQL[@]}" -c "SELECT version()"
+  "${PSQL[@]}" -c "CREATE EXTENSION pg_stat_statements"
   DB="postgres://postgres@127.0.0.1:$PGPORT/postgres?sslmode=disable"
   # Every replica needs the same master key (the TOTP secrets are sealed under it).
   KEY=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
@@ -88,7 +90,14 @@ if [ "$WHAT" = all ] || [ "$WHAT" = pg ]; then
   A=$(free_port)
   start_server "$A" "$DIR/pg-a" TWOSTEP_MASTER_KEY="$KEY" TWOSTEP_DATABASE_URL="$DB"
   $BIN/twostep-loadgen wrk-script --users "$DIR/pg-users.json" --out "$DIR/pg1.lua" --threads 2 --first 50000
-  load; wrk -t2 -c32 -d"${SECS}s" --latency -s "$DIR/pg1.lua" "http://127.0.0.1:$A"
+  "${PSQL[@]}" -c "SELECT pg_stat_statements_reset()" >/dev/null
+  C0=$("${PSQL[@]}" -c "SELECT xact_commit FROM pg_stat_database WHERE datname = 'postgres'")
+  load; wrk -t2 -c32 -d"${SECS}s" --latency -s "$DIR/pg1.lua" "http://127.0.0.1:$A" | tee "$DIR/wrk-1.txt"
+  # Where the time goes: statements per verification, and their mean time in PostgreSQL.
+  N=$(awk '/requests in/ {print $1}' "$DIR/wrk-1.txt")
+  C1=$("${PSQL[@]}" -c "SELECT xact_commit FROM pg_stat_database WHERE datname = 'postgres'")
+  echo "-- $N verifications: $(( (C1 - C0) )) transactions committed; per verification:"
+  "${PSQL[@]}" -F ' | ' -c "SELECT round(calls::numeric / $N, 2) AS per_request, round(mean_exec_time::numeric * 1000) AS mean_us, left(regexp_replace(query, '\s+', ' ', 'g'), 90) FROM pg_stat_statements WHERE calls >= $N / 10 ORDER BY calls DESC"
 
   echo "== 3. PostgreSQL, two replicas (16 connections each)"
   B=$(free_port)

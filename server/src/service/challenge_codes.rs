@@ -73,7 +73,7 @@ pub async fn submit_code(
     if right {
         attempts::gates_open(app, &user.username, &o).await?;
         if let Some(step) = step {
-            totp_ok = accept_totp_step(app, &user.username, step).await?;
+            totp_ok = accept_totp_step(app, &user, step).await?;
             if !totp_ok {
                 // The step was used meanwhile (a replay): a failure after all.
                 attempts::count_anyway(app, &user.username, &c, &o).await?;
@@ -172,10 +172,11 @@ pub async fn submit_code(
 }
 
 /// Atomically records `step` as the user's last accepted TOTP step if it is newer.
-pub async fn accept_totp_step(app: &App, username: &str, step: u64) -> ApiResult<bool> {
+/// `user` is the record as this request read it (usually still current: saves a read).
+pub async fn accept_totp_step(app: &App, user: &UserRecord, step: u64) -> ApiResult<bool> {
     let r = app
         .repo
-        .update::<UserRecord, (), _>(Tree::Users, username.as_bytes(), |cur| {
+        .update_from::<UserRecord, (), _>(Tree::Users, user.username.as_bytes(), user, |cur| {
             let Some(mut u) = cur else { return Change::Abort(()) };
             let Some(t) = u.two_step.totp.as_mut() else { return Change::Abort(()) };
             if t.last_step.is_some_and(|last| step <= last) {

@@ -130,7 +130,7 @@ pub async fn check_code(app: &App, a: &Authed, code: &str, o: &Origin) -> ApiRes
         let won = match (by_sent, step) {
             (Some(s), _) => spend_sent(app, a, &s.code.nonce).await?.then_some(s.channel),
             (None, Some(step)) => {
-                accept_totp_step(app, &a.user.username, step).await?.then_some(Channel::Totp)
+                accept_totp_step(app, &a.user, step).await?.then_some(Channel::Totp)
             }
             (None, None) => None,
         };

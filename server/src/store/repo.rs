@@ -119,6 +119,34 @@ impl Repo {
         }
     }
 
+    /// [`Repo::update`] starting from `current`, a value this request has just read: the
+    /// first compare-and-swap expects exactly that value, which saves the read (a round trip
+    /// with PostgreSQL) when nobody changed the record meanwhile. If somebody did, the swap
+    /// fails and this falls back to [`Repo::update`], so `f` must be pure as there. An
+    /// `Abort` decided on `current` stands (as if the update had run when it was read).
+    pub async fn update_from<T, E, F>(
+        &self,
+        tree: Tree,
+        key: &[u8],
+        current: &T,
+        mut f: F,
+    ) -> Result<Result<Option<T>, E>, StoreError>
+    where
+        T: Serialize + DeserializeOwned + Clone,
+        F: FnMut(Option<T>) -> Change<T, E>,
+    {
+        let expected = encode(current);
+        let (new_raw, result) = match f(Some(current.clone())) {
+            Change::Put(v) => (Some(encode(&v)), Ok(Some(v))),
+            Change::Remove => (None, Ok(None)),
+            Change::Abort(e) => return Ok(Err(e)),
+        };
+        if self.store.compare_and_swap(tree, key, Some(&expected), new_raw).await? {
+            return Ok(result);
+        }
+        self.update(tree, key, f).await
+    }
+
     /// Records under a prefix, in key order.
     pub async fn scan<T: DeserializeOwned>(
         &self,
@@ -133,5 +161,25 @@ impl Repo {
             .into_iter()
             .map(|(k, v)| Ok((k, decode(tree, &v)?)))
             .collect()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::store::SledStore;
+
+    #[tokio::test]
+    async fn update_from_uses_the_value_read_and_falls_back_when_it_is_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repo::new(Arc::new(SledStore::open(dir.path()).unwrap()));
+        repo.put(Tree::Throttle, b"n", &1u64).await.unwrap();
+        let inc = |v: Option<u64>| Change::<u64, ()>::Put(v.unwrap_or(0) + 1);
+        // Current: the swap expects 1 and writes 2.
+        assert_eq!(repo.update_from(Tree::Throttle, b"n", &1u64, inc).await.unwrap(), Ok(Some(2)));
+        // Stale (someone wrote 2 meanwhile): the swap fails, the fresh value is used.
+        assert_eq!(repo.update_from(Tree::Throttle, b"n", &1u64, inc).await.unwrap(), Ok(Some(3)));
+        assert_eq!(repo.get::<u64>(Tree::Throttle, b"n").await.unwrap(), Some(3));
     }
 }
