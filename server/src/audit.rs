@@ -14,15 +14,9 @@ pub struct Ctx {
     pub operator: Option<String>,
 }
 
-/// Appends an event.
-pub async fn record(
-    repo: &Repo,
-    now_ms: u64,
-    kind: AuditKind,
-    ctx: &Ctx,
-    detail: Option<String>,
-) -> Result<(), StoreError> {
-    let ev = AuditEvent {
+/// An event to append (the store gives it its id).
+pub fn event(now_ms: u64, kind: AuditKind, ctx: &Ctx, detail: Option<String>) -> AuditEvent {
+    AuditEvent {
         // The store assigns the id (PostgreSQL in the same statement as the insert).
         id: 0,
         at_ms: now_ms,
@@ -33,8 +27,24 @@ pub async fn record(
         address: ctx.address.clone(),
         operator: ctx.operator.clone(),
         detail,
-    };
-    tracing::info!(target: "audit", kind = ?kind, user = ?ctx.user, client = ?ctx.client, address = ?ctx.address, "audit");
+    }
+}
+
+/// Logs an event that was recorded (kind, user, client, address; never secrets).
+pub fn log(ev: &AuditEvent) {
+    tracing::info!(target: "audit", kind = ?ev.kind, user = ?ev.user, client = ?ev.client, address = ?ev.address, "audit");
+}
+
+/// Appends an event.
+pub async fn record(
+    repo: &Repo,
+    now_ms: u64,
+    kind: AuditKind,
+    ctx: &Ctx,
+    detail: Option<String>,
+) -> Result<(), StoreError> {
+    let ev = event(now_ms, kind, ctx, detail);
+    log(&ev);
     repo.append(Tree::Audit, &ev).await.map(|_| ())
 }
 

@@ -73,7 +73,7 @@ pub async fn submit_code(
     if right {
         attempts::gates_open(app, &user.username, &o).await?;
         if let Some(step) = step {
-            totp_ok = accept_totp_step(app, &user, step).await?;
+            totp_ok = accept_totp_step(app, &user, step, None).await?;
             if !totp_ok {
                 // The step was used meanwhile (a replay): a failure after all.
                 attempts::count_anyway(app, &user.username, &c, &o).await?;
@@ -173,19 +173,32 @@ pub async fn submit_code(
 
 /// Atomically records `step` as the user's last accepted TOTP step if it is newer.
 /// `user` is the record as this request read it (usually still current: saves a read).
-pub async fn accept_totp_step(app: &App, user: &UserRecord, step: u64) -> ApiResult<bool> {
-    let r = app
-        .repo
-        .update_from::<UserRecord, (), _>(Tree::Users, user.username.as_bytes(), user, |cur| {
-            let Some(mut u) = cur else { return Change::Abort(()) };
-            let Some(t) = u.two_step.totp.as_mut() else { return Change::Abort(()) };
-            if t.last_step.is_some_and(|last| step <= last) {
-                return Change::Abort(());
-            }
-            t.last_step = Some(step);
-            Change::Put(u)
-        })
-        .await?;
+/// `on_accept` is appended to the audit log in the same write when the step is accepted.
+pub async fn accept_totp_step(
+    app: &App,
+    user: &UserRecord,
+    step: u64,
+    on_accept: Option<&AuditEvent>,
+) -> ApiResult<bool> {
+    let newer = |cur: Option<UserRecord>| {
+        let Some(mut u) = cur else { return Change::Abort(()) };
+        let Some(t) = u.two_step.totp.as_mut() else { return Change::Abort(()) };
+        if t.last_step.is_some_and(|last| step <= last) {
+            return Change::Abort(());
+        }
+        t.last_step = Some(step);
+        Change::Put(u)
+    };
+    let key = user.username.as_bytes();
+    let r = match on_accept {
+        Some(ev) => {
+            app.repo.update_from_and_append(Tree::Users, key, user, newer, Tree::Audit, ev).await?
+        }
+        None => app.repo.update_from(Tree::Users, key, user, newer).await?,
+    };
+    if let (Ok(_), Some(ev)) = (&r, on_accept) {
+        crate::audit::log(ev);
+    }
     Ok(r.is_ok())
 }
 

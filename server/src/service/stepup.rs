@@ -101,6 +101,18 @@ pub async fn send(
 
 /// Checks a step-up code; the channel that verified it.
 pub async fn check_code(app: &App, a: &Authed, code: &str, o: &Origin) -> ApiResult<Channel> {
+    check(app, a, code, o, None).await.map(|(channel, _)| channel)
+}
+
+/// [`check_code`]; an accepted authenticator code also appends `on_totp` to the audit log
+/// in the same write as its replay state (then `true`).
+async fn check(
+    app: &App,
+    a: &Authed,
+    code: &str,
+    o: &Origin,
+    on_totp: Option<&AuditEvent>,
+) -> ApiResult<(Channel, bool)> {
     let code = codes::normalize(code);
     codes::require_digits(&code, usize::from(SENT_CODE_DIGITS))?;
     let sent = a.session.step_up.as_ref().filter(|s| {
@@ -128,14 +140,14 @@ pub async fn check_code(app: &App, a: &Authed, code: &str, o: &Origin) -> ApiRes
     if by_sent.is_some() || step.is_some() {
         attempts::gates_open(app, &a.user.username, o).await?;
         let won = match (by_sent, step) {
-            (Some(s), _) => spend_sent(app, a, &s.code.nonce).await?.then_some(s.channel),
-            (None, Some(step)) => {
-                accept_totp_step(app, &a.user, step).await?.then_some(Channel::Totp)
-            }
+            (Some(s), _) => spend_sent(app, a, &s.code.nonce).await?.then_some((s.channel, false)),
+            (None, Some(step)) => accept_totp_step(app, &a.user, step, on_totp)
+                .await?
+                .then_some((Channel::Totp, on_totp.is_some())),
             (None, None) => None,
         };
-        if let Some(channel) = won {
-            return Ok(channel);
+        if let Some(won) = won {
+            return Ok(won);
         }
         // The code was used meanwhile by a concurrent request: a failure after all.
         attempts::count_anyway(app, &a.user.username, &c, o).await?;
@@ -192,9 +204,14 @@ pub async fn verify(
     sub: CodeSubmission,
     o: Origin,
 ) -> ApiResult<VerifyResult> {
-    let channel = check_code(app, a, &sub.code, &o).await?;
-    app.audit(o.now_ms, AuditKind::StepUpVerified, &ctx(a, &o), Some(channel.as_str().into()))
-        .await?;
+    let c = ctx(a, &o);
+    // An authenticator code: its replay state and this event in one write.
+    let totp_event =
+        crate::audit::event(o.now_ms, AuditKind::StepUpVerified, &c, Some("totp".into()));
+    let (channel, logged) = check(app, a, &sub.code, &o, Some(&totp_event)).await?;
+    if !logged {
+        app.audit(o.now_ms, AuditKind::StepUpVerified, &c, Some(channel.as_str().into())).await?;
+    }
     app.commit().await?;
     Ok(VerifyResult { verified: true, channel })
 }

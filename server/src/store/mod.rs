@@ -144,6 +144,23 @@ pub enum StoreError {
     Locked,
 }
 
+/// [`Store::compare_and_swap_and_append`] as two steps: the swap, then (if it succeeded)
+/// the append.
+pub async fn swap_then_append<S: Store + ?Sized>(
+    store: &S,
+    tree: Tree,
+    key: &[u8],
+    expected: Option<&[u8]>,
+    new: Option<Vec<u8>>,
+    log: Tree,
+    record: Vec<u8>,
+) -> Result<Option<u64>, StoreError> {
+    if !store.compare_and_swap(tree, key, expected, new).await? {
+        return Ok(None);
+    }
+    store.append(log, record).await.map(Some)
+}
+
 /// Key-value pairs from a scan.
 pub type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
 
@@ -165,6 +182,21 @@ pub trait Store: Send + Sync + 'static {
         expected: Option<&[u8]>,
         new: Option<Vec<u8>>,
     ) -> Result<bool, StoreError>;
+    /// [`Store::compare_and_swap`] that also appends a record to the id-keyed `log` tree
+    /// ([`Store::append`]) when — and only when — the swap succeeds; returns the new id.
+    /// PostgreSQL writes both in one statement (one commit); the embedded store swaps, then
+    /// appends, and its next flush makes both durable.
+    async fn compare_and_swap_and_append(
+        &self,
+        tree: Tree,
+        key: &[u8],
+        expected: Option<&[u8]>,
+        new: Option<Vec<u8>>,
+        log: Tree,
+        record: Vec<u8>,
+    ) -> Result<Option<u64>, StoreError> {
+        swap_then_append(self, tree, key, expected, new, log, record).await
+    }
     /// Up to `limit` pairs whose key starts with `prefix` and sorts after `after`, in key order.
     async fn scan(
         &self,

@@ -147,6 +147,55 @@ impl Repo {
         self.update(tree, key, f).await
     }
 
+    /// [`Repo::update_from`] that also appends `record` to the id-keyed `log` tree in the same
+    /// atomic write when the update succeeds (one commit with PostgreSQL): a replay-state
+    /// change and its audit event.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn update_from_and_append<T, E, F, R>(
+        &self,
+        tree: Tree,
+        key: &[u8],
+        current: &T,
+        mut f: F,
+        log: Tree,
+        record: &R,
+    ) -> Result<Result<Option<T>, E>, StoreError>
+    where
+        T: Serialize + DeserializeOwned + Clone,
+        F: FnMut(Option<T>) -> Change<T, E>,
+        R: Serialize,
+    {
+        let record = encode(record);
+        let mut expected = Some(encode(current));
+        let mut value = Some(current.clone());
+        loop {
+            let (new, result) = match f(value) {
+                Change::Put(v) => (Some(encode(&v)), Some(v)),
+                Change::Remove => (None, None),
+                Change::Abort(e) => return Ok(Err(e)),
+            };
+            if self
+                .store
+                .compare_and_swap_and_append(
+                    tree,
+                    key,
+                    expected.as_deref(),
+                    new,
+                    log,
+                    record.clone(),
+                )
+                .await?
+                .is_some()
+            {
+                return Ok(Ok(result));
+            }
+            // Changed meanwhile: read it and decide again.
+            let raw = self.store.get(tree, key).await?;
+            value = raw.as_deref().map(|b| decode(tree, b)).transpose()?;
+            expected = raw;
+        }
+    }
+
     /// Records under a prefix, in key order.
     pub async fn scan<T: DeserializeOwned>(
         &self,

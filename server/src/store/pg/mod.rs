@@ -17,7 +17,7 @@ pub mod migrate;
 
 pub use import::{CopyReport, ImportError};
 
-use super::{Pairs, Store, StoreError, Tree};
+use super::{Pairs, Store, StoreError, Tree, swap_then_append};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use jsonb::{Jsonb, JsonbOut};
 use keys::{Key, KeyKind};
@@ -42,6 +42,8 @@ struct TreeSql {
     absent: String,
     /// Id-keyed trees: insert under `nextval`, the id also written into the record.
     append: String,
+    /// `append` without its `RETURNING`, for composing.
+    append_head: String,
     /// `[inclusive lower][has upper]`.
     scan: [[String; 2]; 2],
 }
@@ -60,6 +62,11 @@ impl TreeSql {
                 "SELECT {k}, value FROM {t} WHERE {k} {op} $1{upper} ORDER BY {k} LIMIT {limit}"
             )
         };
+        let append_head = format!(
+            "INSERT INTO {t} ({k}, value) \
+             SELECT n, jsonb_set($1, '{{id}}', to_jsonb(n)) \
+             FROM (SELECT nextval('twostep_ids') AS n) AS id"
+        );
         Self {
             name: t,
             key,
@@ -75,11 +82,8 @@ impl TreeSql {
             swap: format!("UPDATE {t} SET value = $3 WHERE {k} = $1 AND value = $2"),
             remove_if: format!("DELETE FROM {t} WHERE {k} = $1 AND value = $2"),
             absent: format!("SELECT NOT EXISTS (SELECT 1 FROM {t} WHERE {k} = $1)"),
-            append: format!(
-                "INSERT INTO {t} ({k}, value) \
-                 SELECT n, jsonb_set($1, '{{id}}', to_jsonb(n)) \
-                 FROM (SELECT nextval('twostep_ids') AS n) AS id RETURNING {k}"
-            ),
+            append: format!("{append_head} RETURNING {k}"),
+            append_head,
             scan: [[scan(">", false), scan(">", true)], [scan(">=", false), scan(">=", true)]],
         }
     }
@@ -285,6 +289,44 @@ impl Store for PgStore {
         let row = c.query_one(&st, &[]).await.map_err(pg_err)?;
         u64::try_from(row.try_get::<_, i64>(0).map_err(pg_err)?)
             .map_err(|_| StoreError::Backend("twostep_ids returned a negative id".into()))
+    }
+
+    /// The hot case — a record replaced and an event logged, e.g. an accepted TOTP step and
+    /// its audit event — is one statement, so one commit: the `UPDATE` and the `INSERT` are
+    /// data-modifying parts of one query, and the event is inserted only if the row was
+    /// swapped.
+    async fn compare_and_swap_and_append(
+        &self,
+        tree: Tree,
+        key: &[u8],
+        expected: Option<&[u8]>,
+        new: Option<Vec<u8>>,
+        log: Tree,
+        record: Vec<u8>,
+    ) -> Result<Option<u64>, StoreError> {
+        let (s, l) = (self.sql(tree), self.sql(log));
+        let (Some(e), Some(n), KeyKind::Id) = (expected, new.as_deref(), l.key) else {
+            return swap_then_append(self, tree, key, expected, new, log, record).await;
+        };
+        let k = s.key.encode(s.name, key)?;
+        let sql = format!(
+            "WITH swapped AS ({swap} RETURNING 1), \
+                  logged AS ({append_head} WHERE EXISTS (SELECT 1 FROM swapped) RETURNING id) \
+             SELECT id FROM logged",
+            swap = s.swap,
+            append_head = l.append_head.replace("$1", "$4"),
+        );
+        let c = self.client().await?;
+        let st = c.prepare_cached(&sql).await.map_err(pg_err)?;
+        let row = c
+            .query_opt(&st, &[param(&k), &Jsonb(e), &Jsonb(n), &Jsonb(&record)])
+            .await
+            .map_err(pg_err)?;
+        row.map(|r| {
+            u64::try_from(r.try_get::<_, i64>(0).map_err(pg_err)?)
+                .map_err(|_| StoreError::Backend("twostep_ids returned a negative id".into()))
+        })
+        .transpose()
     }
 
     async fn append(&self, tree: Tree, value: Vec<u8>) -> Result<u64, StoreError> {

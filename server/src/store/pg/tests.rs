@@ -180,3 +180,68 @@ async fn migrations_apply_once_and_a_newer_schema_is_refused() {
         other => panic!("expected a refusal, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_swap_and_its_log_record_are_written_together_or_not_at_all() {
+    let url = fresh_url();
+    let a = Arc::new(PgStore::connect(&url, 4).await.unwrap());
+    let b = Arc::new(PgStore::connect(&url, 4).await.unwrap());
+    a.put(Tree::Users, b"u", br#"{"step":1}"#.to_vec()).await.unwrap();
+    let log = |n: u32| format!(r#"{{"id":0,"kind":"k{n}"}}"#).into_bytes();
+    let miss = a
+        .compare_and_swap_and_append(
+            Tree::Users,
+            b"u",
+            Some(b"{\"step\":0}"),
+            Some(b"{\"step\":2}".to_vec()),
+            Tree::Audit,
+            log(0),
+        )
+        .await
+        .unwrap();
+    assert_eq!(miss, None, "a failed swap logs nothing");
+    assert!(a.scan(Tree::Audit, b"", None, 10).await.unwrap().is_empty());
+    // Sixteen tasks on two pools swap the same expected value: one wins, one record.
+    let mut tasks = Vec::new();
+    for i in 0..16u32 {
+        let s = if i % 2 == 0 { a.clone() } else { b.clone() };
+        tasks.push(tokio::spawn(async move {
+            let new = format!(r#"{{"step":2,"by":{i}}}"#).into_bytes();
+            s.compare_and_swap_and_append(
+                Tree::Users,
+                b"u",
+                Some(br#"{"step":1}"#),
+                Some(new),
+                Tree::Audit,
+                log(i),
+            )
+            .await
+            .unwrap()
+        }));
+    }
+    let mut won = Vec::new();
+    for t in tasks {
+        won.extend(t.await.unwrap());
+    }
+    assert_eq!(won.len(), 1, "{won:?}");
+    let logged = a.scan(Tree::Audit, b"", None, 10).await.unwrap();
+    assert_eq!(logged.len(), 1);
+    let rec: serde_json::Value = serde_json::from_slice(&logged[0].1).unwrap();
+    assert_eq!(rec["id"], won[0]);
+    let user: serde_json::Value =
+        serde_json::from_slice(&a.get(Tree::Users, b"u").await.unwrap().unwrap()).unwrap();
+    assert_eq!(rec["kind"], format!("k{}", user["by"]), "the winner's record");
+    // Other shapes (create, remove) take the two-step path.
+    let created = a
+        .compare_and_swap_and_append(
+            Tree::Users,
+            b"v",
+            None,
+            Some(b"{}".to_vec()),
+            Tree::Audit,
+            log(99),
+        )
+        .await
+        .unwrap();
+    assert!(created.is_some_and(|id| id > won[0]));
+}
