@@ -91,12 +91,13 @@ if [ "$WHAT" = all ] || [ "$WHAT" = pg ]; then
   start_server "$A" "$DIR/pg-a" TWOSTEP_MASTER_KEY="$KEY" TWOSTEP_DATABASE_URL="$DB"
   $BIN/twostep-loadgen wrk-script --users "$DIR/pg-users.json" --out "$DIR/pg1.lua" --threads 2 --first 50000
   "${PSQL[@]}" -c "SELECT pg_stat_statements_reset()" >/dev/null
-  C0=$("${PSQL[@]}" -c "SELECT xact_commit FROM pg_stat_database WHERE datname = 'postgres'")
+  STATS="SELECT xact_commit || ' ' || (SELECT wal_sync FROM pg_stat_wal) FROM pg_stat_database WHERE datname = 'postgres'"
+  read -r C0 W0 <<<"$("${PSQL[@]}" -c "$STATS")"
   load; wrk -t2 -c32 -d"${SECS}s" --latency -s "$DIR/pg1.lua" "http://127.0.0.1:$A" | tee "$DIR/wrk-1.txt"
   # Where the time goes: statements per verification, and their mean time in PostgreSQL.
   N=$(awk '/requests in/ {print $1}' "$DIR/wrk-1.txt")
-  C1=$("${PSQL[@]}" -c "SELECT xact_commit FROM pg_stat_database WHERE datname = 'postgres'")
-  echo "-- $N verifications: $(( (C1 - C0) )) transactions committed; per verification:"
+  read -r C1 W1 <<<"$("${PSQL[@]}" -c "$STATS")"
+  echo "-- $N verifications: $((C1 - C0)) transactions (statements) committed, $((W1 - W0)) WAL flushes (group commit); per verification:"
   "${PSQL[@]}" -F ' | ' -c "SELECT round(calls::numeric / $N, 2) AS per_request, round(mean_exec_time::numeric * 1000) AS mean_us, left(regexp_replace(query, '\s+', ' ', 'g'), 90) FROM pg_stat_statements WHERE calls >= $N / 10 ORDER BY calls DESC"
 
   echo "== 3. PostgreSQL, two replicas (16 connections each)"
@@ -112,7 +113,8 @@ if [ "$WHAT" = all ] || [ "$WHAT" = pg ]; then
   echo "-- replica A"; cat "$DIR/wrk-a.txt"
   echo "-- replica B"; cat "$DIR/wrk-b.txt"
   echo "-- both: $(grep -h '^Requests/sec' "$DIR/wrk-a.txt" "$DIR/wrk-b.txt" | awk '{s+=$2} END {printf "%.0f requests/s", s}')"
-  echo "== PostgreSQL: $("$PGBIN/psql" -X -At -h 127.0.0.1 -p "$PGPORT" -U postgres -c \
-    "SELECT 'commits ' || xact_commit || ', rollbacks ' || xact_rollback || ', WAL ' || (SELECT pg_size_pretty(wal_bytes) FROM pg_stat_wal) FROM pg_stat_database WHERE datname = 'postgres'")"
+  echo "== PostgreSQL: $("${PSQL[@]}" -c \
+    "SELECT 'commits ' || xact_commit || ', rollbacks ' || xact_rollback || ', WAL ' || (SELECT pg_size_pretty(wal_bytes) || ' in ' || wal_sync || ' WAL flushes' FROM pg_stat_wal) FROM pg_stat_database WHERE datname = 'postgres'")"
+  echo "== users updates: $("${PSQL[@]}" -c "SELECT n_tup_upd || ' (' || n_tup_hot_upd || ' HOT)' FROM pg_stat_user_tables WHERE relname = 'users'")"
   stop_servers
 fi
