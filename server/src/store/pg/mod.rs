@@ -17,7 +17,7 @@ pub mod migrate;
 
 pub use import::{CopyReport, ImportError};
 
-use super::{Pairs, Store, StoreError, Tree, swap_then_append};
+use super::{Pairs, Store, StoreError, SweepBatch, Tree, swap_then_append};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use jsonb::{Jsonb, JsonbOut};
 use keys::{Key, KeyKind};
@@ -46,6 +46,9 @@ struct TreeSql {
     append_head: String,
     /// `[inclusive lower][has upper]`.
     scan: [[String; 2]; 2],
+    /// Removes up to `$2` records expired at `$1` (Unix seconds), skipping rows that another
+    /// transaction holds (a sweeper on another replica, or a request renewing the record).
+    sweep: String,
 }
 
 impl TreeSql {
@@ -85,6 +88,12 @@ impl TreeSql {
             append: format!("{append_head} RETURNING {k}"),
             append_head,
             scan: [[scan(">", false), scan(">", true)], [scan(">=", false), scan(">=", true)]],
+            sweep: format!(
+                "WITH doomed AS MATERIALIZED ( \
+                     SELECT ctid FROM {t} WHERE expires_at <= to_timestamp($1::float8) \
+                     LIMIT $2 FOR UPDATE SKIP LOCKED) \
+                 DELETE FROM {t} USING doomed WHERE {t}.ctid = doomed.ctid RETURNING {t}.{k}"
+            ),
         }
     }
 }
@@ -93,6 +102,8 @@ impl TreeSql {
 pub struct PgStore {
     pool: Pool,
     trees: HashMap<Tree, TreeSql>,
+    /// Trees whose table has an indexed `expires_at`: swept natively.
+    expiring: std::collections::HashSet<Tree>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -181,15 +192,53 @@ impl PgStore {
             .recycle_timeout(Some(POOL_TIMEOUT))
             .build()
             .map_err(|e| StoreError::Backend(format!("postgresql connection pool: {e}")))?;
-        {
+        let expiring = {
             let mut client = pool.get().await.map_err(pool_err)?;
             let applied = migrate::run(&mut client).await?;
             if !applied.is_empty() {
                 tracing::info!(?applied, "database schema migrated");
             }
-        }
+            Self::check_tables(&client).await?
+        };
         let trees = Tree::ALL.iter().map(|t| (*t, TreeSql::new(*t))).collect();
-        Ok(Self { pool, trees })
+        Ok(Self { pool, trees, expiring })
+    }
+
+    /// Every tree has its table (a tree added without a migration fails here, at start);
+    /// returns the trees with an `expires_at` column.
+    async fn check_tables(
+        client: &tokio_postgres::Client,
+    ) -> Result<std::collections::HashSet<Tree>, StoreError> {
+        let rows = client
+            .query(
+                "SELECT table_name::text, bool_or(column_name = 'expires_at') \
+                 FROM information_schema.columns WHERE table_schema = current_schema() \
+                 GROUP BY table_name",
+                &[],
+            )
+            .await
+            .map_err(pg_err)?;
+        let tables: HashMap<String, bool> = rows
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get::<_, Option<bool>>(1)?.unwrap_or(false))))
+            .collect::<Result<_, tokio_postgres::Error>>()
+            .map_err(pg_err)?;
+        let mut expiring = std::collections::HashSet::new();
+        for t in Tree::ALL {
+            match tables.get(t.name()) {
+                None => {
+                    return Err(StoreError::Backend(format!(
+                        "the database has no table `{}` (a tree without a migration)",
+                        t.name()
+                    )));
+                }
+                Some(true) => {
+                    expiring.insert(t);
+                }
+                Some(false) => {}
+            }
+        }
+        Ok(expiring)
     }
 
     fn sql(&self, tree: Tree) -> &TreeSql {
@@ -339,6 +388,38 @@ impl Store for PgStore {
         let row = c.query_one(&st, &[&Jsonb(&value)]).await.map_err(pg_err)?;
         u64::try_from(row.try_get::<_, i64>(0).map_err(pg_err)?)
             .map_err(|_| StoreError::Backend("twostep_ids returned a negative id".into()))
+    }
+
+    /// Natively for tables with an indexed `expires_at`: the index finds expired rows
+    /// wherever they are, so there is no cursor — `after` is ignored and `next` only says
+    /// that a full batch was removed (more may be left). `FOR UPDATE SKIP LOCKED` lets
+    /// several replicas sweep at once without waiting for each other or removing a row
+    /// twice, and a record renewed after the snapshot is re-checked against its new
+    /// `expires_at` (or skipped while its writer holds it), so it stays.
+    async fn sweep_expired(
+        &self,
+        tree: Tree,
+        after: Option<&[u8]>,
+        limit: usize,
+        now: u64,
+    ) -> Result<SweepBatch, StoreError> {
+        if !self.expiring.contains(&tree) {
+            return super::sweep::by_scan(self, tree, after, limit, now).await;
+        }
+        let s = self.sql(tree);
+        let limit = limit.max(1);
+        let c = self.client().await?;
+        let st = c.prepare_cached(&s.sweep).await.map_err(pg_err)?;
+        let rows = c
+            .query(&st, &[&(now as f64), &i64::try_from(limit).unwrap_or(i64::MAX)])
+            .await
+            .map_err(pg_err)?;
+        let last = rows.last().map(|r| s.key.decode(s.name, r)).transpose()?;
+        Ok(SweepBatch {
+            scanned: rows.len(),
+            removed: rows.len(),
+            next: if rows.len() >= limit { last } else { None },
+        })
     }
 
     /// Nothing to do: every write was committed by the statement that made it.

@@ -245,3 +245,46 @@ async fn a_swap_and_its_log_record_are_written_together_or_not_at_all() {
         .unwrap();
     assert!(created.is_some_and(|id| id > won[0]));
 }
+
+#[tokio::test]
+async fn expired_records_are_swept_once_by_concurrent_sweepers_and_renewed_ones_stay() {
+    let url = fresh_url();
+    let a = Arc::new(PgStore::connect(&url, 4).await.unwrap());
+    let b = Arc::new(PgStore::connect(&url, 4).await.unwrap());
+    let rec = |at: u64| format!(r#"{{"device_id":"d","expires_at":{at}}}"#).into_bytes();
+    for i in 0..50 {
+        a.put(Tree::Nonces, format!("old{i:02}").as_bytes(), rec(100)).await.unwrap();
+    }
+    a.put(Tree::Nonces, b"live", rec(500)).await.unwrap();
+    a.put(Tree::Nonces, b"never", br#"{"device_id":"d"}"#.to_vec()).await.unwrap();
+    // A request renewing `old00` holds its row while the sweepers run.
+    let mut holder = a.pool.get().await.unwrap();
+    let tx = holder.transaction().await.unwrap();
+    tx.execute("UPDATE nonces SET value = $1 WHERE key = 'old00'", &[&Jsonb(&rec(900))])
+        .await
+        .unwrap();
+    // Two replicas sweep at once, in batches of 7, until neither finds anything.
+    let sweep = |s: Arc<PgStore>| async move {
+        let mut removed = 0;
+        loop {
+            let batch = s.sweep_expired(Tree::Nonces, None, 7, 200).await.unwrap();
+            assert!(batch.removed <= 7);
+            removed += batch.removed;
+            if batch.next.is_none() {
+                return removed;
+            }
+        }
+    };
+    let (ra, rb) = tokio::join!(sweep(a.clone()), sweep(b.clone()));
+    assert_eq!(ra + rb, 49, "each expired record once; the held one skipped ({ra} + {rb})");
+    tx.commit().await.unwrap();
+    // Renewed: its new expiry counts, so it stays.
+    assert_eq!(a.sweep_expired(Tree::Nonces, None, 100, 200).await.unwrap().removed, 0);
+    let left = a.scan(Tree::Nonces, b"", None, 100).await.unwrap();
+    let keys: Vec<_> = left.iter().map(|(k, _)| String::from_utf8(k.clone()).unwrap()).collect();
+    assert_eq!(keys, ["live", "never", "old00"]);
+    // Every expiring tree has its indexed column (swept natively, not by scanning).
+    for t in Tree::EXPIRING {
+        assert!(a.expiring.contains(&t), "{t:?}");
+    }
+}

@@ -120,9 +120,57 @@ CREATE TABLE throttle (
     value         jsonb NOT NULL,
     failures      bigint GENERATED ALWAYS AS (twostep_int(value -> 'failures')) STORED,
     locked        boolean GENERATED ALWAYS AS (twostep_bool(value -> 'locked')) STORED,
-    blocked_until timestamptz GENERATED ALWAYS AS (twostep_ts(value -> 'blocked_until')) STORED
+    blocked_until timestamptz GENERATED ALWAYS AS (twostep_ts(value -> 'blocked_until')) STORED,
+    expires_at    timestamptz GENERATED ALWAYS AS (twostep_ts(value -> 'expires_at')) STORED
 ) WITH (fillfactor = 70);
 CREATE INDEX throttle_locked ON throttle (key) WHERE locked;
+CREATE INDEX throttle_expires_at ON throttle (expires_at);
+
+-- Failed attempts per client address (key: the address), in a rolling window.
+CREATE TABLE address_failures (
+    key          text COLLATE "C" PRIMARY KEY,
+    value        jsonb NOT NULL,
+    count        bigint GENERATED ALWAYS AS (twostep_int(value -> 'count')) STORED,
+    window_start timestamptz GENERATED ALWAYS AS (twostep_ts(value -> 'start')) STORED,
+    expires_at   timestamptz GENERATED ALWAYS AS (twostep_ts(value -> 'expires_at')) STORED
+) WITH (fillfactor = 70);
+CREATE INDEX address_failures_expires_at ON address_failures (expires_at);
+
+-- Request rates (`device:ID`, `registration:ADDRESS`), in a rolling window.
+CREATE TABLE rates (
+    key          text COLLATE "C" PRIMARY KEY,
+    value        jsonb NOT NULL,
+    count        bigint GENERATED ALWAYS AS (twostep_int(value -> 'count')) STORED,
+    window_start timestamptz GENERATED ALWAYS AS (twostep_ts(value -> 'start')) STORED,
+    expires_at   timestamptz GENERATED ALWAYS AS (twostep_ts(value -> 'expires_at')) STORED
+) WITH (fillfactor = 70);
+CREATE INDEX rates_expires_at ON rates (expires_at);
+
+-- SMS/email limits: `cooldown:DESTINATION-HASH` (until), and daily counters
+-- `user:NAME:DAY`, `dest:DESTINATION-HASH:DAY`, `org:NAME:DAY` (count).
+CREATE TABLE message_limits (
+    key        text COLLATE "C" PRIMARY KEY,
+    value      jsonb NOT NULL,
+    count      bigint GENERATED ALWAYS AS (twostep_int(value -> 'count')) STORED,
+    until      timestamptz GENERATED ALWAYS AS (twostep_ts(value -> 'until')) STORED,
+    expires_at timestamptz GENERATED ALWAYS AS (twostep_ts(value -> 'expires_at')) STORED
+) WITH (fillfactor = 70);
+CREATE INDEX message_limits_expires_at ON message_limits (expires_at);
+
+-- Single-use registration nonces (devices and agents).
+CREATE TABLE registration_nonces (
+    key        text COLLATE "C" PRIMARY KEY,
+    value      jsonb NOT NULL,
+    expires_at timestamptz GENERATED ALWAYS AS (twostep_ts(value -> 'expires_at')) STORED
+);
+CREATE INDEX registration_nonces_expires_at ON registration_nonces (expires_at);
+
+-- The one-time setup token (its MAC) while no operator exists.
+CREATE TABLE setup (
+    key        text COLLATE "C" PRIMARY KEY,
+    value      jsonb NOT NULL,
+    created_at timestamptz GENERATED ALWAYS AS (twostep_ts(value -> 'created_at')) STORED
+);
 
 CREATE TABLE audit (
     id       bigint PRIMARY KEY,
