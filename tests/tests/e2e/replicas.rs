@@ -58,7 +58,8 @@ async fn one_totp_code_sent_to_both_replicas_at_once_succeeds_exactly_once() {
     let mut wins = Vec::new();
     for t in tasks {
         let (url, status) = t.await.unwrap();
-        assert!(status == 200 || status == 401, "{url}: {status}");
+        // Losers are wrong answers (401) or, once their failures add up, throttled (429).
+        assert!([200, 401, 429].contains(&status), "{url}: {status}");
         if status == 200 {
             wins.push(url);
         }
