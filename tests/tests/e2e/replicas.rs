@@ -258,3 +258,18 @@ async fn the_setup_token_creates_one_operator_across_replicas() {
     .await;
     assert_eq!((count(&statuses, 201), count(&statuses, 401)), (1, 19), "{statuses:?}");
 }
+
+#[tokio::test]
+async fn a_replica_with_another_master_key_refuses_to_start() {
+    let (h, _b) = two_replicas().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("server")).unwrap();
+    let config = twostep_server::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().join("server"),
+        ..h.config().clone()
+    };
+    // No key in its data dir: it makes a fresh one, which the database does not know.
+    let err = twostep_server::start(config).await.map(|_| ()).unwrap_err().to_string();
+    assert!(err.contains("master key differs"), "{err}");
+}
