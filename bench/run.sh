@@ -44,6 +44,17 @@ stop_servers() {
 
 load() { echo "== load average: $(cut -d' ' -f1-3 /proc/loadavg)"; }
 
+# cpu_ms PID...: user + system CPU time of these processes so far, in milliseconds.
+cpu_ms() {
+  local t=0 p
+  for p in "$@"; do
+    [ -r "/proc/$p/stat" ] || continue
+    t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+  done
+  echo $((t * 1000 / $(getconf CLK_TCK)))
+}
+pg_pids() { local pm; pm=$(head -1 "$DIR/pg/db/postmaster.pid"); echo "$pm" $(pgrep -P "$pm"); }
+
 echo "== machine: $(nproc) cores, $(uname -m)"
 $BIN/twostep-loadgen hash-cost
 
@@ -53,7 +64,7 @@ if [ "$WHAT" = all ] || [ "$WHAT" = sled ]; then
   $BIN/twostep-loadgen seed --data-dir "$DIR/sled" --totp-users 100000 --password-users 64 --out "$DIR/sled-users.json"
   start_server "$PORT" "$DIR/sled"
   # TOTP verification with wrk (C, epoll) so the client takes little of the 2 cores.
-  $BIN/twostep-loadgen wrk-script --users "$DIR/sled-users.json" --out "$DIR/sled.lua" --threads 2 --first 60000
+  $BIN/twostep-loadgen wrk-script --users "$DIR/sled-users.json" --out "$DIR/sled.lua" --threads 2 --first 100000
   load; wrk -t2 -c32 -d"${SECS}s" --latency -s "$DIR/sled.lua" "$URL"
   # The same with the Rust load generator (reqwest; heavier client, for comparison).
   $BIN/twostep-loadgen totp --url "$URL" --users "$DIR/sled-users.json" --duration-secs "$SECS" --concurrency 32
@@ -93,10 +104,13 @@ if [ "$WHAT" = all ] || [ "$WHAT" = pg ]; then
   "${PSQL[@]}" -c "SELECT pg_stat_statements_reset()" >/dev/null
   STATS="SELECT xact_commit || ' ' || (SELECT wal_sync FROM pg_stat_wal) FROM pg_stat_database WHERE datname = 'postgres'"
   read -r C0 W0 <<<"$("${PSQL[@]}" -c "$STATS")"
+  S0=$(cpu_ms "${SERVERS[0]}"); P0=$(cpu_ms $(pg_pids))
   load; wrk -t2 -c32 -d"${SECS}s" --latency -s "$DIR/pg1.lua" "http://127.0.0.1:$A" | tee "$DIR/wrk-1.txt"
   # Where the time goes: statements per verification, and their mean time in PostgreSQL.
   N=$(awk '/requests in/ {print $1}' "$DIR/wrk-1.txt")
   read -r C1 W1 <<<"$("${PSQL[@]}" -c "$STATS")"
+  S1=$(cpu_ms "${SERVERS[0]}"); P1=$(cpu_ms $(pg_pids))
+  echo "-- CPU per verification: twostep-server $(( (S1 - S0) * 1000 / N )) µs, PostgreSQL $(( (P1 - P0) * 1000 / N )) µs"
   echo "-- $N verifications: $((C1 - C0)) transactions (statements) committed, $((W1 - W0)) WAL flushes (group commit); per verification:"
   "${PSQL[@]}" -F ' | ' -c "SELECT round(calls::numeric / $N, 2) AS per_request, round(mean_exec_time::numeric * 1000) AS mean_us, left(regexp_replace(query, '\s+', ' ', 'g'), 90) FROM pg_stat_statements WHERE calls >= $N / 10 ORDER BY calls DESC"
 
