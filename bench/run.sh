@@ -64,7 +64,7 @@ if [ "$WHAT" = all ] || [ "$WHAT" = sled ]; then
   $BIN/twostep-loadgen seed --data-dir "$DIR/sled" --totp-users 100000 --password-users 64 --out "$DIR/sled-users.json"
   start_server "$PORT" "$DIR/sled"
   # TOTP verification with wrk (C, epoll) so the client takes little of the 2 cores.
-  $BIN/twostep-loadgen wrk-script --users "$DIR/sled-users.json" --out "$DIR/sled.lua" --threads 2 --first 100000
+  $BIN/twostep-loadgen wrk-script --users "$DIR/sled-users.json" --out "$DIR/sled.lua" --threads 2 --first 75000
   load; wrk -t2 -c32 -d"${SECS}s" --latency -s "$DIR/sled.lua" "$URL"
   # The same with the Rust load generator (reqwest; heavier client, for comparison).
   $BIN/twostep-loadgen totp --url "$URL" --users "$DIR/sled-users.json" --duration-secs "$SECS" --concurrency 32
