@@ -48,5 +48,4 @@ if [ "$have" != "$(echo "$want" | tr ' ' '\n' | sort | tr '\n' ' ')" ]; then
 fi
 pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 echo "ci-install: PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}') in $pgbin"
-echo "ci-install: kotlinc $(cat "$KOTLIN_HOME/build.txt"), JNA $(basename "$(readlink -f /usr/share/java/jna.jar)"), $want"
 echo "ci-install: $(chromedriver --version | cut -d' ' -f1-2), kotlinc $(cat "$KOTLIN_HOME/build.txt"), JNA $(basename "$(readlink -f /usr/share/java/jna.jar)"), $want"
