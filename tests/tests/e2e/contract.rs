@@ -146,6 +146,7 @@ async fn every_operation_answers_as_documented() {
         v
     };
     ok(h.call("GET", "/healthz", None, None).await, "health");
+    ok(h.call("GET", "/readyz", None, None).await, "readiness");
     assert!(h.metric("twostep_http_requests_total").await > 0);
     ok(h.call("GET", "/openapi.json", None, None).await, "document");
 
