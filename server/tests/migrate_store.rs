@@ -14,6 +14,14 @@ use twostep_server::model::{TotpRecord, UserRecord};
 use twostep_server::service::admin::{self, Actor};
 use twostep_server::store::Tree;
 
+/// The TOTP code (SHA-1, 6 digits, 30 s) of `secret` at `unix_secs` (`twostep-otp`, which the
+/// server verifies with).
+fn code_at(secret: &[u8], unix_secs: u64) -> String {
+    let secret = twostep_otp::Secret::from_bytes(secret).expect("a 20-byte secret");
+    let time = twostep_otp::UnixTime::from_secs(unix_secs);
+    twostep_otp::algorithm::totp(twostep_otp::Algorithm::Sha1, &secret, time, 30, 6)
+}
+
 fn cli(args: &[&str]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_twostep-server"))
         .args(args)
@@ -178,7 +186,7 @@ async fn an_embedded_store_moves_to_postgresql_once_and_only_while_the_server_is
     };
     let (s, me) = call(reqwest::Method::GET, "/v1/me", Some(&token), None).await;
     assert_eq!(s, 200, "bob's session survived the move: {me}");
-    let code = |st: u64| twostep_server::totp::code_at(&secret, st * 30);
+    let code = |st: u64| code_at(&secret, st * 30);
     let verify = "/v1/me/two-step/verify";
     let (s, _) =
         call(reqwest::Method::POST, verify, Some(&token), Some(json!({"code": code(step)}))).await;

@@ -15,6 +15,14 @@ use twostep_server::config::DatabaseUrl;
 use twostep_server::model::{OrgRecord, TotpRecord, TwoStepRecord, UserRecord};
 use twostep_server::store::Tree;
 
+/// The TOTP code (SHA-1, 6 digits, 30 s) of `secret` at `unix_secs` (`twostep-otp`, which the
+/// server verifies with).
+fn code_at(secret: &[u8], unix_secs: u64) -> String {
+    let secret = twostep_otp::Secret::from_bytes(secret).expect("a 20-byte secret");
+    let time = twostep_otp::UnixTime::from_secs(unix_secs);
+    twostep_otp::algorithm::totp(twostep_otp::Algorithm::Sha1, &secret, time, 30, 6)
+}
+
 const USERS: usize = 300;
 
 /// Starts `twostep-server serve` on a free port; returns the child and its URL.
@@ -137,7 +145,7 @@ async fn a_killed_replica_loses_nothing_it_acknowledged_and_the_other_keeps_answ
                 for u in users.iter().skip(w).step_by(8) {
                     let r = n % 2;
                     n += 1;
-                    let code = twostep_server::totp::code_at(&u.secret, step * 30);
+                    let code = code_at(&u.secret, step * 30);
                     let after_kill = killed.load(Ordering::SeqCst);
                     let res = http
                         .post(format!("{}/v1/me/two-step/verify", urls[r]))
