@@ -114,10 +114,10 @@ async fn healthz() -> Json<Health> {
 
 /// Ready to serve: the store answers within 2 s (PostgreSQL reachable). Load balancers
 /// check this; `/healthz` only says that the process runs.
-async fn readyz(State(app): S) -> Result<Json<twostep_proto::Ready>, ApiError> {
+async fn readyz(State(app): S) -> Result<Json<Ready>, ApiError> {
     let probe = app.repo.store().get(crate::store::Tree::Meta, b"schema");
     match tokio::time::timeout(std::time::Duration::from_secs(2), probe).await {
-        Ok(Ok(_)) => Ok(Json(twostep_proto::Ready { status: "ready".into() })),
+        Ok(Ok(_)) => Ok(Json(Ready { status: "ready".into() })),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "readiness: the store failed");
             Err(ApiError::new(ErrorCode::Unavailable, "the store does not answer")
