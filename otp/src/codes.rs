@@ -56,7 +56,9 @@ impl ClockCorrection {
 
     /// Whether the device clock is off by more than [`OFFSET_WARNING_MS`].
     pub fn warning(self) -> bool {
-        self.offset_ms.abs() > OFFSET_WARNING_MS
+        // `unsigned_abs`: `i64::MIN.abs()` overflows (a panic in debug builds, a negative
+        // number and no warning in release builds).
+        self.offset_ms.unsigned_abs() > OFFSET_WARNING_MS.unsigned_abs()
     }
 }
 
@@ -233,5 +235,21 @@ mod tests {
         assert_eq!(server(999).apply(at(10)), at(10));
         assert_eq!(server(-60_000).apply(at(10)), at(0));
         assert_eq!(server(i64::MAX).apply(at(0)), at(86_400));
+    }
+
+    #[test]
+    fn extreme_corrections_warn_without_overflowing() {
+        // Found by the `otpauth_uri` fuzz target: `warning` negated `i64::MIN`.
+        let vault = vault();
+        for offset_ms in [i64::MIN, i64::MIN + 1, i64::MAX] {
+            let list = codes(
+                vault.accounts(),
+                1_700_000_000,
+                ClockCorrection { offset_ms, source: OffsetSource::User },
+            );
+            assert!(list.offset_warning, "{offset_ms}");
+            assert_eq!(list.codes.len(), 3);
+        }
+        assert_eq!(ClockCorrection { offset_ms: i64::MIN, source: OffsetSource::User }.apply(0), 0);
     }
 }
