@@ -107,8 +107,9 @@ fn hash_with(cost: &HashCost, password: &str) -> String {
     )
 }
 
-/// Parses a PHC string into its cost, salt and hash.
-fn parse_phc(phc: &str) -> Option<(HashCost, Vec<u8>, Vec<u8>)> {
+/// Parses a stored PHC string into its cost, salt and hash; `None` for anything else,
+/// including costs too large to run. Public for the fuzz targets.
+pub fn parse_phc(phc: &str) -> Option<(HashCost, Vec<u8>, Vec<u8>)> {
     let mut parts = phc.split('$');
     if !parts.next()?.is_empty() || parts.next()? != "argon2id" || parts.next()? != "v=19" {
         return None;

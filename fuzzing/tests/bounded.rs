@@ -1,0 +1,46 @@
+//! The bounded fuzz runs of `cargo test`: each target's seed corpus and past findings,
+//! then a fixed number of deterministic mutations (`TWOSTEP_FUZZ_CASES` and
+//! `TWOSTEP_FUZZ_SEED` change them). A failure saves the input under the target directory.
+
+use std::path::Path;
+
+fn bounded(name: &str) {
+    let target = twostep_fuzz::find(name).expect("a known target");
+    let findings = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fuzz-findings");
+    let report = twostep_fuzz::runner::run_bounded(target, target.cases, &findings);
+    assert!(report.corpus > 0, "{name} has no seed corpus");
+    eprintln!(
+        "{name}: {} corpus inputs + {} mutated in {:.2?}",
+        report.corpus, report.mutated, report.elapsed
+    );
+}
+
+macro_rules! bounded_tests {
+    ($($name:ident),* $(,)?) => {
+        $( #[test] fn $name() { bounded(stringify!($name)); } )*
+
+        #[test]
+        fn every_target_has_a_bounded_test() {
+            let tested = [$(stringify!($name)),*];
+            for target in twostep_fuzz::TARGETS {
+                assert!(tested.contains(&target.name), "no bounded test for {}", target.name);
+            }
+        }
+    };
+}
+
+bounded_tests!(
+    otpauth_uri,
+    import_google,
+    import_google_payload,
+    import_aegis,
+    import_twofas,
+    import_uri_list,
+    export_header,
+    export_payload,
+    export_decrypt,
+    request_bodies,
+    server_routes,
+    stored_hash,
+    core_answers,
+);
