@@ -58,9 +58,9 @@ pub const TARGETS: &[Target] = &[
     target("export_payload", targets::otp::export_payload, "json.dict", 1500),
     target("export_decrypt", targets::otp::export_decrypt, "json.dict", 12),
     target("request_bodies", targets::bodies::request_bodies, "json.dict", 4000),
-    target("server_routes", targets::server::server_routes, "json.dict", 400),
+    target("server_routes", targets::server::server_routes, "json.dict", 1500),
     target("stored_hash", targets::server::stored_hash, "phc.dict", 4000),
-    target("core_answers", targets::core::core_answers, "json.dict", 150),
+    target("core_answers", targets::core::core_answers, "json.dict", 300),
 ];
 
 /// A target by name.

@@ -20,10 +20,22 @@ macro_rules! bounded_tests {
         $( #[test] fn $name() { bounded(stringify!($name)); } )*
 
         #[test]
-        fn every_target_has_a_bounded_test() {
+        fn every_target_has_a_bounded_test_and_a_libfuzzer_binary() {
             let tested = [$(stringify!($name)),*];
+            let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
+            let manifest = std::fs::read_to_string(fuzz.join("Cargo.toml")).unwrap_or_default();
             for target in twostep_fuzz::TARGETS {
-                assert!(tested.contains(&target.name), "no bounded test for {}", target.name);
+                let name = target.name;
+                assert!(tested.contains(&name), "no bounded test for {name}");
+                let source = std::fs::read_to_string(fuzz.join(format!("fuzz_targets/{name}.rs")))
+                    .unwrap_or_default();
+                assert!(
+                    manifest.contains(&format!("name = \"{name}\"")) && source.contains(&format!("::{name}(data)")),
+                    "fuzz/ has no libFuzzer binary calling {name}"
+                );
+                if let Some(dict) = target.dict {
+                    assert!(!twostep_fuzz::runner::dictionary(target).is_empty(), "{dict} is empty");
+                }
             }
         }
     };

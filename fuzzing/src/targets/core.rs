@@ -124,7 +124,7 @@ pub fn core_answers(data: &[u8]) {
     let _one_at_a_time = server.case.lock().unwrap_or_else(|p| p.into_inner());
     *server.script.lock().unwrap_or_else(|p| p.into_inner()) = case.answers.into();
 
-    let dir = tempfile::tempdir().expect("a temporary directory");
+    let dir = super::scratch_dir();
     let mut config = Config::new(dir.path(), server.url.as_str());
     config.server.request_timeout = std::time::Duration::from_secs(5);
     let keys = Arc::new(MemoryKeyStore::new());

@@ -17,3 +17,15 @@ pub(crate) fn block_on<F: std::future::Future>(future: F) -> F::Output {
     }
     RUNTIME.with(|runtime| runtime.block_on(future))
 }
+
+/// A temporary directory for a target's data dir: in memory (`/dev/shm`) where there is
+/// one, since the stores `fsync` and a fuzzer wants executions, not durability.
+pub(crate) fn scratch_dir() -> tempfile::TempDir {
+    let shm = std::path::Path::new("/dev/shm");
+    if shm.is_dir()
+        && let Ok(dir) = tempfile::tempdir_in(shm)
+    {
+        return dir;
+    }
+    tempfile::tempdir().expect("a temporary directory")
+}

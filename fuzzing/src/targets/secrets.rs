@@ -4,6 +4,12 @@
 //! parameters of URIs (one per line), decoded. A value is only checked when nothing else in
 //! the input contains it (a label, another field, another line): code under test may echo
 //! those legitimately, and then the secret's text shows up without the secret leaking.
+//!
+//! Seeing a secret's text in the output is not proof of a leak: a coverage-guided fuzzer
+//! learns the program's constant strings (its error messages among them) and happily makes
+//! a "secret" equal to one. So a suspected leak is confirmed by running the input again
+//! with the secret replaced by a marker of the same length: it leaks when the marker then
+//! shows up in the output.
 
 use serde_json::Value;
 
@@ -30,11 +36,48 @@ pub fn secret_values(input: &[u8]) -> Vec<String> {
     secrets
 }
 
-/// Fails if `shown` contains one of `secrets`.
-pub fn assert_no_secret(secrets: &[String], shown: &str, what: &str) {
-    for secret in secrets {
-        assert!(!shown.contains(secret.as_str()), "{what} quotes a secret from the input: {shown}");
+/// Fails if `shown` (what the code under test printed for `input`) quotes a secret of the
+/// input; `rerun` prints again for a modified input (see the module documentation).
+pub fn assert_no_secret(
+    input: &[u8],
+    shown: &str,
+    what: &str,
+    mut rerun: impl FnMut(&[u8]) -> String,
+) {
+    for secret in secret_values(input) {
+        if !shown.contains(secret.as_str()) || find(input, secret.as_bytes()).is_none() {
+            // Not shown, or only present encoded in the input (it cannot be swapped there).
+            continue;
+        }
+        let Some(marker) = ["Q", "X", "Z", "J"]
+            .iter()
+            .map(|c| c.repeat(secret.len()))
+            .find(|m| find(input, m.as_bytes()).is_none() && !shown.contains(m.as_str()))
+        else {
+            continue;
+        };
+        let again = rerun(&replace_all(input, secret.as_bytes(), marker.as_bytes()));
+        assert!(!again.contains(&marker), "{what} quotes a secret from the input: {shown}");
     }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() {
+        return None;
+    }
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn replace_all(input: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(input.len());
+    let mut rest = input;
+    while let Some(at) = find(rest, from) {
+        out.extend_from_slice(&rest[..at]);
+        out.extend_from_slice(to);
+        rest = &rest[at + from.len()..];
+    }
+    out.extend_from_slice(rest);
+    out
 }
 
 fn json_strings(v: &Value, secret: bool, secrets: &mut Vec<String>, others: &mut Vec<String>) {
@@ -115,5 +158,20 @@ mod tests {
         assert!(secret_values(encoded).is_empty());
         let in_period = b"otpauth://totp/E:a?secret=AAAABBBBCCCC&period=3secret=JBSWY3DPEHPK3PXP";
         assert_eq!(secret_values(in_period), ["AAAABBBBCCCC"]);
+    }
+
+    #[test]
+    fn an_echo_is_a_leak_and_constant_text_is_not() {
+        let input = br#"{"password":"not valid JSON"}"#;
+        // The output contains the secret's text whatever the secret: constant text.
+        assert_no_secret(input, "the body is not valid JSON", "constant", |_| {
+            "the body is not valid JSON".to_owned()
+        });
+        // The output follows the secret: a leak.
+        let echo = |i: &[u8]| String::from_utf8_lossy(i).into_owned();
+        let leak = std::panic::catch_unwind(|| {
+            assert_no_secret(input, &echo(input), "echo", echo);
+        });
+        assert!(leak.is_err());
     }
 }

@@ -1,0 +1,4 @@
+#![no_main]
+//! libFuzzer entry point; the target itself is `twostep_fuzz::targets::otp::import_google_payload`.
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| twostep_fuzz::targets::otp::import_google_payload(data));
