@@ -312,8 +312,18 @@ pub struct NewAccount {
 
 impl NewAccount {
     /// An account with cleaned and checked labels (see [`clean_label`]); a blank issuer is
-    /// no issuer.
+    /// no issuer, and without an issuer `issuer:name` in the name is split as in an otpauth
+    /// label.
     pub fn new(issuer: &str, name: &str, group: Option<&str>, otp: Otp) -> Result<Self> {
+        // Without an issuer, the name is read the way its otpauth label would be: the part
+        // before a ':' is the issuer. Then every account survives its own URI unchanged
+        // ("Bank: bob" or "::bob" would otherwise come back as other labels).
+        let (mut issuer, mut name) = (issuer.trim(), name.trim());
+        while issuer.is_empty()
+            && let Some((before, after)) = name.split_once(':')
+        {
+            (issuer, name) = (before.trim(), after.trim());
+        }
         let issuer = clean_issuer(Some(issuer))?;
         let name = clean_label("name", name, MAX_NAME_CHARS)?;
         if issuer.is_none() && name.is_empty() {

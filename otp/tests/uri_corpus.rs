@@ -372,3 +372,24 @@ fn a_parsed_uri_generates_the_rfc_codes() {
         Err(Error::UnknownAccount { .. })
     ));
 }
+
+#[test]
+fn every_account_reads_back_from_its_own_uri() {
+    // Found by the `otpauth_uri` fuzz target: "::houta" parsed to an empty issuer and the
+    // name ":houta", whose URI then read back as "houta".
+    for text in [
+        "otpauth://totp/::houta?secret=JBSWY3DPEHPK3PXP",
+        "otpauth://totp/%3A%3Ahouta?secret=JBSWY3DPEHPK3PXP",
+        "otpauth://totp/:%20:houta?secret=JBSWY3DPEHPK3PXP",
+    ] {
+        let account = uri::parse(text).unwrap();
+        assert_eq!((account.issuer.as_str(), account.name.as_str()), ("", "houta"), "{text}");
+        let written = uri::to_uri(&account.issuer, &account.name, &account.otp);
+        assert_eq!(uri::parse(&written).unwrap(), account, "{text} -> {}", *written);
+    }
+    // The same from any source that yields an account without an issuer.
+    let otp = uri::parse("otpauth://totp/x?secret=JBSWY3DPEHPK3PXP").unwrap().otp;
+    let account = twostep_otp::NewAccount::new("", " : alice", None, otp.clone()).unwrap();
+    assert_eq!(account.name, "alice");
+    assert!(twostep_otp::NewAccount::new("", "::", None, otp).is_err(), "nothing left to show");
+}
