@@ -144,7 +144,13 @@ pub fn to_uri(issuer: Option<&str>, name: &str, otp: &Otp) -> Zeroizing<String> 
 /// The decoded label of something that looks like an otpauth URI, shortened: to name a
 /// bad line in an import without its secret.
 pub(crate) fn label_hint(uri: &str) -> Option<String> {
-    let rest = uri.trim().split_once("://")?.1;
+    let (scheme, rest) = uri.trim().split_once("://")?;
+    // Only a real scheme before "://": a "://" further on (in a parameter such as
+    // `image=https://...`) would make the "label" part of the query, secret included.
+    if scheme.is_empty() || !scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    {
+        return None;
+    }
     let label = rest.split(['?', '#']).next()?.split_once('/')?.1;
     let decoded = percent_decode(label, false).ok()?;
     let hint: String = decoded

@@ -433,6 +433,21 @@ fn a_text_file_of_uris() {
 }
 
 #[test]
+fn a_bad_line_is_named_by_its_label_never_by_its_query() {
+    // Found by libFuzzer: with a "://" only inside the query (here a mistyped scheme and an
+    // `image` URL), the error's label hint was cut from the query, secret included.
+    let file = "otpauth:/totp/x?image=https://example.com/logo&secret=JBSWY3DPEHPK3PXP\n";
+    let Err(Error::InvalidEntries { errors }) =
+        import::parse(ImportFormat::OtpauthUris, file.as_bytes())
+    else {
+        panic!()
+    };
+    assert_eq!((errors[0].entry, errors[0].label.as_deref()), (1, None));
+    let shown = format!("{errors:?}");
+    assert!(!shown.contains("JBSWY3DP"), "{shown}");
+}
+
+#[test]
 fn oversized_binary_and_empty_inputs() {
     let huge = vec![b'a'; import::MAX_IMPORT_BYTES + 1];
     for format in [
