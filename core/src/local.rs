@@ -178,9 +178,10 @@ impl Local {
         let Some(measured) = measured else { return Ok(()) };
         *self.clock_offset.lock().unwrap_or_else(PoisonError::into_inner) = Some(measured);
         let stored: Option<ClockRecord> = self.store.read(Slot::ClockOffset)?;
-        if stored
-            .is_some_and(|s| (s.offset_ms - measured.offset_ms).abs() < CLOCK_OFFSET_TOLERANCE_MS)
-        {
+        // `abs_diff`: offsets come from the server's header and may be any i64; their
+        // difference overflows.
+        let tolerance = CLOCK_OFFSET_TOLERANCE_MS.unsigned_abs();
+        if stored.is_some_and(|s| s.offset_ms.abs_diff(measured.offset_ms) < tolerance) {
             return Ok(());
         }
         let record = ClockRecord { offset_ms: measured.offset_ms, measured_at: now };
@@ -190,5 +191,28 @@ impl Local {
     /// The server of the last completed sign-in, if any.
     pub(crate) fn stored_server_url(&self) -> InternalResult<Option<String>> {
         Ok(self.store.read::<ServerRecord>(Slot::Server)?.map(|r| r.url))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keystore::MemoryKeyStore;
+
+    #[test]
+    fn any_two_clock_offsets_can_follow_each_other() {
+        // Found by the `core_answers` fuzz target: a server time near i64::MAX ms, then one
+        // near 0, made the difference of the two offsets overflow (a panic in debug builds).
+        let dir = tempfile::tempdir().unwrap();
+        let local = Local::open(dir.path(), Arc::new(MemoryKeyStore::new())).unwrap();
+        let now = UnixTime::from_secs(1_700_000_000);
+        for offset_ms in [i64::MAX, i64::MIN, -1_700_000_000_000, i64::MAX, 0, 999, 0] {
+            let measured = ClockOffset { offset_ms, measured_at: now };
+            local.record_clock_offset(Some(measured), now).unwrap();
+            assert_eq!(local.clock_offset().unwrap().map(|o| o.offset_ms), Some(offset_ms));
+        }
+        // Within the tolerance, the stored record is not rewritten.
+        let stored: ClockRecord = local.store.read(Slot::ClockOffset).unwrap().unwrap();
+        assert_eq!(stored.offset_ms, 0);
     }
 }
