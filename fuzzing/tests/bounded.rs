@@ -56,3 +56,19 @@ bounded_tests!(
     stored_hash,
     core_answers,
 );
+
+#[test]
+fn every_request_body_type_of_the_api_is_fuzzed() {
+    let fuzzed: Vec<&str> =
+        twostep_fuzz::targets::bodies::TYPES.iter().map(|(name, _)| *name).collect();
+    for endpoint in twostep_server::http::openapi::ENDPOINTS {
+        if let Some(body) = endpoint.request {
+            assert!(
+                fuzzed.contains(&body),
+                "{} {}: {body} is not in bodies::TYPES",
+                endpoint.method,
+                endpoint.path
+            );
+        }
+    }
+}

@@ -129,12 +129,6 @@ fn write(target: &str, name: &str, bytes: &[u8]) {
     std::fs::write(dir.join(name), bytes).unwrap();
 }
 
-fn with_selector(selector: usize, body: &str) -> Vec<u8> {
-    let mut out = vec![selector as u8, 0];
-    out.extend_from_slice(body.as_bytes());
-    out
-}
-
 #[test]
 #[ignore = "rewrites the committed seed corpus"]
 fn write_seed_corpus() {
@@ -223,6 +217,11 @@ fn write_seed_corpus() {
             r#"{"require_two_step":true,"passcode_min_length":8,"passcode_alphanumeric":true,"passcode_max_attempts":3,"passcode_lock_timeout_secs":300,"wipe_vault_on_max_attempts":true}"#,
         ),
         (12, r#"{"username":"zed","password":"long-enough-pw"}"#),
+        (13, r#"{"channel":"sms"}"#),
+        (
+            14,
+            r#"{"setup_token":"token","username":"root-operator","password":"operator-password-1"}"#,
+        ),
     ];
     for (i, (selector, body)) in bodies.iter().enumerate() {
         let mut bytes = vec![*selector as u8];
@@ -230,40 +229,73 @@ fn write_seed_corpus() {
         write("request_bodies", &format!("body-{i:02}"), &bytes);
     }
 
-    // Routes (selector = index in `server::ROUTES`), against the world's users.
+    // Routes (selected by the server's endpoint table), against the world's users.
     let pw = twostep_fuzz::targets::server::PASSWORD;
     let a = twostep_fuzz::targets::server::USER_WITH_SESSION;
-    let routes: Vec<(usize, String)> = vec![
-        (0, format!(r#"{{"username":"{a}","password":"{pw}","client":"web"}}"#)),
-        (0, r#"{"username":"nobody","password":"wrong-password","client":"agent"}"#.into()),
-        (1, r#"{"code":"123456"}"#.into()),
-        (2, r#"{"code":"abcde-fghij"}"#.into()),
-        (3, r#"{"channel":"totp"}"#.into()),
-        (4, r#"{"device_id":"unknown"}"#.into()),
-        (5, r#"{"device_id":"d-1","nonce":"bm9uY2U","signature":"c2lnbmF0dXJl"}"#.into()),
-        (6, format!(r#"{{"current_password":"{pw}","new_password":"another-password-1"}}"#)),
-        (7, r#"{"code":"123456"}"#.into()),
-        (8, r#"{"phone":"+4915112345678"}"#.into()),
-        (9, r#"{"code":"123456"}"#.into()),
-        (10, r#"{"email":"a@example.com"}"#.into()),
-        (11, r#"{"code":"123456"}"#.into()),
-        (12, r#"{"channel":"email"}"#.into()),
-        (13, r#"{"code":"123456"}"#.into()),
-        (14, r#"{"setup_token":"token","username":"op2","password":"operator-password-2"}"#.into()),
-        (15, r#"{"username":"someone","password":"some-password"}"#.into()),
-        (16, r#"{"name":"org-2","policy":{"require_two_step":true}}"#.into()),
-        (17, r#"{"require_two_step":true,"passcode_min_length":300}"#.into()),
-        (18, r#"{"username":"new-user","password":"new-user-password"}"#.into()),
-        (19, format!("limit=10&after=0&user={a}")),
+    let routes: Vec<(&str, &str, String)> = vec![
+        ("post", "/v1/signin", format!(r#"{{"username":"{a}","password":"{pw}","client":"web"}}"#)),
+        (
+            "post",
+            "/v1/signin",
+            r#"{"username":"nobody","password":"wrong-password","client":"agent"}"#.into(),
+        ),
+        ("post", "/v1/signin/{id}/code", r#"{"code":"123456"}"#.into()),
+        ("post", "/v1/signin/{id}/recovery", r#"{"code":"abcde-fghij"}"#.into()),
+        ("post", "/v1/signin/{id}/channel", r#"{"channel":"totp"}"#.into()),
+        ("post", "/v1/device/challenge", r#"{"device_id":"unknown"}"#.into()),
+        (
+            "post",
+            "/v1/device/session",
+            r#"{"device_id":"d-1","nonce":"bm9uY2U","signature":"c2lnbmF0dXJl"}"#.into(),
+        ),
+        (
+            "post",
+            "/v1/me/password",
+            format!(r#"{{"current_password":"{pw}","new_password":"another-password-1"}}"#),
+        ),
+        ("post", "/v1/me/two-step/totp/confirm", r#"{"code":"123456"}"#.into()),
+        ("post", "/v1/me/two-step/sms", r#"{"phone":"+4915112345678"}"#.into()),
+        ("post", "/v1/me/two-step/sms/confirm", r#"{"code":"123456"}"#.into()),
+        ("post", "/v1/me/two-step/email", r#"{"email":"a@example.com"}"#.into()),
+        ("post", "/v1/me/two-step/email/confirm", r#"{"code":"123456"}"#.into()),
+        ("put", "/v1/me/two-step/preferred", r#"{"channel":"email"}"#.into()),
+        ("post", "/v1/me/two-step/step-up", r#"{"channel":"email"}"#.into()),
+        ("post", "/v1/me/two-step/verify", r#"{"code":"123456"}"#.into()),
+        (
+            "post",
+            "/v1/admin/bootstrap",
+            r#"{"setup_token":"token","username":"op2","password":"operator-password-2"}"#.into(),
+        ),
+        ("post", "/v1/admin/signin", r#"{"username":"someone","password":"some-password"}"#.into()),
+        ("post", "/v1/admin/orgs", r#"{"name":"org-2","policy":{"require_two_step":true}}"#.into()),
+        ("post", "/v1/admin/orgs/{org}/policy/preview", r#"{"require_two_step":true}"#.into()),
+        (
+            "patch",
+            "/v1/admin/orgs/{org}/policy",
+            r#"{"require_two_step":true,"passcode_min_length":300}"#.into(),
+        ),
+        (
+            "post",
+            "/v1/admin/orgs/{org}/users",
+            r#"{"username":"new-user","password":"new-user-password"}"#.into(),
+        ),
+        ("get", "/v1/admin/users", format!("q={a}&org=fuzz&limit=10")),
+        ("get", "/v1/admin/audit", format!("limit=10&after=0&user={a}")),
     ];
-    for (i, (selector, body)) in routes.iter().enumerate() {
-        write("server_routes", &format!("route-{i:02}"), &with_selector(*selector, body));
+    let selector = |method: &str, path: &str| {
+        twostep_fuzz::targets::server::route_selector(method, path)
+            .unwrap_or_else(|| panic!("{method} {path} is not an endpoint with input any more"))
+    };
+    for (i, (method, path, body)) in routes.iter().enumerate() {
+        let mut bytes = vec![selector(method, path), 0];
+        bytes.extend_from_slice(body.as_bytes());
+        write("server_routes", &format!("route-{i:02}"), &bytes);
     }
-    let mut no_type = with_selector(0, r#"{"username":"x","password":"y","client":"web"}"#);
-    no_type[1] = 2;
+    let mut no_type = vec![selector("post", "/v1/signin"), 2];
+    no_type.extend_from_slice(br#"{"username":"x","password":"y","client":"web"}"#);
     write("server_routes", "no-content-type", &no_type);
-    let mut bad_token = with_selector(13, r#"{"code":"123456"}"#);
-    bad_token[1] = 3;
+    let mut bad_token = vec![selector("post", "/v1/me/two-step/verify"), 3];
+    bad_token.extend_from_slice(br#"{"code":"123456"}"#);
     write("server_routes", "unknown-token", &bad_token);
 
     // Stored hashes as the server writes them, and near misses.
@@ -296,24 +328,29 @@ fn write_seed_corpus() {
 
 #[test]
 fn seeds_still_reach_the_success_paths() {
-    let accepted = |name: &str, ok: &dyn Fn(&[u8]) -> bool| {
-        let seeds = seeds(name);
-        assert!(seeds.iter().any(|s| ok(s)), "no seed of {name} is accepted any more");
-    };
+    fn accepted<E: std::fmt::Debug>(name: &str, parse: &dyn Fn(&[u8]) -> Result<(), E>) {
+        let results: Vec<_> = seeds(name).iter().map(|s| parse(s)).collect();
+        assert!(
+            results.iter().any(Result::is_ok),
+            "no seed of {name} is accepted any more: {results:?}"
+        );
+    }
     let text = |b: &[u8]| std::str::from_utf8(b).unwrap().to_owned();
-    accepted("otpauth_uri", &|s| uri::parse(&text(s)).is_ok());
-    accepted("import_uri_list", &|s| import::parse(ImportFormat::OtpauthUris, s).is_ok());
-    accepted("import_google", &|s| import::parse(ImportFormat::GoogleAuthenticator, s).is_ok());
+    accepted("otpauth_uri", &|s| uri::parse(&text(s)).map(drop));
+    accepted("import_uri_list", &|s| import::parse(ImportFormat::OtpauthUris, s).map(drop));
+    accepted("import_google", &|s| import::parse(ImportFormat::GoogleAuthenticator, s).map(drop));
     accepted("import_google_payload", &|s| {
-        import::parse(ImportFormat::GoogleAuthenticator, migration_uri(s).as_bytes()).is_ok()
+        import::parse(ImportFormat::GoogleAuthenticator, migration_uri(s).as_bytes()).map(drop)
     });
-    accepted("import_aegis", &|s| import::parse(ImportFormat::Aegis, s).is_ok());
-    accepted("import_twofas", &|s| import::parse(ImportFormat::TwoFas, s).is_ok());
-    accepted("export_header", &|s| export::fuzzing::read_header(s).is_ok());
-    accepted("export_payload", &|s| export::fuzzing::read_payload(s).is_ok());
+    accepted("import_aegis", &|s| import::parse(ImportFormat::Aegis, s).map(drop));
+    accepted("import_twofas", &|s| import::parse(ImportFormat::TwoFas, s).map(drop));
+    accepted("export_header", &|s| export::fuzzing::read_header(s).map(drop));
+    accepted("export_payload", &|s| export::fuzzing::read_payload(s).map(drop));
     accepted("export_decrypt", &|s| {
-        export::decrypt(s, twostep_fuzz::targets::otp::EXPORT_PASSWORD).is_ok()
+        export::decrypt(s, twostep_fuzz::targets::otp::EXPORT_PASSWORD).map(drop)
     });
-    accepted("request_bodies", &|s| serde_json::from_slice::<SignInRequest>(&s[1..]).is_ok());
-    accepted("stored_hash", &|s| twostep_server::passwords::parse_phc(&text(s)).is_some());
+    accepted("request_bodies", &|s| serde_json::from_slice::<SignInRequest>(&s[1..]).map(drop));
+    accepted("stored_hash", &|s| {
+        twostep_server::passwords::parse_phc(&text(s)).ok_or(()).map(drop)
+    });
 }

@@ -244,12 +244,13 @@ mod tests {
         for offset_ms in [i64::MIN, i64::MIN + 1, i64::MAX] {
             let list = codes(
                 vault.accounts(),
-                1_700_000_000,
+                UnixTime::from_secs(1_700_000_000),
                 ClockCorrection { offset_ms, source: OffsetSource::User },
             );
             assert!(list.offset_warning, "{offset_ms}");
             assert_eq!(list.codes.len(), 3);
         }
-        assert_eq!(ClockCorrection { offset_ms: i64::MIN, source: OffsetSource::User }.apply(0), 0);
+        let earliest = ClockCorrection { offset_ms: i64::MIN, source: OffsetSource::User };
+        assert_eq!(earliest.apply(UnixTime::EPOCH), UnixTime::EPOCH);
     }
 }

@@ -379,24 +379,26 @@ fn every_account_reads_back_from_its_own_uri() {
     // "Exam:" (from a Google export) the name "Exam:", whose URIs read back as "houta" and
     // the issuer "Exam". An issuer-less name is now split as its otpauth label would be.
     for (text, issuer, name) in [
-        ("otpauth://totp/::houta?secret=JBSWY3DPEHPK3PXP", "", "houta"),
-        ("otpauth://totp/%3A%3Ahouta?secret=JBSWY3DPEHPK3PXP", "", "houta"),
-        ("otpauth://totp/:%20:houta?secret=JBSWY3DPEHPK3PXP", "", "houta"),
-        ("otpauth://totp/Exam::?secret=JBSWY3DPEHPK3PXP", "Exam", ":"),
+        ("otpauth://totp/::houta?secret=JBSWY3DPEHPK3PXP", None, "houta"),
+        ("otpauth://totp/%3A%3Ahouta?secret=JBSWY3DPEHPK3PXP", None, "houta"),
+        ("otpauth://totp/:%20:houta?secret=JBSWY3DPEHPK3PXP", None, "houta"),
+        ("otpauth://totp/Exam::?secret=JBSWY3DPEHPK3PXP", Some("Exam"), ":"),
     ] {
         let account = uri::parse(text).unwrap();
-        assert_eq!((account.issuer.as_str(), account.name.as_str()), (issuer, name), "{text}");
-        let written = uri::to_uri(&account.issuer, &account.name, &account.otp);
+        assert_eq!((account.issuer.as_deref(), account.name.as_str()), (issuer, name), "{text}");
+        let written = uri::to_uri(account.issuer.as_deref(), &account.name, &account.otp);
         assert_eq!(uri::parse(&written).unwrap(), account, "{text} -> {}", *written);
     }
     // The same for accounts from any other source.
     let otp = uri::parse("otpauth://totp/x?secret=JBSWY3DPEHPK3PXP").unwrap().otp;
-    for (name, split) in
-        [(" : alice", ("", "alice")), ("Exam:", ("Exam", "")), ("Bank: bob", ("Bank", "bob"))]
-    {
+    for (name, split) in [
+        (" : alice", (None, "alice")),
+        ("Exam:", (Some("Exam"), "")),
+        ("Bank: bob", (Some("Bank"), "bob")),
+    ] {
         let account = twostep_otp::NewAccount::new("", name, None, otp.clone()).unwrap();
-        assert_eq!((account.issuer.as_str(), account.name.as_str()), split, "{name}");
-        let written = uri::to_uri(&account.issuer, &account.name, &account.otp);
+        assert_eq!((account.issuer.as_deref(), account.name.as_str()), split, "{name}");
+        let written = uri::to_uri(account.issuer.as_deref(), &account.name, &account.otp);
         assert_eq!(uri::parse(&written).unwrap(), account, "{name} -> {}", *written);
     }
     assert!(twostep_otp::NewAccount::new("", "::", None, otp).is_err(), "nothing left to show");

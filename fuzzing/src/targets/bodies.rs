@@ -19,7 +19,9 @@ use super::secrets::assert_no_secret;
 /// One request body type.
 type Check = fn(Vec<u8>);
 
-/// The request body types, in the order the first input byte selects them.
+/// The request body types, in the order the first input byte selects them (new ones go at
+/// the end, so that the corpus keeps its meaning). A test checks that every body type of
+/// the server's endpoint table is here.
 pub const TYPES: &[(&str, Check)] = &[
     ("SignInRequest", check::<SignInRequest>),
     ("CodeSubmission", check::<CodeSubmission>),
@@ -34,6 +36,8 @@ pub const TYPES: &[(&str, Check)] = &[
     ("CreateOrg", check::<CreateOrg>),
     ("PolicyUpdate", check::<PolicyUpdate>),
     ("CreateUser", check::<CreateUser>),
+    ("StepUpRequest", check::<StepUpRequest>),
+    ("Bootstrap", check::<Bootstrap>),
 ];
 
 /// The target.

@@ -17,7 +17,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 use axum::body::Body;
 use axum::http::{HeaderValue, Response, StatusCode};
 use serde_json::Value;
-use twostep_core::{Channel, ClientKind, Clock, Config, MemoryKeyStore, Twostep};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use twostep_core::{Channel, ClientKind, ClockSource, Config, MemoryKeyStore, Twostep, UnixTime};
 use twostep_proto::*;
 
 use crate::input::{Reader, Writer};
@@ -32,9 +33,9 @@ const ACCOUNT_URI: &str = "otpauth://totp/ACME:alice?secret=JBSWY3DPEHPK3PXP&iss
 #[derive(Debug)]
 struct FixedClock;
 
-impl Clock for FixedClock {
-    fn now_unix_ms(&self) -> u64 {
-        NOW_MS
+impl ClockSource for FixedClock {
+    fn now(&self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_millis(NOW_MS)
     }
 }
 
@@ -130,39 +131,42 @@ pub fn core_answers(data: &[u8]) {
     let keys = Arc::new(MemoryKeyStore::new());
     let app = Twostep::open_with_clock(config.clone(), keys.clone(), Arc::new(FixedClock))
         .expect("a fresh data dir opens");
+    let at = |secs: u64| UnixTime::from_secs(NOW + secs);
+    let session = app.session().expect("a server is configured");
     server.runtime.block_on(async {
         // The first sign-in makes the rest meaningful (a pending challenge, a session).
-        let _ = app.sign_in("alice", "alice-password", case.client, NOW).await;
+        let _ = session.sign_in("alice", "alice-password", case.client, at(0)).await;
         for (i, op) in case.ops.iter().enumerate() {
-            let now = NOW + 1 + i as u64;
+            let now = at(1 + i as u64);
             let _ = match *op {
                 Op::SignIn => {
-                    app.sign_in("alice", "alice-password", case.client, now).await.map(drop)
+                    session.sign_in("alice", "alice-password", case.client, now).await.map(drop)
                 }
-                Op::SubmitCode => app.submit_code("123456", now).await.map(drop),
-                Op::RecoveryCode => app.use_recovery_code("abcde-fghij", now).await.map(drop),
-                Op::Resend => app.resend_code(now).await.map(drop),
-                Op::Switch(channel) => app.switch_channel(channel, now).await.map(drop),
-                Op::Cancel => app.cancel_sign_in().await,
-                Op::OpenSession => app.open_session(now).await.map(drop),
-                Op::Me => app.me(now).await.map(drop),
-                Op::Devices => app.devices(now).await.map(drop),
-                Op::SignOut => app.sign_out(now).await.map(drop),
-                Op::Unregister => app.unregister(now).await.map(drop),
+                Op::SubmitCode => session.submit_code("123456", now).await.map(drop),
+                Op::RecoveryCode => session.use_recovery_code("abcde-fghij", now).await.map(drop),
+                Op::Resend => session.resend_code(now).await.map(drop),
+                Op::Switch(channel) => session.switch_channel(channel, now).await.map(drop),
+                Op::Cancel => session.cancel_sign_in().await,
+                Op::OpenSession => session.open_session(now).await.map(drop),
+                Op::Me => session.me(now).await.map(drop),
+                Op::Devices => session.devices(now).await.map(drop),
+                Op::SignOut => session.sign_out(now).await.map(drop),
+                Op::Unregister => session.unregister(now).await.map(drop),
             };
             app.status(now).expect("the status stays readable after any answer");
         }
     });
     // Whatever clock offset the answers implied, the authenticator computes codes.
-    if app.add_account_uri(ACCOUNT_URI).is_ok() {
-        let codes = app.codes(NOW + 100).expect("codes after adding an account");
+    let authenticator = app.authenticator();
+    if authenticator.add_uri(ACCOUNT_URI).is_ok() {
+        let codes = authenticator.codes(at(100)).expect("codes after adding an account");
         assert_eq!(codes.codes.len(), 1);
     }
     let _ = app.clock_offset().expect("the clock offset reads back");
     drop(app);
     let reopened = Twostep::open_with_clock(config, keys, Arc::new(FixedClock))
         .expect("the data dir opens again after any answers");
-    reopened.status(NOW + 200).expect("the reopened status reads");
+    reopened.status(at(200)).expect("the reopened status reads");
 }
 
 struct Case {
@@ -482,6 +486,7 @@ fn template(index: usize) -> Value {
                 registered_at: NOW,
                 last_seen_at: NOW,
                 revoked: false,
+                client: ClientKind::Mobile,
             }],
         }),
         8 => serde_json::to_value(ErrorBody {

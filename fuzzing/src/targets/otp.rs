@@ -6,7 +6,7 @@
 use base64::Engine;
 use twostep_otp::import::{self, MAX_IMPORT_ENTRIES};
 use twostep_otp::{
-    ClockCorrection, Error, ImportFormat, KdfParams, NewAccount, OffsetSource, Vault,
+    ClockCorrection, Error, ImportFormat, KdfParams, NewAccount, OffsetSource, UnixTime, Vault,
 };
 use twostep_otp::{export, uri};
 
@@ -131,7 +131,7 @@ fn check_accounts(accounts: &[NewAccount]) {
 /// What every accepted account must do.
 fn check_account(account: &NewAccount) {
     // Written as a URI (the plain export) and read back: the same generator and label.
-    let written = uri::to_uri(&account.issuer, &account.name, &account.otp);
+    let written = uri::to_uri(account.issuer.as_deref(), &account.name, &account.otp);
     let back = uri::parse(&written)
         .unwrap_or_else(|e| panic!("an accepted account's URI does not parse: {e}"));
     assert_eq!(back.otp, account.otp, "the URI round trip changed the generator");
@@ -143,7 +143,7 @@ fn check_account(account: &NewAccount) {
     for now in [0, 59, 1_700_000_000, u64::MAX / 1000, u64::MAX] {
         for offset_ms in [i64::MIN, -86_400_000, 0, 86_400_000, i64::MAX] {
             let correction = ClockCorrection { offset_ms, source: OffsetSource::Server };
-            let list = vault.codes(now, correction);
+            let list = vault.codes(UnixTime::from_secs(now), correction);
             assert_eq!(list.codes.len(), 1);
         }
     }

@@ -20,6 +20,7 @@ use axum::http::{Method, Request};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 use twostep_proto::{ErrorBody, ErrorCode, HEADER_SERVER_TIME};
+use twostep_server::http::openapi::{Auth, ENDPOINTS, Endpoint};
 use twostep_server::{App, Config};
 
 use super::secrets::assert_no_secret;
@@ -40,51 +41,18 @@ pub fn stored_hash(data: &[u8]) {
     }
 }
 
-/// Who a route needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Auth {
-    None,
-    User,
-    Operator,
+/// Every endpoint that reads input (a JSON body or a query string), in the order of the
+/// server's own endpoint table (the one the OpenAPI document and its router test use), so a
+/// new route is fuzzed without anyone listing it here. The first input byte picks one.
+pub fn routes() -> Vec<&'static Endpoint> {
+    ENDPOINTS.iter().filter(|e| e.request.is_some() || e.query.is_some()).collect()
 }
 
-/// A route that reads input, and where its path's parameters come from.
-struct Route {
-    method: Method,
-    path: &'static str,
-    auth: Auth,
-    /// The input is the query string instead of a JSON body.
-    query: bool,
+/// The input byte that selects the endpoint `method path` (for the seed corpus).
+pub fn route_selector(method: &str, path: &str) -> Option<u8> {
+    let index = routes().iter().position(|e| e.method == method && e.path == path)?;
+    u8::try_from(index).ok()
 }
-
-const fn route(method: Method, path: &'static str, auth: Auth) -> Route {
-    Route { method, path, auth, query: false }
-}
-
-/// Every route with a body (and the audit query), in the order the first input byte
-/// selects them. `{challenge}` and `{org}` are filled from the world.
-const ROUTES: &[Route] = &[
-    route(Method::POST, "/v1/signin", Auth::None),
-    route(Method::POST, "/v1/signin/{challenge}/code", Auth::None),
-    route(Method::POST, "/v1/signin/{challenge}/recovery", Auth::None),
-    route(Method::POST, "/v1/signin/{challenge}/channel", Auth::None),
-    route(Method::POST, "/v1/device/challenge", Auth::None),
-    route(Method::POST, "/v1/device/session", Auth::None),
-    route(Method::POST, "/v1/me/password", Auth::User),
-    route(Method::POST, "/v1/me/two-step/totp/confirm", Auth::User),
-    route(Method::POST, "/v1/me/two-step/sms", Auth::User),
-    route(Method::POST, "/v1/me/two-step/sms/confirm", Auth::User),
-    route(Method::POST, "/v1/me/two-step/email", Auth::User),
-    route(Method::POST, "/v1/me/two-step/email/confirm", Auth::User),
-    route(Method::PUT, "/v1/me/two-step/preferred", Auth::User),
-    route(Method::POST, "/v1/me/two-step/verify", Auth::User),
-    route(Method::POST, "/v1/admin/bootstrap", Auth::None),
-    route(Method::POST, "/v1/admin/signin", Auth::None),
-    route(Method::POST, "/v1/admin/orgs", Auth::Operator),
-    route(Method::PATCH, "/v1/admin/orgs/{org}/policy", Auth::Operator),
-    route(Method::POST, "/v1/admin/orgs/{org}/users", Auth::Operator),
-    Route { method: Method::GET, path: "/v1/admin/audit", auth: Auth::Operator, query: true },
-];
 
 /// The org the world's users belong to.
 pub const ORG: &str = "fuzz";
@@ -107,7 +75,8 @@ const REFRESH_EVERY: u32 = 16;
 /// query string).
 pub fn server_routes(data: &[u8]) {
     let [selector, flags, body @ ..] = data else { return };
-    let route = &ROUTES[usize::from(*selector) % ROUTES.len()];
+    let routes = routes();
+    let route = routes[usize::from(*selector) % routes.len()];
     let world = world();
     let mut world = world.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     world.since_refresh += 1;
@@ -125,12 +94,13 @@ pub fn server_routes(data: &[u8]) {
     });
 
     // Spent credentials: refresh before the world stops reaching past authentication.
+    let challenge_route = route.path.starts_with("/v1/signin/{id}");
     let spent = match (route.auth, answer.code) {
-        (Auth::User | Auth::Operator, Some(ErrorCode::Unauthorized | ErrorCode::Forbidden)) => {
-            flags & 3 != 3
-        }
-        (_, Some(ErrorCode::AccountLocked | ErrorCode::RateLimited)) => route.auth == Auth::User,
-        (Auth::None, Some(ErrorCode::ChallengeExpired)) => route.path.contains("{challenge}"),
+        (Auth::None, Some(ErrorCode::ChallengeExpired)) => challenge_route,
+        (Auth::None, _) => false,
+        (_, Some(ErrorCode::Unauthorized | ErrorCode::Forbidden)) => flags & 3 != 3,
+        (Auth::Operator, _) => false,
+        (_, Some(ErrorCode::AccountLocked | ErrorCode::RateLimited)) => true,
         _ => false,
     };
     world.stale |= spent;
@@ -145,7 +115,7 @@ struct Answer {
     code: Option<ErrorCode>,
 }
 
-fn check_answer(route: &Route, answer: &Answer) {
+fn check_answer(route: &Endpoint, answer: &Answer) {
     let what = format!("{} {} answered {}", route.method, route.path, answer.status);
     let text = String::from_utf8_lossy(&answer.body);
     assert!(
@@ -211,7 +181,8 @@ impl World {
         };
         let (app, setup_token) = runtime.block_on(async {
             let app = App::open(config).await.expect("the server opens");
-            let token = app.issue_setup_token().await.expect("a setup token");
+            let token =
+                app.issue_setup_token(twostep_server::clock::now()).await.expect("a setup token");
             (app, token.expect("no operator exists yet"))
         });
         let router = twostep_server::http::routes::router(app.clone());
@@ -263,7 +234,8 @@ impl World {
         let enrollment = self.call(Method::POST, "/v1/me/two-step/totp", b_token, json!({}));
         let uri = field(&enrollment, "otpauth_uri");
         let otp = twostep_otp::uri::parse(&uri).expect("the server's otpauth URI parses").otp;
-        let code = otp.code_at(twostep_server::clock::now()).expect("a TOTP code");
+        let now = twostep_otp::UnixTime::from_secs(twostep_server::clock::now());
+        let code = otp.code_at(now).expect("a TOTP code");
         let confirm = json!({"code": code});
         self.call(Method::POST, "/v1/me/two-step/totp/confirm", b_token, confirm);
         let body = json!({"username": b, "password": PASSWORD, "client": "web"});
@@ -278,10 +250,15 @@ impl World {
     }
 
     /// The fuzzed request: `route` with the world's credentials, sent as `flags` say.
-    fn request(&self, route: &Route, flags: u8, body: &[u8]) -> Option<Request<Body>> {
-        let path = route.path.replace("{challenge}", &self.challenge).replace("{org}", ORG);
-        let mut request = Request::builder().method(route.method.clone());
-        request = if route.query {
+    fn request(&self, route: &Endpoint, flags: u8, body: &[u8]) -> Option<Request<Body>> {
+        // Path parameters: the world's challenge and org; any other is a name that does
+        // not exist (the route must still answer with a typed error).
+        let path = route.path.replace("{id}", &self.challenge).replace("{org}", ORG);
+        let path = path.replace("{name}", "nobody").replace("{username}", "nobody");
+        let method = Method::from_bytes(route.method.to_ascii_uppercase().as_bytes()).ok()?;
+        let query = route.request.is_none();
+        let mut request = Request::builder().method(method);
+        request = if query {
             let query: String =
                 String::from_utf8_lossy(body).chars().filter(|c| *c != '#').collect();
             // Not a URI a client could send: nothing to test.
@@ -295,13 +272,13 @@ impl World {
         let token = match (route.auth, flags & 3) {
             (Auth::None, _) => None,
             (_, 3) => Some("not-a-token"),
-            (Auth::User, _) => Some(self.session.as_str()),
+            (Auth::AnySession | Auth::Session, _) => Some(self.session.as_str()),
             (Auth::Operator, _) => Some(self.operator.as_str()),
         };
         if let Some(token) = token {
             request = request.header("authorization", format!("Bearer {token}"));
         }
-        let payload = if route.query { Vec::new() } else { body.to_vec() };
+        let payload = if query { Vec::new() } else { body.to_vec() };
         request.body(Body::from(payload)).ok()
     }
 
