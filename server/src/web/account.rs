@@ -5,7 +5,7 @@
 use super::csrf::{Csrf, CsrfForm};
 use super::enroll::recovery_codes_page;
 use super::messages::{human, notice, status};
-use super::page::{Chrome, render, see_other, utc};
+use super::page::{Chrome, PageQuery, render, see_other, utc};
 use super::session::User;
 use super::signin::{ChannelForm, Empty, NoticeQuery};
 use crate::app::App;
@@ -14,7 +14,7 @@ use crate::service::sessions::Authed;
 use crate::service::signin::Origin;
 use crate::service::{selfservice, signed_in};
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
@@ -162,7 +162,7 @@ pub async fn overview(
     State(app): S,
     User { authed: a }: User,
     Csrf(csrf): Csrf,
-    Query(q): Query<NoticeQuery>,
+    PageQuery(q): PageQuery<NoticeQuery>,
 ) -> Response {
     overview_page(&app, &a, &csrf, notice(q.n.as_deref()), None).await
 }

@@ -5,7 +5,7 @@
 use super::cookies::{self, Cookie};
 use super::csrf::{self, Csrf, CsrfForm};
 use super::messages::{human, notice, status};
-use super::page::{Chrome, render, see_other};
+use super::page::{Chrome, PageQuery, render, see_other};
 use super::session::Operator;
 use super::signin::{Empty, NoticeQuery};
 use crate::app::App;
@@ -14,7 +14,7 @@ use crate::service::admin::{self as svc, Actor};
 use crate::service::signin::Origin;
 use crate::service::{directory, operators};
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use serde::Deserialize;
@@ -96,7 +96,7 @@ pub async fn home(
     State(app): S,
     headers: HeaderMap,
     Csrf(csrf): Csrf,
-    Query(q): Query<NoticeQuery>,
+    PageQuery(q): PageQuery<NoticeQuery>,
 ) -> Response {
     let signed_in = match cookies::get(&app, &headers, Cookie::Operator) {
         Some(t) => svc::authenticate_operator(&app, &t, crate::clock::now()).await.is_ok(),
@@ -212,7 +212,7 @@ pub async fn orgs(
     State(app): S,
     op: Operator,
     Csrf(csrf): Csrf,
-    Query(q): Query<NoticeQuery>,
+    PageQuery(q): PageQuery<NoticeQuery>,
 ) -> Response {
     orgs_page(&app, &op, &csrf, "", notice(q.n.as_deref()), None).await
 }
@@ -285,7 +285,7 @@ pub async fn org(
     op: Operator,
     Path(org): Path<String>,
     Csrf(csrf): Csrf,
-    Query(q): Query<NoticeQuery>,
+    PageQuery(q): PageQuery<NoticeQuery>,
 ) -> Response {
     org_page(&app, &op, &csrf, &org, notice(q.n.as_deref()), None).await
 }

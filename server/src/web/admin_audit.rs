@@ -3,13 +3,13 @@
 use super::admin::enc;
 use super::csrf::Csrf;
 use super::messages::{human, status};
-use super::page::{Chrome, datetime_local, parse_datetime_local, render, utc};
+use super::page::{Chrome, PageQuery, datetime_local, parse_datetime_local, render, utc};
 use super::session::Operator;
 use crate::app::App;
 use crate::audit::AuditFilter;
 use crate::error::ApiError;
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
@@ -84,7 +84,7 @@ pub async fn page(
     State(app): State<Arc<App>>,
     op: Operator,
     Csrf(csrf): Csrf,
-    Query(q): Query<AuditQuery>,
+    PageQuery(q): PageQuery<AuditQuery>,
 ) -> Response {
     let c = Chrome::new(&app, &csrf, "Audit log").operator(&op.name, "audit");
     let href = |f: &AuditFilter, after: Option<u64>| {

@@ -4,7 +4,7 @@
 use super::admin::{actor, enc};
 use super::csrf::{Csrf, CsrfForm};
 use super::messages::{human, notice, status};
-use super::page::{Chrome, error_page, render, see_other, utc};
+use super::page::{Chrome, PageQuery, error_page, render, see_other, utc};
 use super::session::Operator;
 use super::signin::{Empty, NoticeQuery};
 use crate::app::App;
@@ -13,7 +13,7 @@ use crate::service::admin as svc;
 use crate::service::directory::{self, UserQuery};
 use crate::service::signin::Origin;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
@@ -100,7 +100,7 @@ pub async fn list(
     State(app): S,
     op: Operator,
     Csrf(csrf): Csrf,
-    Query(q): Query<ListQuery>,
+    PageQuery(q): PageQuery<ListQuery>,
 ) -> Response {
     let text = non_empty(&q.q);
     let org = non_empty(&q.org);
@@ -209,7 +209,7 @@ pub async fn detail(
     op: Operator,
     Path(u): Path<String>,
     Csrf(csrf): Csrf,
-    Query(q): Query<NoticeQuery>,
+    PageQuery(q): PageQuery<NoticeQuery>,
 ) -> Response {
     user_page(&app, &op, &csrf, &u, notice(q.n.as_deref()), None).await
 }

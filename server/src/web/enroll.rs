@@ -5,7 +5,7 @@
 
 use super::csrf::{Csrf, CsrfForm};
 use super::messages::{human, notice, status};
-use super::page::{Chrome, render, see_other};
+use super::page::{Chrome, PageQuery, render, see_other};
 use super::session::AnyUser;
 use super::signin::{CodeForm, Empty, NoticeQuery};
 use crate::app::App;
@@ -14,7 +14,7 @@ use crate::service::selfservice;
 use crate::service::sessions::Authed;
 use crate::service::signin::Origin;
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
@@ -350,7 +350,7 @@ pub async fn sms_page(
     o: Origin,
     AnyUser { authed: a }: AnyUser,
     Csrf(csrf): Csrf,
-    Query(q): Query<NoticeQuery>,
+    PageQuery(q): PageQuery<NoticeQuery>,
 ) -> Response {
     sent_page(&app, &a, &csrf, Channel::Sms, o.now, "", (notice(q.n.as_deref()), None))
 }
@@ -383,7 +383,7 @@ pub async fn email_page(
     o: Origin,
     AnyUser { authed: a }: AnyUser,
     Csrf(csrf): Csrf,
-    Query(q): Query<NoticeQuery>,
+    PageQuery(q): PageQuery<NoticeQuery>,
 ) -> Response {
     sent_page(&app, &a, &csrf, Channel::Email, o.now, "", (notice(q.n.as_deref()), None))
 }

@@ -3,8 +3,12 @@
 
 use crate::app::App;
 use askama::Template;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+use std::sync::Arc;
 
 /// The frame of a page: title, who is signed in, the CSRF token for its forms, and one
 /// notice or error line.
@@ -119,6 +123,32 @@ pub fn error_page(
             back_label: back.1.into(),
         },
     )
+}
+
+/// A page's query parameters. A query that does not parse (a repeated or mistyped
+/// parameter) gets the error page, like a form that does not: axum's own rejection is a
+/// plain-text answer that quotes the parser's message.
+#[derive(Debug)]
+pub struct PageQuery<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequestParts<Arc<App>> for PageQuery<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Response> {
+        serde_urlencoded::from_str(parts.uri.query().unwrap_or_default()).map(PageQuery).map_err(
+            |_| {
+                let csrf = parts.extensions.get::<super::csrf::Csrf>();
+                let csrf = csrf.map(|c| c.0.as_str()).unwrap_or_default();
+                error_page(
+                    StatusCode::BAD_REQUEST,
+                    Chrome::new(app, csrf, "Address not understood"),
+                    "This address could not be read",
+                    "A parameter in the address was repeated or had a wrong value.",
+                    ("/", "Start again"),
+                )
+            },
+        )
+    }
 }
 
 /// A page address under `/account`, `/admin` or `/signin` that does not exist.

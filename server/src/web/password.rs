@@ -5,7 +5,7 @@
 use super::cookies::{self, Cookie};
 use super::csrf::{self, Csrf, CsrfForm};
 use super::messages::{human, notice, status};
-use super::page::{Chrome, render, see_other};
+use super::page::{Chrome, PageQuery, render, see_other};
 use super::session::User;
 use super::signin::{ChannelForm, NoticeQuery, channel_name};
 use crate::app::App;
@@ -14,7 +14,7 @@ use crate::service::sessions::Authed;
 use crate::service::signin::Origin;
 use crate::service::{stepup, views};
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::Response;
 use serde::Deserialize;
@@ -64,7 +64,7 @@ pub async fn form(
     State(app): S,
     User { authed: a }: User,
     Csrf(csrf): Csrf,
-    Query(q): Query<NoticeQuery>,
+    PageQuery(q): PageQuery<NoticeQuery>,
 ) -> Response {
     page(&app, &a, &csrf, notice(q.n.as_deref()), None)
 }

@@ -5,14 +5,14 @@
 use super::cookies::{self, Cookie};
 use super::csrf::{self, Csrf, CsrfForm};
 use super::messages::{human, notice, status};
-use super::page::{Chrome, render, see_other};
+use super::page::{Chrome, PageQuery, render, see_other};
 use super::session;
 use crate::app::App;
 use crate::error::ApiError;
 use crate::service::selfservice;
 use crate::service::signin::{self as svc, Origin};
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use serde::Deserialize;
@@ -75,7 +75,7 @@ pub async fn start(
     State(app): S,
     headers: HeaderMap,
     Csrf(csrf): Csrf,
-    Query(q): Query<NoticeQuery>,
+    PageQuery(q): PageQuery<NoticeQuery>,
 ) -> Response {
     if let Some(a) = session::current(&app, &headers).await {
         return see_other(if a.session.scope == SessionScope::Full {
@@ -219,7 +219,7 @@ pub async fn code_get(
     o: Origin,
     headers: HeaderMap,
     Csrf(csrf): Csrf,
-    Query(q): Query<NoticeQuery>,
+    PageQuery(q): PageQuery<NoticeQuery>,
 ) -> Response {
     match pending_id(&app, &headers) {
         Some(id) => code_page(&app, &csrf, &id, &o, (notice(q.n.as_deref()), None)).await,
