@@ -11,7 +11,8 @@
 //! | `export_payload` | plaintext | the decrypted export's reader |
 //! | `export_decrypt` | a file | the whole reader, Argon2id included (slow) |
 //! | `request_bodies` | type byte + body | the server's JSON extractor for each request type |
-//! | `server_routes` | route byte + flags + body | the real router, store and services, in-process |
+//! | `server_routes` | route byte + flags + body | the JSON API: the real router, store and services, in-process |
+//! | `web_forms` | route byte + flags + form | the web pages' forms and queries, with cookies and a CSRF token |
 //! | `stored_hash` | a PHC string | the server's stored password hash parser |
 //! | `core_answers` | a script | the core's HTTP client and state machine against a hostile server |
 //!
@@ -59,6 +60,7 @@ pub const TARGETS: &[Target] = &[
     target("export_decrypt", targets::otp::export_decrypt, "json.dict", 12),
     target("request_bodies", targets::bodies::request_bodies, "json.dict", 4000),
     target("server_routes", targets::server::server_routes, "json.dict", 1500),
+    target("web_forms", targets::web::web_forms, "form.dict", 600),
     target("stored_hash", targets::server::stored_hash, "phc.dict", 4000),
     target("core_answers", targets::core::core_answers, "json.dict", 300),
 ];

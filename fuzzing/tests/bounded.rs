@@ -53,6 +53,7 @@ bounded_tests!(
     export_decrypt,
     request_bodies,
     server_routes,
+    web_forms,
     stored_hash,
     core_answers,
 );
@@ -70,5 +71,23 @@ fn every_request_body_type_of_the_api_is_fuzzed() {
                 endpoint.path
             );
         }
+    }
+}
+
+#[test]
+fn every_web_form_route_is_fuzzed() {
+    // The routes of the web router that take input: every POST, and the GET pages with a
+    // query (listed in `web::FORMS`).
+    let source = include_str!("../../server/src/web/mod.rs");
+    let fuzzed = twostep_fuzz::targets::web::FORMS;
+    for line in source.lines().filter(|l| l.contains(".route(\"")) {
+        let path = line.split('"').nth(1).unwrap_or_default();
+        if line.contains("post(") {
+            assert!(fuzzed.contains(&("POST", path)), "POST {path} is not in web::FORMS");
+        }
+    }
+    for (method, path) in fuzzed {
+        let routed = source.lines().any(|l| l.contains(&format!(".route(\"{path}\"")));
+        assert!(routed, "{method} {path} is no longer a web route");
     }
 }

@@ -172,6 +172,14 @@ fn write_seed_corpus() {
     vault.import(import::parse(ImportFormat::Aegis, aegis.as_bytes()).unwrap()).unwrap();
     let rng = ring::rand::SystemRandom::new();
     let password = twostep_fuzz::targets::otp::EXPORT_PASSWORD;
+    // Exports have a random salt: keep the committed ones unless they stopped decrypting.
+    let write = |target: &str, name: &str, bytes: &[u8]| {
+        let path = seeds_dir(target).join(name);
+        let current = std::fs::read(&path).ok();
+        if !current.is_some_and(|c| export::decrypt(&c, password).is_ok()) {
+            write(target, name, bytes);
+        }
+    };
     let file = export::encrypt(vault.accounts(), password, KdfParams::MINIMUM, &rng).unwrap();
     write("export_header", "aegis-accounts", file.as_bytes());
     write("export_decrypt", "aegis-accounts", file.as_bytes());
@@ -180,6 +188,7 @@ fn write_seed_corpus() {
     let costly =
         export::encrypt(&vault.accounts()[..1], password, KdfParams::default(), &rng).unwrap();
     write("export_header", "default-cost", costly.as_bytes());
+    let write = self::write;
     // The plaintext: the same accounts as the export serializes them.
     let accounts: Vec<serde_json::Value> = vault
         .accounts()
@@ -297,6 +306,34 @@ fn write_seed_corpus() {
     let mut bad_token = vec![selector("post", "/v1/me/two-step/verify"), 3];
     bad_token.extend_from_slice(br#"{"code":"123456"}"#);
     write("server_routes", "unknown-token", &bad_token);
+
+    // Web forms (selector = index in `web::FORMS`), as the pages post them.
+    let forms: &[(&str, String)] = &[
+        ("/signin", format!("username={a}&password={pw}")),
+        ("/signin/code", "code=123456".into()),
+        ("/signin/channel", "channel=totp".into()),
+        ("/signin/recovery", "code=abcde-fghij".into()),
+        ("/account/two-step/sms", "destination=%2B4915112345678".into()),
+        ("/account/two-step/email/confirm", "code=123456".into()),
+        ("/account/two-step/preferred", "channel=email".into()),
+        ("/account/password", format!("current_password={pw}&new_password=another-password-1&repeat_password=another-password-1&code=123456")),
+        ("/account/devices/revoke", "device=d-1".into()),
+        ("/admin/signin", "username=someone&password=some-password".into()),
+        ("/admin/orgs", "name=org-3&require_two_step=on".into()),
+        ("/admin/orgs/{org}/policy/preview", "require_two_step=on&passcode_min_length=8&passcode_max_attempts=10&passcode_lock_timeout_secs=300&max_messages_per_user_per_day=20".into()),
+        ("/admin/orgs/{org}/users", "username=web-user&password=web-user-password".into()),
+        ("/admin/users", format!("q={a}&org=fuzz")),
+        ("/admin/audit", format!("user={a}&kind=sign_in&from=2026-01-01&after=0")),
+    ];
+    for (i, (path, form)) in forms.iter().enumerate() {
+        let selector = twostep_fuzz::targets::web::FORMS
+            .iter()
+            .position(|(_, p)| p == path)
+            .unwrap_or_else(|| panic!("{path} is not in web::FORMS"));
+        let mut bytes = vec![selector as u8, 0];
+        bytes.extend_from_slice(form.as_bytes());
+        write("web_forms", &format!("form-{i:02}"), &bytes);
+    }
 
     // Stored hashes as the server writes them, and near misses.
     let salt = base64::engine::general_purpose::STANDARD_NO_PAD.encode([7u8; 16]);

@@ -7,6 +7,8 @@ pub mod core;
 pub mod otp;
 mod secrets;
 pub mod server;
+pub mod web;
+mod world;
 
 /// Runs a future that needs no I/O driver to completion on this thread.
 pub(crate) fn block_on<F: std::future::Future>(future: F) -> F::Output {
