@@ -12,7 +12,8 @@
 #
 # Writes: fuzz/corpus/<target>/ (grows across runs), fuzz/artifacts/<target>/ (crashing
 # inputs), target/fuzz-long/<target>.log, and target/fuzz-long/summary.md (one table row
-# per target: seconds, executions, exec/s, coverage, corpus, crashes).
+# per target: wall seconds (less than asked when a crash stopped it), executions, exec/s,
+# coverage, corpus, crashes).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-600}"
@@ -52,15 +53,17 @@ for target in "${targets[@]}"; do
   args=(-max_total_time="$seconds" -max_len=65536 -timeout=60 -rss_limit_mb=4096
     -print_final_stats=1 -artifact_prefix="fuzz/artifacts/$target/")
   [ -n "$dict" ] && args+=(-dict="$dict")
+  started=$(date +%s)
   cargo +nightly fuzz run --fuzz-dir fuzz -a -s "$sanitizer" "$target" "$corpus" "${seeds[@]}" \
     -- "${args[@]}" >"$log" 2>&1
   rc=$?
+  elapsed=$(($(date +%s) - started))
   runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1)
   speed=$(grep -oE 'stat::average_exec_per_sec: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1)
   cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+')
   inputs=$(find "$corpus" -type f | wc -l)
   crashes=$(find "fuzz/artifacts/$target" -type f | wc -l)
-  echo "| \`$target\` | $seconds | ${runs:-?} | ${speed:-?} | ${cov:-?} | $inputs | $crashes |" >>"$summary"
+  echo "| \`$target\` | $elapsed | ${runs:-?} | ${speed:-?} | ${cov:-?} | $inputs | $crashes |" >>"$summary"
   if [ "$rc" -ne 0 ]; then
     status=1
     echo "   $target stopped with status $rc; see $log and fuzz/artifacts/$target/" >&2
