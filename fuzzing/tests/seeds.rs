@@ -176,7 +176,7 @@ fn write_seed_corpus() {
     let write = |target: &str, name: &str, bytes: &[u8]| {
         let path = seeds_dir(target).join(name);
         let current = std::fs::read(&path).ok();
-        if !current.is_some_and(|c| export::decrypt(&c, password).is_ok()) {
+        if current.is_none_or(|c| export::decrypt(&c, password).is_err()) {
             write(target, name, bytes);
         }
     };
