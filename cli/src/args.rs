@@ -12,7 +12,7 @@ Exit codes:
   3  wrong username or password
   4  wrong, expired or missing code (the sign-in may still be pending: see --continue)
   5  locked out or rate limited (wait, or ask an administrator)
-  6  network failure (server unreachable, timeout, server error)
+  6  network failure (server unreachable, timeout, server error, untrusted certificate)
   7  two-step setup required by the organization
   8  this device was revoked (it is unregistered now; sign in again)
   9  wrong passcode (the attempt was counted; see attempts_left and locked_until)
@@ -36,7 +36,8 @@ pub struct Cli {
     #[arg(long, env = "TWOSTEP_KEY_FILE", global = true)]
     pub key_file: Option<PathBuf>,
 
-    /// Extra trusted CA certificate (PEM file) for a server with a private CA.
+    /// Extra trusted CA certificate (PEM file) for a server with a private CA, on top of the
+    /// system's trust store (which `SSL_CERT_FILE` / `SSL_CERT_DIR` replace on Linux).
     #[arg(long, global = true)]
     pub ca_cert: Option<PathBuf>,
 

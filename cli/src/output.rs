@@ -37,9 +37,10 @@ impl Exit {
             | TwostepError::ResendTooSoon { .. }
             | TwostepError::AccountLocked
             | TwostepError::PasscodeLockedOut { .. } => Exit::LockedOut,
-            TwostepError::Offline { .. } | TwostepError::Timeout | TwostepError::Server { .. } => {
-                Exit::Network
-            }
+            TwostepError::Offline { .. }
+            | TwostepError::Timeout
+            | TwostepError::ServerNotTrusted { .. }
+            | TwostepError::Server { .. } => Exit::Network,
             TwostepError::SetupRequired { .. } => Exit::SetupRequired,
             TwostepError::DeviceRevoked => Exit::DeviceRevoked,
             TwostepError::InvalidInput { .. }

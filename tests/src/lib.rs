@@ -16,6 +16,7 @@
 
 pub mod contract;
 mod proxy;
+pub mod tls;
 
 use contract::{Checker, Reply};
 
@@ -344,6 +345,11 @@ impl Harness {
     /// stable across restarts.
     pub fn client_url(&self) -> String {
         format!("http://{}", self.proxy_addr)
+    }
+
+    /// Where [`Harness::client_url`] listens: the upstream of a [`tls::TlsTerminator`].
+    pub fn client_addr(&self) -> SocketAddr {
+        self.proxy_addr
     }
 
     /// The contract checker of this harness (clone it into spawned tasks and send through

@@ -44,6 +44,10 @@ pub(crate) enum Error {
     /// The server answered something this client does not understand.
     #[error("unexpected response (HTTP {status}): {message}")]
     Protocol { status: u16, message: String },
+    /// The server's certificate is not trusted (by the platform, nor by the extra CA), or no
+    /// trust store could be read.
+    #[error("untrusted server: {0}")]
+    Untrusted(String),
     /// The HTTP client could not be configured (bad URL, bad CA certificate).
     #[error("invalid server configuration: {field}: {message}")]
     Config { field: &'static str, message: String },
@@ -133,7 +137,11 @@ impl Error {
             | Self::Seal(_)
             | Self::Internal(_)
             | Self::Otp(twostep_otp::Error::Internal { .. }) => Handling::Unexpected,
+            Self::KeyStore(
+                KeyStoreError::Cancelled { .. } | KeyStoreError::NotAuthenticated { .. },
+            ) => Handling::PassThrough,
             Self::Transport(_)
+            | Self::Untrusted(_)
             | Self::Api { code: ErrorCode::Unavailable, .. }
             | Self::Sled(_)
             | Self::Io { .. }
@@ -180,6 +188,7 @@ impl From<Error> for TwostepError {
         }
         match error {
             Error::Transport(e) => transport(&e),
+            Error::Untrusted(message) => TwostepError::ServerNotTrusted { message },
             Error::Api { status, code, message, retry_after_secs, attempts_left } => {
                 api(status, code, message, retry_after_secs, attempts_left)
             }
@@ -198,6 +207,12 @@ impl From<Error> for TwostepError {
             Error::Corrupt(message) => TwostepError::CorruptState { message },
             Error::Foreign(message) => TwostepError::ForeignState { message },
             Error::Newer(version) => TwostepError::NewerState { version },
+            Error::KeyStore(KeyStoreError::Cancelled { .. }) => {
+                TwostepError::AuthenticationCancelled
+            }
+            Error::KeyStore(KeyStoreError::NotAuthenticated { message }) => {
+                TwostepError::AuthenticationFailed { message }
+            }
             Error::KeyStore(e) => TwostepError::KeyStore { message: e.to_string() },
             Error::InvalidInput { field, message } => {
                 TwostepError::InvalidInput { field: field.to_owned(), message }
@@ -249,6 +264,9 @@ fn authenticator(e: twostep_otp::Error) -> TwostepError {
 fn transport(e: &reqwest::Error) -> TwostepError {
     if e.is_timeout() {
         return TwostepError::Timeout;
+    }
+    if let Some(message) = crate::session::certificate_refusal(e) {
+        return TwostepError::ServerNotTrusted { message };
     }
     // Walk the source chain for the most specific message (connection refused, DNS, TLS),
     // leaving out the URL, which may carry a challenge id.

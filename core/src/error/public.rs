@@ -85,6 +85,14 @@ pub enum TwostepError {
     /// The server did not answer in time.
     #[error("the server did not answer in time")]
     Timeout,
+    /// The server's TLS certificate is not trusted: neither the platform (its CA store, user
+    /// and MDM-installed CAs, the app's network security config) nor the configured extra CA
+    /// vouches for it, or it is expired or for another name. Nothing was sent.
+    #[error("the server's certificate is not trusted: {message}")]
+    ServerNotTrusted {
+        /// Why, from the TLS library.
+        message: String,
+    },
     /// The server failed (5xx) or answered something this client cannot read.
     #[error("server error {status}: {message}")]
     Server {
@@ -133,6 +141,16 @@ pub enum TwostepError {
     #[error("key store: {message}")]
     KeyStore {
         /// What failed.
+        message: String,
+    },
+    /// The user dismissed the biometric prompt. Nothing changed.
+    #[error("authentication was cancelled")]
+    AuthenticationCancelled,
+    /// The biometric prompt could not authenticate the user (no match, too many tries, no
+    /// biometrics enrolled). Nothing changed; the passcode still works.
+    #[error("authentication failed: {message}; use the passcode")]
+    AuthenticationFailed {
+        /// What the platform said, without secrets.
         message: String,
     },
     /// An argument was rejected before anything was sent or stored.
@@ -229,6 +247,7 @@ impl TwostepError {
             Self::NoSignInInProgress => "no_sign_in_in_progress",
             Self::Offline { .. } => "offline",
             Self::Timeout => "timeout",
+            Self::ServerNotTrusted { .. } => "server_not_trusted",
             Self::Server { .. } => "server",
             Self::Rejected { .. } => "rejected",
             Self::NoServer => "no_server",
@@ -237,6 +256,8 @@ impl TwostepError {
             Self::ForeignState { .. } => "foreign_state",
             Self::NewerState { .. } => "newer_state",
             Self::KeyStore { .. } => "key_store",
+            Self::AuthenticationCancelled => "authentication_cancelled",
+            Self::AuthenticationFailed { .. } => "authentication_failed",
             Self::InvalidInput { .. } => "invalid_input",
             Self::Internal { .. } => "internal",
             Self::Locked => "locked",

@@ -1,12 +1,14 @@
 //! HTTP client for the twostep server: one method per route, every failure typed.
 //!
-//! reqwest with rustls on tokio. Each response's `x-twostep-server-time` header updates the
+//! reqwest with rustls on tokio; whom it trusts is `tls.rs` (the platform's verifier, plus an
+//! optional extra CA). Each response's `x-twostep-server-time` header updates the
 //! measured clock offset (server minus local, taken at the midpoint of the round trip),
 //! which keeps countdowns honest on a device whose clock is off and which the
 //! authenticator uses later. Bodies are read up to a bound, so a misbehaving server cannot
 //! make the app allocate without limit.
 
 use reqwest::{Method, StatusCode, Url};
+use rustls::pki_types::CertificateDer;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -19,6 +21,7 @@ use twostep_proto::{
 };
 use zeroize::Zeroizing;
 
+use super::tls;
 use crate::clock::{ClockOffset, ClockSource};
 use crate::error::Error;
 
@@ -35,7 +38,8 @@ pub struct ServerConfig {
     pub connect_timeout: Duration,
     /// Time allowed for a whole request, connection included.
     pub request_timeout: Duration,
-    /// An extra trusted CA certificate (PEM), for servers with a private CA.
+    /// Extra trusted CA certificates (PEM), for servers with a private CA that the platform
+    /// does not trust; added on top of the platform's trust decisions.
     pub extra_ca_cert_pem: Option<Vec<u8>>,
 }
 
@@ -51,7 +55,7 @@ impl std::fmt::Debug for ServerConfig {
 }
 
 impl ServerConfig {
-    /// `url` with the defaults: 10 s to connect, 30 s per request, the built-in CA roots.
+    /// `url` with the defaults: 10 s to connect, 30 s per request, the platform's trust.
     pub fn new(url: impl Into<String>) -> Self {
         Self { url: Some(url.into()), ..Self::default() }
     }
@@ -73,7 +77,7 @@ impl Default for ServerConfig {
 pub(crate) struct ApiClient {
     base: Url,
     config: ServerConfig,
-    extra_root: Option<reqwest::Certificate>,
+    extra_roots: Vec<CertificateDer<'static>>,
     http: OnceLock<reqwest::Client>,
     clock: Arc<dyn ClockSource>,
     offset: Mutex<Option<ClockOffset>>,
@@ -95,32 +99,23 @@ fn json_body<T: Serialize>(value: &T) -> Result<Body, Error> {
 }
 
 impl ApiClient {
-    /// Checks the configuration. The HTTP client itself is built on first use (unless an
-    /// extra CA certificate must be checked), so that opening the app does not pay for TLS
-    /// setup.
+    /// Checks the configuration (an extra CA certificate is parsed and checked now, so that
+    /// a bad one is reported when the app opens). The HTTP client itself, and with it the
+    /// platform's trust store, is built on first use.
     pub(crate) fn new(config: &ServerConfig, clock: Arc<dyn ClockSource>) -> Result<Self, Error> {
         let base = parse_base_url(config.url.as_deref().unwrap_or(""))?;
-        let extra_root = match &config.extra_ca_cert_pem {
-            None => None,
-            Some(pem) => Some(reqwest::Certificate::from_pem(pem).map_err(|e| Error::Config {
-                field: "extra_ca_cert_pem",
-                message: e.to_string(),
-            })?),
+        let extra_roots = match &config.extra_ca_cert_pem {
+            None => vec![],
+            Some(pem) => tls::parse_extra_roots(pem)?,
         };
-        let client = Self {
+        Ok(Self {
             base,
             config: config.clone(),
-            extra_root,
+            extra_roots,
             http: OnceLock::new(),
             clock,
             offset: Mutex::new(None),
-        };
-        if client.extra_root.is_some() {
-            // A certificate is only fully checked when the TLS configuration is built:
-            // do it now, so that a bad certificate is reported when the app opens.
-            client.http()?;
-        }
-        Ok(client)
+        })
     }
 
     /// The base URL as given, normalized.
@@ -142,9 +137,9 @@ impl ApiClient {
             .timeout(self.config.request_timeout)
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("twostep-core/", env!("CARGO_PKG_VERSION")))
-            .https_only(self.base.scheme() == "https");
-        if let Some(root) = &self.extra_root {
-            builder = builder.add_root_certificate(root.clone());
+            .https_only(tls::is_https(&self.base));
+        if tls::is_https(&self.base) {
+            builder = builder.use_preconfigured_tls(tls::client_config(&self.extra_roots)?);
         }
         let client = builder
             .build()

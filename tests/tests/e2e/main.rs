@@ -11,6 +11,7 @@ mod core_errors;
 mod core_first_access;
 mod core_passcode;
 mod core_support;
+mod core_tls;
 mod replicas;
 mod sec_limits;
 mod sec_registrations;
