@@ -78,6 +78,13 @@ pub enum TwostepError {
     },
     /// The server did not answer in time.
     Timeout,
+    /// The server's TLS certificate is not trusted: neither the platform (its CA store, user
+    /// and MDM-installed CAs, the app's network security config) nor the configured extra CA
+    /// vouches for it, or it is expired or for another name. Nothing was sent.
+    ServerNotTrusted {
+        /// Why, from the TLS library.
+        detail: String,
+    },
     /// The server failed (5xx) or answered something this client cannot read.
     Server {
         /// HTTP status (0 when the response could not be read).
@@ -119,6 +126,14 @@ pub enum TwostepError {
     /// platform reported).
     KeyStore {
         /// What failed.
+        detail: String,
+    },
+    /// The user dismissed the biometric prompt. Nothing changed.
+    AuthenticationCancelled,
+    /// The biometric prompt could not authenticate the user (no match, too many tries, no
+    /// biometrics enrolled). Nothing changed; the passcode still works.
+    AuthenticationFailed {
+        /// What the platform said, without secrets.
         detail: String,
     },
     /// An argument was rejected before anything was sent or stored.
@@ -200,6 +215,7 @@ impl From<twostep_core::TwostepError> for TwostepError {
             E::NoSignInInProgress => Self::NoSignInInProgress,
             E::Offline { message } => Self::Offline { detail: message },
             E::Timeout => Self::Timeout,
+            E::ServerNotTrusted { message } => Self::ServerNotTrusted { detail: message },
             E::Server { status, message } => {
                 Self::Server { status: i32::from(status), detail: message }
             }
@@ -212,6 +228,8 @@ impl From<twostep_core::TwostepError> for TwostepError {
             E::ForeignState { message } => Self::ForeignState { detail: message },
             E::NewerState { version } => Self::NewerState { version: count(version) },
             E::KeyStore { message } => Self::KeyStore { detail: message },
+            E::AuthenticationCancelled => Self::AuthenticationCancelled,
+            E::AuthenticationFailed { message } => Self::AuthenticationFailed { detail: message },
             E::InvalidInput { field, message } => Self::InvalidInput { field, detail: message },
             E::Internal { message } => Self::Internal { detail: message },
             E::Locked => Self::Locked,
@@ -264,6 +282,7 @@ impl TwostepError {
             Self::NoSignInInProgress => E::NoSignInInProgress,
             Self::Offline { detail } => E::Offline { message: detail },
             Self::Timeout => E::Timeout,
+            Self::ServerNotTrusted { detail } => E::ServerNotTrusted { message: detail },
             Self::Server { status, detail } => {
                 E::Server { status: u16::try_from(status).unwrap_or(0), message: detail }
             }
@@ -276,6 +295,8 @@ impl TwostepError {
             Self::ForeignState { detail } => E::ForeignState { message: detail },
             Self::NewerState { version } => E::NewerState { version: unsigned(version) },
             Self::KeyStore { detail } => E::KeyStore { message: detail },
+            Self::AuthenticationCancelled => E::AuthenticationCancelled,
+            Self::AuthenticationFailed { detail } => E::AuthenticationFailed { message: detail },
             Self::InvalidInput { field, detail } => E::InvalidInput { field, message: detail },
             Self::Internal { detail } => E::Internal { message: detail },
             Self::Locked => E::Locked,
@@ -421,6 +442,7 @@ mod tests {
             Core::NoSignInInProgress,
             Core::Offline { message: text() },
             Core::Timeout,
+            Core::ServerNotTrusted { message: text() },
             Core::Server { status: 503, message: text() },
             Core::Rejected { reason: twostep_core::Rejection::Conflict, message: text() },
             Core::NoServer,
@@ -429,6 +451,8 @@ mod tests {
             Core::ForeignState { message: text() },
             Core::NewerState { version: 3 },
             Core::KeyStore { message: text() },
+            Core::AuthenticationCancelled,
+            Core::AuthenticationFailed { message: text() },
             Core::InvalidInput { field: "code".into(), message: text() },
             Core::Internal { message: text() },
             Core::Locked,

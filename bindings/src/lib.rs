@@ -6,8 +6,8 @@
 //! - mirrors the core's records and enums (`types`, `status`) with FFI-friendly field types,
 //! - converts errors in one place (`error`) into [`TwostepError`], a sealed exception class in
 //!   Kotlin and a thrown enum in Swift, whose text is the core's,
-//! - takes the platform's key store ([`PlatformKeyStore`]) and, optionally, a [`ClockSource`] as
-//!   foreign traits,
+//! - takes the platform's key store ([`PlatformKeyStore`]) and, optionally, a biometric key
+//!   store ([`PlatformBiometricKeyStore`], async) and a [`ClockSource`] as foreign traits,
 //! - runs slow work on its own small runtime ([`runtime`]), so that no UI thread waits.
 //!
 //! Generate bindings with the pinned generator:
@@ -38,7 +38,7 @@ pub use accounts::{
 pub use authenticator::Authenticator;
 pub use error::TwostepError;
 pub use passcode::{Passcode, PasscodeState, UnlockResult};
-pub use platform::{ClockSource, PlatformKeyError, PlatformKeyStore};
+pub use platform::{ClockSource, PlatformBiometricKeyStore, PlatformKeyError, PlatformKeyStore};
 pub use reasons::{AuthenticatorReason, Rejection};
 pub use status::{
     Access, ChannelStatus, ClockOffset, Device, Me, PendingSignIn, Registration, SignOut, Status,

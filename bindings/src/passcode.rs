@@ -26,6 +26,8 @@ pub struct PasscodeState {
     pub failed_attempts: i32,
     /// Attempts left before the local data is wiped (org policy only; absent: no wipe).
     pub attempts_left: Option<i32>,
+    /// Whether biometric unlock is on (`unlockWithBiometrics`).
+    pub biometric_unlock: bool,
 }
 
 impl From<twostep_core::PasscodeState> for PasscodeState {
@@ -35,6 +37,7 @@ impl From<twostep_core::PasscodeState> for PasscodeState {
             policy: state.policy.into(),
             failed_attempts: count(state.failed_attempts),
             attempts_left: state.attempts_left.map(count),
+            biometric_unlock: state.biometric_unlock,
         }
     }
 }
@@ -133,6 +136,31 @@ impl Passcode {
     pub fn app_foregrounded(&self) -> Result<PasscodeStatus, TwostepError> {
         let (core, now) = self.core()?;
         Ok(core.passcode().app_foregrounded(now)?.into())
+    }
+
+    /// Turns biometric unlock on: the account key is wrapped once more by the
+    /// [`crate::PlatformBiometricKeyStore`] given to `open` (which may ask the user). Needs a
+    /// passcode and the app unlocked. A cancelled or failed prompt changes nothing.
+    /// Cancelling the call (the coroutine) dismisses the prompt.
+    pub async fn enable_biometric_unlock(&self) -> Result<(), TwostepError> {
+        let (core, _) = self.core()?;
+        runtime::spawn_cancellable(async move { core.passcode().enable_biometric_unlock().await })
+            .await
+    }
+
+    /// Unlocks with biometrics: the biometric key store asks the user, no passcode needed.
+    /// `AuthenticationCancelled` / `AuthenticationFailed`: nothing changed, still locked (the
+    /// passcode works). Cancelling the call (the coroutine) dismisses the prompt.
+    pub async fn unlock_with_biometrics(&self) -> Result<(), TwostepError> {
+        let (core, now) = self.core()?;
+        runtime::spawn_cancellable(async move { core.passcode().unlock_with_biometrics(now).await })
+            .await
+    }
+
+    /// Turns biometric unlock off (the passcode stays).
+    pub async fn disable_biometric_unlock(&self) -> Result<(), TwostepError> {
+        let (core, _) = self.core()?;
+        runtime::blocking(move || core.passcode().disable_biometric_unlock()).await
     }
 
     /// Erases the account's local data (for a forgotten passcode the password cannot

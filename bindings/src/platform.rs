@@ -1,7 +1,9 @@
-//! What the platform provides: the key store (Android Keystore, iOS Keychain) and,
-//! optionally, the clock. Both are foreign traits: Kotlin classes and Swift types
-//! implement them and cross the FFI as `Arc<dyn Trait>`. Adapters turn them into the core's
-//! own [`twostep_core::KeyStore`] and [`twostep_core::ClockSource`].
+//! What the platform provides: the key store (Android Keystore, iOS Keychain), optionally a
+//! biometric key store (its key needs the user's authentication: an async foreign trait, a
+//! prompt must not hold a thread) and optionally the clock. All are foreign traits: Kotlin
+//! classes and Swift types implement them and cross the FFI as `Arc<dyn Trait>`. Adapters
+//! turn them into the core's own [`twostep_core::KeyStore`],
+//! [`twostep_core::BiometricKeyStore`] and [`twostep_core::ClockSource`].
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -47,6 +49,19 @@ pub enum PlatformKeyError {
         /// What failed, without secrets.
         detail: String,
     },
+    /// The user dismissed the authentication prompt (biometric key stores).
+    #[error("authentication cancelled: {detail}")]
+    Cancelled {
+        /// What happened, without secrets.
+        detail: String,
+    },
+    /// The user could not be authenticated: no match, too many tries, nothing enrolled
+    /// (biometric key stores).
+    #[error("authentication failed: {detail}")]
+    NotAuthenticated {
+        /// What happened, without secrets.
+        detail: String,
+    },
     /// Anything else.
     #[error("key store failed: {detail}")]
     Failed {
@@ -69,6 +84,10 @@ impl From<PlatformKeyError> for twostep_core::KeyStoreError {
             PlatformKeyError::Unavailable { detail } => Self::Unavailable { message: detail },
             PlatformKeyError::KeyInvalidated { detail } => Self::KeyInvalidated { message: detail },
             PlatformKeyError::Rejected { detail } => Self::Rejected { message: detail },
+            PlatformKeyError::Cancelled { detail } => Self::Cancelled { message: detail },
+            PlatformKeyError::NotAuthenticated { detail } => {
+                Self::NotAuthenticated { message: detail }
+            }
             PlatformKeyError::Failed { detail } => Self::Failed { message: detail },
         }
     }
@@ -98,6 +117,59 @@ impl twostep_core::KeyStore for ForeignKeyStore {
         wrapped: Vec<u8>,
     ) -> Result<Vec<u8>, twostep_core::KeyStoreError> {
         Ok(self.0.unwrap_key(label, wrapped)?)
+    }
+}
+
+/// A key store whose key needs the user's authentication for every use — the option of
+/// unlocking with biometrics instead of the passcode. Android: a Keystore key with
+/// `setUserAuthenticationRequired(true)` used through `BiometricPrompt` (`BiometricKeyStore`
+/// in the Android layer); iOS: a Keychain item under `SecAccessControl` with
+/// `.biometryCurrentSet` (`BiometricKeychainKeyStore`).
+///
+/// Its methods are `suspend` / `async`: the library awaits them without holding a thread
+/// while the prompt is up, and cancels them (the coroutine, the task) when the app cancels
+/// the call that asked. Throw `PlatformKeyError.Cancelled` for a dismissed prompt,
+/// `NotAuthenticated` for a failed one, `KeyInvalidated` when new enrollments invalidated the
+/// key. Same contract as [`PlatformKeyStore`] otherwise.
+#[uniffi::export(with_foreign)]
+#[async_trait::async_trait]
+pub trait PlatformBiometricKeyStore: Send + Sync {
+    /// Wraps `key` (may ask the user).
+    async fn wrap_key(&self, label: String, key: Vec<u8>) -> Result<Vec<u8>, PlatformKeyError>;
+
+    /// Unwraps a value returned by `wrap_key` for the same `label`, asking the user.
+    async fn unwrap_key(
+        &self,
+        label: String,
+        wrapped: Vec<u8>,
+    ) -> Result<Vec<u8>, PlatformKeyError>;
+}
+
+/// The platform's biometric key store as the core's [`twostep_core::BiometricKeyStore`].
+pub(crate) struct ForeignBiometricKeyStore(pub(crate) Arc<dyn PlatformBiometricKeyStore>);
+
+impl std::fmt::Debug for ForeignBiometricKeyStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ForeignBiometricKeyStore")
+    }
+}
+
+#[async_trait::async_trait]
+impl twostep_core::BiometricKeyStore for ForeignBiometricKeyStore {
+    async fn wrap_key(
+        &self,
+        label: String,
+        key: Vec<u8>,
+    ) -> Result<Vec<u8>, twostep_core::KeyStoreError> {
+        Ok(self.0.wrap_key(label, key).await?)
+    }
+
+    async fn unwrap_key(
+        &self,
+        label: String,
+        wrapped: Vec<u8>,
+    ) -> Result<Vec<u8>, twostep_core::KeyStoreError> {
+        Ok(self.0.unwrap_key(label, wrapped).await?)
     }
 }
 
@@ -179,6 +251,14 @@ mod tests {
             (
                 PlatformKeyError::Failed { detail: "x".into() },
                 KeyStoreError::Failed { message: "x".into() },
+            ),
+            (
+                PlatformKeyError::Cancelled { detail: "x".into() },
+                KeyStoreError::Cancelled { message: "x".into() },
+            ),
+            (
+                PlatformKeyError::NotAuthenticated { detail: "x".into() },
+                KeyStoreError::NotAuthenticated { message: "x".into() },
             ),
         ];
         for (platform, core) in cases {

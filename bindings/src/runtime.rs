@@ -45,6 +45,26 @@ where
     Ok(runtime()?.spawn(operation).await??)
 }
 
+/// [`spawn`] for an operation that waits for a person (a biometric prompt): when the caller
+/// stops waiting (a cancelled coroutine drops this future), the operation is aborted at the
+/// await it is in — the prompt is dismissed — instead of running on. The core holds no lock
+/// and has written nothing while it awaits the prompt, so stopping there is clean.
+pub(crate) async fn spawn_cancellable<T, F>(operation: F) -> Result<T, TwostepError>
+where
+    T: Send + 'static,
+    F: Future<Output = twostep_core::Result<T>> + Send + 'static,
+{
+    struct AbortOnDrop(tokio::task::AbortHandle);
+    impl Drop for AbortOnDrop {
+        fn drop(&mut self) {
+            self.0.abort();
+        }
+    }
+    let task = runtime()?.spawn(operation);
+    let _abort = AbortOnDrop(task.abort_handle());
+    Ok(task.await??)
+}
+
 /// Runs blocking local work (opening the data dir, the key store, later Argon2id) on the
 /// runtime's blocking pool and waits for its outcome.
 pub(crate) async fn blocking<T, F>(work: F) -> Result<T, TwostepError>
@@ -71,6 +91,33 @@ mod tests {
         assert_ne!(worker, caller);
         let worker = wait(blocking(|| Ok(std::thread::current().id()))).unwrap();
         assert_ne!(worker, caller);
+    }
+
+    #[test]
+    fn a_cancellable_operation_stops_when_its_caller_stops_waiting() {
+        struct Flag(std::sync::mpsc::Sender<()>);
+        impl Drop for Flag {
+            fn drop(&mut self) {
+                let _ = self.0.send(());
+            }
+        }
+        let (dropped, was_dropped) = std::sync::mpsc::channel::<()>();
+        wait(async {
+            let (started, has_started) = tokio::sync::oneshot::channel();
+            let waiting = spawn_cancellable(async move {
+                let _flag = Flag(dropped);
+                let _ = started.send(());
+                std::future::pending::<twostep_core::Result<()>>().await
+            });
+            tokio::select! {
+                _ = waiting => panic!("the operation never ends by itself"),
+                // It runs; the caller gives up now and drops `waiting`.
+                _ = has_started => {}
+            }
+        });
+        was_dropped
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the operation was dropped when its caller stopped waiting");
     }
 
     #[test]

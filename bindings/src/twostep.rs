@@ -16,7 +16,10 @@ use twostep_core::UnixTime;
 use zeroize::Zeroizing;
 
 use crate::error::TwostepError;
-use crate::platform::{ClockSource, ForeignClock, ForeignKeyStore, PlatformKeyStore};
+use crate::platform::{
+    ClockSource, ForeignBiometricKeyStore, ForeignClock, ForeignKeyStore,
+    PlatformBiometricKeyStore, PlatformKeyStore,
+};
 use crate::runtime;
 use crate::status::{Device, Me, SignOut, Status, Unregistered};
 use crate::types::{Channel, ClientKind, CodePrompt, SessionInfo, SignInStep, TwostepConfig};
@@ -81,11 +84,14 @@ impl Twostep {
     /// Unwraps the data keys through `key_store`, off the calling thread. Fails without
     /// changing anything if the directory is damaged, belongs to something else or was
     /// written by a newer version. `clock`: leave out for the system clock.
-    #[uniffi::constructor(default(clock = None))]
+    /// `biometric_key_store`: for the option of unlocking with biometrics (see
+    /// [`PlatformBiometricKeyStore`]); leave out for none.
+    #[uniffi::constructor(default(clock = None, biometric_key_store = None))]
     pub async fn open(
         config: TwostepConfig,
         key_store: Arc<dyn PlatformKeyStore>,
         clock: Option<Arc<dyn ClockSource>>,
+        biometric_key_store: Option<Arc<dyn PlatformBiometricKeyStore>>,
     ) -> Result<Arc<Self>, TwostepError> {
         let clock: Arc<dyn twostep_core::ClockSource> = match clock {
             Some(clock) => Arc::new(ForeignClock(clock)),
@@ -93,8 +99,12 @@ impl Twostep {
         };
         let key_store: Arc<dyn twostep_core::KeyStore> = Arc::new(ForeignKeyStore(key_store));
         let core_clock = clock.clone();
+        let mut config: twostep_core::Config = config.into();
+        config.biometric_key_store = biometric_key_store.map(|store| {
+            Arc::new(ForeignBiometricKeyStore(store)) as Arc<dyn twostep_core::BiometricKeyStore>
+        });
         let core = runtime::blocking(move || {
-            twostep_core::Twostep::open_with_clock(config.into(), key_store, core_clock)
+            twostep_core::Twostep::open_with_clock(config, key_store, core_clock)
         })
         .await?;
         Ok(Arc::new(Self { core: Arc::new(core), clock }))

@@ -46,7 +46,9 @@ pub struct TwostepConfig {
     /// Time allowed for a whole request, connection included (default 30 s).
     #[uniffi(default = None)]
     pub request_timeout: Option<Duration>,
-    /// An extra trusted CA certificate (PEM), for servers with a private CA.
+    /// Extra trusted CA certificates (PEM), for servers with a private CA, on top of what
+    /// the platform trusts (its CA store, user and MDM-installed CAs, the app's network
+    /// security config on Android).
     #[uniffi(default = None)]
     pub extra_ca_cert_pem: Option<Vec<u8>>,
 }

@@ -60,6 +60,46 @@ impl KeyRole {
 /// The sled key of the password recovery wrap of the Account key.
 pub(crate) const RECOVERY_KEY: &[u8] = b"key/recovery";
 
+/// The sled key of the biometric wrap of the Account key (an option, see
+/// `crate::passcode::biometric`).
+pub(crate) const BIOMETRIC_KEY: &[u8] = b"key/biometric";
+
+/// The label the biometric key store binds to its wrap of the Account key.
+pub(crate) const BIOMETRIC_LABEL: &str = "twostep.account.biometric.v1";
+
+/// The associated data of a [`BiometricWrap`]'s key check.
+const BIOMETRIC_CHECK_AAD: &[u8] = b"twostep/keys/v1/biometric-check";
+
+/// The Account key wrapped by the biometric key store, with a check that tells whether a key
+/// is the one wrapped: an empty value sealed under it (its GCM tag), so that a key the
+/// platform returns is confirmed before it is used. Both base64url.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BiometricWrap {
+    /// `biometric_key_store.wrap_key(BIOMETRIC_LABEL, account_key)`.
+    pub wrapped: String,
+    /// `AES-256-GCM(account_key, "", AAD "twostep/keys/v1/biometric-check")`.
+    pub check: String,
+}
+
+impl BiometricWrap {
+    /// The check of `key` (for a wrap about to be made).
+    pub(crate) fn check_of(key: &SealKey) -> Result<String, Error> {
+        Ok(B64.encode(key.seal(BIOMETRIC_CHECK_AAD, &[]).map_err(Error::Seal)?))
+    }
+
+    /// The wrapped bytes, for the key store.
+    pub(crate) fn wrapped_bytes(&self) -> Result<Vec<u8>, Error> {
+        decode(&self.wrapped, "biometric wrap")
+    }
+
+    /// Whether `key` is the key this wrap was made for.
+    pub(crate) fn is_for(&self, key: &SealKey) -> Result<bool, Error> {
+        let check = decode(&self.check, "biometric check")?;
+        Ok(key.open(BIOMETRIC_CHECK_AAD, &check).is_ok())
+    }
+}
+
 /// Which secret a [`SecretWrap`] needs; names the platform label of its pepper.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum SecretKind {
@@ -218,6 +258,11 @@ impl SecretKey {
             Err(source) => Err(Error::Unseal { record: "sealed data key", source }),
         }
     }
+}
+
+/// Base64url (no padding), as wrapped keys are stored.
+pub(crate) fn encode(bytes: &[u8]) -> String {
+    B64.encode(bytes)
 }
 
 fn decode(value: &str, what: &str) -> Result<Vec<u8>, Error> {

@@ -47,7 +47,7 @@ mod twostep;
 pub use authenticator::Authenticator;
 pub use clock::{ClockOffset, ClockSource, SystemClock};
 pub use error::{AuthenticatorReason, Rejection, Result, TwostepError};
-pub use keystore::{FileKeyStore, KeyStore, KeyStoreError, MemoryKeyStore};
+pub use keystore::{BiometricKeyStore, FileKeyStore, KeyStore, KeyStoreError, MemoryKeyStore};
 pub use passcode::{
     MAX_PASSCODE_CHARS, Passcode, PasscodeState, PasscodeStatus, PasscodeWeakness, UnlockResult,
     effective_policy,

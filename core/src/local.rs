@@ -25,7 +25,7 @@ use twostep_proto::PasscodePolicy;
 use crate::clock::ClockOffset;
 use crate::error::{Error, InternalResult};
 use crate::keys::{SecretKey, WrappedKey};
-use crate::keystore::KeyStore;
+use crate::keystore::{BiometricKeyStore, KeyStore};
 use crate::passcode;
 use crate::state::{ClockRecord, ServerRecord, Slot, StateStore};
 
@@ -84,6 +84,8 @@ pub(crate) struct Local {
     pub store: StateStore,
     /// The platform key store (wraps the data keys and the peppers).
     pub key_store: Arc<dyn KeyStore>,
+    /// The key store of the biometric unlock, if the app offers it.
+    pub biometric: Option<Arc<dyn BiometricKeyStore>>,
     /// Lock 2: the passcode's memory; held for a whole passcode operation.
     pub passcode: Mutex<PasscodeMemory>,
     /// Lock 3: the decrypted authenticator vault.
@@ -103,11 +105,13 @@ impl Local {
     pub(crate) fn open(
         data_dir: &std::path::Path,
         key_store: Arc<dyn KeyStore>,
+        biometric: Option<Arc<dyn BiometricKeyStore>>,
     ) -> InternalResult<Self> {
         let store = StateStore::open(data_dir, key_store.as_ref())?;
         Ok(Self {
             store,
             key_store,
+            biometric,
             passcode: Mutex::new(PasscodeMemory::default()),
             vault: Mutex::new(VaultCache::default()),
             clock_offset: Mutex::new(None),

@@ -24,7 +24,7 @@ use crate::authenticator::Authenticator;
 use crate::clock::ClockOffset;
 use crate::clock::{ClockSource, SystemClock};
 use crate::error::{Error, Result};
-use crate::keystore::KeyStore;
+use crate::keystore::{BiometricKeyStore, KeyStore};
 use crate::local::Local;
 use crate::passcode::{self, Passcode};
 use crate::session::{ServerConfig, Session};
@@ -40,6 +40,9 @@ pub struct Config {
     pub server: ServerConfig,
     /// The name this device registers under ("Pixel 8"), shown to the user and operators.
     pub device_name: String,
+    /// The key store of the biometric unlock (an option; see [`Passcode`]): its key needs
+    /// the user's authentication for every use. `None`: no biometric unlock.
+    pub biometric_key_store: Option<Arc<dyn BiometricKeyStore>>,
 }
 
 impl Config {
@@ -57,6 +60,7 @@ impl Config {
             data_dir: data_dir.into(),
             server: ServerConfig::default(),
             device_name: "twostep device".to_owned(),
+            biometric_key_store: None,
         }
     }
 }
@@ -95,13 +99,13 @@ impl Twostep {
         key_store: Arc<dyn KeyStore>,
         clock: Arc<dyn ClockSource>,
     ) -> Result<Self> {
-        let Config { data_dir, mut server, device_name } = config;
+        let Config { data_dir, mut server, device_name, biometric_key_store } = config;
         // Checked before anything is created, so that bad input changes nothing.
         if let Some(url) = &server.url {
             crate::session::check_server_url(url)?;
         }
         let device_name = crate::session::check_device_name(&device_name)?;
-        let local = Arc::new(Local::open(&data_dir, key_store)?);
+        let local = Arc::new(Local::open(&data_dir, key_store, biometric_key_store)?);
         passcode::enforce_attempt_limit(&local)?;
         if server.url.is_none() {
             server.url = local.stored_server_url()?;
@@ -154,5 +158,51 @@ impl Twostep {
     /// The shared state, for the hidden fixtures.
     pub(crate) fn local(&self) -> &Local {
         &self.local
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures;
+
+    const NOW: UnixTime = UnixTime::from_secs(1_800_000_000);
+    const URL: &str = "http://127.0.0.1:9";
+    const GITHUB: &str = "otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP&issuer=GitHub";
+
+    /// The reads the apps make synchronously on their UI thread (`status`, the passcode state,
+    /// the code list, the first one after an unlock included) are served from memory once the
+    /// data dir is open — sled reads its whole log when it opens and keeps the pages cached —:
+    /// with sled's file emptied under the open instance, they still answer.
+    #[test]
+    fn the_synchronous_reads_need_nothing_from_disk_after_open() {
+        let (dir, keys) = fixtures::seeded_device(URL, NOW);
+        {
+            let app = Twostep::open(Config::new(dir.path(), URL), keys.clone()).unwrap();
+            app.passcode().set("482915", NOW).unwrap();
+            app.authenticator().add_uri(GITHUB).unwrap();
+        }
+        let app = Twostep::open(Config::new(dir.path(), URL), keys.clone()).unwrap();
+        app.passcode().unlock("482915", NOW).unwrap();
+        let expected = (
+            app.status(NOW).unwrap(),
+            app.passcode().state(NOW).unwrap(),
+            app.clock_offset().unwrap(),
+        );
+
+        let db = dir.path().join("state").join("db");
+        let length = std::fs::metadata(&db).unwrap().len();
+        assert!(length > 0);
+        std::fs::OpenOptions::new().write(true).open(&db).unwrap().set_len(0).unwrap();
+
+        let codes = app.authenticator().codes(NOW).unwrap();
+        assert_eq!(codes.codes.len(), 1, "the vault, read for the first time since the unlock");
+        assert_eq!(app.authenticator().accounts().unwrap()[0].issuer.as_deref(), Some("GitHub"));
+        let read = (
+            app.status(NOW).unwrap(),
+            app.passcode().state(NOW).unwrap(),
+            app.clock_offset().unwrap(),
+        );
+        assert_eq!(read, expected);
     }
 }

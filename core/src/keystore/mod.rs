@@ -9,9 +9,11 @@
 //! The trait is deliberately small and object-safe, with owned byte vectors in and out,
 //! so that the bindings can expose it as a foreign trait that Kotlin and Swift implement.
 
+mod biometric;
 mod file;
 mod memory;
 
+pub use biometric::BiometricKeyStore;
 pub use file::FileKeyStore;
 pub use memory::MemoryKeyStore;
 
@@ -51,6 +53,19 @@ pub enum KeyStoreError {
     #[error("wrapped key rejected: {message}")]
     Rejected {
         /// What failed, without secrets.
+        message: String,
+    },
+    /// The user dismissed the authentication prompt (biometric key stores only).
+    #[error("authentication cancelled: {message}")]
+    Cancelled {
+        /// What happened, without secrets.
+        message: String,
+    },
+    /// The user could not be authenticated: no match, too many tries, no biometrics
+    /// enrolled (biometric key stores only).
+    #[error("authentication failed: {message}")]
+    NotAuthenticated {
+        /// What happened, without secrets.
         message: String,
     },
     /// Anything else.

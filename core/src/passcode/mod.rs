@@ -15,6 +15,8 @@
 //! - `ops.rs`: [`Passcode`], the handle with the operations.
 //! - `check.rs`: checking a passcode (counted before checked), delays, the wipe, locking.
 //! - `recovery.rs`: "forgot passcode", which `Session::sign_in` performs.
+//! - `biometric.rs`: biometric unlock (an option), through an async key store whose key
+//!   needs the user's authentication.
 //! - [`rules`]: what a new passcode must look like (policy length and alphabet, no trivial PINs).
 //! - [`attempts`]: the escalation schedule and the durable failed-attempt counter.
 //! - [`kdf`]: Argon2id with a platform-held pepper.
@@ -33,6 +35,7 @@
 //! max failed attempts 10 by default, lock timeout 5 min by default.
 
 pub(crate) mod attempts;
+mod biometric;
 mod check;
 pub(crate) mod kdf;
 mod ops;
@@ -86,6 +89,8 @@ pub struct PasscodeState {
     pub failed_attempts: u32,
     /// Attempts left before the local data is wiped (org policy only; `None`: no wipe).
     pub attempts_left: Option<u32>,
+    /// Whether biometric unlock is on ([`Passcode::unlock_with_biometrics`]).
+    pub biometric_unlock: bool,
 }
 
 /// The outcome of a correct passcode.
@@ -156,5 +161,7 @@ mod tests {
     }
 }
 
+#[cfg(test)]
+mod tests_biometric;
 #[cfg(test)]
 mod tests_ops;

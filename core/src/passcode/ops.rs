@@ -21,7 +21,7 @@ use crate::state::Slot;
 /// call it on the UI thread; the bindings export it async.
 #[derive(Debug, Clone)]
 pub struct Passcode {
-    local: Arc<Local>,
+    pub(super) local: Arc<Local>,
 }
 
 impl Passcode {
@@ -41,6 +41,7 @@ impl Passcode {
                 .then(|| policy.max_failed_attempts.saturating_sub(attempts.failed)),
             failed_attempts: attempts.failed,
             policy,
+            biometric_unlock: local.store.biometric_wrap()?.is_some(),
         })
     }
 

@@ -41,7 +41,9 @@ use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use zeroize::Zeroizing;
 
 use crate::error::Error;
-use crate::keys::{self, KeyRole, RECOVERY_KEY, SecretWrap, WrappedKey};
+use crate::keys::{
+    self, BIOMETRIC_KEY, BiometricWrap, KeyRole, RECOVERY_KEY, SecretWrap, WrappedKey,
+};
 use crate::keystore::KeyStore;
 use crate::seal::SealKey;
 
@@ -214,6 +216,16 @@ impl StateStore {
         }
     }
 
+    /// The biometric wrap of the Account key, if biometric unlock is on.
+    pub(crate) fn biometric_wrap(&self) -> Result<Option<BiometricWrap>, Error> {
+        match self.db.get(BIOMETRIC_KEY)? {
+            None => Ok(None),
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|_| Error::Corrupt("the biometric wrap does not parse".to_owned())),
+        }
+    }
+
     /// Reads and opens a slot's raw value.
     pub(crate) fn read_secret(&self, slot: Slot) -> Result<Option<Zeroizing<Vec<u8>>>, Error> {
         match slot.role() {
@@ -295,6 +307,8 @@ impl StateStore {
         let mut account = self.account_write();
         let mut ops = vec![];
         if reseal {
+            // A new key: the biometric wrap holds the old one.
+            ops.push(Op::Remove { key: BIOMETRIC_KEY.to_vec() });
             let old = account.key().ok_or(Error::Locked)?;
             for slot in Slot::ALL.into_iter().filter(|s| s.role() == KeyRole::Account) {
                 if let Some(plain) =
@@ -355,6 +369,13 @@ impl StateStore {
     /// The database directory.
     pub(crate) fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Every record as stored (sealed values as they are), for tests that check that a
+    /// refusal wrote nothing.
+    #[cfg(test)]
+    pub(crate) fn raw_records(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
+        self.db.iter().map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).unwrap()).collect()
     }
 }
 
@@ -430,16 +451,34 @@ impl Change<'_> {
         self
     }
 
-    /// Stores how the Account key is wrapped.
+    /// Stores how the Account key is wrapped. Without a passcode the biometric wrap goes
+    /// too: there is nothing left for it to unlock.
     pub(crate) fn put_account_wrap(mut self, wrapped: &WrappedKey) -> Result<Self, Error> {
         let value = serde_json::to_vec(wrapped).map_err(|e| Error::Internal(e.to_string()))?;
         self.ops.push(Op::Clear { key: KeyRole::Account.storage_key().to_vec(), value });
+        if !matches!(wrapped, WrappedKey::Passcode(_)) {
+            self = self.remove_biometric_wrap();
+        }
         Ok(self)
     }
 
-    /// Removes the Account key's wrap (a wipe that keeps the vault for password recovery).
+    /// Removes the Account key's wrap (a wipe that keeps the vault for password recovery),
+    /// and with it the biometric wrap.
     pub(crate) fn remove_account_wrap(mut self) -> Self {
         self.ops.push(Op::Remove { key: KeyRole::Account.storage_key().to_vec() });
+        self.remove_biometric_wrap()
+    }
+
+    /// Stores the biometric wrap of the Account key.
+    pub(crate) fn put_biometric_wrap(mut self, wrap: &BiometricWrap) -> Result<Self, Error> {
+        let value = serde_json::to_vec(wrap).map_err(|e| Error::Internal(e.to_string()))?;
+        self.ops.push(Op::Clear { key: BIOMETRIC_KEY.to_vec(), value });
+        Ok(self)
+    }
+
+    /// Removes the biometric wrap.
+    pub(crate) fn remove_biometric_wrap(mut self) -> Self {
+        self.ops.push(Op::Remove { key: BIOMETRIC_KEY.to_vec() });
         self
     }
 
