@@ -46,15 +46,20 @@ pub fn patch(text: &str) -> Result<String, String> {
             i += 1;
             continue;
         }
-        // The class runs to the first line that closes it at column 0.
-        let end = (i + 1..lines.len()).find(|&j| lines[j] == "}").ok_or("unclosed class")?;
+        // The class runs to the last line that closes something at column 0 before its FFI
+        // converter (`public object FfiConverter...`): unformatted method bodies close at
+        // column 0 too.
+        let converter = (i + 1..lines.len())
+            .find(|&j| lines[j].starts_with("public object "))
+            .ok_or("no FFI converter after the exception class")?;
+        let end = (i + 1..converter).rev().find(|&j| lines[j] == "}").ok_or("unclosed class")?;
         let class = &lines[i..=end];
         let has_text = class.iter().any(|l| l.trim() == "override fun toString(): String {");
         let variants = class.iter().filter(|l| l.trim() == "override val message").count();
         let mut rewritten = 0;
         for (k, l) in class.iter().enumerate() {
             let is_message = k > 0 && class[k - 1].trim() == "override val message";
-            if has_text && is_message && l.starts_with(GENERATED) {
+            if has_text && is_message && (l.starts_with(GENERATED) || *l == READABLE) {
                 out.push(READABLE.to_owned());
                 rewritten += 1;
             } else {
@@ -97,8 +102,18 @@ sealed class TwostepException: kotlin.Exception() {
 
     // The local Rust `Display`/`Debug` implementation.
     override fun toString(): String {
-        return FfiConverterString.lift(x())
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    x(_status)
+}
+    )
     }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTwostepError : FfiConverterRustBuffer<TwostepException> {
 }
 
 sealed class OtherException: kotlin.Exception() {
@@ -108,6 +123,9 @@ sealed class OtherException: kotlin.Exception() {
         override val message
             get() = "v=${ `v` }"
     }
+}
+
+public object FfiConverterTypeOtherError : FfiConverterRustBuffer<OtherException> {
 }
 "#;
 

@@ -3,12 +3,14 @@
 //!
 //! Pinned to the uniffi version of `twostep-ffi`: bindings and library must come from the
 //! same uniffi release, so the generator lives in the workspace instead of being installed.
-//! After uniffi has generated Kotlin, `kotlin_messages` gives the exceptions a readable
-//! `message` (see there).
+//! After uniffi has generated the bindings, `kotlin_messages` gives the Kotlin exceptions a
+//! readable `message` and `swift_messages` the Swift errors a readable `localizedDescription`
+//! (see there).
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod kotlin_messages;
+mod swift_messages;
 
 use std::path::PathBuf;
 
@@ -19,8 +21,13 @@ fn main() {
         return;
     }
     if let Some(out_dir) = option(&args, "--out-dir", "-o") {
-        if let Err(e) = kotlin_messages::patch_dir(&PathBuf::from(out_dir)) {
+        let out_dir = PathBuf::from(out_dir);
+        if let Err(e) = kotlin_messages::patch_dir(&out_dir) {
             eprintln!("uniffi-bindgen: readable Kotlin exception messages: {e}");
+            std::process::exit(1);
+        }
+        if let Err(e) = swift_messages::patch_dir(&out_dir) {
+            eprintln!("uniffi-bindgen: readable Swift error descriptions: {e}");
             std::process::exit(1);
         }
     }
