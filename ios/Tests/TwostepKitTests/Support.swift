@@ -47,6 +47,12 @@ final class ManualClock: ClockSource, @unchecked Sendable {
         current = current.addingTimeInterval(interval)
         lock.unlock()
     }
+
+    func set(_ date: Date) {
+        lock.lock()
+        current = date
+        lock.unlock()
+    }
 }
 
 /// Runs `body` and returns the `TwostepError` it throws; fails the test otherwise.

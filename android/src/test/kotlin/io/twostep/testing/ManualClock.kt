@@ -14,4 +14,8 @@ class ManualClock(start: Instant = Instant.now()) : ClockSource {
     fun advance(by: Duration) {
         current.updateAndGet { it.plus(by) }
     }
+
+    fun set(to: Instant) {
+        current.set(to)
+    }
 }
