@@ -184,6 +184,15 @@ val cargoHostBuild by tasks.registering(Exec::class) {
     commandLine("cargo", "build", "--locked", "-p", "twostep-ffi", "-p", "uniffi-bindgen", "-p", "twostep-server")
 }
 
+/** The TLS test's HTTPS front for the server: the Rust test harness's terminator (debug). */
+val cargoTlsTerminator by tasks.registering(Exec::class) {
+    group = "rust"
+    description = "Builds twostep-tls-terminator (debug) for the host JVM tests"
+    workingDir = repoRoot
+    environment("CARGO_TARGET_DIR", cargoTargetDirectory.path)
+    commandLine("cargo", "build", "--locked", "-p", "twostep-e2e", "--bin", "twostep-tls-terminator")
+}
+
 // Per variant: the native libraries (release: the shipped `mobile` profile for every ABI,
 // symbols split off; debug: a quick dev build for one ABI) and the bindings. AGP places each
 // task's output directory and runs the task before it needs the sources.
@@ -249,9 +258,16 @@ android {
             all {
                 it.useJUnitPlatform()
                 // Host JVM tests load the host library and start the host server.
-                it.dependsOn(cargoHostBuild)
+                it.dependsOn(cargoHostBuild, cargoTlsTerminator)
                 it.systemProperty("jna.library.path", File(cargoTargetDirectory, "debug").path)
                 it.systemProperty("twostep.server", File(cargoTargetDirectory, "debug/twostep-server").path)
+                // The TLS test: on Linux the library's trust store is SSL_CERT_FILE alone,
+                // a file the test fills with the CA its terminator makes.
+                val trustStore = layout.buildDirectory.file("tls/trusted-ca.pem").get().asFile
+                it.doFirst { trustStore.parentFile.mkdirs() }
+                it.environment("SSL_CERT_FILE", trustStore.path)
+                it.systemProperty("twostep.trustStore", trustStore.path)
+                it.systemProperty("twostep.tlsTerminator", File(cargoTargetDirectory, "debug/twostep-tls-terminator").path)
             }
         }
     }
@@ -273,6 +289,9 @@ dependencies {
     implementation("net.java.dev.jna:jna:${libs.versions.jna.get()}@aar")
     implementation(libs.kotlinx.coroutines.android)
     implementation(libs.androidx.annotation)
+    implementation(libs.androidx.biometric)
+    // The Kotlin half of the core's TLS verifier (settings.gradle.kts: from the crate).
+    implementation(libs.rustls.platform.verifier)
 
     // Unit tests run on the desktop JVM: desktop JNA instead of the AAR's Android natives.
     testImplementation(libs.jna)
@@ -307,6 +326,15 @@ val checkJnaAlignment by tasks.registering(Exec::class) {
 }
 tasks.named("check") { dependsOn(checkJnaAlignment) }
 
+/**
+ * rustls-platform-verifier's AAR, as the crate carries it (settings.gradle.kts): the AAR's POM
+ * depends on it, and it is on no public Maven repository at this version, so it is published
+ * next to ours under its own coordinates (MIT OR Apache-2.0, its POM as shipped).
+ */
+val rustlsPlatformVerifierFiles = configurations.detachedConfiguration(
+    dependencies.create("rustls:rustls-platform-verifier:${libs.versions.rustlsPlatformVerifier.get()}@aar"),
+)
+
 publishing {
     publications {
         register<MavenPublication>("release") {
@@ -315,6 +343,20 @@ publishing {
             artifact(symbolsZip) {
                 classifier = "symbols"
                 extension = "zip"
+            }
+        }
+        register<MavenPublication>("rustlsPlatformVerifier") {
+            groupId = "rustls"
+            artifactId = "rustls-platform-verifier"
+            version = libs.versions.rustlsPlatformVerifier.get()
+            afterEvaluate { artifact(rustlsPlatformVerifierFiles.singleFile) { extension = "aar" } }
+            pom {
+                packaging = "aar"
+                name.set("rustls-platform-verifier")
+                url.set("https://github.com/rustls/rustls-platform-verifier")
+                licenses {
+                    license { name.set("MIT OR Apache-2.0") }
+                }
             }
         }
     }
@@ -326,7 +368,7 @@ publishing {
 allprojects {
     plugins.withId("maven-publish") {
         extensions.configure<PublishingExtension> {
-            publications.withType<MavenPublication>().configureEach {
+            publications.withType<MavenPublication>().matching { it.name != "rustlsPlatformVerifier" }.configureEach {
                 pom {
                     name.set(providers.gradleProperty("POM_NAME").map { "$it (${this@configureEach.artifactId})" })
                     description.set(providers.gradleProperty("POM_DESCRIPTION"))

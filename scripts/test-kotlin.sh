@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The Kotlin (Android) API on the desktop JVM, against the real library and the real server:
-#   1. builds twostep-ffi (the host libtwostep_ffi.so) and twostep-server, debug;
+#   1. builds twostep-ffi (the host libtwostep_ffi.so), twostep-server and the test harness's
+#      TLS terminator (twostep-tls-terminator), debug;
 #   2. generates the Kotlin bindings from the library with the pinned uniffi-bindgen
-#      (bindings/uniffi.toml, without `android = true`);
+#      (bindings/uniffi.toml, without `android = true`; it rewrites the exceptions' `message`
+#      to the library's text);
 #   3. checks that the library's segments are 16 KB-aligned (and those of any Android build
 #      under android/build/rust), scripts/check-elf-alignment.py;
 #   4. compiles the bindings, the idiomatic layer (android/src/main/kotlin) and the JVM tests
@@ -12,7 +14,9 @@
 #   5. packs the library into a jar in JNA's resource layout (linux-x86-64/libtwostep_ffi.so),
 #      as the io.twostep:twostep-android-forUnitTests artifact does, and runs JUnit 5 (console
 #      launcher) with only that jar to find it; the tests start target/debug/twostep-server
-#      on 127.0.0.1 with temp data dirs themselves.
+#      on 127.0.0.1 with temp data dirs themselves. The JVM runs with SSL_CERT_FILE naming a
+#      file the TLS test fills with a CA it makes (on Linux the library's trust store is then
+#      that file alone).
 # Exits non-zero when anything fails. Tools: scripts/ci-install.sh (run here if missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,15 +31,19 @@ OUT="$TARGET/kotlin"
 KLIB="$KOTLIN_HOME/lib"
 JUNIT=/usr/share/java/junit-platform-console-standalone.jar
 
-echo "== test-kotlin: cargo build -p twostep-ffi -p twostep-server"
+echo "== test-kotlin: cargo build -p twostep-ffi -p twostep-server -p uniffi-bindgen, twostep-tls-terminator"
 cargo build --locked -q -p twostep-ffi -p twostep-server -p uniffi-bindgen
+cargo build --locked -q -p twostep-e2e --bin twostep-tls-terminator
 
 # Library, server and bindings are used from copies: the shared target dir may be rebuilt
 # by another build meanwhile, and bindings must match their library exactly.
 rm -rf "$OUT" && mkdir -p "$OUT/generated" "$OUT/classes" "$OUT/lib"
-cp "$TARGET/debug/libtwostep_ffi.so" "$TARGET/debug/twostep-server" "$OUT/lib/"
+cp "$TARGET/debug/libtwostep_ffi.so" "$TARGET/debug/twostep-server" "$TARGET/debug/twostep-tls-terminator" "$OUT/lib/"
 LIB="$OUT/lib/libtwostep_ffi.so"
 SERVER="$OUT/lib/twostep-server"
+TLS_TERMINATOR="$OUT/lib/twostep-tls-terminator"
+mkdir -p "$OUT/tls"
+TRUST_STORE="$OUT/tls/trusted-ca.pem"
 
 echo "== test-kotlin: 16 KB segment alignment"
 ALIGN_PATHS=("$LIB")
@@ -61,6 +69,8 @@ cp "$LIB" "$OUT/for-unit-tests/linux-$ARCH/"
 NATIVE_JAR="$OUT/twostep-android-forUnitTests.jar"
 
 echo "== test-kotlin: JUnit 5 (JNA -> $NATIVE_JAR!/linux-$ARCH/libtwostep_ffi.so, server $SERVER)"
-exec java -Dtwostep.server="$SERVER" -Djna.tmpdir="$OUT/jna-tmp" \
+exec env -u SSL_CERT_DIR SSL_CERT_FILE="$TRUST_STORE" \
+  java -Dtwostep.server="$SERVER" -Dtwostep.tlsTerminator="$TLS_TERMINATOR" -Dtwostep.trustStore="$TRUST_STORE" \
+  -Djna.tmpdir="$OUT/jna-tmp" \
   -jar "$JUNIT" --disable-banner --disable-ansi-colors --details=tree --fail-if-no-tests \
   --class-path "$OUT/classes:$KLIB/kotlin-stdlib.jar:$CP:$NATIVE_JAR" --scan-class-path "$OUT/classes"

@@ -6,8 +6,8 @@
 //! - mirrors the core's records and enums (`types`, `status`) with FFI-friendly field types,
 //! - converts errors in one place (`error`) into [`TwostepError`], a sealed exception class in
 //!   Kotlin and a thrown enum in Swift, whose text is the core's,
-//! - takes the platform's key store ([`PlatformKeyStore`]) and, optionally, a biometric key
-//!   store ([`PlatformBiometricKeyStore`], async) and a [`ClockSource`] as foreign traits,
+//! - takes the platform's key store ([`PlatformKeyStore`]) and, optionally, a biometric key store
+//!   ([`PlatformBiometricKeyStore`], async) and a [`ClockSource`] as foreign traits,
 //! - runs slow work on its own small runtime ([`runtime`]), so that no UI thread waits.
 //!
 //! Generate bindings with the pinned generator:
@@ -19,6 +19,8 @@
 uniffi::setup_scaffolding!();
 
 mod accounts;
+#[cfg(target_os = "android")]
+mod android;
 mod authenticator;
 #[cfg(feature = "bench")]
 mod bench;

@@ -1,10 +1,14 @@
 """The Android Gradle build's files, checked without Gradle (no Android SDK, Google Maven or
 Maven Central here): versions pinned once and consistent with each other and with what the JVM
 tests run, the 16 KB and R8 requirements in place, the publication complete."""
+import io
+import json
 import os
 import re
+import subprocess
 import tomllib
 import unittest
+import zipfile
 
 from support import REPO
 
@@ -165,6 +169,52 @@ class ConsumerRules(unittest.TestCase):
         with open(os.path.join(REPO, "bindings", "uniffi.toml"), "rb") as f:
             package = tomllib.load(f)["bindings"]["kotlin"]["package_name"]
         self.assertIn(f"-keep class {package}.** {{ *; }}", self.rules)
+
+
+class PlatformTls(unittest.TestCase):
+    """The Android half of the core's TLS verifier: the AAR Cargo.lock pins, found where
+    settings.gradle.kts looks, kept from R8, and the JNI entry point that initialises it."""
+
+    def test_the_verifier_aar_is_the_one_cargo_lock_pins_and_holds_what_the_library_calls(self):
+        with open(os.path.join(REPO, "Cargo.lock"), "rb") as f:
+            locked = {p["name"]: p["version"] for p in tomllib.load(f)["package"]}
+        with open(os.path.join(ANDROID, "gradle", "libs.versions.toml"), "rb") as f:
+            pinned = tomllib.load(f)["versions"]["rustlsPlatformVerifier"]
+        self.assertEqual(pinned, locked["rustls-platform-verifier-android"])
+        # What settings.gradle.kts runs to find the crate's local Maven repository.
+        metadata = json.loads(subprocess.run(
+            ["cargo", "metadata", "--format-version", "1", "--locked", "--filter-platform",
+             "aarch64-linux-android", "--manifest-path", "bindings/Cargo.toml"],
+            cwd=REPO, check=True, capture_output=True, text=True).stdout)
+        manifest = next(p["manifest_path"] for p in metadata["packages"]
+                        if p["name"] == "rustls-platform-verifier-android")
+        self.assertIn('"rustls-platform-verifier-android"', read("android", "settings.gradle.kts"))
+        aar = os.path.join(os.path.dirname(manifest), "maven", "rustls", "rustls-platform-verifier",
+                           pinned, f"rustls-platform-verifier-{pinned}.aar")
+        with zipfile.ZipFile(aar) as outer, zipfile.ZipFile(io.BytesIO(outer.read("classes.jar"))) as jar:
+            names = jar.namelist()
+        # The classes the Rust verifier looks up by name (rustls-platform-verifier's android.rs).
+        for cls in ("CertificateVerifier", "VerificationResult", "StatusCode"):
+            self.assertIn(f"org/rustls/platformverifier/{cls}.class", names)
+        self.assertIn("-keep, includedescriptorclasses class org.rustls.platformverifier.** { *; }",
+                      read("android", "consumer-rules.pro"))
+        self.assertIn("implementation(libs.rustls.platform.verifier)", read("android", "build.gradle.kts"))
+
+    def test_the_jni_entry_point_matches_its_kotlin_declaration(self):
+        rust = read("bindings", "src", "android.rs")
+        kotlin = read("android", "src", "android", "kotlin", "io", "twostep", "android", "PlatformTls.kt")
+        package = re.search(r"^package ([\w.]+)", kotlin, re.M).group(1)
+        holder = re.search(r"^object (\w+)", kotlin, re.M).group(1)
+        method = re.search(r"external fun (\w+)\(context: Context\)", kotlin).group(1)
+        symbol = "Java_" + package.replace(".", "_") + f"_{holder}_{method}"
+        self.assertIn(f"pub extern \"system\" fn {symbol}", rust)
+        self.assertIn("@JvmStatic", kotlin)
+        self.assertIn('System.loadLibrary("twostep_ffi")', kotlin)
+        self.assertIn(f"-keepclasseswithmembernames class {package}.{holder} {{ native <methods>; }}",
+                      read("android", "consumer-rules.pro"))
+        # TwostepAndroid.open initialises it before anything can connect.
+        self.assertIn("PlatformTls.init(context)",
+                      read("android", "src", "android", "kotlin", "io", "twostep", "android", "TwostepAndroid.kt"))
 
 
 class Publication(unittest.TestCase):

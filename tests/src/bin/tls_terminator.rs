@@ -1,5 +1,6 @@
 //! `twostep-tls-terminator --upstream 127.0.0.1:PORT --ca-out FILE`: HTTPS in front of a
-//! plain-HTTP server, for tests outside Rust (the Kotlin TLS test). Makes a CA (rcgen),
+//! plain-HTTP server, for tests outside Rust (the Kotlin TLS test). Makes a CA (rcgen, named
+//! after the process: each run's CA is a different issuer),
 //! writes its certificate (PEM) to FILE, accepts TLS on a fresh port of 127.0.0.1 with a
 //! certificate from that CA, prints `https://127.0.0.1:PORT` on a line of its own and
 //! forwards every connection to the upstream until it is killed or its stdin closes.
@@ -25,7 +26,10 @@ async fn main() {
         }
     }
     let (Some(upstream), Some(ca_out)) = (upstream, ca_out) else { usage() };
-    let ca = TestCa::new("twostep test CA");
+    // A name of its own: two terminators' CAs with one name would make a verifier that
+    // trusts the first find it as the second's issuer and refuse with `BadSignature`, not as
+    // an unknown issuer.
+    let ca = TestCa::new(&format!("twostep test CA {}", std::process::id()));
     if let Err(e) = ca.write_pem(&ca_out) {
         eprintln!("twostep-tls-terminator: {}: {e}", ca_out.display());
         std::process::exit(1);
