@@ -4,8 +4,11 @@
 // The generated API is already Swift-shaped: `async throws` for everything slow, structs
 // and enums with associated values, `Date` for times, `TimeInterval` for durations. The
 // waits are computed in Rust and exported (`TwostepError.retryAfter()`, `.nextAttemptAt()`,
-// `CodePrompt.resendIn(now:)`, `.isExpired(now:)`), and an error's `description` is the
-// library's text.
+// `CodePrompt.resendIn(now:)`, `.isExpired(now:)`), and an error's `description` and
+// `localizedDescription` are the library's text (the generator makes `TwostepError`
+// `CustomStringConvertible` with it: bindings/uniffi-bindgen). `CodeStream.swift` adds the
+// code list as an `AsyncThrowingStream`; `BiometricKeychainKeyStore.swift` the biometric
+// key store.
 //
 // Cancellation: uniffi's Swift futures do not observe `Task` cancellation. Cancelling the
 // task that awaits a call neither stops the operation nor ends the wait: the call returns (or
@@ -26,14 +29,23 @@ extension Twostep {
     ///
     /// The key store is called on the library's own threads, never the caller's. Keep the
     /// result for the life of the app; release it before opening the same directory again.
+    ///
+    /// - Parameters:
+    ///   - biometricKeyStore: for the option of unlocking with Face ID / Touch ID
+    ///     (`passcode().enableBiometricUnlock()`), e.g. `BiometricKeychainKeyStore(reason:)`;
+    ///     nil for none.
+    ///   - extraCACertificatesPEM: CA certificates (PEM) trusted on top of the system's trust
+    ///     settings (which already include profiles and MDM-installed CAs).
     public static func open(
         directory: URL,
         serverURL: URL?,
         keyStore: PlatformKeyStore = KeychainKeyStore(),
         deviceName: String? = nil,
-        clock: ClockSource? = nil
+        clock: ClockSource? = nil,
+        biometricKeyStore: PlatformBiometricKeyStore? = nil,
+        extraCACertificatesPEM: Data? = nil
     ) async throws -> Twostep {
-        try await openWith(directory, serverURL, keyStore, deviceName, clock)
+        try await openWith(directory, serverURL, keyStore, deviceName, clock, biometricKeyStore, extraCACertificatesPEM)
     }
     #else
     /// Opens (creating on first use) the twostep state in `directory` for `serverURL` (nil:
@@ -44,9 +56,11 @@ extension Twostep {
         serverURL: URL?,
         keyStore: PlatformKeyStore,
         deviceName: String? = nil,
-        clock: ClockSource? = nil
+        clock: ClockSource? = nil,
+        biometricKeyStore: PlatformBiometricKeyStore? = nil,
+        extraCACertificatesPEM: Data? = nil
     ) async throws -> Twostep {
-        try await openWith(directory, serverURL, keyStore, deviceName, clock)
+        try await openWith(directory, serverURL, keyStore, deviceName, clock, biometricKeyStore, extraCACertificatesPEM)
     }
     #endif
 
@@ -55,7 +69,9 @@ extension Twostep {
         _ serverURL: URL?,
         _ keyStore: PlatformKeyStore,
         _ deviceName: String?,
-        _ clock: ClockSource?
+        _ clock: ClockSource?,
+        _ biometricKeyStore: PlatformBiometricKeyStore?,
+        _ extraCACertificatesPEM: Data?
     ) async throws -> Twostep {
         let name: String
         if let deviceName {
@@ -63,8 +79,13 @@ extension Twostep {
         } else {
             name = await Twostep.defaultDeviceName()
         }
-        let config = TwostepConfig(dataDir: directory.path, serverUrl: serverURL?.absoluteString, deviceName: name)
-        return try await Twostep.open(config: config, keyStore: keyStore, clock: clock)
+        let config = TwostepConfig(
+            dataDir: directory.path,
+            serverUrl: serverURL?.absoluteString,
+            deviceName: name,
+            extraCaCertPem: extraCACertificatesPEM
+        )
+        return try await Twostep.open(config: config, keyStore: keyStore, clock: clock, biometricKeyStore: biometricKeyStore)
     }
 
     /// `Application Support/twostep`, created and excluded from backups (a restored
