@@ -65,7 +65,7 @@ class AndroidPinTest {
     }
 
     @Test
-    fun `under the org policy the PIN is forced and wrong PINs escalate`() = runBlocking {
+    fun `under the org policy the PIN is forced and wrong PINs escalate`() = runBlocking<Unit> {
         val (username, password) = user(requireTwoStep = true, email = true)
         val dir = server.clientDir(username)
         val keyStore = MemoryKeyStore()
@@ -123,7 +123,7 @@ class AndroidPinTest {
     }
 
     @Test
-    fun `under a user policy the PIN can be skipped`() = runBlocking {
+    fun `under a user policy the PIN can be skipped`() = runBlocking<Unit> {
         val (username, password) = user(requireTwoStep = false, email = false)
         val dir = server.clientDir(username)
         val keyStore = MemoryKeyStore()

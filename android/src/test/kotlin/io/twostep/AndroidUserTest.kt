@@ -58,7 +58,7 @@ class AndroidUserTest {
     }
 
     @Test
-    fun `first access under the org policy needs the email code and a passcode, then survives a restart`() = runBlocking {
+    fun `first access under the org policy needs the email code and a passcode, then survives a restart`() = runBlocking<Unit> {
         val (username, password) = user(requireTwoStep = true, email = true)
         val email = "$username@example.com"
         val dir = server.clientDir(username)
@@ -126,7 +126,7 @@ class AndroidUserTest {
     }
 
     @Test
-    fun `a user who chose two-step gets an optional passcode and can skip it`() = runBlocking {
+    fun `a user who chose two-step gets an optional passcode and can skip it`() = runBlocking<Unit> {
         val (username, password) = user(requireTwoStep = false, email = true)
         val dir = server.clientDir(username)
         val keyStore = MemoryKeyStore()
@@ -152,7 +152,7 @@ class AndroidUserTest {
     }
 
     @Test
-    fun `a wrong password arrives as InvalidCredentials and changes nothing`() = runBlocking {
+    fun `a wrong password arrives as InvalidCredentials and changes nothing`() = runBlocking<Unit> {
         val (username, _) = user(requireTwoStep = false, email = true)
         open(server.clientDir(username), MemoryKeyStore()).use { app ->
             assertThrowsSuspend<TwostepException.InvalidCredentials> { app.signIn(username, "not-the-password", ClientKind.MOBILE) }
@@ -166,7 +166,7 @@ class AndroidUserTest {
     }
 
     @Test
-    fun `a device the operator revoked arrives as DeviceRevoked and goes back to first access`() = runBlocking {
+    fun `a device the operator revoked arrives as DeviceRevoked and goes back to first access`() = runBlocking<Unit> {
         val (username, password) = user(requireTwoStep = false, email = false)
         open(server.clientDir(username), MemoryKeyStore()).use { app ->
             // Without two-step the mobile sign-in registers the device at once.
@@ -182,7 +182,7 @@ class AndroidUserTest {
     }
 
     @Test
-    fun `a test clock drives local time through the Clock interface`() = runBlocking {
+    fun `a test clock drives local time through the Clock interface`() = runBlocking<Unit> {
         val (username, password) = user(requireTwoStep = false, email = false)
         val clock = io.twostep.testing.ManualClock()
         openTwostep(server.clientDir(username), server.url, MemoryKeyStore(), clock = clock).use { app ->

@@ -41,7 +41,7 @@ class AuthenticatorTest {
     """.trimIndent()
 
     @Test
-    fun `a user generating TOTP codes on-device`() = runBlocking {
+    fun `a user generating TOTP codes on-device`() = runBlocking<Unit> {
         val dir = tempDir()
         val keyStore = MemoryKeyStore()
         val bankId = openTwostep(dir, offline, keyStore).use { app ->
@@ -152,7 +152,7 @@ class AuthenticatorTest {
 
     /** Not a timed assertion: prints what one `codes()` call costs from Kotlin at 1,000 accounts. */
     @Test
-    fun `one codes call for 1,000 accounts`() = runBlocking {
+    fun `one codes call for 1,000 accounts`() = runBlocking<Unit> {
         openTwostep(tempDir(), offline, MemoryKeyStore()).use { app ->
             val auth = app.authenticator()
             val base32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"

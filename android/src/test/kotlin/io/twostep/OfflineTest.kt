@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test
 /** The server goes down and comes back: a server of its own, so other tests never see it down. */
 class OfflineTest {
     @Test
-    fun `a server that is down arrives as Offline and the device works again when it is back`() = runBlocking {
+    fun `a server that is down arrives as Offline and the device works again when it is back`() = runBlocking<Unit> {
         TestServer.start().use { server ->
             server.createOrg("offline-org", requireTwoStep = false)
             server.createUser("offline-org", "olivia", "correct-horse-olivia")

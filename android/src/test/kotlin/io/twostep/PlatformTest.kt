@@ -31,7 +31,7 @@ class PlatformTest {
     }
 
     @Test
-    fun `a data directory opens again only with its own key store`() = runBlocking {
+    fun `a data directory opens again only with its own key store`() = runBlocking<Unit> {
         val dir = tempDir()
         val keyStore = MemoryKeyStore()
         openTwostep(dir, unusedServer, keyStore).use { app ->
@@ -46,7 +46,7 @@ class PlatformTest {
     }
 
     @Test
-    fun `key store failures thrown in Kotlin come back as TwostepException`() = runBlocking {
+    fun `key store failures thrown in Kotlin come back as TwostepException`() = runBlocking<Unit> {
         val unavailable = object : PlatformKeyStore {
             override fun wrapKey(label: String, key: ByteArray): ByteArray = throw PlatformKeyException.Unavailable("device locked")
             override fun unwrapKey(label: String, wrapped: ByteArray): ByteArray = throw PlatformKeyException.Unavailable("device locked")
