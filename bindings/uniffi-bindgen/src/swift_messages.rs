@@ -173,9 +173,14 @@ extension PlatformKeyError: Sendable {}
             "{patched}"
         );
         assert_eq!(patched.matches("String(reflecting: self)").count(), 1, "{patched}");
-        assert_eq!(patched.matches("errorDescription: String? {\n        description\n").count(), 1);
+        assert_eq!(
+            patched.matches("errorDescription: String? {\n        description\n").count(),
+            1
+        );
         assert!(
-            patched.contains("PlatformKeyError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {"),
+            patched.contains(
+                "PlatformKeyError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {"
+            ),
             "no description: left alone"
         );
         assert!(patched.ends_with("#endif\n"));
@@ -186,8 +191,11 @@ extension PlatformKeyError: Sendable {}
     fn a_changed_template_fails_loudly() {
         let changed = GENERATED_ERRORS.replacen("String(reflecting: self)", "\"\\(self)\"", 1);
         assert!(patch(&changed).is_err());
-        let no_localized =
-            GENERATED_ERRORS.replacen(", Foundation.LocalizedError {\n\n    case InvalidCode", " {\n\n    case InvalidCode", 1);
+        let no_localized = GENERATED_ERRORS.replacen(
+            ", Foundation.LocalizedError {\n\n    case InvalidCode",
+            " {\n\n    case InvalidCode",
+            1,
+        );
         assert_ne!(no_localized, GENERATED_ERRORS);
         assert!(patch(&no_localized).is_err());
     }

@@ -8,20 +8,19 @@
 //! asks the platform to unwrap it, confirms the key with the check and opens the account
 //! data, without Argon2id and without the passcode.
 //!
-//! - **Never the only way in.** It needs a passcode, and goes when the passcode goes
-//!   (removed, or by a "forgot passcode" sign-in), when the Account key changes (a passcode
-//!   set anew, a wipe, a reset) and when the app turns it off. Changing the passcode keeps
-//!   it: the key is the same.
-//! - **Nothing changes on a refusal.** A dismissed prompt (`AuthenticationCancelled`), a
-//!   failed one (`AuthenticationFailed`), an unavailable key store: no write, no count, still
-//!   locked. A key that new biometric enrollments invalidated can never open again: its wrap
-//!   is removed, and the passcode remains.
-//! - **Passcode delays hold.** During a passcode delay (`PasscodeLockedOut`) and after a wipe
-//!   it refuses like the passcode does; a success ends the failed-attempt count, as a correct
-//!   passcode does (the user proved who they are).
-//! - **No lock across the prompt.** The key store is async and may wait for the user as long
-//!   as they like: the passcode lock is taken before (to read the wrap) and after (to check
-//!   that nothing changed meanwhile and open the data), never while the prompt is up.
+//! - **Never the only way in.** It needs a passcode, and goes when the passcode goes (removed, or
+//!   by a "forgot passcode" sign-in), when the Account key changes (a passcode set anew, a wipe, a
+//!   reset) and when the app turns it off. Changing the passcode keeps it: the key is the same.
+//! - **Nothing changes on a refusal.** A dismissed prompt (`AuthenticationCancelled`), a failed one
+//!   (`AuthenticationFailed`), an unavailable key store: no write, no count, still locked. A key
+//!   that new biometric enrollments invalidated can never open again: its wrap is removed, and the
+//!   passcode remains.
+//! - **Passcode delays hold.** During a passcode delay (`PasscodeLockedOut`) and after a wipe it
+//!   refuses like the passcode does; a success ends the failed-attempt count, as a correct passcode
+//!   does (the user proved who they are).
+//! - **No lock across the prompt.** The key store is async and may wait for the user as long as
+//!   they like: the passcode lock is taken before (to read the wrap) and after (to check that
+//!   nothing changed meanwhile and open the data), never while the prompt is up.
 
 use std::sync::Arc;
 use twostep_otp::UnixTime;

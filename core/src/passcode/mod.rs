@@ -15,8 +15,8 @@
 //! - `ops.rs`: [`Passcode`], the handle with the operations.
 //! - `check.rs`: checking a passcode (counted before checked), delays, the wipe, locking.
 //! - `recovery.rs`: "forgot passcode", which `Session::sign_in` performs.
-//! - `biometric.rs`: biometric unlock (an option), through an async key store whose key
-//!   needs the user's authentication.
+//! - `biometric.rs`: biometric unlock (an option), through an async key store whose key needs the
+//!   user's authentication.
 //! - [`rules`]: what a new passcode must look like (policy length and alphabet, no trivial PINs).
 //! - [`attempts`]: the escalation schedule and the durable failed-attempt counter.
 //! - [`kdf`]: Argon2id with a platform-held pepper.

@@ -5,8 +5,8 @@
 //! - `flow.rs`: the sign-in steps stored as they happen (pending sign-in, session, registration),
 //!   so that an app killed while the user reads an SMS resumes at the code.
 //! - `device.rs`: sessions of a registered device (a signed challenge), renewal, revocation.
-//! - `client.rs`: the HTTP client, one method per route; `tls.rs`: whom it trusts (the
-//!   platform, plus an optional extra CA).
+//! - `client.rs`: the HTTP client, one method per route; `tls.rs`: whom it trusts (the platform,
+//!   plus an optional extra CA).
 //!
 //! Every operation holds [`Session`]'s async lock (the outermost of the crate, see
 //! `crate::local`), so that two taps on "submit" cannot race each other over the pending
