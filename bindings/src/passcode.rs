@@ -141,7 +141,7 @@ impl Passcode {
     /// Turns biometric unlock on: the account key is wrapped once more by the
     /// [`crate::PlatformBiometricKeyStore`] given to `open` (which may ask the user). Needs a
     /// passcode and the app unlocked. A cancelled or failed prompt changes nothing.
-    /// Cancelling the call (the coroutine) dismisses the prompt.
+    /// Cancelling the call (the Kotlin coroutine) dismisses the prompt.
     pub async fn enable_biometric_unlock(&self) -> Result<(), TwostepError> {
         let (core, _) = self.core()?;
         runtime::spawn_cancellable(async move { core.passcode().enable_biometric_unlock().await })
@@ -150,7 +150,7 @@ impl Passcode {
 
     /// Unlocks with biometrics: the biometric key store asks the user, no passcode needed.
     /// `AuthenticationCancelled` / `AuthenticationFailed`: nothing changed, still locked (the
-    /// passcode works). Cancelling the call (the coroutine) dismisses the prompt.
+    /// passcode works). Cancelling the call (the Kotlin coroutine) dismisses the prompt.
     pub async fn unlock_with_biometrics(&self) -> Result<(), TwostepError> {
         let (core, now) = self.core()?;
         runtime::spawn_cancellable(async move { core.passcode().unlock_with_biometrics(now).await })

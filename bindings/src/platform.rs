@@ -127,10 +127,11 @@ impl twostep_core::KeyStore for ForeignKeyStore {
 /// `.biometryCurrentSet` (`BiometricKeychainKeyStore`).
 ///
 /// Its methods are `suspend` / `async`: the library awaits them without holding a thread
-/// while the prompt is up, and cancels them (the coroutine, the task) when the app cancels
-/// the call that asked. Throw `PlatformKeyError.Cancelled` for a dismissed prompt,
-/// `NotAuthenticated` for a failed one, `KeyInvalidated` when new enrollments invalidated the
-/// key. Same contract as [`PlatformKeyStore`] otherwise.
+/// while the prompt is up, and cancels them (the coroutine, the task) when it drops the call
+/// that asked — in Kotlin when the app cancels that call's coroutine (Swift `Task`
+/// cancellation does not reach the library). Throw `PlatformKeyError.Cancelled` for a dismissed
+/// prompt, `NotAuthenticated` for a failed one, `KeyInvalidated` when new enrollments invalidated
+/// the key. Same contract as [`PlatformKeyStore`] otherwise.
 #[uniffi::export(with_foreign)]
 #[async_trait::async_trait]
 pub trait PlatformBiometricKeyStore: Send + Sync {

@@ -6,9 +6,11 @@
 //! platform key store, so every exported async function hands its work to this runtime and
 //! only awaits the result: the caller's thread never does the work, whichever it is.
 //!
-//! Cancelling the foreign call (a cancelled coroutine, a cancelled Swift `Task`) stops the
-//! wait, not the work: an operation that has started runs to completion, so the local state
-//! always matches what the server saw.
+//! Cancelling the foreign call (a cancelled Kotlin coroutine) stops the wait, not the work: an
+//! operation that has started runs to completion, so the local state always matches what the
+//! server saw. (uniffi's Swift futures do not observe `Task` cancellation at all: the Swift
+//! await ends when the work does.) The one exception is [`spawn_cancellable`], for calls that
+//! only wait for a person.
 
 use std::future::Future;
 use std::sync::OnceLock;
