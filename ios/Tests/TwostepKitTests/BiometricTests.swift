@@ -82,7 +82,7 @@ final class BiometricTests: XCTestCase {
         prompt.answer = .approve
         try await passcode.unlockWithBiometrics()
         XCTAssertEqual(try passcode.state().status, .unlocked)
-        XCTAssertEqual(try app.authenticator().accounts(), [], "the account data is open")
+        XCTAssertTrue(try app.authenticator().accounts().isEmpty, "the account data is open")
     }
 
     func testWithoutABiometricKeyStoreTheOptionIsRefused() async throws {
