@@ -208,7 +208,7 @@ mod tests {
         // Found by the `core_answers` fuzz target: a server time near i64::MAX ms, then one
         // near 0, made the difference of the two offsets overflow (a panic in debug builds).
         let dir = tempfile::tempdir().unwrap();
-        let local = Local::open(dir.path(), Arc::new(MemoryKeyStore::new())).unwrap();
+        let local = Local::open(dir.path(), Arc::new(MemoryKeyStore::new()), None).unwrap();
         let now = UnixTime::from_secs(1_700_000_000);
         for offset_ms in [i64::MAX, i64::MIN, -1_700_000_000_000, i64::MAX, 0, 999, 0] {
             let measured = ClockOffset { offset_ms, measured_at: now };
