@@ -63,14 +63,14 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Sign in with password and second-step code. As `mobile` (the default) the first
-    /// sign-in registers this machine as a device; later ones use the device key, with no
-    /// password or code.
+    /// sign-in registers this machine as a device, as `agent` as a desktop agent; later
+    /// sign-ins of that kind use its key, with no password or code, until it is revoked.
     SignIn(SignInArgs),
     /// Show the local state: registration, session, pending sign-in.
     Status(StatusArgs),
     /// End the session (the device stays registered).
     SignOut,
-    /// Remove this device's registration, on the server and locally.
+    /// Remove this device's (or agent's) registration, on the server and locally.
     Unregister(UnregisterArgs),
     /// The local passcode (PIN) that protects this device's account data.
     #[command(subcommand)]
@@ -278,7 +278,8 @@ pub struct SignInArgs {
     #[arg(long = "continue")]
     pub resume: bool,
 
-    /// Sign in with the password even if this device is registered for USER.
+    /// Sign in with the password even if this machine is registered for USER as this client
+    /// kind (registers it again).
     #[arg(long)]
     pub with_password: bool,
 
@@ -341,7 +342,8 @@ impl From<ChannelArg> for twostep_core::Channel {
 pub enum ClientArg {
     /// Web portal: a code at every sign-in when two-step is on.
     Web,
-    /// Desktop agent: a code at registration, if two-step is configured.
+    /// Desktop agent: registers this machine (a code only if two-step is configured); later
+    /// sessions use its key, no code.
     Agent,
     /// Outlook add-in: a code at every new session.
     Outlook,

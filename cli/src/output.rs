@@ -194,6 +194,7 @@ pub fn session_json(session: &SessionInfo) -> Value {
 pub fn registration_json(registration: &Registration) -> Value {
     json!({
         "device_id": registration.device_id,
+        "client": registration.client.as_str(),
         "device_name": registration.device_name,
         "username": registration.username,
         "org": registration.org,

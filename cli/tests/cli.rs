@@ -216,6 +216,62 @@ async fn a_recovery_code_and_another_client_kind() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_agent_registers_once_with_a_code_then_signs_in_with_its_key_until_revoked() {
+    let h = Harness::start().await;
+    user(&h, "acme", false, "ivan").await;
+    let email = "ivan@example.com";
+    h.enroll_email("ivan", PASSWORD, email).await;
+    let cli = Twostep::new(&h, "desktop");
+    let agent = ["sign-in", "ivan", "--client", "agent", "--password-stdin"];
+
+    // A script without the code: pending, then continued with it.
+    let (exit, v) = cli.json(&agent, &stdin_password()).await;
+    assert_eq!((exit, v["error"]["code"].as_str()), (4, Some("code_required")), "{v}");
+    let code = h.latest_code_for(email).unwrap();
+    let (exit, v) = cli
+        .json(&["sign-in", "ivan", "--client", "agent", "--continue", "--code", &code], "")
+        .await;
+    assert_eq!(exit, 0, "{v}");
+    assert_eq!(
+        (v["status"].as_str(), v["session"]["client"].as_str()),
+        (Some("signed_in"), Some("agent"))
+    );
+    let id = v["session"]["device_id"].as_str().unwrap().to_owned();
+    let (_, status) = cli.json(&["status"], "").await;
+    assert_eq!(status["registration"]["client"], "agent");
+    assert_eq!(status["registration"]["device_id"], id.as_str());
+    let text = String::from_utf8_lossy(&cli.run(&["status"], "").await.stdout).into_owned();
+    assert!(text.contains(&format!("Agent:        {id}")), "{text}");
+
+    // Later agent sign-ins use its key: no password on stdin, no code sent.
+    let sent = h.codes_for(email).len();
+    for _ in 0..2 {
+        assert_eq!(cli.json(&["sign-out"], "").await.0, 0);
+        let (exit, v) = cli.json(&["sign-in", "ivan", "--client", "agent"], "").await;
+        assert_eq!(exit, 0, "{v}");
+        assert_eq!(
+            (v["method"].as_str(), v["session"]["device_id"].as_str()),
+            (Some("device_key"), Some(id.as_str()))
+        );
+    }
+    assert_eq!(h.codes_for(email).len(), sent, "no code for later agent sessions");
+    // Outlook on the same machine is asked for a code (and leaves the agent registered).
+    let (exit, v) = cli
+        .json(&["sign-in", "ivan", "--client", "outlook", "--password-stdin"], &stdin_password())
+        .await;
+    assert_eq!((exit, v["error"]["code"].as_str()), (4, Some("code_required")), "{v}");
+    assert_eq!(cli.json(&["status"], "").await.1["registration"]["client"], "agent");
+
+    // Revoked: exit 8, back to registering with password and code.
+    h.revoke_devices("ivan").await;
+    let output = cli.run(&["sign-in", "ivan", "--client", "agent"], "").await;
+    assert_eq!(output.status.code(), Some(8), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(cli.json(&["status"], "").await.1["access"], "first_access");
+    let (exit, v) = cli.json(&agent, &stdin_password()).await;
+    assert_eq!((exit, v["error"]["code"].as_str()), (4, Some("code_required")), "{v}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_credentials_wrong_codes_and_rate_limits_have_their_exit_codes() {
     let h = Harness::start().await;
     user(&h, "acme", false, "erin").await;

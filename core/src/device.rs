@@ -1,9 +1,11 @@
-//! The device's identity: an Ed25519 key pair made on the device (ring).
+//! The registration's identity: an Ed25519 key pair made on the device (ring), for a mobile
+//! device or a desktop agent alike.
 //!
-//! At first access the public key is registered with the server; the private key never
-//! leaves the device and is stored only sealed (see [`crate::state`]). Later sessions
-//! are a signature over the server's nonce, so no password or code is needed, and a copy
-//! of the data directory without the platform key store cannot open one.
+//! At first access (mobile) or the agent's registration the public key is registered with the
+//! server; the private key never leaves the device and is stored only sealed (see
+//! [`crate::state`]). Later sessions are a signature over the server's nonce, so no password or
+//! code is needed, and a copy of the data directory without the platform key store cannot open
+//! one.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
@@ -51,15 +53,17 @@ impl DeviceKey {
         B64.encode(self.pair.public_key().as_ref())
     }
 
-    /// Signs the registration of this key for `username` over the server's `nonce` (proof
-    /// of possession, see `twostep_proto::device_registration_message`).
-    pub(crate) fn sign_registration(&self, username: &str, nonce: &str) -> String {
-        let message = twostep_proto::device_registration_message(
-            twostep_proto::ClientKind::Mobile,
-            username,
-            &self.public_key(),
-            nonce,
-        );
+    /// Signs the registration of this key as `client` (mobile or agent) for `username` over
+    /// the server's `nonce` (proof of possession, see
+    /// `twostep_proto::device_registration_message`).
+    pub(crate) fn sign_registration(
+        &self,
+        client: twostep_proto::ClientKind,
+        username: &str,
+        nonce: &str,
+    ) -> String {
+        let message =
+            twostep_proto::device_registration_message(client, username, &self.public_key(), nonce);
         B64.encode(self.pair.sign(&message).as_ref())
     }
 

@@ -27,6 +27,7 @@ pub fn seed_signed_in_state(
     let key = DeviceKey::generate()?;
     let registration = RegistrationRecord {
         device_id: "d-1".into(),
+        client: ClientKind::Mobile,
         device_name: "bench device".into(),
         user: user.clone(),
         server_url: server_url.to_owned(),

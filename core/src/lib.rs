@@ -5,7 +5,8 @@
 //! - [`Session`] (`twostep.session()?`): the server part. It walks the user through sign-in as a
 //!   state machine ([`SignInStep`]): password, then a second-step code from the user's channel
 //!   (authenticator, SMS, email) or a recovery code. On mobile, first access registers the device
-//!   with an Ed25519 key made here; later sessions are a signed challenge, without a code.
+//!   with an Ed25519 key made here, and the desktop agent registers the same way; later sessions
+//!   are a signed challenge, without a code.
 //! - [`Passcode`] (`twostep.passcode()`): the local passcode ("PIN" on Android) that guards the
 //!   account data: required under the org policy, optional otherwise, crypto-bound (Argon2id
 //!   together with the platform key opens the Account key).

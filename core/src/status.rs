@@ -15,7 +15,7 @@ use crate::state::{PendingRecord, RegistrationRecord, SessionRecord, Slot};
 pub enum Access {
     /// Nothing registered and no session: sign in with password and code.
     FirstAccess,
-    /// The device is registered but has no live session: open one with
+    /// The device (or desktop agent) is registered but has no live session: open one with
     /// [`crate::Session::open_session`] (no code needed).
     Registered,
     /// A live session exists.
@@ -33,7 +33,7 @@ pub struct Status {
     pub access: Access,
     /// The server this instance talks to, if one is known.
     pub server_url: Option<String>,
-    /// This device's registration (mobile).
+    /// This data dir's registration (a mobile device or a desktop agent).
     pub registration: Option<Registration>,
     /// The live session, if any (an expired one is not reported).
     pub session: Option<SessionInfo>,
@@ -45,11 +45,13 @@ pub struct Status {
     pub passcode: PasscodeStatus,
 }
 
-/// A registered device.
+/// A registration: a mobile device or a desktop agent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Registration {
     /// Server-assigned id.
     pub device_id: String,
+    /// What registered: [`ClientKind::Mobile`] or [`ClientKind::Agent`].
+    pub client: ClientKind,
     /// The name it was registered under.
     pub device_name: String,
     /// Who registered it.
@@ -62,7 +64,7 @@ pub struct Registration {
     pub server_url: String,
     /// Local time.
     pub registered_at: UnixTime,
-    /// The passcode policy the server last sent.
+    /// The passcode policy the server last sent (with a mobile registration's grants).
     pub passcode_policy: Option<PasscodePolicy>,
 }
 
@@ -73,6 +75,7 @@ impl Registration {
     ) -> Self {
         Self {
             device_id: record.device_id,
+            client: record.client,
             device_name: record.device_name,
             username: record.user.username,
             user_id: record.user.id,

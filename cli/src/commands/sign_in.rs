@@ -1,6 +1,8 @@
 //! `twostep sign-in USER`: the sign-in state machine at a terminal or in a script.
 //!
-//! A registered device signs in with its key. Otherwise: password, then the code step,
+//! A registered device (`--client mobile`, the default) or desktop agent (`--client agent`)
+//! signs in with its key, no code, until the server revokes it. Otherwise: password (which
+//! registers a mobile device or an agent), then the code step,
 //! answered by `--code` / `--recovery-code` or typed at the prompt, where `resend`, a
 //! channel name (`totp`, `sms`, `email`) or `recovery` are also understood. A script
 //! that gets no code on standard input leaves the sign-in pending and exits 4; it can
@@ -39,14 +41,20 @@ pub async fn run(
             .filter(|p| p.username == username)
             .ok_or_else(|| Failure::from(TwostepError::NoSignInInProgress))?;
         SignInStep::CodeRequired(pending.prompt)
-    } else if client == ClientKind::Mobile
-        && !args.with_password
-        && status.registration.as_ref().is_some_and(|r| r.username == username)
+    } else if !args.with_password
+        && status
+            .registration
+            .as_ref()
+            .is_some_and(|r| r.username == username && r.client == client)
     {
         let session = app.session()?.open_session(now()).await?;
+        let whose = match client {
+            ClientKind::Agent => "this agent's",
+            _ => "this device's",
+        };
         out.success(
             json!({"status": "signed_in", "method": "device_key", "session": session_json(&session)}),
-            &format!("Signed in as {} ({}) with this device's key.", session.username, session.org),
+            &format!("Signed in as {} ({}) with {whose} key.", session.username, session.org),
         );
         return Ok(());
     } else {
@@ -161,9 +169,20 @@ impl CodeStep<'_> {
     fn finish(&mut self, step: SignInStep) -> Result<(), Failure> {
         match step {
             SignInStep::SignedIn(session) => {
+                let registered = match &session.device_id {
+                    Some(id) => {
+                        format!("; this machine is registered as {} {id}", session.client.as_str())
+                    }
+                    None => String::new(),
+                };
                 self.out.success(
                     json!({"status": "signed_in", "method": "password", "session": session_json(&session)}),
-                    &format!("Signed in as {} ({}) as {}.", session.username, session.org, session.client.as_str()),
+                    &format!(
+                        "Signed in as {} ({}) as {}{registered}.",
+                        session.username,
+                        session.org,
+                        session.client.as_str()
+                    ),
                 );
                 Ok(())
             }

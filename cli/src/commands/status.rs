@@ -79,14 +79,18 @@ fn status_text(status: &Status, now: UnixTime) -> String {
         "Access:       {}",
         match status.access {
             Access::FirstAccess => "first access (sign in with password and code)",
-            Access::Registered => "device registered, no session (sign-in uses the device key)",
+            Access::Registered => "registered, no session (sign-in uses the registered key)",
             Access::SignedIn => "signed in",
             Access::Locked => "locked (enter the passcode: twostep unlock)",
         }
     ));
     if let Some(r) = &status.registration {
+        let kind = match r.client {
+            twostep_core::ClientKind::Agent => "Agent: ",
+            _ => "Device:",
+        };
         lines.push(format!(
-            "Device:       {} \"{}\" for {} ({}), registered {}",
+            "{kind}       {} \"{}\" for {} ({}), registered {}",
             r.device_id,
             r.device_name,
             r.username,

@@ -1,6 +1,6 @@
-//! Sessions of a registered device: a signature over the server's nonce instead of a
-//! password and code; the stored session and when to renew it; revocation, which sends
-//! the app back to first access.
+//! Sessions of a registration — a mobile device or a desktop agent: a signature over the
+//! server's nonce instead of a password and code; the stored session and when to renew it;
+//! revocation, which sends the app back to first access (the agent back to registering).
 
 use twostep_otp::UnixTime;
 use twostep_proto::{ClientKind, DeviceSessionRequest, ErrorCode};
@@ -42,12 +42,12 @@ impl Session {
         let grant = self.api.device_session(&request).await;
         let mut grant = self.check_revoked(grant, now)?;
 
-        let record = session_record(ClientKind::Mobile, &grant, now);
+        let record = session_record(registration.client, &grant, now);
         let mut change = store
             .change()
             .put(Slot::Session, &record)?
             .put_secret(Slot::SessionToken, grant.token.as_bytes())?;
-        if let Some(device) = &grant.device {
+        if let (ClientKind::Mobile, Some(device)) = (registration.client, &grant.device) {
             change = change.put(Slot::PasscodePolicy, &device.passcode)?;
         }
         store.apply(change)?;
@@ -98,7 +98,7 @@ impl Session {
         Err(Error::NotSignedIn)
     }
 
-    /// Whether a call was refused for its token while a registered device could open a new
+    /// Whether a call was refused for its token while the registration could open a new
     /// session; the refused session is dropped.
     pub(super) fn should_renew<T>(&self, answer: &InternalResult<T>) -> InternalResult<bool> {
         let refused =
@@ -110,8 +110,8 @@ impl Session {
         Ok(refused && self.registration()?.is_some())
     }
 
-    /// Deletes the registered device on the server (with a fresh device session when the
-    /// stored one is gone), then locally.
+    /// Deletes the registration on the server (with a fresh device session when the stored
+    /// one is gone), then locally.
     pub(super) async fn unregister_device(&self, now: UnixTime) -> InternalResult<Unregistered> {
         let registration = self.registration()?.ok_or(Error::NotRegistered)?;
         let token = match self.live_device_token(&registration, now)? {
@@ -162,7 +162,7 @@ impl Session {
         Ok((live && ours).then_some(token))
     }
 
-    /// This device's registration, if any.
+    /// This data dir's registration (mobile device or agent), if any.
     pub(super) fn registration(&self) -> InternalResult<Option<RegistrationRecord>> {
         self.local.store.read(Slot::Registration)
     }

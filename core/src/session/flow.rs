@@ -1,6 +1,6 @@
 //! The sign-in steps as they are stored: each answer of the server becomes the pending
-//! sign-in (waiting for a code), a setup-only session, or the session and, for mobile, the
-//! registration, each in one atomic write before the step is returned.
+//! sign-in (waiting for a code), a setup-only session, or the session and, for a mobile device
+//! or a desktop agent, the registration, each in one atomic write before the step is returned.
 
 use twostep_otp::UnixTime;
 use twostep_proto::{ClientKind, ErrorCode, SessionGrant, SignInResponse};
@@ -18,6 +18,7 @@ use crate::state::{PendingRecord, RegistrationRecord, ServerRecord, SessionRecor
 pub(super) struct Flow {
     pub username: String,
     pub client: ClientKind,
+    /// The key a mobile or agent sign-in registers (sent with the password).
     pub device_key: Option<DeviceKey>,
 }
 
@@ -46,7 +47,7 @@ impl Session {
         now: UnixTime,
     ) -> InternalResult<SignInStep> {
         let store = &self.local.store;
-        match signin::interpret(flow.client, response)? {
+        match signin::interpret(flow.device_key.is_some(), response)? {
             Answer::Code(challenge) => {
                 let record = PendingRecord {
                     username: flow.username,
@@ -90,7 +91,9 @@ impl Session {
         ServerRecord { url: self.api.base_url().to_owned() }
     }
 
-    /// Stores a new session and, for mobile, the registration it created.
+    /// Stores a new session and the registration it created (mobile device or agent). Only a
+    /// mobile registration's grant sets the cached passcode policy: the passcode is the mobile
+    /// app's (an agent leaves the cached policy as it is).
     async fn finish(
         &self,
         flow: Flow,
@@ -107,13 +110,14 @@ impl Session {
             .put_secret(Slot::SessionToken, grant.token.as_bytes())?
             .put(Slot::Server, &self.server_record())?;
         let mut replaced = None;
-        if let (ClientKind::Mobile, Some(device)) = (flow.client, &grant.device) {
-            let key = flow
-                .device_key
-                .as_ref()
-                .ok_or_else(|| Error::Corrupt("a mobile sign-in lost its device key".to_owned()))?;
+        if let Some(device) = &grant.device {
+            let key = flow.device_key.as_ref().ok_or_else(|| Error::Protocol {
+                status: 200,
+                message: "the server registered a key that this sign-in did not send".to_owned(),
+            })?;
             let registration = RegistrationRecord {
                 device_id: device.device_id.clone(),
+                client: flow.client,
                 device_name: self.device_name.clone(),
                 user: grant.user.clone(),
                 server_url: self.api.base_url().to_owned(),
@@ -122,8 +126,10 @@ impl Session {
             replaced = self.registration()?.filter(|old| old.device_id != device.device_id);
             change = change
                 .put(Slot::Registration, &registration)?
-                .put_secret(Slot::DeviceKey, key.pkcs8())?
-                .put(Slot::PasscodePolicy, &device.passcode)?;
+                .put_secret(Slot::DeviceKey, key.pkcs8())?;
+            if flow.client == ClientKind::Mobile {
+                change = change.put(Slot::PasscodePolicy, &device.passcode)?;
+            }
         }
         recovery::complete_sign_in(&self.local, change)?;
 
@@ -200,18 +206,17 @@ impl Session {
         }
     }
 
-    /// Rebuilds the in-memory flow of a stored pending sign-in.
+    /// Rebuilds the in-memory flow of a stored pending sign-in. A pending agent sign-in
+    /// stored before agents registered has no key (and registers nothing).
     fn resume(&self, pending: &PendingRecord) -> InternalResult<Flow> {
-        let device_key = match pending.client {
-            ClientKind::Mobile => {
-                let pkcs8 =
-                    self.local.store.read_secret(Slot::PendingDeviceKey)?.ok_or_else(|| {
-                        Error::Corrupt("a pending mobile sign-in has no device key".to_owned())
-                    })?;
-                Some(DeviceKey::from_pkcs8(pkcs8)?)
-            }
-            _ => None,
+        let pkcs8 = match signin::registers(pending.client) {
+            true => self.local.store.read_secret(Slot::PendingDeviceKey)?,
+            false => None,
         };
+        if pkcs8.is_none() && pending.client == ClientKind::Mobile {
+            return Err(Error::Corrupt("a pending mobile sign-in has no device key".to_owned()));
+        }
+        let device_key = pkcs8.map(DeviceKey::from_pkcs8).transpose()?;
         Ok(Flow { username: pending.username.clone(), client: pending.client, device_key })
     }
 
@@ -231,7 +236,7 @@ impl Session {
     }
 
     /// A "forgot passcode" sign-in failed after the server accepted the password: leave
-    /// nothing open there (a mobile session has already registered a device whose key is
+    /// nothing open there (a mobile or agent session has already registered a key that is
     /// now dropped).
     pub(super) async fn discard_answer(&self, response: SignInResponse) {
         let grant = match response {

@@ -1,10 +1,10 @@
-//! [`Session`]: the part of the client that talks to the server — sign-in, device
-//! registration and device sessions, session renewal, sign-out.
+//! [`Session`]: the part of the client that talks to the server — sign-in, registrations
+//! (a mobile device, a desktop agent) and their signed sessions, session renewal, sign-out.
 //!
 //! - `signin.rs`: the sign-in state machine (pure): what the server's answer means.
 //! - `flow.rs`: the sign-in steps stored as they happen (pending sign-in, session, registration),
 //!   so that an app killed while the user reads an SMS resumes at the code.
-//! - `device.rs`: sessions of a registered device (a signed challenge), renewal, revocation.
+//! - `device.rs`: sessions of a registration (a signed challenge), renewal, revocation.
 //! - `client.rs`: the HTTP client, one method per route; `tls.rs`: whom it trusts (the platform,
 //!   plus an optional extra CA).
 //!
@@ -108,8 +108,12 @@ impl Session {
 
     /// Starts a sign-in with username and password.
     ///
-    /// A mobile sign-in is a first access: it creates the device key and registers it when
-    /// the sign-in completes (replacing an earlier registration of this device). Any
+    /// A mobile sign-in is a first access, and an agent sign-in registers the desktop agent:
+    /// both create a key and register it when the sign-in completes (replacing an earlier
+    /// registration of this data dir, mobile or agent). The server asks for a code only if
+    /// the user has two-step; later sessions are opened with the key
+    /// ([`Session::open_session`]), no code, until the registration is revoked. Web and
+    /// Outlook sign-ins register nothing (Outlook is asked for a code at every sign-in). Any
     /// earlier sign-in still waiting for a code is cancelled.
     ///
     /// While the app is locked (or was wiped with the vault kept) this is **"forgot
@@ -149,9 +153,9 @@ impl Session {
         recovery::end(&self.local);
         let closed = !store.account_open();
 
-        let device_key = match client {
-            ClientKind::Mobile => Some(DeviceKey::generate()?),
-            _ => None,
+        let device_key = match signin::registers(client) {
+            true => Some(DeviceKey::generate()?),
+            false => None,
         };
         // A registration proves possession of the key by signing a fresh server nonce.
         let device = match &device_key {
@@ -160,7 +164,7 @@ impl Session {
                 Some(DeviceRegistration {
                     public_key: key.public_key(),
                     name: self.device_name.clone(),
-                    signature: key.sign_registration(&username, &nonce),
+                    signature: key.sign_registration(client, &username, &nonce),
                     nonce,
                 })
             }
@@ -266,12 +270,12 @@ impl Session {
         Ok(())
     }
 
-    /// Opens a session for the registered device with a signed challenge (no password,
-    /// no code).
+    /// Opens a session for the registration (mobile device or desktop agent) with a signed
+    /// challenge (no password, no code).
     ///
-    /// If the server has revoked the device, the registration is removed and
+    /// If the server has revoked the registration, it is removed and
     /// [`crate::TwostepError::DeviceRevoked`] is returned: the next sign-in is a first
-    /// access.
+    /// access (or, for the agent, a new registration).
     pub async fn open_session(&self, now: UnixTime) -> Result<SessionInfo> {
         let _operation = self.operations.lock().await;
         self.local.require_account_open()?;

@@ -120,7 +120,7 @@ pub struct SessionInfo {
     pub scope: SessionScope,
     /// Local time, corrected for the server's clock offset.
     pub expires_at: UnixTime,
-    /// The registered device, for mobile sessions.
+    /// The registration the session belongs to (a mobile device or a desktop agent).
     pub device_id: Option<String>,
 }
 
@@ -149,28 +149,33 @@ pub(crate) enum Answer {
     Session(SessionGrant),
 }
 
-/// Interprets a server answer for a sign-in by `client`, checking what the contract
-/// promises: a mobile session always registers a device.
-pub(crate) fn interpret(client: ClientKind, response: SignInResponse) -> Result<Answer, Error> {
+/// Whether a sign-in by `client` registers a key: a mobile device at first access, a desktop
+/// agent at its registration (then later sessions are signed, without a code). Web and Outlook
+/// sign-ins never register.
+pub(crate) fn registers(client: ClientKind) -> bool {
+    matches!(client, ClientKind::Mobile | ClientKind::Agent)
+}
+
+/// Interprets a server answer for a sign-in, checking what the contract promises: a sign-in
+/// that sent a registration (`registering`) gets its session only with the registration.
+pub(crate) fn interpret(registering: bool, response: SignInResponse) -> Result<Answer, Error> {
     match response {
         SignInResponse::CodeRequired(challenge) => Ok(Answer::Code(challenge)),
         SignInResponse::SetupRequired(setup) => {
             Ok(Answer::Setup { message: setup.message, session: setup.session })
         }
-        SignInResponse::Session(grant)
-            if client == ClientKind::Mobile && grant.device.is_none() =>
-        {
+        SignInResponse::Session(grant) if registering && grant.device.is_none() => {
             Err(Error::Protocol {
                 status: 200,
-                message: "the server signed a mobile client in without registering the device"
-                    .to_owned(),
+                message: "the server signed the client in without registering it".to_owned(),
             })
         }
         SignInResponse::Session(grant) => Ok(Answer::Session(grant)),
     }
 }
 
-/// The step after a successful sign-in: mobile registrations go on to the passcode.
+/// The step after a successful sign-in: mobile registrations go on to the passcode (an agent's
+/// registration is done: the passcode is the mobile app's).
 pub(crate) fn signed_in_step(
     client: ClientKind,
     grant: &SessionGrant,
@@ -268,24 +273,29 @@ mod tests {
     #[test]
     fn answers_are_interpreted_per_client_kind() {
         let code =
-            interpret(ClientKind::Web, SignInResponse::CodeRequired(challenge(Channel::Totp)))
-                .unwrap();
+            interpret(false, SignInResponse::CodeRequired(challenge(Channel::Totp))).unwrap();
         assert!(matches!(code, Answer::Code(c) if c.channel == Channel::Totp));
 
         let setup = SignInResponse::SetupRequired(SetupRequired {
             session: None,
             message: "set it up".into(),
         });
-        assert!(matches!(
-            interpret(ClientKind::Mobile, setup).unwrap(),
-            Answer::Setup { session: None, .. }
-        ));
+        assert!(matches!(interpret(true, setup).unwrap(), Answer::Setup { session: None, .. }));
 
-        let web = interpret(ClientKind::Web, SignInResponse::Session(grant(None))).unwrap();
+        let web = interpret(false, SignInResponse::Session(grant(None))).unwrap();
         assert!(matches!(web, Answer::Session(_)));
 
-        let unregistered = interpret(ClientKind::Mobile, SignInResponse::Session(grant(None)));
+        let unregistered = interpret(true, SignInResponse::Session(grant(None)));
         assert!(matches!(unregistered, Err(Error::Protocol { .. })));
+        let registered =
+            interpret(true, SignInResponse::Session(grant(Some(PasscodeRequirement::Optional))));
+        assert!(matches!(registered, Ok(Answer::Session(_))));
+    }
+
+    #[test]
+    fn mobile_and_agent_sign_ins_register_web_and_outlook_never() {
+        assert!(registers(ClientKind::Mobile) && registers(ClientKind::Agent));
+        assert!(!registers(ClientKind::Web) && !registers(ClientKind::Outlook));
     }
 
     #[test]
@@ -298,6 +308,9 @@ mod tests {
         }
         let step = signed_in_step(ClientKind::Outlook, &grant(None), session());
         assert!(matches!(step, SignInStep::SignedIn(_)));
+        let agent = grant(Some(PasscodeRequirement::Required));
+        let step = signed_in_step(ClientKind::Agent, &agent, session());
+        assert!(matches!(step, SignInStep::SignedIn(_)), "the agent has no passcode step");
     }
 
     #[test]

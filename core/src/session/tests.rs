@@ -205,6 +205,86 @@ async fn later_sessions_are_a_signed_challenge_and_revocation_returns_to_first_a
     assert_eq!(session.open_session(NOW).await.unwrap_err(), TwostepError::NotRegistered);
 }
 
+#[tokio::test]
+async fn the_agent_registers_once_with_a_code_and_later_sessions_are_signed_until_revoked() {
+    let server = MockServer::start().await;
+    server.on("POST", SIGN_IN, [code_required(Channel::Email, 5)]);
+    // The agent's grant carries its registration (and the org's passcode policy, which is
+    // the mobile app's business).
+    server.on("POST", "/v1/signin/ch-1/code", [signed_in(Some(PasscodeRequirement::Required))]);
+    server.on(
+        "POST",
+        "/v1/device/challenge",
+        [device_challenge("nonce-1"), Reply::error(ErrorCode::DeviceRevoked)],
+    );
+    server.on(
+        "POST",
+        "/v1/device/session",
+        [Reply::ok(&grant(Some(PasscodeRequirement::Required)))],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let keys = Arc::new(MemoryKeyStore::new());
+    {
+        let app = open(dir.path(), &keys, &server.url);
+        let step = app.session().unwrap().sign_in("carl", "pw", ClientKind::Agent, NOW).await;
+        assert!(matches!(step.unwrap(), SignInStep::CodeRequired(_)));
+    }
+    // Restarted while the user read the email: the pending registration resumes.
+    let app = open(dir.path(), &keys, &server.url);
+    let session = app.session().unwrap();
+    let step = session.submit_code("123456", NOW).await.unwrap();
+    let SignInStep::SignedIn(info) = step else {
+        panic!("no passcode step for the agent: {step:?}")
+    };
+    assert_eq!((info.client, info.device_id.as_deref()), (ClientKind::Agent, Some("dev-1")));
+
+    let sign_in = &server.requests("POST", SIGN_IN)[0];
+    assert_eq!(sign_in.body["client"], "agent");
+    let public_key = sign_in.body["device"]["public_key"].as_str().unwrap().to_owned();
+    let signature = base64_decode(sign_in.body["device"]["signature"].as_str().unwrap());
+    let verify = |kind| {
+        let message = twostep_proto::device_registration_message(
+            kind,
+            "carl",
+            &public_key,
+            REGISTRATION_NONCE,
+        );
+        ring::signature::UnparsedPublicKey::new(
+            &ring::signature::ED25519,
+            base64_decode(&public_key),
+        )
+        .verify(&message, &signature)
+    };
+    assert!(verify(ClientKind::Agent).is_ok(), "signed as an agent registration");
+    assert!(verify(ClientKind::Mobile).is_err(), "bound to its kind");
+
+    let status = app.status(NOW).unwrap();
+    let registration = status.registration.unwrap();
+    assert_eq!(
+        (registration.client, registration.device_id.as_str()),
+        (ClientKind::Agent, "dev-1")
+    );
+    assert_eq!(registration.passcode_policy, None, "the agent caches no passcode policy");
+    assert_eq!(
+        app.passcode().state(NOW).unwrap().policy.requirement,
+        PasscodeRequirement::Optional
+    );
+    assert!(status.pending_sign_in.is_none());
+
+    // Later: a signed challenge, no password, no code.
+    let info = session.open_session(at(7200)).await.unwrap();
+    assert_eq!((info.client, info.device_id.as_deref()), (ClientKind::Agent, Some("dev-1")));
+    assert_eq!(server.requests("POST", "/v1/device/session").len(), 1);
+    assert_eq!(app.status(NOW).unwrap().session.unwrap().client, ClientKind::Agent);
+    assert_eq!(server.requests("POST", SIGN_IN).len(), 1);
+
+    // Revoked: back to the start.
+    assert_eq!(session.open_session(at(7200)).await.unwrap_err(), TwostepError::DeviceRevoked);
+    let status = app.status(NOW).unwrap();
+    assert_eq!(status.access, Access::FirstAccess);
+    assert!(status.registration.is_none());
+}
+
 fn base64_decode(s: &str) -> Vec<u8> {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s).unwrap()
@@ -246,7 +326,7 @@ async fn resend_switch_and_recovery_codes_follow_the_server() {
     assert_eq!(server.requests("POST", "/v1/signin/ch-1/recovery")[0].body["code"], "abcd-efgh-ij");
     let status = app.status(NOW).unwrap();
     assert_eq!(status.access, Access::SignedIn);
-    assert!(status.registration.is_none(), "only mobile registers a device");
+    assert!(status.registration.is_none(), "a web sign-in registers nothing");
 }
 
 #[tokio::test]

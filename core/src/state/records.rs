@@ -14,9 +14,10 @@ use crate::keys::KeyRole;
 /// A place in the state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Slot {
-    /// [`RegistrationRecord`]: this device's registration with the server.
+    /// [`RegistrationRecord`]: this data dir's registration with the server (a mobile device
+    /// or a desktop agent).
     Registration,
-    /// Raw PKCS#8 v2 document of the device's Ed25519 key.
+    /// Raw PKCS#8 v2 document of the registration's Ed25519 key.
     DeviceKey,
     /// [`SessionRecord`]: the current session, without its token.
     Session,
@@ -24,7 +25,7 @@ pub(crate) enum Slot {
     SessionToken,
     /// [`PendingRecord`]: a sign-in waiting for a code.
     PendingSignIn,
-    /// Raw PKCS#8 of the key a pending mobile sign-in will register.
+    /// Raw PKCS#8 of the key a pending mobile or agent sign-in will register.
     PendingDeviceKey,
     /// [`twostep_proto::PasscodePolicy`]: the last policy the server sent.
     PasscodePolicy,
@@ -112,11 +113,15 @@ impl Slot {
     }
 }
 
-/// This device's registration.
+/// This data dir's registration: a mobile device or a desktop agent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct RegistrationRecord {
     /// Server-assigned device id.
     pub device_id: String,
+    /// What registered: [`ClientKind::Mobile`] or [`ClientKind::Agent`] (records written
+    /// before agents registered are mobile).
+    #[serde(default = "ClientKind::registration_default")]
+    pub client: ClientKind,
     /// The name sent at registration.
     pub device_name: String,
     /// Who registered it.
@@ -138,7 +143,7 @@ pub(crate) struct SessionRecord {
     pub user: UserSummary,
     /// Server time.
     pub expires_at: UnixTime,
-    /// The device it belongs to (mobile).
+    /// The registration it belongs to (mobile device or agent).
     pub device_id: Option<String>,
     /// Local time.
     pub signed_in_at: UnixTime,

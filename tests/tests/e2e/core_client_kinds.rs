@@ -11,15 +11,16 @@ async fn without_two_step_web_agent_and_outlook_sign_in_with_the_password_alone(
     let h = Harness::start().await;
     org_and_user(&h, "acme", false, "alice").await;
     let app = Device::new(&h, "laptop").open();
-    for client in [ClientKind::Web, ClientKind::Agent, ClientKind::Outlook] {
+    for client in [ClientKind::Web, ClientKind::Outlook, ClientKind::Agent] {
         let step = app.session().unwrap().sign_in("alice", PASSWORD, client, now()).await.unwrap();
         let SignInStep::SignedIn(session) = step else { panic!("{client:?}: {step:?}") };
         assert_eq!((session.client, session.scope), (client, SessionScope::Full));
-        assert_eq!(session.device_id, None, "only mobile registers a device");
+        let registers = client == ClientKind::Agent;
+        assert_eq!(session.device_id.is_some(), registers, "{client:?}: only the agent registers");
     }
     let status = app.status(now()).unwrap();
     assert_eq!(status.access, Access::SignedIn);
-    assert!(status.registration.is_none());
+    assert_eq!(status.registration.unwrap().client, ClientKind::Agent);
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod contract;
+mod core_agent;
 mod core_authenticator;
 mod core_channels;
 mod core_client_kinds;
