@@ -78,6 +78,31 @@ pub fn vault_record_ids(app: &Twostep) -> Result<Vec<String>> {
     Ok(app.local().store.vault_ids()?)
 }
 
+/// Opens (unseals) every record of the data dir — each slot, each vault record, the wraps —
+/// and returns the names of the slots that hold one (`vault/<id>` for vault records). Any
+/// record that does not open under the keys in force is an error: the crash tests' check
+/// that nothing is half-written. Needs the account data open (`TwostepError::Locked`
+/// otherwise).
+pub fn open_every_record(app: &Twostep) -> Result<Vec<String>> {
+    let store = &app.local().store;
+    app.local().require_account_open()?;
+    let mut present = vec![];
+    for slot in Slot::ALL {
+        if store.read_secret(slot)?.is_some() {
+            present.push(slot.name().to_owned());
+        }
+    }
+    for id in store.vault_ids()? {
+        if store.read_vault(&id)?.is_some() {
+            present.push(format!("vault/{id}"));
+        }
+    }
+    store.account_wrap()?;
+    store.recovery_wrap()?;
+    store.biometric_wrap()?;
+    Ok(present)
+}
+
 /// [`crate::Passcode::unlock`] that also returns the time spent in the Argon2id derivation,
 /// so that a benchmark can split the cost of an unlock.
 pub fn unlock_timed(app: &Twostep, passcode: &str, now: UnixTime) -> Result<std::time::Duration> {

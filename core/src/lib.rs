@@ -33,6 +33,7 @@ mod device;
 mod error;
 #[doc(hidden)]
 pub mod fixtures;
+mod hooks;
 mod keys;
 pub mod keystore;
 mod local;
@@ -48,13 +49,13 @@ mod twostep;
 pub use authenticator::Authenticator;
 pub use clock::{ClockOffset, ClockSource, SystemClock};
 pub use error::{AuthenticatorReason, Rejection, Result, TwostepError};
+#[cfg(any(test, feature = "test-hooks"))]
+pub use hooks::{ANNOUNCE_ENV, PAUSE_AT_ENV, POINT_MARKER};
 pub use keystore::{BiometricKeyStore, FileKeyStore, KeyStore, KeyStoreError, MemoryKeyStore};
 pub use passcode::{
     MAX_PASSCODE_CHARS, Passcode, PasscodeState, PasscodeStatus, PasscodeWeakness, UnlockResult,
     effective_policy,
 };
-#[cfg(any(test, feature = "test-hooks"))]
-pub use passcode::{PAUSE_AFTER_COUNT_ENV, PAUSE_MARKER};
 pub use session::{
     CodePrompt, ServerConfig, Session, SessionInfo, SignInStep, SignOut, Unregistered,
 };

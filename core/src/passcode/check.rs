@@ -22,6 +22,7 @@ use twostep_proto::PasscodePolicy;
 use super::attempts::AttemptRecord;
 use super::{MAX_PASSCODE_CHARS, PasscodeMemory, PasscodeStatus};
 use crate::error::{Error, InternalResult};
+use crate::hooks;
 use crate::keys::{self, KeyRole, Prepared, SecretKind, WrappedKey};
 use crate::local::Local;
 use crate::seal::SealKey;
@@ -29,16 +30,6 @@ use crate::state::{Slot, WipeRecord};
 
 /// Where a benchmark wants the time spent in Argon2id.
 pub(crate) type KdfTimer<'a> = &'a mut Duration;
-
-/// Test hook: with this environment variable set, an unlock attempt stops for five minutes
-/// right after it was counted durably and before it is checked, so that a test can kill the
-/// process there. Compiled only into unit tests and with the `test-hooks` feature.
-#[cfg(any(test, feature = "test-hooks"))]
-pub const PAUSE_AFTER_COUNT_ENV: &str = "TWOSTEP_TEST_PAUSE_AFTER_PASSCODE_COUNT";
-
-/// What the test hook prints (to stderr) when it pauses.
-#[cfg(any(test, feature = "test-hooks"))]
-pub const PAUSE_MARKER: &str = "twostep-test: passcode attempt counted";
 
 /// The failed-attempt counter.
 pub(crate) fn attempts(local: &Local) -> InternalResult<AttemptRecord> {
@@ -126,7 +117,8 @@ pub(crate) fn verify(
     let prepared = Prepared::open(local.key_store.as_ref(), SecretKind::Passcode, &wrap)?;
     attempts.count_failure(now);
     store.apply(store.change().put(Slot::PasscodeAttempts, &attempts)?)?;
-    after_durable_count();
+    // A crash test may kill the process here: the attempt is spent.
+    hooks::point(hooks::PASSCODE_COUNTED);
 
     let started = Instant::now();
     let derived = prepared.derive(passcode.as_bytes())?;
@@ -178,13 +170,4 @@ fn wipe(
     local.vault_cache().forget();
     tracing::warn!(vault_kept, "too many wrong passcodes: local data wiped");
     Ok(())
-}
-
-/// The test hook point: the attempt is on disk, the check has not started.
-fn after_durable_count() {
-    #[cfg(any(test, feature = "test-hooks"))]
-    if std::env::var_os(PAUSE_AFTER_COUNT_ENV).is_some() {
-        eprintln!("{PAUSE_MARKER}");
-        std::thread::sleep(Duration::from_secs(300));
-    }
 }

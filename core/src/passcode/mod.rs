@@ -42,8 +42,6 @@ mod ops;
 pub(crate) mod recovery;
 pub(crate) mod rules;
 
-#[cfg(any(test, feature = "test-hooks"))]
-pub use check::{PAUSE_AFTER_COUNT_ENV, PAUSE_MARKER};
 pub(crate) use check::{enforce_attempt_limit, status_at};
 pub use ops::Passcode;
 pub(crate) use ops::unlock;

@@ -523,7 +523,7 @@ fn a_process_killed_between_counting_and_checking_has_spent_the_attempt() {
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
         .args([test.as_str(), "--exact", "--nocapture", "--test-threads=1"])
         .env(CHILD_DIR_ENV, dir.path())
-        .env(crate::PAUSE_AFTER_COUNT_ENV, "1")
+        .env(crate::hooks::PAUSE_AT_ENV, crate::hooks::PASSCODE_COUNTED)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -534,7 +534,7 @@ fn a_process_killed_between_counting_and_checking_has_spent_the_attempt() {
         use std::io::BufRead;
         for line in std::io::BufReader::new(stderr).lines() {
             let line = line.unwrap_or_default();
-            if line.contains(crate::PAUSE_MARKER) {
+            if line.starts_with(crate::hooks::POINT_MARKER) && line.ends_with(" paused") {
                 let _ = seen.send(Ok(()));
                 return;
             }

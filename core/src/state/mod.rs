@@ -41,6 +41,7 @@ use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use zeroize::Zeroizing;
 
 use crate::error::Error;
+use crate::hooks;
 use crate::keys::{
     self, BIOMETRIC_KEY, BiometricWrap, KeyRole, RECOVERY_KEY, SecretWrap, WrappedKey,
 };
@@ -289,8 +290,17 @@ impl StateStore {
     pub(crate) fn apply(&self, change: Change<'_>) -> Result<(), Error> {
         let account = self.account_read();
         let batch = self.batch(change.ops, account.key())?;
+        self.write(batch)
+    }
+
+    /// Writes one batch (all of it or, after a crash, none of it) and flushes it; the crash
+    /// tests' points mark each step (`crate::hooks`).
+    fn write(&self, batch: sled::Batch) -> Result<(), Error> {
+        hooks::point(hooks::BEFORE_WRITE);
         self.db.apply_batch(batch)?;
+        hooks::point(hooks::UNFLUSHED);
         self.db.flush()?;
+        hooks::point(hooks::FLUSHED);
         Ok(())
     }
 
@@ -337,8 +347,7 @@ impl StateStore {
         }
         ops.extend(change.ops);
         let batch = self.batch(ops, new_key.as_ref())?;
-        self.db.apply_batch(batch)?;
-        self.db.flush()?;
+        self.write(batch)?;
         *account = AccountKey::from(new_key);
         Ok(())
     }
@@ -576,8 +585,11 @@ fn initialize(db: &sled::Db, key_store: &dyn KeyStore) -> Result<(SealKey, SealK
         batch.insert(role.storage_key(), json);
     }
     batch.insert(meta::META_KEY, meta::current());
+    hooks::point(hooks::BEFORE_WRITE);
     db.apply_batch(batch)?;
+    hooks::point(hooks::UNFLUSHED);
     db.flush()?;
+    hooks::point(hooks::FLUSHED);
     Ok((local, account))
 }
 
