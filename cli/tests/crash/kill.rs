@@ -2,7 +2,7 @@
 //! it started, exactly at one of the core's hook points (the process pauses there), or a
 //! short delay after it announced a point (inside the write that follows).
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -30,16 +30,10 @@ pub enum KillAt {
 /// How a run ended.
 #[derive(Debug)]
 pub enum Outcome {
-    /// It ran to the end with this exit code, having passed these points.
-    Finished { code: i32, points: Vec<String>, stderr: String },
+    /// It ran to the end with this exit code, having passed these points (and printed this).
+    Finished { code: i32, points: Vec<String>, output: String },
     /// It was killed while running.
     Killed,
-}
-
-impl Outcome {
-    pub fn killed(&self) -> bool {
-        matches!(self, Outcome::Killed)
-    }
 }
 
 /// The `twostep` binary for one data dir (and a server, for sign-in).
@@ -70,7 +64,7 @@ impl Cli {
             .env_remove(ANNOUNCE_ENV)
             .env_remove(PAUSE_AT_ENV)
             .stdin(Stdio::piped())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         command
     }
@@ -118,18 +112,23 @@ impl Cli {
     }
 }
 
-/// The stderr lines of `child`, as they come (the channel closes at EOF).
+/// The output lines of `child` (stderr: the points and logs; stdout: the JSON answer, for the
+/// message when a run fails), as they come; the channel closes at the end of both.
 fn read_lines(child: &mut Child) -> Receiver<String> {
-    let stderr = child.stderr.take().expect("stderr");
     let (send, receive) = channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { return };
-            if send.send(line).is_err() {
-                return;
+    let stderr: Box<dyn Read + Send> = Box::new(child.stderr.take().expect("stderr"));
+    let stdout: Box<dyn Read + Send> = Box::new(child.stdout.take().expect("stdout"));
+    for output in [stderr, stdout] {
+        let send = send.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(output).lines() {
+                let Ok(line) = line else { return };
+                if send.send(line).is_err() {
+                    return;
+                }
             }
-        }
-    });
+        });
+    }
     receive
 }
 
@@ -195,7 +194,7 @@ fn finished(status: ExitStatus, lines: &Receiver<String>, mut seen: Vec<String>)
         .map(|point| point.trim_end_matches(" paused").to_owned())
         .collect();
     let code = status.code().unwrap_or_else(|| panic!("ended by a signal: {status:?}"));
-    Outcome::Finished { code, points, stderr: seen.join("\n") }
+    Outcome::Finished { code, points, output: seen.join("\n") }
 }
 
 /// A small, seeded pseudo-random source (splitmix64): the seed is printed, so a failing run

@@ -61,8 +61,8 @@ impl Tally {
         (plan.reset)();
         let t0 = Instant::now();
         let points = match (plan.run)(&KillAt::Never) {
-            Outcome::Finished { code, points, stderr } => {
-                assert!(plan.codes.contains(&code), "{}: exit {code}: {stderr}", self.name);
+            Outcome::Finished { code, points, output } => {
+                assert!(plan.codes.contains(&code), "{}: exit {code}: {output}", self.name);
                 points
             }
             Outcome::Killed => unreachable!("the baseline is never killed"),
@@ -81,8 +81,9 @@ impl Tally {
         let mut at_points = 0;
         for point in &points {
             (plan.reset)();
-            if (plan.run)(&KillAt::Point(point.clone())).killed() {
-                at_points += 1;
+            match (plan.run)(&KillAt::Point(point.clone())) {
+                Outcome::Killed => at_points += 1,
+                finished => self.succeeded(plan, &finished),
             }
             *found.entry((plan.check)(&Pass::Point(point.clone()))).or_default() += 1;
         }
@@ -102,7 +103,10 @@ impl Tally {
             match ((plan.run)(&at), &pass) {
                 (Outcome::Killed, Pass::InWrite) => in_write += 1,
                 (Outcome::Killed, _) => uniform += 1,
-                (Outcome::Finished { .. }, _) => finished += 1,
+                (outcome, _) => {
+                    self.succeeded(plan, &outcome);
+                    finished += 1;
+                }
             }
             *found.entry((plan.check)(&pass)).or_default() += 1;
         }
@@ -129,6 +133,16 @@ impl Tally {
             self.name,
             uniform + in_write
         );
+    }
+}
+
+impl Tally {
+    /// A run that was not killed must have done its operation: a failure would leave the
+    /// state unchanged and make the checks after it vacuous.
+    fn succeeded(&self, plan: &Plan<'_>, outcome: &Outcome) {
+        if let Outcome::Finished { code, output, .. } = outcome {
+            assert!(plan.codes.contains(code), "{}: a run ended {code}: {output}", self.name);
+        }
     }
 }
 
