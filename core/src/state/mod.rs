@@ -15,7 +15,8 @@
 //! Every change is one atomic sled batch followed by a flush, so an acknowledged write
 //! survives `kill -9` and a crash never leaves half a sign-in behind. Opening refuses,
 //! and never modifies, a directory that is corrupt, belongs to something else, or was
-//! written by a newer format.
+//! written by a newer format; what a first open killed before sled made its `db` file left
+//! behind is cleared and the database created afresh (`layout.rs`).
 //!
 //! The Account key is in memory only while the account data is open: without a passcode
 //! from opening on, with one after `unlock`, and while a "forgot passcode" sign-in
@@ -26,6 +27,7 @@
 //! keys current at that moment, so that a change prepared before a key rotation cannot land sealed
 //! under the old key.
 
+mod layout;
 mod meta;
 mod records;
 
@@ -116,7 +118,7 @@ impl StateStore {
     /// when no passcode protects it; otherwise it stays closed until an unlock.
     pub(crate) fn open(data_dir: &Path, key_store: &dyn KeyStore) -> Result<Self, Error> {
         let path = data_dir.join(STATE_DIR);
-        check_layout(data_dir, &path)?;
+        layout::check(data_dir, &path)?;
         create_private_dir(data_dir)?;
         create_private_dir(&path)?;
         let db = open_db(&path)?;
@@ -503,35 +505,6 @@ impl Change<'_> {
         self.ops.push(Op::Remove { key: RECOVERY_KEY.to_vec() });
         self
     }
-}
-
-/// Refuses directories that are not ours before sled creates anything in them.
-fn check_layout(data_dir: &Path, state: &Path) -> Result<(), Error> {
-    if data_dir.exists() && !data_dir.is_dir() {
-        return Err(Error::Foreign(format!("{} is not a directory", data_dir.display())));
-    }
-    if data_dir.join("conf").is_file() && data_dir.join("db").is_file() {
-        return Err(Error::Foreign(format!(
-            "{} is a database of its own; give twostep a directory of its own",
-            data_dir.display()
-        )));
-    }
-    if state.exists() {
-        if !state.is_dir() {
-            return Err(Error::Foreign(format!("{} is not a directory", state.display())));
-        }
-        let has_files = std::fs::read_dir(state)
-            .map_err(|source| Error::Io { path: state.to_owned(), source })?
-            .next()
-            .is_some();
-        if has_files && !state.join("db").is_file() {
-            return Err(Error::Foreign(format!(
-                "{} holds files that are not a twostep database",
-                state.display()
-            )));
-        }
-    }
-    Ok(())
 }
 
 /// Opens sled. A database closed a moment ago in this process (an app restarting) can stay
