@@ -112,6 +112,28 @@ impl Cli {
     }
 }
 
+impl Cli {
+    /// Runs `args` with `stdin` and kills the process as soon as `now` says so (asked every
+    /// millisecond); `Finished` if it ended first.
+    pub fn run_until(&self, args: &[&str], stdin: &str, mut now: impl FnMut() -> bool) -> Outcome {
+        let mut child = self.command(args).spawn().expect("the twostep binary starts");
+        let _ = child.stdin.take().expect("stdin").write_all(stdin.as_bytes());
+        let lines = read_lines(&mut child);
+        let deadline = Instant::now() + PATIENCE;
+        while Instant::now() < deadline {
+            if child.try_wait().expect("wait").is_some() {
+                break;
+            }
+            if now() {
+                return kill(child, &lines, vec![]);
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let status = wait(&mut child);
+        finished(status, &lines, vec![])
+    }
+}
+
 /// The output lines of `child` (stderr: the points and logs; stdout: the JSON answer, for the
 /// message when a run fails), as they come; the channel closes at the end of both.
 fn read_lines(child: &mut Child) -> Receiver<String> {

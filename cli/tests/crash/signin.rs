@@ -15,7 +15,7 @@ use twostep_core::{ClientKind, Config, FileKeyStore, SignInStep, Twostep};
 use twostep_e2e::{Harness, Options};
 
 use crate::check::{every_record, now};
-use crate::kill::Cli;
+use crate::kill::{Cli, Outcome};
 use crate::scenario::{Plan, Tally};
 
 const USER: &str = "tess";
@@ -82,6 +82,49 @@ fn check_code_step(rt: &Handle, data_dir: &Path, url: &str, before: Option<&str>
     }
 }
 
+/// Kills the CLI exactly while the server checks its (right) password: as soon as the
+/// account shows the attempt reserved. The server must finish the check anyway and hand the
+/// attempt back.
+fn in_flight_kills_count_nothing(
+    rt: &Handle,
+    h: &Harness,
+    cli: &Cli,
+    args: &[&str],
+    password: &str,
+) {
+    let failures = || {
+        let view = rt.block_on(h.user_view(USER));
+        view["consecutive_failures"].as_u64().expect("consecutive_failures")
+    };
+    let (mut caught, mut tries) = (0, 0);
+    while caught < 3 && tries < 30 {
+        tries += 1;
+        no_pending(rt, &cli.data_dir, &h.url());
+        assert_eq!(failures(), 0);
+        if let Outcome::Killed = cli.run_until(args, password, || failures() > 0) {
+            caught += 1;
+            // The check goes on without the client; its answer hands the attempt back.
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            loop {
+                let left = failures();
+                if left == 0 {
+                    break;
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "a right password killed during its check stays counted ({left} failures)"
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+    assert!(caught >= 3, "killed during the password check only {caught} times in {tries}");
+    println!(
+        "crash-device | sign-in, killed during the server's password check | {caught} kills in \
+         {tries} tries | every attempt handed back"
+    );
+}
+
 /// The checks after a kill; names what was found.
 fn check(rt: &Handle, data_dir: &Path, url: &str) -> &'static str {
     let app = open(data_dir, url);
@@ -133,14 +176,24 @@ async fn kills_during_sign_in_leave_a_pending_sign_in_or_a_registration_the_serv
         no_pending(&rt, &work, &url);
         let password = format!("{PASSWORD}\n");
         let args = ["sign-in", USER, "--password-stdin", "--with-password"];
-        // A run killed while the server checks its (right) password leaves the attempt
-        // counted as a failure: the server reserves it before the hash and hands it back only
-        // when the request completes, and the kill cancels the request. Counted here, then
-        // cleared (by an operator unlock) so that the account's delays do not stop the runs.
+        // A run killed while the server checks its (right) password must not leave the
+        // attempt counted as a failure: the server reserves it before the hash and hands it
+        // back when the check completes, which it must do without its client. Any left over
+        // is counted here, then cleared (operator unlock) so that delays do not stop the runs.
         let stranded = Cell::new(0);
         let clear_failures = || {
-            let failures = rt.block_on(h.user_view(USER))["consecutive_failures"].as_u64();
-            let failures = failures.expect("consecutive_failures");
+            let read = || {
+                let view = rt.block_on(h.user_view(USER));
+                view["consecutive_failures"].as_u64().expect("consecutive_failures")
+            };
+            // A check the kill interrupted may still be running on the server: its answer
+            // hands the attempt back.
+            let deadline = std::time::Instant::now() + Duration::from_secs(3);
+            let mut failures = read();
+            while failures > 0 && std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+                failures = read();
+            }
             if failures > 0 {
                 stranded.set(stranded.get() + failures);
                 rt.block_on(h.unlock(USER));
@@ -159,6 +212,8 @@ async fn kills_during_sign_in_leave_a_pending_sign_in_or_a_registration_the_serv
             },
         );
         let after_password_step = stranded.get();
+        assert_eq!(after_password_step, 0, "no right password is counted as a failure");
+        in_flight_kills_count_nothing(&rt, &h, &cli, &args, &password);
         let before = std::cell::RefCell::new(None);
         Tally::new("sign-in, code step (session and registration stored, the old one retired)")
             .run(&mut Plan {

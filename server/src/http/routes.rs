@@ -147,12 +147,21 @@ fn channel_of(s: &str) -> ApiResult<Channel> {
     Channel::parse(s).ok_or_else(|| ApiError::not_found("channel"))
 }
 
+/// Runs to completion even when the client goes away: the attempt is counted before the
+/// password hash and handed back after it when the password is right, so a request
+/// cancelled in between (an app killed mid-sign-in) would leave a right password counted as
+/// a failure against the account.
 async fn sign_in(
     State(app): S,
     o: Origin,
     JsonBody(req): JsonBody<SignInRequest>,
 ) -> ApiResult<Json<SignInResponse>> {
-    signin::sign_in(&app, req, o).await.map(Json)
+    let task = tokio::spawn(async move { signin::sign_in(&app, req, o).await });
+    let ended = task.await.map_err(|e| {
+        // Not the panic's message: it could hold request data.
+        ApiError::internal(if e.is_panic() { "the sign-in panicked" } else { "cancelled" })
+    })?;
+    ended.map(Json)
 }
 
 async fn submit_code(
