@@ -193,6 +193,7 @@ enum Cmd {
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
+    twostep_bench::process::kill_servers_on_interrupt();
     match cli.cmd {
         Cmd::Seed { data_dir, counts, out } => {
             let config = twostep_server::Config { data_dir, ..Default::default() };

@@ -4,7 +4,39 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// Servers this process started and has not reaped (killed if this process is interrupted).
+static LIVE: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+fn forget(pid: u32) {
+    if let Ok(mut live) = LIVE.lock() {
+        live.retain(|p| *p != pid);
+    }
+}
+
+/// On SIGINT or SIGTERM: SIGKILL every server this process started, then exit, so that an
+/// interrupted run leaves no server behind.
+pub fn kill_servers_on_interrupt() {
+    tokio::spawn(async {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut int), Ok(mut term)) =
+            (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
+        else {
+            return;
+        };
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
+        }
+        let pids = LIVE.lock().map(|l| l.clone()).unwrap_or_default();
+        for pid in pids {
+            let _ = Command::new("kill").arg("-KILL").arg(pid.to_string()).status();
+        }
+        std::process::exit(130);
+    });
+}
 
 /// How to start the server.
 #[derive(Debug, Clone)]
@@ -46,6 +78,9 @@ impl ServerSpec {
             .stderr(log)
             .spawn()
             .map_err(|e| format!("spawn {}: {e}", self.bin.display()))?;
+        if let Ok(mut live) = LIVE.lock() {
+            live.push(child.id());
+        }
         let started = Instant::now();
         loop {
             let text = std::fs::read(&self.log).unwrap_or_default();
@@ -56,6 +91,7 @@ impl ServerSpec {
                 return Ok(ServerProcess { child, url });
             }
             if let Ok(Some(status)) = child.try_wait() {
+                forget(child.id());
                 return Err(format!(
                     "the server exited ({status}) before listening:\n{}",
                     tail(&mine)
@@ -64,6 +100,7 @@ impl ServerSpec {
             if started.elapsed() > timeout {
                 let _ = child.kill();
                 let _ = child.wait();
+                forget(child.id());
                 return Err(format!(
                     "the server did not listen within {timeout:?}:\n{}",
                     tail(&mine)
@@ -89,6 +126,7 @@ impl ServerProcess {
     pub fn kill9(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        forget(self.child.id());
     }
 
     /// SIGTERM (a graceful stop: in-flight requests finish, the store is flushed); SIGKILL

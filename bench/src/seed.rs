@@ -180,6 +180,9 @@ pub async fn seed(config: Config, counts: Counts) -> Seeded {
         seeded.operator = Some((name.to_owned(), pw.to_owned()));
     }
     app.repo.store().flush().await.unwrap();
+    let data_dir = app.config.data_dir.clone();
+    drop(app);
+    wait_until_closed(&data_dir).await;
     eprintln!(
         "seeded {} TOTP, {} password, {} wrong-code, {} locking and {} enrolling users in {:.1}s",
         counts.totp,
@@ -190,4 +193,20 @@ pub async fn seed(config: Config, counts: Counts) -> Seeded {
         t0.elapsed().as_secs_f64()
     );
     seeded
+}
+
+/// sled releases its lock on the data dir from a background thread after the last handle
+/// is dropped: waits for that, so that a server started next can open it.
+async fn wait_until_closed(data_dir: &Path) {
+    if std::env::var_os("TWOSTEP_DATABASE_URL").is_some() {
+        return;
+    }
+    let db = data_dir.join("db");
+    for _ in 0..500 {
+        match twostep_server::store::SledStore::open(&db) {
+            Ok(_) => return,
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+        }
+    }
+    panic!("the seeded store at {} stays locked", db.display());
 }

@@ -41,7 +41,7 @@ pub struct SoakConfig {
     pub max_in_flight: u64,
 }
 
-const CSV_HEADER: &str = "minute,elapsed_s,ops,ops_per_s,errors,skipped,p50_ms,p99_ms,verify_p50_ms,verify_p99_ms,signin_p99_ms,rss_mib,datadir_mib,datadir_disk_mib,sweeper_runs,sweeper_scanned,sweeper_removed,load1";
+const CSV_HEADER: &str = "minute,elapsed_s,ops,ops_per_s,errors,skipped,dropped,p50_ms,p99_ms,verify_p50_ms,verify_p99_ms,signin_p99_ms,rss_mib,datadir_mib,datadir_disk_mib,audit_records,sweeper_runs,sweeper_scanned,sweeper_removed,load1";
 
 async fn metric(http: &reqwest::Client, url: &str, name: &str) -> u64 {
     let Ok(r) = http.get(format!("{url}/metrics")).send().await else { return 0 };
@@ -108,6 +108,7 @@ pub async fn run(cfg: SoakConfig) -> bool {
     let data_dir = cfg.work_dir.join("data");
     let config = twostep_server::Config { data_dir: data_dir.clone(), ..Default::default() };
     let seeded = seed::seed(config, cfg.counts).await;
+    census(&data_dir, "seeded").await;
     let sinks = Sinks::start().await;
     let spec = ServerSpec {
         bin: cfg.server_bin.clone(),
@@ -141,8 +142,7 @@ pub async fn run(cfg: SoakConfig) -> bool {
     let mut rng = Rng::new(cfg.seed ^ 0x50a4);
     let mut issued: u64 = 0;
     let mut minute = 0;
-    let (mut total_ops, mut total_errors, mut total_skipped) = (0, 0, 0);
-    let mut prev_skipped = 0;
+    let (mut total_ops, mut total_skipped) = (0, 0);
     let http = workload::http_client();
     let rows = (cfg.steady_secs / sample.as_secs()).max(1);
     while minute < rows {
@@ -174,17 +174,18 @@ pub async fn run(cfg: SoakConfig) -> bool {
             minute += 1;
             let w = stats.take_window();
             let elapsed = start.elapsed().as_secs_f64();
-            let sk = skipped.load(Ordering::Relaxed) + dropped.load(Ordering::Relaxed);
+            let (skipped_now, dropped_now) =
+                (skipped.swap(0, Ordering::Relaxed), dropped.swap(0, Ordering::Relaxed));
+            let audit_records = stats.totals().audit_records;
             let (apparent, disk) = dir_size(&data_dir);
             let mib = |b: u64| b as f64 / 1_048_576.0;
             let verify = |r: &str| r == "verify";
             let signin = |r: &str| r.starts_with("sign_in");
             let row = format!(
-                "{minute},{elapsed:.0},{},{:.1},{},{},{:.2},{:.2},{:.2},{:.2},{:.2},{:.1},{:.1},{:.1},{},{},{},{:.2}",
+                "{minute},{elapsed:.0},{},{:.1},{},{skipped_now},{dropped_now},{:.2},{:.2},{:.2},{:.2},{:.2},{:.1},{:.1},{:.1},{audit_records},{},{},{},{:.2}",
                 w.ops,
                 w.ops as f64 / sample.as_secs_f64(),
                 w.errors,
-                sk - prev_skipped,
                 w.quantile_ms(0.5, |_| true),
                 w.quantile_ms(0.99, |_| true),
                 w.quantile_ms(0.5, verify),
@@ -201,9 +202,7 @@ pub async fn run(cfg: SoakConfig) -> bool {
             println!("{row}");
             writeln!(csv, "{row}").unwrap();
             total_ops += w.ops;
-            total_errors += w.errors;
-            total_skipped += sk - prev_skipped;
-            prev_skipped = sk;
+            total_skipped += skipped_now + dropped_now;
         }
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
@@ -221,6 +220,7 @@ pub async fn run(cfg: SoakConfig) -> bool {
         totals.errors()
     );
     println!("operations: {:?}", totals.ops);
+    census(&data_dir, "after").await;
     println!("acknowledged: {:?}", totals.acks);
     if !totals.unexpected.is_empty() {
         println!("unexpected: {:?}", totals.unexpected);
@@ -228,6 +228,38 @@ pub async fn run(cfg: SoakConfig) -> bool {
             println!("  {s}");
         }
     }
-    let _ = total_errors;
     totals.errors() == 0 && total_skipped == 0 && stopped.is_ok()
+}
+
+/// Records and value bytes per tree of the data dir's embedded store (the server stopped);
+/// nothing when a database is configured.
+async fn census(data_dir: &std::path::Path, when: &str) {
+    use twostep_server::store::{SledStore, Store, Tree};
+    if std::env::var_os("TWOSTEP_DATABASE_URL").is_some() {
+        return;
+    }
+    let store = match SledStore::open(&data_dir.join("db")) {
+        Ok(s) => s,
+        Err(e) => {
+            println!("census {when}: {e}");
+            return;
+        }
+    };
+    let mut line = format!("records per tree, {when} (count/KiB):");
+    for tree in Tree::ALL {
+        let (mut n, mut bytes, mut after) = (0u64, 0u64, None::<Vec<u8>>);
+        loop {
+            let Ok(batch) = store.scan(tree, b"", after.as_deref(), 10_000).await else { break };
+            n += batch.len() as u64;
+            bytes += batch.iter().map(|(k, v)| (k.len() + v.len()) as u64).sum::<u64>();
+            match batch.last() {
+                Some((k, _)) if batch.len() == 10_000 => after = Some(k.clone()),
+                _ => break,
+            }
+        }
+        if n > 0 {
+            line.push_str(&format!(" {} {n}/{}", tree.name(), bytes / 1024));
+        }
+    }
+    println!("{line}");
 }

@@ -31,6 +31,8 @@ pub struct Totals {
     /// Requests that got no answer.
     pub transport: u64,
     pub requests: u64,
+    /// Audit records the acknowledged answers wrote.
+    pub audit_records: u64,
 }
 
 impl Totals {
@@ -99,6 +101,7 @@ impl RunStats {
         totals.requests += requests.len() as u64;
         for e in acks {
             *totals.acks.entry(ack_name(&e.ack)).or_default() += 1;
+            totals.audit_records += crate::check::audit_of(&e.ack).len() as u64;
         }
         window.ops += 1;
         for (r, d) in requests {

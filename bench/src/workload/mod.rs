@@ -49,15 +49,17 @@ impl Mix {
         enroll: 20,
     };
 
-    /// The soak's mix: mostly verifications, as in production; a few percent sign-ins.
+    /// The soak's mix (per thousand): mostly verifications, as in production; 2% sign-ins
+    /// (Argon2id), so that the password hash pool is not what saturates first; locks and
+    /// enrollments (which use up a user each) rarer.
     pub const SOAK: Mix = Mix {
-        step_up: 70,
-        sign_in_code: 3,
-        sign_in_plain: 1,
-        wrong_code: 10,
-        wrong_password: 1,
-        lock: 1,
-        enroll: 4,
+        step_up: 900,
+        sign_in_code: 10,
+        sign_in_plain: 5,
+        wrong_code: 40,
+        wrong_password: 5,
+        lock: 5,
+        enroll: 15,
     };
 
     fn weights(&self) -> [(OpKind, u32); 7] {
