@@ -3,9 +3,13 @@
 //!
 //! Each run asks the store for one bounded batch per tree ([`Store::sweep_expired`]),
 //! continuing where the previous run stopped, so a run's cost is bounded however large the
-//! trees grow. Removal is a compare-and-swap of the exact record read, decided by the
-//! record's own `expires_at`, so several replicas may sweep at once. Counters:
-//! `twostep_sweeper_runs_total`, `_scanned_total`, `_removed_total`.
+//! trees grow. Every `sweep_interval_secs` the sweeper makes one *pass*: runs back to back,
+//! a short pause between them, until every tree has been examined to its end. So expired
+//! records never outlive one interval plus a pass, whatever the rate they are created at
+//! (one batch per interval removed at most `sweep_batch` records a minute per tree: fewer
+//! than a server issues sessions). Removal is a compare-and-swap of the exact record read,
+//! decided by the record's own `expires_at`, so several replicas may sweep at once.
+//! Counters: `twostep_sweeper_runs_total`, `_scanned_total`, `_removed_total`.
 //!
 //! [`Store::sweep_expired`]: crate::store::Store::sweep_expired
 
@@ -18,6 +22,17 @@ use std::sync::{Arc, Weak};
 /// Where each tree's next batch starts.
 #[derive(Debug, Default)]
 pub struct Cursors(HashMap<Tree, Vec<u8>>);
+
+impl Cursors {
+    /// Every tree was examined to its end: the pass is complete.
+    pub fn pass_complete(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// The pause between the runs of a pass, so that requests keep the store to themselves most
+/// of the time.
+const PAUSE: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// One run over every expiring tree; returns how many records it removed.
 pub async fn sweep_once(app: &App, cursors: &mut Cursors, now: u64) -> Result<usize, StoreError> {
@@ -48,9 +63,18 @@ pub fn start(app: &Arc<App>) -> tokio::task::JoinHandle<()> {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            let Some(app) = weak.upgrade() else { return };
-            if let Err(e) = sweep_once(&app, &mut cursors, crate::clock::now()).await {
-                tracing::warn!(error = %e, "sweeping expired records failed");
+            // One pass: runs until every tree was examined to its end.
+            loop {
+                let Some(app) = weak.upgrade() else { return };
+                if let Err(e) = sweep_once(&app, &mut cursors, crate::clock::now()).await {
+                    tracing::warn!(error = %e, "sweeping expired records failed");
+                    break;
+                }
+                if cursors.pass_complete() {
+                    break;
+                }
+                drop(app);
+                tokio::time::sleep(PAUSE).await;
             }
         }
     })

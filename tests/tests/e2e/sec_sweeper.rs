@@ -103,3 +103,37 @@ async fn sweepers_running_at_once_remove_each_expired_record_once() {
     assert_eq!(removed, 40);
     assert!(store.scan(Tree::Nonces, b"n-", None, 100).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn one_interval_sweeps_a_tree_many_batches_long() {
+    // Sessions expire faster than one batch per interval could remove them (a server issues
+    // more sessions a minute than `sweep_batch`): each interval makes a whole pass.
+    let h = Harness::start_with(Options {
+        configure: Some(|c| {
+            c.sweep_interval_secs = 2;
+            c.sweep_batch = 5;
+        }),
+        ..Options::default()
+    })
+    .await;
+    let store = h.app().repo.store().clone();
+    for i in 0..400 {
+        let rec = json!({"username": "u", "user_id": "i", "expires_at": now() - 1});
+        let key = format!("expired-{i:03}");
+        store.put(Tree::Sessions, key.as_bytes(), serde_json::to_vec(&rec).unwrap()).await.unwrap();
+    }
+    let live = json!({"username": "u", "user_id": "i", "expires_at": now() + 3600});
+    store.put(Tree::Sessions, b"live", serde_json::to_vec(&live).unwrap()).await.unwrap();
+    // One batch per interval would need 80 intervals (160 s); a pass needs one.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let left = store.scan(Tree::Sessions, b"expired-", None, 500).await.unwrap().len();
+        if left == 0 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{left} of 400 expired sessions left");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(exists(&h, Tree::Sessions, "live").await);
+    assert!(h.metric("twostep_sweeper_runs_total").await >= 80);
+}
