@@ -74,7 +74,8 @@ impl App {
             }
             None => {
                 let db = config.data_dir.join("db");
-                let store = Arc::new(SledStore::open(&db)?);
+                let cache = config.store_cache_mib.saturating_mul(1024 * 1024);
+                let store = Arc::new(SledStore::open_with_cache(&db, cache)?);
                 crate::datadir::tighten(&db).map_err(io)?;
                 store
             }

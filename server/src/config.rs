@@ -44,6 +44,9 @@ pub struct Config {
     pub sweep_interval_secs: u64,
     /// Records the sweeper examines per tree and run.
     pub sweep_batch: usize,
+    /// MiB of the embedded store's page cache: the server's memory levels off near this plus
+    /// its own working memory (sled would otherwise cache up to 1 GiB as the data grows).
+    pub store_cache_mib: u64,
     /// Device challenges one registration may request per minute.
     pub device_challenges_per_minute: u32,
     /// Registration challenges one client address may request per minute.
@@ -202,6 +205,7 @@ impl Default for Config {
             max_connections: 1024,
             sweep_interval_secs: 60,
             sweep_batch: 500,
+            store_cache_mib: 256,
             device_challenges_per_minute: 10,
             registration_challenges_per_minute: 30,
             argon2: HashCost::default(),
@@ -281,6 +285,9 @@ impl Config {
                     self.sweep_interval_secs = v.parse().map_err(|_| bad(&k))?
                 }
                 "TWOSTEP_SWEEP_BATCH" => self.sweep_batch = v.parse().map_err(|_| bad(&k))?,
+                "TWOSTEP_STORE_CACHE_MIB" => {
+                    self.store_cache_mib = v.parse().map_err(|_| bad(&k))?
+                }
                 "TWOSTEP_HASH_QUEUE" => self.hash_queue = v.parse().map_err(|_| bad(&k))?,
                 "TWOSTEP_ADDRESS_FAILURES_PER_MINUTE" => {
                     self.address_failures_per_minute = v.parse().map_err(|_| bad(&k))?
@@ -348,6 +355,7 @@ impl Config {
             (self.max_connections as u64, "max_connections"),
             (self.sweep_interval_secs, "sweep_interval_secs"),
             (self.sweep_batch as u64, "sweep_batch"),
+            (self.store_cache_mib, "store_cache_mib"),
             (u64::from(self.address_failures_per_minute), "address_failures_per_minute"),
             (u64::from(self.device_challenges_per_minute), "device_challenges_per_minute"),
             (
@@ -405,11 +413,16 @@ mod tests {
             ("TWOSTEP_TRUSTED_PROXIES", "2"),
             ("TWOSTEP_HEADER_TIMEOUT_SECS", "5"),
             ("TWOSTEP_MAX_CONNECTIONS", "64"),
+            ("TWOSTEP_STORE_CACHE_MIB", "32"),
         ];
         c.apply_env(env.iter().map(|(k, v)| (k.to_string(), v.to_string()))).unwrap();
         assert_eq!(c.trusted_proxy_cidrs, vec!["10.0.0.0/8", "::1/128"]);
         assert_eq!((c.trusted_proxies, c.header_timeout_secs, c.max_connections), (2, 5, 64));
+        assert_eq!(c.store_cache_mib, 32);
         c.max_connections = 0;
+        assert!(c.validate().is_err());
+        c.max_connections = 64;
+        c.store_cache_mib = 0;
         assert!(c.validate().is_err());
     }
 

@@ -30,12 +30,26 @@ fn backend(e: sled::Error) -> StoreError {
     }
 }
 
+/// The page cache of [`SledStore::open`].
+pub const DEFAULT_CACHE_BYTES: u64 = 256 * 1024 * 1024;
+
 impl SledStore {
-    /// Opens (or creates) the store in `dir`. Must run inside a tokio runtime (the group
-    /// flusher is a task).
+    /// Opens (or creates) the store in `dir` with the default page cache. Must run inside a
+    /// tokio runtime (the group flusher is a task).
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
-        let db =
-            sled::Config::new().path(dir).flush_every_ms(Some(1000)).open().map_err(backend)?;
+        Self::open_with_cache(dir, DEFAULT_CACHE_BYTES)
+    }
+
+    /// Opens (or creates) the store in `dir`; sled caches at most about `cache_bytes` of
+    /// pages (its own default, 1 GiB, lets the process grow with the data). Must run inside
+    /// a tokio runtime.
+    pub fn open_with_cache(dir: &Path, cache_bytes: u64) -> Result<Self, StoreError> {
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(cache_bytes)
+            .flush_every_ms(Some(1000))
+            .open()
+            .map_err(backend)?;
         let mut trees = HashMap::new();
         for t in Tree::ALL {
             trees.insert(t, db.open_tree(t.name()).map_err(backend)?);
