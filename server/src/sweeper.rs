@@ -16,17 +16,21 @@
 use crate::app::App;
 use crate::metrics::{add, inc};
 use crate::store::{StoreError, Tree};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Weak};
 
-/// Where each tree's next batch starts.
+/// Where each tree's next batch starts, and which trees the current pass has finished.
 #[derive(Debug, Default)]
-pub struct Cursors(HashMap<Tree, Vec<u8>>);
+pub struct Cursors {
+    next: HashMap<Tree, Vec<u8>>,
+    done: HashSet<Tree>,
+}
 
 impl Cursors {
-    /// Every tree was examined to its end: the pass is complete.
+    /// Every tree was examined to its end: the pass is complete (the next run starts a new
+    /// one).
     pub fn pass_complete(&self) -> bool {
-        self.0.is_empty()
+        self.done.len() == Tree::EXPIRING.len()
     }
 }
 
@@ -34,17 +38,29 @@ impl Cursors {
 /// of the time.
 const PAUSE: std::time::Duration = std::time::Duration::from_millis(10);
 
-/// One run over every expiring tree; returns how many records it removed.
+/// One run: a batch of every expiring tree the current pass has not finished; returns how
+/// many records it removed.
 pub async fn sweep_once(app: &App, cursors: &mut Cursors, now: u64) -> Result<usize, StoreError> {
     let batch = app.config.sweep_batch.max(1);
+    if cursors.pass_complete() {
+        cursors.done.clear();
+    }
     let mut removed = 0;
     for tree in Tree::EXPIRING {
-        let after = cursors.0.get(&tree).cloned();
+        if cursors.done.contains(&tree) {
+            continue;
+        }
+        let after = cursors.next.get(&tree).cloned();
         let b = app.repo.store().sweep_expired(tree, after.as_deref(), batch, now).await?;
         match b.next {
-            Some(next) => cursors.0.insert(tree, next),
-            None => cursors.0.remove(&tree),
-        };
+            Some(next) => {
+                cursors.next.insert(tree, next);
+            }
+            None => {
+                cursors.next.remove(&tree);
+                cursors.done.insert(tree);
+            }
+        }
         add(&app.metrics.sweeper_scanned_total, b.scanned as u64);
         add(&app.metrics.sweeper_removed_total, b.removed as u64);
         removed += b.removed;

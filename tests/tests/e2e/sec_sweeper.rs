@@ -107,24 +107,35 @@ async fn sweepers_running_at_once_remove_each_expired_record_once() {
 #[tokio::test]
 async fn one_interval_sweeps_a_tree_many_batches_long() {
     // Sessions expire faster than one batch per interval could remove them (a server issues
-    // more sessions a minute than `sweep_batch`): each interval makes a whole pass.
+    // more sessions a minute than `sweep_batch`): each interval makes a whole pass, and then
+    // rests until the next, however many trees need many batches.
     let h = Harness::start_with(Options {
         configure: Some(|c| {
-            c.sweep_interval_secs = 2;
+            c.sweep_interval_secs = 3;
             c.sweep_batch = 5;
         }),
         ..Options::default()
     })
     .await;
     let store = h.app().repo.store().clone();
+    let put = |tree: Tree, key: String, expires_at: u64| {
+        let store = store.clone();
+        async move {
+            let rec = json!({"username": "u", "user_id": "i", "expires_at": expires_at});
+            store.put(tree, key.as_bytes(), serde_json::to_vec(&rec).unwrap()).await.unwrap();
+        }
+    };
     for i in 0..400 {
-        let rec = json!({"username": "u", "user_id": "i", "expires_at": now() - 1});
-        let key = format!("expired-{i:03}");
-        store.put(Tree::Sessions, key.as_bytes(), serde_json::to_vec(&rec).unwrap()).await.unwrap();
+        put(Tree::Sessions, format!("expired-{i:03}"), now() - 1).await;
     }
-    let live = json!({"username": "u", "user_id": "i", "expires_at": now() + 3600});
-    store.put(Tree::Sessions, b"live", serde_json::to_vec(&live).unwrap()).await.unwrap();
-    // One batch per interval would need 80 intervals (160 s); a pass needs one.
+    // Live records that take the pass several batches in two trees (23 and 17 batches).
+    for i in 0..110 {
+        put(Tree::Sessions, format!("live-{i:03}"), now() + 3600).await;
+    }
+    for i in 0..83 {
+        put(Tree::Nonces, format!("live-{i:03}"), now() + 3600).await;
+    }
+    // One batch per interval would need 80 intervals (240 s); a pass needs one.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
         let left = store.scan(Tree::Sessions, b"expired-", None, 500).await.unwrap().len();
@@ -134,6 +145,20 @@ async fn one_interval_sweeps_a_tree_many_batches_long() {
         assert!(tokio::time::Instant::now() < deadline, "{left} of 400 expired sessions left");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    assert!(exists(&h, Tree::Sessions, "live").await);
+    assert_eq!(store.scan(Tree::Sessions, b"live-", None, 500).await.unwrap().len(), 110);
+    assert_eq!(store.scan(Tree::Nonces, b"live-", None, 500).await.unwrap().len(), 83);
     assert!(h.metric("twostep_sweeper_runs_total").await >= 80);
+    // A pass ends: for a while no run happens (not one pass running into the next).
+    let mut runs = h.metric("twostep_sweeper_runs_total").await;
+    let mut rested = false;
+    for _ in 0..30 {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let now_runs = h.metric("twostep_sweeper_runs_total").await;
+        if now_runs == runs {
+            rested = true;
+            break;
+        }
+        runs = now_runs;
+    }
+    assert!(rested, "the sweeper never rests between passes ({runs} runs)");
 }
