@@ -3,9 +3,9 @@
 //! [`Checker`] against the log of acknowledged answers — many times over.
 //!
 //! A start that fails (a store that does not open) ends the run with a violation. The store
-//! behind the server is whatever its configuration names: `env` may carry
-//! `TWOSTEP_DATABASE_URL` (the seed reads the same variable from this process's
-//! environment), so the same run covers a shared database.
+//! is a parameter: the data dir's embedded store, or a PostgreSQL database
+//! ([`CrashConfig::database_url`], or `TWOSTEP_DATABASE_URL` in the environment, which the
+//! seed and the server both read). The checks are over HTTP, so they hold for either.
 
 use crate::acklog::AckLog;
 use crate::check::{Checker, Report, Sampling};
@@ -36,6 +36,8 @@ pub struct CrashConfig {
     pub mix: Mix,
     /// Extra server configuration (`TWOSTEP_*`).
     pub env: Vec<(String, String)>,
+    /// The store: a PostgreSQL database (empty) instead of the data dir's embedded store.
+    pub database_url: Option<String>,
     pub sampling: Sampling,
     /// Scan the whole audit log every this many checks (and at the end).
     pub audit_every: u64,
@@ -55,6 +57,7 @@ impl CrashConfig {
             seed,
             mix: Mix::CRASH,
             env: Vec::new(),
+            database_url: None,
             sampling: Sampling::default(),
             audit_every: 1,
             start_timeout: Duration::from_secs(60),
@@ -129,14 +132,22 @@ pub async fn run(cfg: CrashConfig) -> CrashReport {
     let t0 = Instant::now();
     std::fs::create_dir_all(&cfg.work_dir).expect("work dir");
     let data_dir = cfg.work_dir.join("data");
-    let config = twostep_server::Config { data_dir: data_dir.clone(), ..Default::default() };
+    let config = twostep_server::Config {
+        data_dir: data_dir.clone(),
+        database_url: cfg.database_url.clone().map(twostep_server::config::DatabaseUrl),
+        ..Default::default()
+    };
     let seeded: Seeded = seed::seed(config, cfg.counts).await;
     seeded.save(&cfg.work_dir.join("users.json"));
     let sinks = Sinks::start().await;
+    let mut env = cfg.env.clone();
+    if let Some(url) = &cfg.database_url {
+        env.push(("TWOSTEP_DATABASE_URL".into(), url.clone()));
+    }
     let spec = ServerSpec {
         bin: cfg.server_bin.clone(),
         data_dir,
-        env: server_env(&sinks, &cfg.env),
+        env: server_env(&sinks, &env),
         log: cfg.work_dir.join("server.log"),
     };
     let log_path = cfg.work_dir.join("acks.jsonl");

@@ -95,6 +95,61 @@ pub async fn open(mut config: Config) -> std::sync::Arc<App> {
     App::open(config).await.expect("open the store")
 }
 
+/// The seeded classes (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Class {
+    Totp,
+    Wrong,
+    Locking,
+    Enroll,
+}
+
+/// Writes the `i`-th user of `class`; returns its name, base32 secret and session token.
+async fn seed_user(app: &App, class: Class, i: usize, hash: &str) -> (String, String, String) {
+    let (name, id_base) = match class {
+        Class::Totp => ("totp", 0),
+        Class::Wrong => ("wrong", 0x1000_0000),
+        Class::Locking => ("lock", 0x2000_0000),
+        Class::Enroll => ("enroll", 0x3000_0000),
+    };
+    let username = format!("{name}{i}");
+    let id = format!("{:032x}", id_base + i + 1);
+    let (two_step, secret, basis) = if class == Class::Enroll {
+        (TwoStepRecord::default(), Vec::new(), Basis::Password)
+    } else {
+        let secret = secret_for(if class == Class::Locking { "locking" } else { name }, i);
+        let sealed = twostep_server::service::codes::seal_totp(app, &id, &secret);
+        let ts = TwoStepRecord {
+            origin: Some(TwoStepOrigin::Chosen),
+            preferred: Some(twostep_proto::Channel::Totp),
+            totp: Some(TotpRecord {
+                sealed_secret: sealed,
+                confirmed: true,
+                last_step: None,
+                created_at: now(),
+            }),
+            ..Default::default()
+        };
+        (ts, secret, Basis::SecondStep)
+    };
+    let u = user(id, &username, hash, two_step);
+    app.repo.put(Tree::Users, username.as_bytes(), &u).await.unwrap();
+    let grant = sessions::issue(app, &u, ClientKind::Web, SessionScope::Full, None, basis, now())
+        .await
+        .unwrap();
+    if class == Class::Locking {
+        // 99 failures whose last wait is over: the next failure is the 100th.
+        let t = ThrottleRecord {
+            failures: twostep_server::throttle::LOCK_AFTER - 1,
+            blocked_until: 0,
+            locked: false,
+            expires_at: Some(now() + twostep_server::throttle::FAILURE_MEMORY_SECS),
+        };
+        app.repo.put(Tree::Throttle, username.as_bytes(), &t).await.unwrap();
+    }
+    (username, data_encoding::BASE32_NOPAD.encode(&secret), grant.token)
+}
+
 /// Seeds `counts` users into the store of `config` (the server must be stopped for sled).
 pub async fn seed(config: Config, counts: Counts) -> Seeded {
     let app = open(config).await;
@@ -106,58 +161,39 @@ pub async fn seed(config: Config, counts: Counts) -> Seeded {
     app.repo.put(Tree::Orgs, ORG.as_bytes(), &org).await.unwrap();
     let mut seeded = Seeded { password: password.clone(), ..Default::default() };
     let t0 = Instant::now();
-    let classes: [(&str, usize, usize); 4] = [
-        ("totp", counts.totp, 0),
-        ("wrong", counts.wrong, 0x1000_0000),
-        ("locking", counts.locking, 0x2000_0000),
-        ("enroll", counts.enroll, 0x3000_0000),
+    let classes: [(Class, usize); 4] = [
+        (Class::Totp, counts.totp),
+        (Class::Wrong, counts.wrong),
+        (Class::Locking, counts.locking),
+        (Class::Enroll, counts.enroll),
     ];
-    for (class, n, id_base) in classes {
-        for i in 0..n {
-            let username =
-                if class == "locking" { format!("lock{i}") } else { format!("{class}{i}") };
-            let id = format!("{:032x}", id_base + i + 1);
-            let (two_step, secret, basis) = if class == "enroll" {
-                (TwoStepRecord::default(), Vec::new(), Basis::Password)
-            } else {
-                let secret = secret_for(class, i);
-                let sealed = twostep_server::service::codes::seal_totp(&app, &id, &secret);
-                let ts = TwoStepRecord {
-                    origin: Some(TwoStepOrigin::Chosen),
-                    preferred: Some(twostep_proto::Channel::Totp),
-                    totp: Some(TotpRecord {
-                        sealed_secret: sealed,
-                        confirmed: true,
-                        last_step: None,
-                        created_at: now(),
-                    }),
-                    ..Default::default()
-                };
-                (ts, secret, Basis::SecondStep)
-            };
-            let u = user(id, &username, &hash, two_step);
-            app.repo.put(Tree::Users, username.as_bytes(), &u).await.unwrap();
-            let grant =
-                sessions::issue(&app, &u, ClientKind::Web, SessionScope::Full, None, basis, now())
-                    .await
-                    .unwrap();
-            if class == "locking" {
-                // 99 failures whose last wait is over: the next failure is the 100th.
-                let t = ThrottleRecord {
-                    failures: twostep_server::throttle::LOCK_AFTER - 1,
-                    blocked_until: 0,
-                    locked: false,
-                    expires_at: Some(now() + twostep_server::throttle::FAILURE_MEMORY_SECS),
-                };
-                app.repo.put(Tree::Throttle, username.as_bytes(), &t).await.unwrap();
+    let jobs: Vec<(Class, usize)> =
+        classes.iter().flat_map(|&(c, n)| (0..n).map(move |i| (c, i))).collect();
+    // Sixteen writers at once: a database's round trips overlap (sled does not care).
+    let writers = 16;
+    let jobs = std::sync::Arc::new(jobs);
+    let mut tasks = Vec::new();
+    for w in 0..writers {
+        let (app, hash, jobs) = (app.clone(), hash.clone(), jobs.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut out = Vec::new();
+            for &(class, i) in jobs.iter().skip(w).step_by(writers) {
+                out.push((class, i, seed_user(&app, class, i, &hash).await));
             }
-            let b32 = data_encoding::BASE32_NOPAD.encode(&secret);
-            match class {
-                "totp" => seeded.totp.push((username, b32, grant.token)),
-                "wrong" => seeded.wrong.push((username, b32, grant.token)),
-                "locking" => seeded.locking.push((username, b32, grant.token)),
-                _ => seeded.enroll.push((username, grant.token)),
-            }
+            out
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.expect("seed task"));
+    }
+    all.sort_by_key(|(c, i, _)| (*c, *i));
+    for (class, _, (username, b32, token)) in all {
+        match class {
+            Class::Totp => seeded.totp.push((username, b32, token)),
+            Class::Wrong => seeded.wrong.push((username, b32, token)),
+            Class::Locking => seeded.locking.push((username, b32, token)),
+            Class::Enroll => seeded.enroll.push((username, token)),
         }
     }
     for i in 0..counts.password {
@@ -181,8 +217,11 @@ pub async fn seed(config: Config, counts: Counts) -> Seeded {
     }
     app.repo.store().flush().await.unwrap();
     let data_dir = app.config.data_dir.clone();
+    let embedded = app.config.database_url.is_none();
     drop(app);
-    wait_until_closed(&data_dir).await;
+    if embedded {
+        wait_until_closed(&data_dir).await;
+    }
     eprintln!(
         "seeded {} TOTP, {} password, {} wrong-code, {} locking and {} enrolling users in {:.1}s",
         counts.totp,
@@ -198,9 +237,6 @@ pub async fn seed(config: Config, counts: Counts) -> Seeded {
 /// sled releases its lock on the data dir from a background thread after the last handle
 /// is dropped: waits for that, so that a server started next can open it.
 async fn wait_until_closed(data_dir: &Path) {
-    if std::env::var_os("TWOSTEP_DATABASE_URL").is_some() {
-        return;
-    }
     let db = data_dir.join("db");
     for _ in 0..500 {
         match twostep_server::store::SledStore::open(&db) {
