@@ -83,6 +83,7 @@ fn user(id: String, username: &str, hash: &str, two_step: TwoStepRecord) -> User
         created_at: now(),
         epoch: 0,
         second_step_epoch: 0,
+        second_step_confirmed_by: None,
         two_step,
     }
 }

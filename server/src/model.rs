@@ -28,6 +28,11 @@ pub struct UserRecord {
     /// alone (including setup-only ones).
     #[serde(default)]
     pub second_step_epoch: u64,
+    /// The session (its key) whose confirmation of the first channel moved
+    /// `second_step_epoch`: it is upgraded in a second write, which a crash may cut off (see
+    /// `service::sessions`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub second_step_confirmed_by: Option<String>,
     pub two_step: TwoStepRecord,
 }
 

@@ -39,9 +39,9 @@ async fn kill_and_check(kills: u64, database_url: Option<String>) -> CrashReport
     );
     assert_eq!(r.kills, kills, "{r}");
     assert_eq!(r.starts, kills + 1, "{r}");
-    let server_errors: u64 =
-        r.workload.unexpected.iter().filter(|(k, _)| k.contains(" 5")).map(|(_, n)| n).sum();
-    assert_eq!(server_errors, 0, "server errors under load: {r}");
+    // Every answer was one the workload expects for what it sent and what came before (a
+    // server error, or a session ended by a kill in the middle of a confirmation, is not).
+    assert!(r.workload.unexpected.is_empty(), "unexpected answers (seed {seed}): {r}");
     // The load really exercised every kind of durable write, and the checks really ran.
     for kind in ["step_up", "challenge", "session", "failure", "enrolled"] {
         assert!(r.workload.acks.get(kind).copied().unwrap_or(0) > 0, "no {kind} acknowledged: {r}");

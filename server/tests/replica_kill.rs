@@ -82,6 +82,7 @@ async fn seed(db: &str, dir: &std::path::Path) -> (Vec<User>, String) {
             created_at: now,
             epoch: 0,
             second_step_epoch: 0,
+            second_step_confirmed_by: None,
             two_step: TwoStepRecord {
                 totp: Some(TotpRecord {
                     sealed_secret: twostep_server::service::codes::seal_totp(&app, &id, &secret),

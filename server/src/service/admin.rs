@@ -198,6 +198,7 @@ pub async fn create_user(
         created_at: actor.now,
         epoch: 0,
         second_step_epoch: 0,
+        second_step_confirmed_by: None,
         two_step: TwoStepRecord::default(),
     };
     if !app.repo.insert_new(Tree::Users, username.as_bytes(), &rec).await? {

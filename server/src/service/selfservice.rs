@@ -127,12 +127,14 @@ pub fn pending_sent(a: &Authed, channel: Channel) -> Option<PendingDelivery> {
     })
 }
 
-/// Marks a channel confirmed; on the first one, records origin and makes recovery codes.
+/// Marks a channel confirmed; on the first one, records origin, makes recovery codes and
+/// names the confirming session (`session_key`), which is upgraded by a second write.
 fn confirm_channel(
     app: &App,
     u: &mut UserRecord,
     channel: Channel,
     required: bool,
+    session_key: &str,
 ) -> Option<Vec<String>> {
     let first = !u.two_step.enabled();
     match channel {
@@ -155,6 +157,7 @@ fn confirm_channel(
         // Every session opened with the password alone ends here (see `sessions`), and so do
         // the enrollments such sessions may have started.
         u.second_step_epoch += 1;
+        u.second_step_confirmed_by = Some(session_key.to_owned());
         let ts = &mut u.two_step;
         if ts.totp.as_ref().is_some_and(|t| !t.confirmed) {
             ts.totp = None;
@@ -184,7 +187,8 @@ async fn finish_enrollment(
     recovery: Option<Vec<String>>,
 ) -> ApiResult<EnrollmentResult> {
     // Recovery codes come with the user's first channel, which ended every password-only
-    // session but this one.
+    // session but this one. Upgrading it is a second write: should a crash come first, the
+    // user record names this session, and its next request finishes the upgrade.
     let upgraded = if recovery.is_some() {
         let upgraded = sessions::confirm_second_step(app, &a.key, u.second_step_epoch).await?;
         let detail = "sessions opened with the password alone ended".to_owned();
@@ -215,6 +219,18 @@ pub async fn confirm_totp(
     sub: CodeSubmission,
     o: Origin,
 ) -> ApiResult<EnrollmentResult> {
+    let (u, recovery) = confirm_totp_write(app, a, sub, &o).await?;
+    finish_enrollment(app, a, &o, &u, Channel::Totp, recovery).await
+}
+
+/// The first write of a TOTP confirmation: checks the code and confirms the channel in the
+/// user record. Returns the record and, for the first channel, the recovery codes.
+async fn confirm_totp_write(
+    app: &App,
+    a: &Authed,
+    sub: CodeSubmission,
+    o: &Origin,
+) -> ApiResult<(UserRecord, Option<Vec<String>>)> {
     let code = codes::normalize(&sub.code);
     codes::require_digits(&code, crate::totp::DIGITS as usize)?;
     let t = a.user.two_step.totp.as_ref().filter(|t| !t.confirmed).ok_or_else(|| {
@@ -241,11 +257,11 @@ pub async fn confirm_totp(
                 ApiError::new(ErrorCode::Conflict, "the enrollment changed; start again")
             })?;
         t.last_step = Some(step);
-        recovery = confirm_channel(app, u, Channel::Totp, required);
+        recovery = confirm_channel(app, u, Channel::Totp, required, &a.key);
         Ok(())
     })
     .await?;
-    finish_enrollment(app, a, &o, &u, Channel::Totp, recovery).await
+    Ok((u, recovery))
 }
 
 /// `POST /v1/me/two-step/sms|email`: sends a confirmation code to the new destination.
@@ -367,7 +383,7 @@ pub async fn confirm_sent(
                 ));
             }
             if codes::pending_matches(app, &purpose, p, &code) {
-                recovery = confirm_channel(app, &mut u, channel, required);
+                recovery = confirm_channel(app, &mut u, channel, required, &a.key);
                 accepted = true;
             } else {
                 p.tries_left -= 1;
@@ -528,3 +544,7 @@ pub async fn revoke_device(app: &App, a: &Authed, id: &str, o: Origin) -> ApiRes
     app.audit(o.now_ms, AuditKind::DeviceRevoked, &ctx(a, &o), Some(id.to_owned())).await?;
     app.commit().await
 }
+
+#[cfg(test)]
+#[path = "selfservice_tests.rs"]
+mod tests;

@@ -5,6 +5,11 @@
 //! alone (setup-only ones included) ends when the user's first two-step channel is
 //! confirmed; a session that is a child of a registration (device, agent) ends when that
 //! registration is revoked.
+//!
+//! Confirming the first channel writes the user record (moving its `second_step_epoch`, which
+//! ends those sessions) and then upgrades the confirming session: two writes. The user record
+//! names the confirming session, so if the server dies between them, that session's next
+//! request finishes the upgrade instead of finding the session ended.
 
 use crate::app::App;
 use crate::crypto::{random_token, sha256_hex};
@@ -79,13 +84,17 @@ pub async fn authenticate(app: &App, token: &str, now: u64) -> ApiResult<Authed>
         return Err(unauthorized());
     }
     let key = sha256_hex(token.as_bytes());
-    let session: SessionRecord =
+    let mut session: SessionRecord =
         app.repo.get(Tree::Sessions, key.as_bytes()).await?.ok_or_else(unauthorized)?;
     if session.expires_at <= now {
         app.repo.remove(Tree::Sessions, key.as_bytes()).await?;
         return Err(unauthorized());
     }
     let user = app.user(&session.username).await?.ok_or_else(unauthorized)?;
+    if upgrade_cut_off(&key, &session, &user) {
+        confirm_second_step(app, &key, user.second_step_epoch).await?;
+        session = app.repo.get(Tree::Sessions, key.as_bytes()).await?.ok_or_else(unauthorized)?;
+    }
     if let Err(e) = still_valid(app, &session, &user).await {
         app.repo.remove(Tree::Sessions, key.as_bytes()).await?;
         return Err(e);
@@ -110,6 +119,16 @@ pub async fn still_valid(app: &App, session: &SessionRecord, user: &UserRecord) 
         return Err(unauthorized());
     }
     Ok(())
+}
+
+/// Whether `session` (stored under `key`) confirmed the user's first channel and the server
+/// stopped before upgrading it: the user record names it, one second-step epoch on.
+fn upgrade_cut_off(key: &str, session: &SessionRecord, user: &UserRecord) -> bool {
+    session.password_only
+        && user.id == session.user_id
+        && user.epoch == session.epoch
+        && session.second_step_epoch + 1 == user.second_step_epoch
+        && user.second_step_confirmed_by.as_deref() == Some(key)
 }
 
 /// Ends a session.
