@@ -42,7 +42,7 @@ async fn the_confirming_session_survives_a_crash_between_the_user_write_and_its_
     let other = issue(SessionScope::Full).await.unwrap().token;
     let o = Origin { addr: "127.0.0.1".parse().unwrap(), now: NOW, now_ms: NOW * 1000 };
     let a = sessions::authenticate(&app, &confirming, NOW).await.unwrap();
-    let enrollment = enroll_totp(&app, &a, o.clone()).await.unwrap();
+    let enrollment = enroll_totp(&app, &a, o).await.unwrap();
     let secret = Secret::from_base32(&enrollment.secret).unwrap();
     let otp = Otp::totp(secret, Algorithm::Sha1, 6, 30).unwrap();
     let code = otp.code_at(UnixTime::from_secs(NOW)).unwrap();
