@@ -11,6 +11,8 @@
 # With TWOSTEP_DATABASE_URL=postgres://... set (an empty database), the seed and the server
 # use that database instead of the data dir's embedded store.
 # Exits non-zero on a violation and keeps the work dir (data, users, ack log, server log).
+# Locking and enrolling users are used up (one lock or enrollment each): their pools grow
+# with N so that every cycle has some (a run takes ~1 s per kill on two cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 KILLS="${1:-500}"
@@ -25,6 +27,7 @@ trap cleanup EXIT
 echo "== $(nproc) cores, $(uname -m), load average $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%FT%TZ)"
 target/release/twostep-loadgen crash \
   --server-bin target/release/twostep-server --work-dir "$WORK" --kills "$KILLS" \
-  --totp-users 20000 --password-users 200 --wrong-users 500 --locking-users 5000 \
-  --enroll-users 10000 --workers 8 --min-delay-ms 50 --max-delay-ms 1500 --audit-every 25 "$@"
+  --totp-users 20000 --password-users 200 --wrong-users 500 \
+  --locking-users "$((KILLS * 25 + 1000))" --enroll-users "$((KILLS * 50 + 2000))" \
+  --workers 8 --min-delay-ms 50 --max-delay-ms 1500 --audit-every 25 "$@"
 echo "== done $(date -u +%FT%TZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -8,7 +8,8 @@
 #
 # Usage: scripts/soak.sh [STEADY_SECS=600]   (one command, fixed seed; ~14 minutes)
 # Writes docs/soak.csv and docs/soak.svg (SOAK_OUT=dir to write elsewhere), prints a summary.
-# Exits non-zero if any request failed or the generator ran out of users.
+# Exits non-zero if any request failed or the generator ran out of users (the wrong-code,
+# locking and enrolling users are used up; these counts last 10 minutes up to ~3000 ops/s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STEADY="${1:-600}"
@@ -21,8 +22,8 @@ echo "== $(nproc) cores, $(uname -m), load average $(cut -d' ' -f1-3 /proc/loada
 target/release/twostep-loadgen soak \
   --server-bin target/release/twostep-server --work-dir "$WORK" --csv "$OUT/soak.csv" \
   --steady-secs "$STEADY" --sample-secs 60 --fraction 0.7 --ramp 2,4,8,16,32 --ramp-secs 15 \
-  --seed 1 --totp-users 70000 --password-users 500 --wrong-users 12000 --locking-users 6000 \
-  --enroll-users 16000 --server-env TWOSTEP_SESSION_TTL_SECS=120
+  --seed 1 --totp-users 70000 --password-users 500 --wrong-users 24000 --locking-users 12000 \
+  --enroll-users 32000 --server-env TWOSTEP_SESSION_TTL_SECS=120
 python3 scripts/soak_plot.py "$OUT/soak.csv" "$OUT/soak.svg" \
   "twostep-server soak: 70% of capacity, $((STEADY / 60)) min, $(nproc) shared cores"
 echo "== done $(date -u +%FT%TZ), load average $(cut -d' ' -f1-3 /proc/loadavg); plot: $OUT/soak.svg"
