@@ -28,6 +28,6 @@ echo "== $(nproc) cores, $(uname -m), load average $(cut -d' ' -f1-3 /proc/loada
 target/release/twostep-loadgen crash \
   --server-bin target/release/twostep-server --work-dir "$WORK" --kills "$KILLS" \
   --totp-users 20000 --password-users 200 --wrong-users 500 \
-  --locking-users "$((KILLS * 25 + 1000))" --enroll-users "$((KILLS * 50 + 2000))" \
+  --locking-users "$((KILLS * 30 + 1000))" --enroll-users "$((KILLS * 60 + 2000))" \
   --workers 8 --min-delay-ms 50 --max-delay-ms 1500 --audit-every 25 "$@"
 echo "== done $(date -u +%FT%TZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"
