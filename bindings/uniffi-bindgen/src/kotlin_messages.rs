@@ -18,20 +18,7 @@ const READABLE: &str = "            get() = toString()";
 
 /// Rewrites every `.kt` file under `dir`.
 pub fn patch_dir(dir: &Path) -> Result<(), String> {
-    for entry in std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))? {
-        let path = entry.map_err(|e| e.to_string())?.path();
-        if path.is_dir() {
-            patch_dir(&path)?;
-        } else if path.extension().is_some_and(|e| e == "kt") {
-            let text =
-                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-            let patched = patch(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-            if patched != text {
-                std::fs::write(&path, patched).map_err(|e| format!("{}: {e}", path.display()))?;
-            }
-        }
-    }
-    Ok(())
+    crate::rewrite::rewrite_dir(dir, "kt", patch)
 }
 
 /// The file with the messages of every exception class that has a `toString()` rewritten.

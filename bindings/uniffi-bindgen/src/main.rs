@@ -10,6 +10,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod kotlin_messages;
+mod rewrite;
 mod swift_messages;
 
 use std::path::PathBuf;
