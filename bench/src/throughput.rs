@@ -12,11 +12,44 @@ use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
 /// Results of one closed-loop phase.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Stats {
     pub lat_us: Vec<u32>,
     pub ok: u64,
     pub other: std::collections::BTreeMap<u16, u64>,
+}
+
+impl Stats {
+    /// Counts one answer (`0`: no answer) of a request started at `started`.
+    pub fn record(&mut self, started: Instant, status: u16) {
+        self.lat_us.push(started.elapsed().as_micros().min(u128::from(u32::MAX)) as u32);
+        if status == 200 {
+            self.ok += 1;
+        } else {
+            *self.other.entry(status).or_default() += 1;
+        }
+    }
+
+    /// Adds a worker's results to the phase's.
+    pub fn absorb(&mut self, worker: Stats) {
+        self.lat_us.extend(worker.lat_us);
+        self.ok += worker.ok;
+        for (k, v) in worker.other {
+            *self.other.entry(k).or_default() += v;
+        }
+    }
+}
+
+/// The status of an answer after reading its body (`0` when there was none).
+async fn status_of(answer: reqwest::Result<reqwest::Response>) -> u16 {
+    match answer {
+        Ok(r) => {
+            let status = r.status().as_u16();
+            let _ = r.bytes().await;
+            status
+        }
+        Err(_) => 0,
+    }
 }
 
 /// Prints a phase's throughput and latency percentiles.
@@ -59,13 +92,13 @@ pub async fn run_totp(
     duration: Duration,
 ) -> (Stats, f64) {
     let http = client(concurrency);
-    let stats = Arc::new(Mutex::new(Stats { lat_us: vec![], ok: 0, other: Default::default() }));
+    let stats = Arc::new(Mutex::new(Stats::default()));
     let start = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..concurrency {
         let (http, url, src, stats) = (http.clone(), url.clone(), src.clone(), stats.clone());
         tasks.push(tokio::spawn(async move {
-            let mut local = Stats { lat_us: vec![], ok: 0, other: Default::default() };
+            let mut local = Stats::default();
             while start.elapsed() < duration {
                 let Some((token, code)) = src.take() else {
                     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -78,27 +111,9 @@ pub async fn run_totp(
                     .json(&serde_json::json!({"code": code}))
                     .send()
                     .await;
-                let status = match r {
-                    Ok(r) => {
-                        let s = r.status().as_u16();
-                        let _ = r.bytes().await;
-                        s
-                    }
-                    Err(_) => 0,
-                };
-                local.lat_us.push(t.elapsed().as_micros().min(u128::from(u32::MAX)) as u32);
-                if status == 200 {
-                    local.ok += 1;
-                } else {
-                    *local.other.entry(status).or_default() += 1;
-                }
+                local.record(t, status_of(r).await);
             }
-            let mut s = stats.lock().await;
-            s.lat_us.extend(local.lat_us);
-            s.ok += local.ok;
-            for (k, v) in local.other {
-                *s.other.entry(k).or_default() += v;
-            }
+            stats.lock().await.absorb(local);
         }));
     }
     for t in tasks {
@@ -118,7 +133,7 @@ pub async fn run_signin(
     duration: Duration,
 ) -> (Stats, f64) {
     let http = client(concurrency);
-    let stats = Arc::new(Mutex::new(Stats { lat_us: vec![], ok: 0, other: Default::default() }));
+    let stats = Arc::new(Mutex::new(Stats::default()));
     let start = Instant::now();
     let cursor = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::new();
@@ -132,7 +147,7 @@ pub async fn run_signin(
             password.clone(),
         );
         tasks.push(tokio::spawn(async move {
-            let mut local = Stats { lat_us: vec![], ok: 0, other: Default::default() };
+            let mut local = Stats::default();
             while start.elapsed() < duration {
                 let u = &users[cursor.fetch_add(1, Ordering::Relaxed) % users.len()];
                 let t = Instant::now();
@@ -143,27 +158,9 @@ pub async fn run_signin(
                     )
                     .send()
                     .await;
-                let status = match r {
-                    Ok(r) => {
-                        let s = r.status().as_u16();
-                        let _ = r.bytes().await;
-                        s
-                    }
-                    Err(_) => 0,
-                };
-                local.lat_us.push(t.elapsed().as_micros().min(u128::from(u32::MAX)) as u32);
-                if status == 200 {
-                    local.ok += 1;
-                } else {
-                    *local.other.entry(status).or_default() += 1;
-                }
+                local.record(t, status_of(r).await);
             }
-            let mut s = stats.lock().await;
-            s.lat_us.extend(local.lat_us);
-            s.ok += local.ok;
-            for (k, v) in local.other {
-                *s.other.entry(k).or_default() += v;
-            }
+            stats.lock().await.absorb(local);
         }));
     }
     for t in tasks {
