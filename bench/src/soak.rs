@@ -92,6 +92,9 @@ async fn ramp(cfg: &SoakConfig, url: &str, sinks: &Sinks, pop: &Arc<Population>)
             totals.errors(),
             totals.unexpected
         );
+        for sample in &totals.samples {
+            println!("  {sample}");
+        }
         w.latencies.clear();
         if rate < best * 1.03 && i > 0 {
             best = best.max(rate);
