@@ -44,6 +44,20 @@ pub async fn form_without_csrf_token_is_refused(b: &Browser) {
     h.stop().await;
 }
 
+/// Every `Set-Cookie` of an answer.
+fn set_cookies(r: &reqwest::Response) -> Vec<String> {
+    r.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect()
+}
+
+/// The cookie whose header starts with `prefix`, checked to be `HttpOnly`, `SameSite=Strict`
+/// and `Secure` exactly when the site is behind HTTPS.
+fn hardened_cookie<'a>(set: &'a [String], prefix: &str, secure: bool) -> &'a String {
+    let cookie = set.iter().find(|c| c.starts_with(prefix)).expect(prefix);
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+    assert_eq!(cookie.contains("; Secure"), secure, "{cookie}");
+    cookie
+}
+
 async fn evil_site(base: &str) -> std::net::SocketAddr {
     let html = format!(
         "<!doctype html><title>prize</title><form method=post action=\"{base}/account/two-step/disable\">\
@@ -136,18 +150,8 @@ pub async fn headers_and_cookies(b: &Browser) {
             .unwrap();
         assert_eq!(r.status(), 303);
         assert_eq!(r.headers()["location"], "/signin/code");
-        let set: Vec<String> = r
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .map(|v| v.to_str().unwrap().to_owned())
-            .collect();
-        let signin = set
-            .iter()
-            .find(|c| c.starts_with(&format!("{prefix}twostep_signin=")))
-            .expect("sign-in cookie");
-        assert!(signin.contains("HttpOnly") && signin.contains("SameSite=Strict"));
-        assert_eq!(signin.contains("; Secure"), secure);
+        let set = set_cookies(&r);
+        let signin = hardened_cookie(&set, &format!("{prefix}twostep_signin="), secure);
         let pending = signin.split(';').next().unwrap().to_owned();
         let code = h.latest_code_for("judy@example.com").unwrap();
         let r = http
@@ -159,18 +163,8 @@ pub async fn headers_and_cookies(b: &Browser) {
             .unwrap();
         assert_eq!(r.status(), 303);
         assert_eq!(r.headers()["location"], "/account");
-        let set: Vec<String> = r
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .map(|v| v.to_str().unwrap().to_owned())
-            .collect();
-        let session = set
-            .iter()
-            .find(|c| c.starts_with(&format!("{prefix}twostep_session=")))
-            .expect("session cookie");
-        assert!(session.contains("HttpOnly") && session.contains("SameSite=Strict"));
-        assert_eq!(session.contains("; Secure"), secure);
+        let set = set_cookies(&r);
+        let session = hardened_cookie(&set, &format!("{prefix}twostep_session="), secure);
         assert!(
             set.iter().any(|c| c.starts_with(&format!("{prefix}twostep_csrf="))
                 && !c.starts_with(&csrf_cookie)),
