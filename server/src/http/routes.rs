@@ -81,11 +81,25 @@ pub fn router(app: Arc<App>) -> Router {
         .with_state(app)
 }
 
-/// Sets the body deadline, adds the server-time header and counts answers.
+/// Sets the body deadline, runs the request to completion, adds the server-time header and
+/// counts answers.
+///
+/// A request runs in a task of its own, so a client that goes away (an app killed, a
+/// dropped connection) does not cancel it halfway: every service reserves an attempt before
+/// its check and hands it back after (a right password must not stay counted as a failure),
+/// and some operations are two writes (the first channel's confirmation and the upgrade of
+/// the confirming session). Once the request has been read, the server finishes it.
 async fn stamp(State(app): S, mut req: Request, next: Next) -> Response {
     let body_timeout = std::time::Duration::from_secs(app.config.body_timeout_secs.max(1));
     req.extensions_mut().insert(BodyDeadline(body_timeout));
-    let mut resp = next.run(req).await;
+    let mut resp = match tokio::spawn(next.run(req)).await {
+        Ok(resp) => resp,
+        // Not the panic's message: it could hold request data.
+        Err(e) => {
+            ApiError::internal(if e.is_panic() { "the request panicked" } else { "cancelled" })
+                .into_response()
+        }
+    };
     crate::metrics::inc(&app.metrics.http_requests_total);
     let s = resp.status();
     if s.is_client_error() {
@@ -147,21 +161,12 @@ fn channel_of(s: &str) -> ApiResult<Channel> {
     Channel::parse(s).ok_or_else(|| ApiError::not_found("channel"))
 }
 
-/// Runs to completion even when the client goes away: the attempt is counted before the
-/// password hash and handed back after it when the password is right, so a request
-/// cancelled in between (an app killed mid-sign-in) would leave a right password counted as
-/// a failure against the account.
 async fn sign_in(
     State(app): S,
     o: Origin,
     JsonBody(req): JsonBody<SignInRequest>,
 ) -> ApiResult<Json<SignInResponse>> {
-    let task = tokio::spawn(async move { signin::sign_in(&app, req, o).await });
-    let ended = task.await.map_err(|e| {
-        // Not the panic's message: it could hold request data.
-        ApiError::internal(if e.is_panic() { "the sign-in panicked" } else { "cancelled" })
-    })?;
-    ended.map(Json)
+    signin::sign_in(&app, req, o).await.map(Json)
 }
 
 async fn submit_code(
